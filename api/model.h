@@ -1,0 +1,81 @@
+/* model: immutable, reference-counted results of the CAS operations.
+ * Results are shared between the cache and any number of readers; a holder
+ * calls cas_obj_unref() when done. Documents are stored as canonical JSON
+ * text (jq -S form, RequestId removed), which is what casfs shows and is far
+ * more compact than a parsed tree. */
+#ifndef CAS_MODEL_H
+#define CAS_MODEL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "params.h"
+
+struct cas_obj {
+	atomic_int ref;
+	void (*destroy)(struct cas_obj *o);
+};
+
+void cas_obj_init(struct cas_obj *o, void (*destroy)(struct cas_obj *));
+void *cas_obj_ref(void *o);     /* NULL-safe; returns o */
+void cas_obj_unref(void *o);    /* NULL-safe */
+
+/* A canonical JSON document (detail, summary, one cloud-access or CA entry). */
+struct cas_doc {
+	struct cas_obj obj;
+	size_t len;
+	char text[];
+};
+struct cas_doc *cas_doc_new(const char *text, size_t len);
+
+/* One ListInstances entry: the fields the value files show. */
+struct cas_instance {
+	char *id;
+	char *name;          /* CertificateName */
+	char *domain;
+	char *status;
+	char *cert_status;   /* CertificateStatus */
+	char *auto_reissue;
+	char *key_algorithm;
+	int64_t not_before;  /* CertificateNotBefore, epoch ms; 0 = none issued */
+	int64_t not_after;
+	uint64_t hash;       /* of the entry as received, to detect changes cheaply */
+};
+
+/* Every instance, sorted by id (bytewise), ids unique and safe as names. */
+struct cas_instances {
+	struct cas_obj obj;
+	size_t n;
+	struct cas_instance *v;
+	int64_t total_count; /* as reported by the service */
+	size_t skipped;      /* entries refused as unsafe or duplicate */
+};
+const struct cas_instance *cas_instances_find(const struct cas_instances *l, const char *id);
+
+/* A list of keyed documents: cloud-access entries (key = AccessId) or private
+ * CA entries (key = InstanceId), sorted by key. */
+struct cas_entry {
+	char *key;
+	char *cloud_name;    /* cloud access only */
+	char *secret_id;     /* cloud access only */
+	struct cas_doc *doc;
+};
+struct cas_entries {
+	struct cas_obj obj;
+	size_t n;
+	struct cas_entry *v;
+};
+const struct cas_entry *cas_entries_find(const struct cas_entries *l, const char *key);
+
+/* Builders used by the parsers (they take ownership of nothing). */
+struct cas_instances *cas_instances_new(void);
+struct cas_entries *cas_entries_new(void);
+void cas_instances_sort_unique(struct cas_instances *l);
+void cas_entries_sort_unique(struct cas_entries *l);
+
+/* Name rules for identifiers that become path components: 1..255 bytes, not
+ * "." or "..", no '/', no control characters, valid UTF-8. */
+int cas_safe_name(const char *s);
+
+#endif

@@ -1,0 +1,46 @@
+/* params: the flat key/value query of an RPC call, and the SDK's flattening
+ * rules for lists and objects (cas-api.md §1.2): ContactIdList.1, Tags.1.TagKey. */
+#ifndef CAS_PARAMS_H
+#define CAS_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cas_param {
+	char *key;
+	char *val;
+};
+
+struct cas_params {
+	struct cas_param *v;
+	size_t n;
+	size_t cap;
+};
+
+struct cas_tag {
+	char *key;
+	char *value;
+};
+
+#define CAS_PARAMS_INIT { NULL, 0, 0 }
+
+void cas_params_free(struct cas_params *p);
+void cas_params_copy(struct cas_params *dst, const struct cas_params *src);
+void cas_params_set(struct cas_params *p, const char *key, const char *val);
+void cas_params_set_i64(struct cas_params *p, const char *key, int64_t v);
+/* Base.1=..., Base.2=... (1-based, as the SDK flattens arrays). */
+void cas_params_set_list(struct cas_params *p, const char *base, const char *const *vals, size_t n);
+void cas_params_set_i64_list(struct cas_params *p, const char *base, const int64_t *vals, size_t n);
+/* Base.N.TagKey / Base.N.TagValue */
+void cas_params_set_tags(struct cas_params *p, const char *base, const struct cas_tag *tags, size_t n);
+const char *cas_params_get(const struct cas_params *p, const char *key);
+int cas_params_remove(struct cas_params *p, const char *key);
+/* Sorts by key in byte order (the canonical order of both signers). */
+void cas_params_sort(struct cas_params *p);
+/* "k=v&k=v" with values percent-encoded per RFC 3986 (keys too when encode_keys). */
+char *cas_params_encode(const struct cas_params *p, int encode_keys);
+/* Parses a received query string; '+' decodes to a space as in form encoding.
+ * Returns 0, or -1 on a malformed percent escape. */
+int cas_params_parse(struct cas_params *p, const char *query);
+
+#endif
