@@ -1,0 +1,47 @@
+/* actions: the table of the ten CAS actions the emulator serves (name,
+ * API version, handler) and helpers shared by the handlers. Handlers take
+ * the state lock themselves and fill an emu_reply (body without RequestId). */
+#ifndef EMU_ACTIONS_H
+#define EMU_ACTIONS_H
+
+#include "cas.h"
+#include "emu.h"
+#include "state.h"
+
+typedef int (*emu_action_fn)(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+
+struct emu_action {
+	enum cas_action id;
+	emu_action_fn fn;
+};
+
+/* The action for (name, version), or NULL: a known name under another
+ * version is as unknown as a misspelt one (InvalidAction.NotFound). */
+const struct emu_action *emu_action_find(const char *name, const char *version);
+
+/* A parameter's value, with "" treated as absent. */
+const char *emu_param(const struct cas_params *p, const char *key);
+/* CurrentPage and ShowSize with defaults 1 and 10 and the limits of api/validate.
+ * sent_page and sent_size tell whether the request carried them. */
+int emu_page_params(const struct cas_params *p, int cloud_access, int64_t *page, int64_t *size, int *sent_page,
+		    int *sent_size, struct emu_reply *r);
+int emu_require_instance_id(const struct cas_params *p, const char **id, struct emu_reply *r);
+int emu_instance_not_found(struct emu_reply *r, const char *id);
+
+int emu_act_list_instances(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_get_instance_detail(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_get_instance_summary(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_update_instance(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_delete_instance(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_refund_instance(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_list_cloud_access(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_add_cloud_access(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_delete_cloud_access(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_get_ca_instance_status(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+
+/* GetInstanceDetail fields that ListInstances also shows, plus the
+ * list-only CertificateDomain (kept in the stored object, hidden in detail). */
+cJSON *emu_instance_list_entry(const cJSON *obj);
+cJSON *emu_instance_detail(const cJSON *obj);
+
+#endif
