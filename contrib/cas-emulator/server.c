@@ -3,7 +3,8 @@
  * captured before MHD decodes it (signatures are checked against the decoded
  * and re-canonicalised query, never MHD's view of it), request bodies
  * gathered up to 1 MiB, responses with the gateway's headers, and the
- * "reset" fault as a TCP RST (SO_LINGER {1,0} and MHD_NO). */
+ * "reset" fault as a TCP RST (SO_LINGER {1,0}, an AF_UNSPEC disconnect, and
+ * MHD_NO). */
 #include "server.h"
 
 #include <errno.h>
@@ -116,6 +117,10 @@ static enum MHD_Result reset_connection(struct MHD_Connection *c)
 	if (ci) {
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 		setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		/* MHD shuts the write side down (a FIN) before closing; disconnecting
+		 * the socket first (connect to AF_UNSPEC) aborts it with an RST now. */
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+		connect(ci->connect_fd, &unspec, sizeof(unspec));
 	}
 	return MHD_NO;
 }
@@ -201,8 +206,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	fputs("cas-emulator: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (strstr(msg, "Application reported internal error"))
+		return; /* that is how the "reset" fault closes a connection */
+	fprintf(stderr, "cas-emulator: %s", msg);
 }
 
 /* "ADDR:PORT" ("[v6]:PORT") to a socket address. */
@@ -280,9 +288,9 @@ int emu_server_start(struct emu_server *s, const struct emu_opts *o, char *err, 
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_ARRAY,
 				  o->tls_cert ? tls : tls + 2, MHD_OPTION_END);
 	if (!s->mhd) {
