@@ -12,6 +12,7 @@ struct cas_error {
 	char message[512];
 	char request_id[80];
 	char action[40];
+	int ambiguous;    /* a mutation whose outcome is unknown (response lost) */
 };
 
 void cas_error_clear(struct cas_error *e);

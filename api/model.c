@@ -41,6 +41,12 @@ struct cas_doc *cas_doc_new(const char *text, size_t len)
 	d->len = len;
 	memcpy(d->text, text, len);
 	d->text[len] = '\0';
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)text[i];
+		h *= 1099511628211ULL;
+	}
+	d->hash = h;
 	return d;
 }
 

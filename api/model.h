@@ -24,6 +24,7 @@ void cas_obj_unref(void *o);    /* NULL-safe */
 /* A canonical JSON document (detail, summary, one cloud-access or CA entry). */
 struct cas_doc {
 	struct cas_obj obj;
+	uint64_t hash;       /* FNV-1a of text */
 	size_t len;
 	char text[];
 };

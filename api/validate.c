@@ -301,9 +301,17 @@ int cas_validate_update(const struct cas_update *u, const char *current_key_algo
 		   !(current_csr && *current_csr) && !(u->csr && *u->csr)) {
 		return cas_error_set(e, EINVAL, "MissingParameter.Csr", "GenerateCsrMethod=upload requires a Csr");
 	}
-	if (u->key_algorithm && !u->csr && current_csr && *current_csr && u->generate_csr_method &&
-	    strcmp(u->generate_csr_method, "upload") == 0 && (rc = cas_validate_csr(current_csr, alg, e)))
-		return rc;
+	/* a new KeyAlgorithm must still match an uploaded CSR that stays in place
+	 * (current_csr is only passed when the instance uses an uploaded CSR) */
+	if (u->key_algorithm && !(u->csr && *u->csr) && current_csr && *current_csr &&
+	    !(u->generate_csr_method && strcmp(u->generate_csr_method, "online") == 0)) {
+		const char *have = cas_csr_key_algorithm(current_csr);
+		if (have && strcmp(have, u->key_algorithm) != 0)
+			return cas_error_set(e, EINVAL, "InvalidParameter.KeyAlgorithm",
+					     "KeyAlgorithm %s does not match the uploaded CSR's %s key; upload a "
+					     "matching Csr in the same write",
+					     u->key_algorithm, have);
+	}
 	return 0;
 }
 

@@ -1,0 +1,456 @@
+/* client: signing, rate limiting, retries and counters around one call (see client.h). */
+#include "client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "buf.h"
+#include "canon.h"
+#include "http.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "retry.h"
+#include "sign.h"
+
+struct cas_client {
+	struct cas_api api; /* first: cas_client_api() hands out &api */
+	struct cas_creds creds;
+	char *base;         /* scheme://authority */
+	char *host;         /* authority exactly as in the URL (signed as host) */
+	struct cas_http *http;
+	struct cas_bucket bucket, ca_bucket;
+	long timeout_ms;
+	int max_retries;
+	int dry_run;
+	int v2;
+	int page_workers;
+	pthread_mutex_t stats_mu;
+	struct cas_action_stats stats[CAS_NACTIONS];
+	pthread_mutex_t rng_mu;
+	uint64_t rng;
+};
+
+extern const struct cas_api_ops cas_client_ops; /* ops.c */
+
+const char *cas_region_host(const char *region, char *buf, size_t n)
+{
+	static const char *const regional[] = { "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-south-1",
+						"eu-central-1",   "me-east-1",      "me-central-1",   NULL };
+	for (size_t i = 0; region && regional[i]; i++) {
+		if (strcmp(region, regional[i]) == 0) {
+			snprintf(buf, n, "cas.%s.aliyuncs.com", region);
+			return buf;
+		}
+	}
+	/* the China site and every other mapped region use the central host */
+	snprintf(buf, n, "cas.aliyuncs.com");
+	return buf;
+}
+
+static int parse_endpoint(struct cas_client *c, const char *url, struct cas_error *e)
+{
+	const char *p = strstr(url, "://");
+	if (!p || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+		return cas_error_set(e, EINVAL, "Local.Endpoint", "endpoint \"%s\" must start with https:// or http://",
+				     url);
+	const char *auth = p + 3;
+	size_t alen = strcspn(auth, "/?#");
+	if (alen == 0)
+		return cas_error_set(e, EINVAL, "Local.Endpoint", "endpoint \"%s\" has no host", url);
+	if (auth[alen] && strcmp(auth + alen, "/") != 0)
+		return cas_error_set(e, EINVAL, "Local.Endpoint",
+				     "endpoint \"%s\" must be scheme://host[:port] without a path", url);
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@' || auth[i] <= ' ')
+			return cas_error_set(e, EINVAL, "Local.Endpoint", "endpoint \"%s\" has an invalid host", url);
+	c->host = cas_xstrndup(auth, alen);
+	c->base = cas_xstrndup(url, (size_t)(auth - url) + alen);
+	return 0;
+}
+
+struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct cas_creds *cr, struct cas_error *e)
+{
+	struct cas_client *c = cas_xcalloc(1, sizeof(*c));
+	c->api.ops = &cas_client_ops;
+	char hostbuf[128], *url;
+	if (o->endpoint) {
+		url = cas_xstrdup(o->endpoint);
+	} else {
+		const char *region = o->region ? o->region : cr->region;
+		if (region)
+			for (const char *p = region; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
+					cas_error_set(e, EINVAL, "Local.Region", "region \"%s\" is not a region id", region);
+					free(c);
+					return NULL;
+				}
+		url = cas_xasprintf("https://%s", cas_region_host(region, hostbuf, sizeof(hostbuf)));
+	}
+	int rc = parse_endpoint(c, url, e);
+	free(url);
+	if (rc) {
+		free(c->host);
+		free(c->base);
+		free(c);
+		return NULL;
+	}
+	c->creds.kind = cr->kind;
+	c->creds.access_key_id = cr->access_key_id ? cas_xstrdup(cr->access_key_id) : NULL;
+	c->creds.access_key_secret = cr->access_key_secret ? cas_xstrdup(cr->access_key_secret) : NULL;
+	c->creds.security_token = cr->security_token ? cas_xstrdup(cr->security_token) : NULL;
+	c->creds.bearer_token = cr->bearer_token ? cas_xstrdup(cr->bearer_token) : NULL;
+	c->creds.source = cr->source ? cas_xstrdup(cr->source) : NULL;
+	struct cas_http_opts ho = { .cafile = o->cafile };
+	c->http = cas_http_new(&ho);
+	double qps = o->qps > 0 ? o->qps : 100, ca_qps = o->ca_qps > 0 ? o->ca_qps : 10;
+	/* a small burst keeps traffic smooth: at most qps + qps/10 calls in any second */
+	cas_bucket_init(&c->bucket, qps, qps / 10, cas_now_ns());
+	cas_bucket_init(&c->ca_bucket, ca_qps, 1, cas_now_ns());
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 20000;
+	c->max_retries = o->max_retries >= 0 ? o->max_retries : CAS_MAX_RETRIES;
+	c->dry_run = o->dry_run;
+	c->v2 = o->signature_v2;
+	c->page_workers = o->page_workers > 0 ? o->page_workers : 8;
+	pthread_mutex_init(&c->stats_mu, NULL);
+	pthread_mutex_init(&c->rng_mu, NULL);
+	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
+		c->rng = (uint64_t)time(NULL) | 1;
+	return c;
+}
+
+void cas_client_free(struct cas_client *c)
+{
+	if (!c)
+		return;
+	cas_http_free(c->http);
+	cas_bucket_destroy(&c->bucket);
+	cas_bucket_destroy(&c->ca_bucket);
+	pthread_mutex_destroy(&c->stats_mu);
+	pthread_mutex_destroy(&c->rng_mu);
+	cas_creds_free(&c->creds);
+	free(c->base);
+	free(c->host);
+	free(c);
+}
+
+struct cas_api *cas_client_api(struct cas_client *c)
+{
+	return &c->api;
+}
+
+const char *cas_client_endpoint(const struct cas_client *c)
+{
+	return c->base;
+}
+
+int cas_client_page_workers(const struct cas_client *c)
+{
+	return c->page_workers;
+}
+
+int cas_client_dry_run(const struct cas_client *c)
+{
+	return c->dry_run;
+}
+
+void cas_client_stats(struct cas_client *c, struct cas_client_stats *out)
+{
+	pthread_mutex_lock(&c->stats_mu);
+	memcpy(out->a, c->stats, sizeof(c->stats));
+	pthread_mutex_unlock(&c->stats_mu);
+	out->connections = cas_http_connections(c->http);
+	out->rate_waits = c->bucket.waits + c->ca_bucket.waits;
+}
+
+#define STAT(c, a, field, n)                      \
+	do {                                      \
+		pthread_mutex_lock(&(c)->stats_mu);   \
+		(c)->stats[a].field += (n);           \
+		pthread_mutex_unlock(&(c)->stats_mu); \
+	} while (0)
+
+static void utc_stamp(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void nonce(char out[33])
+{
+	unsigned char r[16];
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		abort();
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* A signed request ready to send: URL plus header lines. */
+struct signed_req {
+	char *url;
+	char *hdrs[16];
+	size_t nh;
+};
+
+static void req_free(struct signed_req *r)
+{
+	free(r->url);
+	for (size_t i = 0; i < r->nh; i++)
+		free(r->hdrs[i]);
+}
+
+static void add_hdr(struct signed_req *r, struct cas_header *sh, size_t *nsh, const char *name, const char *value)
+{
+	r->hdrs[r->nh++] = cas_xasprintf("%s: %s", name, value);
+	if (sh) {
+		sh[*nsh].name = name;
+		sh[*nsh].value = value;
+		(*nsh)++;
+	}
+}
+
+static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_params *q0, int attempt,
+		    int64_t last_delay_ms, struct signed_req *r)
+{
+	const struct cas_action_info *ai = &cas_actions[a];
+	struct cas_params q = CAS_PARAMS_INIT;
+	cas_params_copy(&q, q0);
+	int bearer = c->creds.kind == CAS_CRED_BEARER;
+	if (bearer)
+		cas_params_set(&q, "SignatureType", "BEARERTOKEN");
+	char date[32], nc[33], attempts[16], delay[24];
+	utc_stamp(date);
+	nonce(nc);
+	struct cas_header sh[12];
+	size_t nsh = 0;
+	add_hdr(r, sh, &nsh, "host", c->host);
+	add_hdr(r, sh, &nsh, "x-acs-action", ai->name);
+	add_hdr(r, sh, &nsh, "x-acs-version", ai->version);
+	add_hdr(r, sh, &nsh, "x-acs-date", date);
+	add_hdr(r, sh, &nsh, "x-acs-signature-nonce", nc);
+	add_hdr(r, sh, &nsh, "x-acs-content-sha256", CAS_EMPTY_SHA256);
+	if (attempt > 0) {
+		snprintf(attempts, sizeof(attempts), "%d", attempt);
+		snprintf(delay, sizeof(delay), "%lld", (long long)last_delay_ms);
+		add_hdr(r, sh, &nsh, "x-acs-retry-attempts", attempts);
+		add_hdr(r, sh, &nsh, "x-acs-retry-delay", delay);
+	}
+	if (bearer) {
+		add_hdr(r, sh, &nsh, "x-acs-bearer-token", c->creds.bearer_token);
+		char *auth = cas_xasprintf("Bearer %s", c->creds.bearer_token);
+		add_hdr(r, NULL, NULL, "Authorization", auth);
+		free(auth);
+	} else {
+		if (c->creds.kind == CAS_CRED_STS) {
+			add_hdr(r, sh, &nsh, "x-acs-accesskey-id", c->creds.access_key_id);
+			add_hdr(r, sh, &nsh, "x-acs-security-token", c->creds.security_token);
+		}
+		char *signed_headers = NULL;
+		char *canon = cas_v3_canonical_request("POST", "/", &q, sh, nsh, CAS_EMPTY_SHA256, NULL, &signed_headers);
+		char *sts = cas_v3_string_to_sign(canon);
+		char sig[65];
+		cas_v3_signature(c->creds.access_key_secret, sts, sig);
+		char *auth = cas_v3_authorization(c->creds.access_key_id, signed_headers, sig);
+		add_hdr(r, NULL, NULL, "Authorization", auth);
+		free(auth);
+		free(sts);
+		free(canon);
+		free(signed_headers);
+	}
+	add_hdr(r, NULL, NULL, "Accept", "application/json");
+	add_hdr(r, NULL, NULL, "User-Agent", "casfs/" CASFS_VERSION);
+	char *qs = cas_params_encode(&q, 0);
+	r->url = cas_xasprintf("%s/?%s", c->base, qs);
+	free(qs);
+	cas_params_free(&q);
+}
+
+static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_params *q0, struct signed_req *r)
+{
+	const struct cas_action_info *ai = &cas_actions[a];
+	struct cas_params q = CAS_PARAMS_INIT;
+	cas_params_copy(&q, q0);
+	char date[32], nc[33];
+	utc_stamp(date);
+	nonce(nc);
+	cas_params_set(&q, "Action", ai->name);
+	cas_params_set(&q, "Version", ai->version);
+	cas_params_set(&q, "Format", "json");
+	cas_params_set(&q, "Timestamp", date);
+	cas_params_set(&q, "SignatureNonce", nc);
+	if (c->creds.kind == CAS_CRED_BEARER) {
+		cas_params_set(&q, "BearerToken", c->creds.bearer_token);
+		cas_params_set(&q, "SignatureType", "BEARERTOKEN");
+	} else {
+		cas_params_set(&q, "SignatureMethod", "HMAC-SHA1");
+		cas_params_set(&q, "SignatureVersion", "1.0");
+		cas_params_set(&q, "AccessKeyId", c->creds.access_key_id);
+		if (c->creds.kind == CAS_CRED_STS)
+			cas_params_set(&q, "SecurityToken", c->creds.security_token);
+		char *sts = cas_v2_string_to_sign("POST", &q);
+		char *sig = cas_v2_signature(c->creds.access_key_secret, sts);
+		cas_params_set(&q, "Signature", sig);
+		free(sig);
+		free(sts);
+	}
+	add_hdr(r, NULL, NULL, "host", c->host);
+	add_hdr(r, NULL, NULL, "x-acs-action", ai->name);
+	add_hdr(r, NULL, NULL, "x-acs-version", ai->version);
+	add_hdr(r, NULL, NULL, "Accept", "application/json");
+	add_hdr(r, NULL, NULL, "User-Agent", "casfs/" CASFS_VERSION);
+	char *qs = cas_params_encode(&q, 0);
+	r->url = cas_xasprintf("%s/?%s", c->base, qs);
+	free(qs);
+	cas_params_free(&q);
+}
+
+/* The request as it would be sent, with secrets removed (dry_run and debug logs). */
+static char *describe_request(struct cas_client *c, enum cas_action a, const struct cas_params *q)
+{
+	struct cas_params red = CAS_PARAMS_INIT;
+	cas_params_copy(&red, q);
+	for (size_t i = 0; i < red.n; i++) {
+		if (strcmp(red.v[i].key, "SecretKey") == 0) {
+			free(red.v[i].val);
+			red.v[i].val = cas_xstrdup("<redacted>");
+		}
+	}
+	char *qs = cas_params_encode(&red, 0);
+	cas_params_free(&red);
+	char *s = cas_xasprintf("POST %s/?%s (x-acs-action: %s, x-acs-version: %s)", c->base, qs,
+				cas_actions[a].name, cas_actions[a].version);
+	free(qs);
+	return s;
+}
+
+static int64_t backoff(struct cas_client *c, int attempt, long retry_after_ms)
+{
+	pthread_mutex_lock(&c->rng_mu);
+	int64_t d = cas_backoff_ms(attempt, retry_after_ms, &c->rng);
+	pthread_mutex_unlock(&c->rng_mu);
+	return d;
+}
+
+/* Turns one attempt's outcome into an error value. Returns the parsed body on success. */
+static cJSON *interpret(struct cas_http_result *hr, struct cas_error *e)
+{
+	char action[sizeof(e->action)];
+	memcpy(action, e->action, sizeof(action));
+	switch (hr->net) {
+	case CAS_NET_NOT_SENT:
+		cas_error_set(e, EIO, "Local.Network", "cannot reach the endpoint: %s", hr->detail);
+		break;
+	case CAS_NET_TLS:
+		cas_error_set(e, EIO, "Local.TLS", "TLS failed (certificate not trusted? see -o cafile=): %s",
+			      hr->detail);
+		break;
+	case CAS_NET_TIMEOUT:
+		cas_error_set(e, ETIMEDOUT, "Local.Timeout", "no response in time: %s", hr->detail);
+		break;
+	case CAS_NET_LOST:
+		cas_error_set(e, EIO, "Local.Network", "connection lost: %s", hr->detail);
+		break;
+	case CAS_NET_TOO_BIG:
+		cas_error_set(e, EPROTO, "Local.Response", "response larger than the limit");
+		break;
+	case CAS_NET_OK:
+		if (hr->status >= 200 && hr->status < 300) {
+			cJSON *j = cas_json_parse(cas_buf_str(&hr->body), hr->body.len);
+			if (cJSON_IsObject(j))
+				return j;
+			cJSON_Delete(j);
+			cas_error_set(e, EPROTO, "Local.Response", "malformed response body (%zu bytes, not a JSON object)",
+				      hr->body.len);
+			e->http_status = (int)hr->status;
+			snprintf(e->request_id, sizeof(e->request_id), "%s", hr->request_id);
+		} else {
+			cas_error_from_response(e, (int)hr->status, cas_buf_str(&hr->body), hr->body.len,
+						hr->request_id);
+		}
+		break;
+	}
+	memcpy(e->action, action, sizeof(action));
+	return NULL;
+}
+
+int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_params *q, cJSON **out,
+		    struct cas_error *e)
+{
+	const struct cas_action_info *ai = &cas_actions[a];
+	*out = NULL;
+	cas_error_clear(e);
+	snprintf(e->action, sizeof(e->action), "%s", ai->name);
+	if (ai->mutating && c->dry_run) {
+		char *d = describe_request(c, a, q);
+		cas_info("dry_run: would send %s", d);
+		free(d);
+		STAT(c, a, dry_run, 1);
+		*out = cJSON_CreateObject();
+		return 0;
+	}
+	int64_t start = cas_now_ns(), deadline = start + (int64_t)c->timeout_ms * 1000000;
+	int64_t last_delay = 0;
+	for (int attempt = 0;; attempt++) {
+		if (cas_bucket_take(&c->bucket, deadline) ||
+		    (ai->ca_limited && cas_bucket_take(&c->ca_bucket, deadline))) {
+			if (!e->err)
+				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
+					      "the client rate limit (-o qps=) leaves no slot within the timeout");
+			break;
+		}
+		struct signed_req r = { 0 };
+		if (c->v2)
+			sign_v2(c, a, q, &r);
+		else
+			sign_v3(c, a, q, attempt, last_delay, &r);
+		int64_t remaining_ms = (deadline - cas_now_ns()) / 1000000;
+		long per_attempt = (long)(c->timeout_ms / 3 > 2000 ? c->timeout_ms / 3 : 2000);
+		if (per_attempt > remaining_ms)
+			per_attempt = remaining_ms > 1 ? (long)remaining_ms : 1;
+		struct cas_http_result hr;
+		cas_http_post(c->http, r.url, (const char *const *)r.hdrs, r.nh, per_attempt, &hr);
+		req_free(&r);
+		STAT(c, a, calls, 1);
+		STAT(c, a, bytes_in, hr.body.len);
+		cJSON *j = interpret(&hr, e);
+		enum cas_retry_class rc = cas_retry_classify(hr.net, (int)hr.status, e->code, j != NULL);
+		if (hr.net == CAS_NET_OK && cas_is_throttle((int)hr.status, e->code))
+			STAT(c, a, throttled, 1);
+		long retry_after = hr.retry_after_ms;
+		cas_buf_free(&hr.body);
+		if (rc == CAS_RC_DONE && j) {
+			cas_error_clear(e);
+			snprintf(e->action, sizeof(e->action), "%s", ai->name);
+			const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "RequestId");
+			if (cJSON_IsString(rid))
+				snprintf(e->request_id, sizeof(e->request_id), "%s", rid->valuestring);
+			STAT(c, a, ok, 1);
+			*out = j;
+			return 0;
+		}
+		if (rc == CAS_RC_AMBIGUOUS && ai->mutating) {
+			e->ambiguous = 1;
+			break;
+		}
+		if (rc == CAS_RC_FATAL || rc == CAS_RC_DONE || attempt >= c->max_retries)
+			break;
+		int64_t delay = backoff(c, attempt, retry_after);
+		if (cas_now_ns() + delay * 1000000 >= deadline)
+			break;
+		cas_debug("%s: retry %d in %lld ms after %s", ai->name, attempt + 1, (long long)delay, e->code);
+		STAT(c, a, retries, 1);
+		cas_sleep_ns(delay * 1000000);
+		last_delay = delay;
+	}
+	if (e->err == EAGAIN || cas_is_throttle(e->http_status, e->code))
+		e->err = EAGAIN;
+	STAT(c, a, errors, 1);
+	return -e->err;
+}

@@ -1,0 +1,40 @@
+/* http: the transport. One libcurl share (connections, DNS, TLS sessions)
+ * and a pool of easy handles used by all threads, so a warm connection is
+ * reused by whichever thread calls next. TLS verification is always on; an
+ * extra CA file may be added. Every request has a timeout. */
+#ifndef CAS_HTTP_H
+#define CAS_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "retry.h"
+
+struct cas_http;
+
+struct cas_http_opts {
+	const char *cafile;   /* extra CA bundle (PEM), or NULL */
+	size_t max_body;      /* responses larger than this fail (default 32 MiB) */
+	int verbose;          /* libcurl verbose output (headers are never logged by us) */
+};
+
+struct cas_http_result {
+	enum cas_net net;
+	long status;            /* HTTP status, 0 when no response */
+	struct cas_buf body;
+	char request_id[80];    /* x-acs-request-id */
+	long retry_after_ms;    /* x-acs-retry-after (ms) or Retry-After (s); -1 if absent */
+	long new_connections;   /* connections this request had to open (0 = reused) */
+	char detail[256];       /* transport error text */
+};
+
+struct cas_http *cas_http_new(const struct cas_http_opts *o);
+void cas_http_free(struct cas_http *h);
+/* POST url with no body. headers: "Name: value" lines. timeout_ms bounds the
+ * whole transfer. The caller frees r->body. */
+void cas_http_post(struct cas_http *h, const char *url, const char *const *headers, size_t nheaders,
+		   long timeout_ms, struct cas_http_result *r);
+/* Total connections opened so far. */
+long cas_http_connections(struct cas_http *h);
+
+#endif

@@ -1,0 +1,38 @@
+/* ops: one function per CAS operation over a cas_client, with response
+ * parsing that treats the server as untrusted (wrong types, missing fields,
+ * absurd totals and unsafe ids give EPROTO or are skipped with a logged
+ * error), and reconciliation after a mutation whose response was lost. */
+#ifndef CAS_OPS_H
+#define CAS_OPS_H
+
+#include "client.h"
+
+#define CAS_MAX_TOTAL 1000000 /* a TotalCount above this is treated as hostile */
+
+struct cas_list_query {
+	struct cas_list_filter filter;
+	int64_t current_page; /* 0 = not sent */
+	int64_t show_size;    /* 0 = not sent */
+};
+
+int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, struct cas_instances **page,
+		       struct cas_error *e);
+int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc **out, struct cas_error *e);
+int cas_get_instance_summary(struct cas_client *c, const char *instance_type, struct cas_doc **out,
+			     struct cas_error *e);
+int cas_update_instance(struct cas_client *c, const struct cas_update *u, struct cas_error *e);
+int cas_delete_instance(struct cas_client *c, const char *id, struct cas_error *e);
+int cas_refund_instance(struct cas_client *c, const char *id, struct cas_error *e);
+int cas_list_cloud_access(struct cas_client *c, int64_t current_page, int64_t show_size,
+			  struct cas_entries **page, int64_t *total, struct cas_error *e);
+int cas_add_cloud_access(struct cas_client *c, const struct cas_access_new *n, struct cas_error *e);
+int cas_delete_cloud_access(struct cas_client *c, const char *access_id, struct cas_error *e);
+int cas_get_ca_instance_status(struct cas_client *c, const char *instance_id, const char *identifier,
+			       struct cas_entries **out, struct cas_error *e);
+
+/* paging.c: every page, pages 2..k fetched concurrently within the rate limit. */
+int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f, struct cas_instances **out,
+			   struct cas_error *e);
+int cas_list_all_cloud_access(struct cas_client *c, struct cas_entries **out, struct cas_error *e);
+
+#endif

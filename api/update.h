@@ -1,0 +1,31 @@
+/* update: the 14 writable UpdateInstance fields as data. Converts a config
+ * JSON object to a struct cas_update (rejecting unknown keys and wrong
+ * types), renders the config view of a GetInstanceDetail document, computes
+ * which fields differ from the current state, and flattens an update into
+ * query parameters. */
+#ifndef CAS_UPDATE_H
+#define CAS_UPDATE_H
+
+#include <cjson/cJSON.h>
+
+#include "cas.h"
+
+#define CAS_UPDATE_NFIELDS 14
+
+/* Field names in canonical (sorted) order. */
+extern const char *const cas_update_fields[CAS_UPDATE_NFIELDS];
+
+/* obj must be a JSON object whose keys are update fields; null values are
+ * "not given". Fills u (instance_id untouched). 0 or -EINVAL with e. */
+int cas_update_from_json(const cJSON *obj, struct cas_update *u, struct cas_error *e);
+/* The config object for a detail object: every field, null when absent. */
+cJSON *cas_update_config_json(const cJSON *detail);
+/* Fields of want that differ from detail go into diff (with instance_id).
+ * Tags and ContactIdList compare as sets; Csr ignores trailing whitespace.
+ * A changed Csr implies GenerateCsrMethod=upload. Returns the count. */
+int cas_update_diff(const struct cas_update *want, const cJSON *detail, struct cas_update *diff);
+int cas_update_count(const struct cas_update *u);
+void cas_update_to_params(const struct cas_update *u, struct cas_params *p);
+void cas_update_copy(struct cas_update *dst, const struct cas_update *src);
+
+#endif

@@ -1,0 +1,569 @@
+/* cache: entry store with TTLs, coalescing, negative entries and stale
+ * serving, and the struct cas_api decorator over it (see cache.h). */
+#include "cache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "log.h"
+
+#define NBUCKETS 4096
+#define MAX_BACKGROUND 32
+
+struct centry {
+	struct centry *next;
+	char *key;
+	enum cas_ck kind;
+	void *value;            /* last good value (a struct cas_obj), possibly stale */
+	int64_t fetched_ms;     /* when value or negative result was stored; 0 = expired/never */
+	int64_t retry_at_ms;    /* after a failed refresh, serve stale until then */
+	int neg;                /* cached 404 */
+	struct cas_error neg_err;
+	int fetching;
+	uint64_t gen;           /* completed fetches */
+	uint64_t epoch;         /* invalidations */
+	int last_rc;
+	struct cas_error last_err;
+};
+
+struct cas_cache {
+	struct cas_api api; /* first: the decorator's face */
+	struct cas_api *inner;
+	struct cas_cache_opts o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct centry *buckets[NBUCKETS];
+	struct cas_cache_stats st;
+	int background;
+	cas_cache_change_fn hook;
+	void *hook_ctx;
+};
+
+static int64_t mono_ms(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(struct cas_cache *c)
+{
+	return c->o.now_ms(c->o.clock_ctx);
+}
+
+static int64_t ttl_of(const struct cas_cache *c, enum cas_ck k)
+{
+	return c->o.ttl_kind_ms[k] ? c->o.ttl_kind_ms[k] : c->o.ttl_ms;
+}
+
+int64_t cas_cache_ttl_ms(const struct cas_cache *c)
+{
+	return c->o.ttl_ms;
+}
+
+static unsigned hash_key(enum cas_ck kind, const char *key)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)kind;
+	for (const char *p = key; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	return h % NBUCKETS;
+}
+
+static struct centry *find(struct cas_cache *c, enum cas_ck kind, const char *key, int create)
+{
+	unsigned b = hash_key(kind, key);
+	for (struct centry *e = c->buckets[b]; e; e = e->next)
+		if (e->kind == kind && strcmp(e->key, key) == 0)
+			return e;
+	if (!create)
+		return NULL;
+	struct centry *e = cas_xcalloc(1, sizeof(*e));
+	e->key = cas_xstrdup(key);
+	e->kind = kind;
+	e->next = c->buckets[b];
+	c->buckets[b] = e;
+	c->st.entries++;
+	return e;
+}
+
+static int fresh(struct cas_cache *c, const struct centry *e, int64_t now)
+{
+	if (!e->fetched_ms)
+		return 0;
+	return now - e->fetched_ms < (e->neg ? c->o.neg_ttl_ms : ttl_of(c, e->kind));
+}
+
+/* Stale value usable? (expired less than max_stale ago) */
+static int stale_ok(struct cas_cache *c, const struct centry *e, int64_t now, int64_t stored_ms)
+{
+	/* stored_ms == 0: invalidated (after a mutation or a refresh request); never serve that */
+	return e->value && stored_ms && now - (stored_ms + ttl_of(c, e->kind)) <= c->o.max_stale_ms;
+}
+
+/* What the fetch functions look like: they call the inner API for one key. */
+typedef int (*fetch_fn)(struct cas_api *inner, const char *key, void **out, struct cas_error *e);
+
+static int f_instances(struct cas_api *a, const char *key, void **out, struct cas_error *e)
+{
+	(void)key;
+	return a->ops->list_instances(a, NULL, (struct cas_instances **)out, e);
+}
+
+static int f_detail(struct cas_api *a, const char *key, void **out, struct cas_error *e)
+{
+	return a->ops->get_instance_detail(a, key, (struct cas_doc **)out, e);
+}
+
+static int f_summary(struct cas_api *a, const char *key, void **out, struct cas_error *e)
+{
+	(void)key;
+	return a->ops->get_instance_summary(a, (struct cas_doc **)out, e);
+}
+
+static int f_access(struct cas_api *a, const char *key, void **out, struct cas_error *e)
+{
+	(void)key;
+	return a->ops->list_cloud_access(a, (struct cas_entries **)out, e);
+}
+
+static int f_ca(struct cas_api *a, const char *key, void **out, struct cas_error *e)
+{
+	(void)key;
+	return a->ops->get_ca_instance_status(a, (struct cas_entries **)out, e);
+}
+
+static const fetch_fn fetchers[CAS_CK_N] = {
+	[CAS_CK_INSTANCES] = f_instances, [CAS_CK_DETAIL] = f_detail, [CAS_CK_SUMMARY] = f_summary,
+	[CAS_CK_ACCESS] = f_access,       [CAS_CK_CA] = f_ca,
+};
+
+static int same_doc(void *a, void *b, enum cas_ck kind)
+{
+	if (!a || !b || (kind != CAS_CK_DETAIL && kind != CAS_CK_SUMMARY))
+		return 0;
+	const struct cas_doc *x = a, *y = b;
+	return x->len == y->len && memcmp(x->text, y->text, x->len) == 0;
+}
+
+/* Runs one fetch for e (which the caller marked fetching) and stores the result. */
+static void run_fetch(struct cas_cache *c, struct centry *e)
+{
+	pthread_mutex_lock(&c->mu);
+	uint64_t epoch = e->epoch;
+	enum cas_ck kind = e->kind;
+	char *key = cas_xstrdup(e->key);
+	pthread_mutex_unlock(&c->mu);
+
+	void *obj = NULL;
+	struct cas_error err;
+	cas_error_clear(&err);
+	int rc = fetchers[kind](c->inner, key, &obj, &err);
+
+	void *old = NULL, *new_value = NULL;
+	int changed = 0;
+	pthread_mutex_lock(&c->mu);
+	int64_t now = now_ms(c);
+	e->gen++;
+	e->fetching = 0;
+	e->last_rc = rc;
+	e->last_err = err;
+	c->st.refreshes++;
+	if (rc == 0 || rc == -ENOENT) {
+		old = e->value;
+		e->value = rc == 0 ? obj : NULL;
+		e->neg = rc == -ENOENT;
+		e->neg_err = err;
+		/* invalidated while in flight: keep the result, but as already expired */
+		e->fetched_ms = e->epoch == epoch ? (now ? now : 1) : 0;
+		e->retry_at_ms = 0;
+		changed = !same_doc(old, e->value, kind) && (old || e->value);
+		new_value = cas_obj_ref(e->value);
+	} else {
+		cas_obj_unref(obj);
+		c->st.fetch_errors++;
+		e->retry_at_ms = now + c->o.error_retry_ms;
+	}
+	pthread_cond_broadcast(&c->cv);
+	cas_cache_change_fn hook = c->hook;
+	void *hctx = c->hook_ctx;
+	pthread_mutex_unlock(&c->mu);
+	if (changed && hook)
+		hook(hctx, kind, key, old, new_value);
+	cas_obj_unref(old);
+	cas_obj_unref(new_value);
+	free(key);
+}
+
+struct bg_job {
+	struct cas_cache *c;
+	struct centry *e;
+};
+
+static void *bg_fetch(void *arg)
+{
+	struct bg_job *j = arg;
+	run_fetch(j->c, j->e);
+	pthread_mutex_lock(&j->c->mu);
+	j->c->background--;
+	pthread_mutex_unlock(&j->c->mu);
+	free(j);
+	return NULL;
+}
+
+/* Starts a refresh of e in the background; 0 if it could not (caller fetches). Lock held. */
+static int start_background(struct cas_cache *c, struct centry *e)
+{
+	if (c->background >= MAX_BACKGROUND)
+		return 0;
+	struct bg_job *j = cas_xmalloc(sizeof(*j));
+	j->c = c;
+	j->e = e;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_t th;
+	int ok = pthread_create(&th, &at, bg_fetch, j) == 0;
+	pthread_attr_destroy(&at);
+	if (!ok) {
+		free(j);
+		return 0;
+	}
+	c->background++;
+	return 1;
+}
+
+static int serve(struct cas_cache *c, struct centry *e, void **out, struct cas_error *err, int stale_reason)
+{
+	if (e->neg) {
+		*err = e->neg_err;
+		c->st.negative_hits++;
+		return -ENOENT;
+	}
+	*out = cas_obj_ref(e->value);
+	if (stale_reason) {
+		c->st.stale_served++;
+		if (stale_reason == 2) {
+			c->st.stale_on_error++;
+			char msg[700];
+			cas_error_format(&e->last_err, msg, sizeof(msg));
+			cas_warn("serving stale %s%s%s: refresh failed: %s", e->kind == CAS_CK_DETAIL ? "detail of " : "cached list",
+				 e->kind == CAS_CK_DETAIL ? e->key : "", "", msg);
+		} else {
+			cas_info("serving stale %s %s: refresh is slow, continuing in the background",
+				 e->kind == CAS_CK_DETAIL ? "detail of" : "list", e->kind == CAS_CK_DETAIL ? e->key : "");
+		}
+	}
+	return 0;
+}
+
+static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *err)
+{
+	*out = NULL;
+	pthread_mutex_lock(&c->mu);
+	struct centry *e = find(c, kind, key, 1);
+	int64_t now = now_ms(c);
+	int rc;
+	if (fresh(c, e, now)) {
+		if (!e->neg)
+			c->st.hits++;
+		rc = serve(c, e, out, err, 0);
+		goto out;
+	}
+	/* a refresh failed a moment ago: serve stale rather than retry at once */
+	if (e->value && now < e->retry_at_ms && stale_ok(c, e, now, e->fetched_ms)) {
+		rc = serve(c, e, out, err, 2);
+		goto out;
+	}
+	int64_t stored = e->fetched_ms;
+	int have_stale = e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
+	if (!e->fetching) {
+		e->fetching = 1;
+		c->st.misses++;
+		if (!have_stale || !start_background(c, e)) {
+			pthread_mutex_unlock(&c->mu);
+			run_fetch(c, e);
+			pthread_mutex_lock(&c->mu);
+			goto result;
+		}
+	} else {
+		c->st.coalesced++;
+	}
+	/* wait for the fetch in flight; with a stale copy, only until the soft deadline */
+	uint64_t gen = e->gen;
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	int64_t ns = dl.tv_nsec + (c->o.soft_deadline_ms % 1000) * 1000000;
+	dl.tv_sec += c->o.soft_deadline_ms / 1000 + ns / 1000000000;
+	dl.tv_nsec = ns % 1000000000;
+	while (e->gen == gen) {
+		if (have_stale && e->value) {
+			if (pthread_cond_timedwait(&c->cv, &c->mu, &dl) == ETIMEDOUT && e->gen == gen) {
+				rc = serve(c, e, out, err, 1);
+				goto out;
+			}
+		} else {
+			pthread_cond_wait(&c->cv, &c->mu);
+		}
+	}
+result:
+	now = now_ms(c);
+	if (e->last_rc == 0 || e->last_rc == -ENOENT) {
+		if (e->neg || e->value) {
+			rc = serve(c, e, out, err, 0);
+			goto out;
+		}
+	}
+	if (have_stale && e->value && stale_ok(c, e, now, stored)) {
+		rc = serve(c, e, out, err, 2);
+		goto out;
+	}
+	*err = e->last_err;
+	rc = e->last_rc ? e->last_rc : -EIO;
+out:
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+void cas_cache_invalidate(struct cas_cache *c, enum cas_ck kind, const char *key)
+{
+	pthread_mutex_lock(&c->mu);
+	struct centry *e = find(c, kind, key ? key : "", 0);
+	if (e) {
+		e->fetched_ms = 0;
+		e->retry_at_ms = 0;
+		e->epoch++;
+		c->st.invalidations++;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void cas_cache_drop_all(struct cas_cache *c)
+{
+	pthread_mutex_lock(&c->mu);
+	for (int b = 0; b < NBUCKETS; b++) {
+		for (struct centry *e = c->buckets[b]; e; e = e->next) {
+			e->fetched_ms = 0;
+			e->retry_at_ms = 0;
+			e->neg = 0;
+			e->epoch++;
+		}
+	}
+	c->st.invalidations++;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void *cas_cache_peek(struct cas_cache *c, enum cas_ck kind, const char *key)
+{
+	pthread_mutex_lock(&c->mu);
+	struct centry *e = find(c, kind, key ? key : "", 0);
+	void *v = e ? cas_obj_ref(e->value) : NULL;
+	pthread_mutex_unlock(&c->mu);
+	return v;
+}
+
+int cas_cache_fresh(struct cas_cache *c, enum cas_ck kind, const char *key)
+{
+	pthread_mutex_lock(&c->mu);
+	struct centry *e = find(c, kind, key ? key : "", 0);
+	int f = e && (e->fetching || fresh(c, e, now_ms(c)));
+	pthread_mutex_unlock(&c->mu);
+	return f;
+}
+
+void cas_cache_stats(struct cas_cache *c, struct cas_cache_stats *s)
+{
+	pthread_mutex_lock(&c->mu);
+	*s = c->st;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void cas_cache_sweep(struct cas_cache *c)
+{
+	pthread_mutex_lock(&c->mu);
+	int64_t now = now_ms(c);
+	for (int b = 0; b < NBUCKETS; b++) {
+		for (struct centry **pp = &c->buckets[b]; *pp;) {
+			struct centry *e = *pp;
+			int64_t age = e->fetched_ms ? now - e->fetched_ms : INT64_MAX / 2;
+			int dead = !e->fetching && age > ttl_of(c, e->kind) + c->o.max_stale_ms;
+			if (dead) {
+				*pp = e->next;
+				cas_obj_unref(e->value);
+				free(e->key);
+				free(e);
+				c->st.entries--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void cas_cache_set_change_hook(struct cas_cache *c, cas_cache_change_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&c->mu);
+	c->hook = fn;
+	c->hook_ctx = ctx;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- the decorator ---------------------------------------------------- */
+
+static struct cas_cache *CC(struct cas_api *a)
+{
+	return (struct cas_cache *)a;
+}
+
+static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, struct cas_instances **out,
+			    struct cas_error *e)
+{
+	static const struct cas_list_filter none;
+	if (f && memcmp(f, &none, sizeof(none)) != 0) /* filtered lists are not cached */
+		return CC(a)->inner->ops->list_instances(CC(a)->inner, f, out, e);
+	return cache_get(CC(a), CAS_CK_INSTANCES, "", (void **)out, e);
+}
+
+static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, struct cas_error *e)
+{
+	return cache_get(CC(a), CAS_CK_DETAIL, id, (void **)out, e);
+}
+
+static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
+{
+	return cache_get(CC(a), CAS_CK_SUMMARY, "", (void **)out, e);
+}
+
+static int d_list_access(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
+{
+	return cache_get(CC(a), CAS_CK_ACCESS, "", (void **)out, e);
+}
+
+static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
+{
+	return cache_get(CC(a), CAS_CK_CA, "", (void **)out, e);
+}
+
+/* After any instance mutation (successful or not) the instance, the list and
+ * the summary may have changed. */
+static void instance_changed(struct cas_cache *c, const char *id)
+{
+	cas_cache_invalidate(c, CAS_CK_DETAIL, id);
+	cas_cache_invalidate(c, CAS_CK_INSTANCES, "");
+	cas_cache_invalidate(c, CAS_CK_SUMMARY, "");
+}
+
+static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
+{
+	int rc = CC(a)->inner->ops->update_instance(CC(a)->inner, u, e);
+	instance_changed(CC(a), u->instance_id);
+	return rc;
+}
+
+static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
+{
+	int rc = CC(a)->inner->ops->delete_instance(CC(a)->inner, id, e);
+	instance_changed(CC(a), id);
+	return rc;
+}
+
+static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
+{
+	int rc = CC(a)->inner->ops->refund_instance(CC(a)->inner, id, e);
+	instance_changed(CC(a), id);
+	return rc;
+}
+
+static int d_add_access(struct cas_api *a, const struct cas_access_new *n, struct cas_error *e)
+{
+	int rc = CC(a)->inner->ops->add_cloud_access(CC(a)->inner, n, e);
+	cas_cache_invalidate(CC(a), CAS_CK_ACCESS, "");
+	return rc;
+}
+
+static int d_delete_access(struct cas_api *a, const char *id, struct cas_error *e)
+{
+	int rc = CC(a)->inner->ops->delete_cloud_access(CC(a)->inner, id, e);
+	cas_cache_invalidate(CC(a), CAS_CK_ACCESS, "");
+	return rc;
+}
+
+static const struct cas_api_ops cache_ops = {
+	.list_instances = d_list_instances,
+	.get_instance_detail = d_detail,
+	.get_instance_summary = d_summary,
+	.update_instance = d_update,
+	.delete_instance = d_delete,
+	.refund_instance = d_refund,
+	.list_cloud_access = d_list_access,
+	.add_cloud_access = d_add_access,
+	.delete_cloud_access = d_delete_access,
+	.get_ca_instance_status = d_ca,
+};
+
+struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_opts *o)
+{
+	struct cas_cache *c = cas_xcalloc(1, sizeof(*c));
+	c->api.ops = &cache_ops;
+	c->inner = inner;
+	c->o = *o;
+	if (c->o.ttl_ms <= 0)
+		c->o.ttl_ms = 60000;
+	if (c->o.neg_ttl_ms <= 0)
+		c->o.neg_ttl_ms = c->o.ttl_ms < 10000 ? c->o.ttl_ms : 10000;
+	if (c->o.max_stale_ms <= 0)
+		c->o.max_stale_ms = 600000;
+	if (c->o.soft_deadline_ms <= 0)
+		c->o.soft_deadline_ms = 2000;
+	if (c->o.error_retry_ms <= 0)
+		c->o.error_retry_ms = 5000;
+	if (!c->o.now_ms)
+		c->o.now_ms = mono_ms;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return c;
+}
+
+struct cas_api *cas_cache_api(struct cas_cache *c)
+{
+	return &c->api;
+}
+
+void cas_cache_free(struct cas_cache *c)
+{
+	if (!c)
+		return;
+	/* wait for background refreshes to finish */
+	pthread_mutex_lock(&c->mu);
+	while (c->background) {
+		pthread_mutex_unlock(&c->mu);
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	for (int b = 0; b < NBUCKETS; b++) {
+		struct centry *e = c->buckets[b];
+		while (e) {
+			struct centry *n = e->next;
+			cas_obj_unref(e->value);
+			free(e->key);
+			free(e);
+			e = n;
+		}
+	}
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+}

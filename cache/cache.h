@@ -1,0 +1,60 @@
+/* cache: a caching decorator over struct cas_api (the same ten operations).
+ * Reads are cached per kind with a TTL; concurrent misses for one key make
+ * one call; 404s are cached briefly; after expiry a refresh that does not
+ * answer within a soft deadline (~2 s) lets readers have the stale copy
+ * while it continues in the background; on errors stale data is served up
+ * to max_stale, each time logged and counted. Mutations pass through and
+ * invalidate what they affect, even when they fail. The clock is injectable
+ * for tests. A change hook tells the caller when cached content changed. */
+#ifndef CAS_CACHE_H
+#define CAS_CACHE_H
+
+#include <stdint.h>
+
+#include "cas.h"
+
+enum cas_ck { CAS_CK_INSTANCES, CAS_CK_DETAIL, CAS_CK_SUMMARY, CAS_CK_ACCESS, CAS_CK_CA, CAS_CK_N };
+
+struct cas_cache_opts {
+	int64_t ttl_ms;                   /* freshness of every kind (default 60000) */
+	int64_t ttl_kind_ms[CAS_CK_N];    /* per-kind override; 0 = ttl_ms */
+	int64_t neg_ttl_ms;               /* cached 404s (default min(ttl, 10000)) */
+	int64_t max_stale_ms;             /* stale data served on errors up to this past expiry (default 600000) */
+	int64_t soft_deadline_ms;         /* wait this long for a refresh before serving stale (default 2000) */
+	int64_t error_retry_ms;           /* after a failed refresh, serve stale this long before retrying (default 5000) */
+	int64_t (*now_ms)(void *ctx);     /* injectable clock; NULL = CLOCK_MONOTONIC */
+	void *clock_ctx;
+};
+
+struct cas_cache_stats {
+	uint64_t hits, misses, coalesced, negative_hits;
+	uint64_t stale_served;      /* stale copies handed out (slow refresh or error) */
+	uint64_t stale_on_error;    /* of which because the refresh failed */
+	uint64_t refreshes, fetch_errors, invalidations;
+	uint64_t entries;
+};
+
+/* Called after content under (kind, key) changed: old/new are the previous
+ * and current values (either may be NULL). Called without locks held. */
+typedef void (*cas_cache_change_fn)(void *ctx, enum cas_ck kind, const char *key, void *old_value,
+				    void *new_value);
+
+struct cas_cache;
+struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_opts *o);
+void cas_cache_free(struct cas_cache *c);
+struct cas_api *cas_cache_api(struct cas_cache *c);
+void cas_cache_set_change_hook(struct cas_cache *c, cas_cache_change_fn fn, void *ctx);
+/* Drops every cached value and negative entry. */
+void cas_cache_drop_all(struct cas_cache *c);
+void cas_cache_invalidate(struct cas_cache *c, enum cas_ck kind, const char *key);
+/* The stored value of (kind, key), fresh or stale, without fetching (a new
+ * reference), or NULL. */
+void *cas_cache_peek(struct cas_cache *c, enum cas_ck kind, const char *key);
+/* True when (kind, key) holds a fresh value or negative entry. */
+int cas_cache_fresh(struct cas_cache *c, enum cas_ck kind, const char *key);
+void cas_cache_stats(struct cas_cache *c, struct cas_cache_stats *s);
+int64_t cas_cache_ttl_ms(const struct cas_cache *c);
+/* Frees values too old to serve even as stale. */
+void cas_cache_sweep(struct cas_cache *c);
+
+#endif

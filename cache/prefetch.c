@@ -1,0 +1,129 @@
+/* prefetch: sequential-scan detector and read-ahead workers (see prefetch.h). */
+#include "prefetch.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+
+struct cas_prefetch {
+	struct cas_cache *cache;
+	int window;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	/* scan state */
+	const void *list_id;  /* identity of the list the indexes refer to */
+	long last;            /* index of the last hinted instance, -1 = none */
+	long queued_until;    /* highest index already queued */
+	/* queue of ids */
+	char **q;
+	int qhead, qlen;
+	int nworkers;
+	pthread_t *workers;
+	uint64_t issued;
+};
+
+static void *worker(void *arg)
+{
+	struct cas_prefetch *pf = arg;
+	struct cas_api *api = cas_cache_api(pf->cache);
+	pthread_mutex_lock(&pf->mu);
+	for (;;) {
+		while (!pf->stop && pf->qlen == 0)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		if (pf->stop)
+			break;
+		char *id = pf->q[pf->qhead];
+		pf->qhead = (pf->qhead + 1) % pf->window;
+		pf->qlen--;
+		pthread_mutex_unlock(&pf->mu);
+		if (!cas_cache_fresh(pf->cache, CAS_CK_DETAIL, id)) {
+			struct cas_doc *d = NULL;
+			struct cas_error e;
+			api->ops->get_instance_detail(api, id, &d, &e);
+			cas_obj_unref(d);
+			pthread_mutex_lock(&pf->mu);
+			pf->issued++;
+			pthread_mutex_unlock(&pf->mu);
+		}
+		free(id);
+		pthread_mutex_lock(&pf->mu);
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return NULL;
+}
+
+struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, int window, int workers)
+{
+	struct cas_prefetch *pf = cas_xcalloc(1, sizeof(*pf));
+	pf->cache = cache;
+	pf->window = window > 0 ? window : 16;
+	pf->last = -1;
+	pf->queued_until = -1;
+	pf->q = cas_xcalloc((size_t)pf->window, sizeof(char *));
+	pthread_mutex_init(&pf->mu, NULL);
+	pthread_cond_init(&pf->cv, NULL);
+	pf->workers = cas_xcalloc((size_t)(workers > 0 ? workers : 1), sizeof(pthread_t));
+	for (int i = 0; i < (workers > 0 ? workers : 1); i++)
+		if (pthread_create(&pf->workers[pf->nworkers], NULL, worker, pf) == 0)
+			pf->nworkers++;
+	return pf;
+}
+
+void cas_prefetch_free(struct cas_prefetch *pf)
+{
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = 1;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	for (int i = 0; i < pf->nworkers; i++)
+		pthread_join(pf->workers[i], NULL);
+	for (int i = 0; i < pf->qlen; i++)
+		free(pf->q[(pf->qhead + i) % pf->window]);
+	free(pf->q);
+	free(pf->workers);
+	pthread_mutex_destroy(&pf->mu);
+	pthread_cond_destroy(&pf->cv);
+	free(pf);
+}
+
+void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id)
+{
+	const struct cas_instance *it = cas_instances_find(l, id);
+	if (!it)
+		return;
+	long idx = (long)(it - l->v);
+	pthread_mutex_lock(&pf->mu);
+	if (pf->list_id != (const void *)l) {
+		pf->list_id = l;
+		pf->last = -1;
+		pf->queued_until = -1;
+	}
+	int sequential = pf->last >= 0 && (idx == pf->last + 1 || (idx == pf->last && pf->queued_until > idx));
+	if (sequential) {
+		long from = pf->queued_until >= idx + 1 ? pf->queued_until + 1 : idx + 1;
+		for (long i = from; i <= idx + pf->window && i < (long)l->n && pf->qlen < pf->window; i++) {
+			pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(l->v[i].id);
+			pf->qlen++;
+			pf->queued_until = i;
+		}
+		pthread_cond_broadcast(&pf->cv);
+	} else if (idx != pf->last) {
+		pf->queued_until = idx;
+	}
+	pf->last = idx;
+	pthread_mutex_unlock(&pf->mu);
+}
+
+uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
+{
+	pthread_mutex_lock(&pf->mu);
+	uint64_t n = pf->issued;
+	pthread_mutex_unlock(&pf->mu);
+	return n;
+}

@@ -1,0 +1,21 @@
+/* prefetch: read-ahead of instance details for sequential scans. When a
+ * reader opens detail-backed files of instances in list order (tar, rsync,
+ * grep -r), the next details are fetched ahead of it by a few workers,
+ * bounded by a window and paced by the client's rate limiter. Random access
+ * prefetches nothing; nothing but such reads ever triggers it. */
+#ifndef CAS_PREFETCH_H
+#define CAS_PREFETCH_H
+
+#include <stdint.h>
+
+#include "cache.h"
+
+struct cas_prefetch;
+
+struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, int window, int workers);
+void cas_prefetch_free(struct cas_prefetch *pf);
+/* A detail-backed file of instance `id` (an element of list l) is being read. */
+void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id);
+uint64_t cas_prefetch_issued(struct cas_prefetch *pf);
+
+#endif

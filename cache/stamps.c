@@ -1,0 +1,127 @@
+/* stamps: content hash -> mtime and page-cache bookkeeping (see stamps.h). */
+#include "stamps.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+struct slot {
+	uint64_t ino;        /* 0 = empty */
+	uint64_t hash;
+	uint64_t served;     /* hash the kernel was last given; 0 = none */
+	int64_t mtime_ns;
+};
+
+struct cas_stamps {
+	pthread_mutex_t mu;
+	struct slot *v;
+	size_t cap, n;
+};
+
+uint64_t cas_hash64(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+uint64_t cas_path_ino(const char *path)
+{
+	uint64_t h = cas_hash64(path, strlen(path));
+	return h < 2 ? h + 2 : h;
+}
+
+struct cas_stamps *cas_stamps_new(void)
+{
+	struct cas_stamps *s = cas_xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+	s->cap = 1024;
+	s->v = cas_xcalloc(s->cap, sizeof(*s->v));
+	return s;
+}
+
+void cas_stamps_free(struct cas_stamps *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->mu);
+	free(s->v);
+	free(s);
+}
+
+static struct slot *probe(struct slot *v, size_t cap, uint64_t ino)
+{
+	size_t i = (size_t)(ino * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+	while (v[i].ino && v[i].ino != ino)
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static struct slot *slot_for(struct cas_stamps *s, uint64_t ino)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t ncap = s->cap * 2;
+		struct slot *nv = cas_xcalloc(ncap, sizeof(*nv));
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i].ino)
+				*probe(nv, ncap, s->v[i].ino) = s->v[i];
+		free(s->v);
+		s->v = nv;
+		s->cap = ncap;
+	}
+	struct slot *sl = probe(s->v, s->cap, ino);
+	if (!sl->ino) {
+		sl->ino = ino;
+		s->n++;
+	}
+	return sl;
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash)
+{
+	pthread_mutex_lock(&s->mu);
+	struct slot *sl = slot_for(s, ino);
+	if (!sl->mtime_ns || sl->hash != hash) {
+		/* whole seconds keep tools that compare at second granularity exact;
+		 * a change within the same second still moves the mtime forward */
+		int64_t now = wall_ns() / 1000000000LL * 1000000000LL;
+		if (sl->mtime_ns && now <= sl->mtime_ns)
+			now = sl->mtime_ns + 1000000000LL;
+		sl->mtime_ns = now;
+		sl->hash = hash;
+	}
+	struct timespec ts = { .tv_sec = sl->mtime_ns / 1000000000LL, .tv_nsec = sl->mtime_ns % 1000000000LL };
+	pthread_mutex_unlock(&s->mu);
+	return ts;
+}
+
+int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash)
+{
+	pthread_mutex_lock(&s->mu);
+	struct slot *sl = slot_for(s, ino);
+	int keep = sl->served == hash;
+	sl->served = hash;
+	pthread_mutex_unlock(&s->mu);
+	return keep;
+}
+
+size_t cas_stamps_count(struct cas_stamps *s)
+{
+	pthread_mutex_lock(&s->mu);
+	size_t n = s->n;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}

@@ -1,0 +1,29 @@
+/* stamps: what the mount knows about each file's content over time. For a
+ * path it keeps the hash of the content last seen and when that content
+ * first appeared, so st_mtime moves only when the content changes; and the
+ * hash last handed to the kernel's page cache, so an open may keep the page
+ * cache only while the content is unchanged. Keyed by a 64-bit path hash,
+ * which is also the file's stable inode number. Survives cache drops. */
+#ifndef CAS_STAMPS_H
+#define CAS_STAMPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct cas_stamps;
+
+struct cas_stamps *cas_stamps_new(void);
+void cas_stamps_free(struct cas_stamps *s);
+/* The mtime of `ino` whose content now hashes to `hash`. */
+struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash);
+/* Records that the kernel now caches content `hash` for ino; returns 1 when
+ * that is what it cached before (so the page cache may be kept). */
+int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash);
+size_t cas_stamps_count(struct cas_stamps *s);
+
+uint64_t cas_hash64(const void *data, size_t n);
+/* Stable inode number of a path (never 0 or 1). */
+uint64_t cas_path_ino(const char *path);
+
+#endif

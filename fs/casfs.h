@@ -1,0 +1,69 @@
+/* casfs: the mount's shared state, handed to every FUSE handler through
+ * fuse_get_context()->private_data, and the snapshot type every file
+ * renders into. */
+#ifndef CASFS_H
+#define CASFS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cache.h"
+#include "cas.h"
+#include "client.h"
+#include "model.h"
+#include "prefetch.h"
+#include "stamps.h"
+
+struct casfs_opts {
+	char *endpoint, *region, *profile, *cafile, *config_path;
+	double ttl, qps, timeout, max_stale;
+	int ro, dry_run, debug, foreground, show_help, show_version;
+	char *mountpoint;
+};
+
+struct fs_stats {
+	atomic_ulong commits, commit_errors, noop_commits, validation_errors;
+	atomic_ulong scratch_files;
+};
+
+struct scratch;
+struct overrides;
+struct memo;
+struct errlog;
+struct notifier;
+
+struct casfs {
+	struct casfs_opts o;
+	struct cas_client *client;
+	struct cas_cache *cache;
+	struct cas_api *api;           /* the cache's face: every read and write goes here */
+	struct cas_prefetch *prefetch;
+	struct cas_stamps *stamps;
+	struct scratch *scratch;
+	struct overrides *ov;
+	struct memo *memo;
+	struct errlog *errors;
+	struct notifier *notify;
+	struct fs_stats st;
+	uid_t uid;
+	gid_t gid;
+	int64_t start_wall;
+};
+
+struct casfs *casfs_get(void); /* the mount's state, from the FUSE context */
+
+/* An immutable rendering of one file: what one open reads. */
+struct snap {
+	struct cas_obj obj;
+	uint64_t hash;
+	size_t len;
+	const char *data;
+	void *owner;    /* a referenced object holding data, or NULL when data is inline */
+	char inline_data[];
+};
+
+struct snap *snap_new(const char *data, size_t len);
+struct snap *snap_of_doc(struct cas_doc *d); /* zero-copy; takes its own reference */
+
+#endif

@@ -1,0 +1,276 @@
+/* commit: what a completed write, or an unlink/rmdir, does to the account.
+ * Every UpdateInstance write goes through commit_update(): validate
+ * everything first, compare with the current state, and send only the
+ * fields that differ (nothing at all when nothing differs). Writers of one
+ * instance are serialised so each sees the state the previous one left. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "canon.h"
+#include "kinds.h"
+#include "log.h"
+#include "memo.h"
+#include "notify.h"
+#include "scratch.h"
+#include "update.h"
+#include "validate.h"
+
+#define INSTANCE_LOCKS 64
+static pthread_mutex_t instance_locks[INSTANCE_LOCKS];
+static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
+
+static void init_locks(void)
+{
+	for (int i = 0; i < INSTANCE_LOCKS; i++)
+		pthread_mutex_init(&instance_locks[i], NULL);
+}
+
+static pthread_mutex_t *instance_lock(const char *id)
+{
+	pthread_once(&locks_once, init_locks);
+	return &instance_locks[cas_path_ino(id) % INSTANCE_LOCKS];
+}
+
+static int read_only(struct casfs *fs, struct cas_error *e)
+{
+	return fs->o.ro ? cas_error_set(e, EROFS, "Local.ReadOnly", "mounted with -o ro") : 0;
+}
+
+static size_t trimmed_len(const char *s, size_t n)
+{
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+static int commit_update(struct casfs *fs, const struct node *n, struct cas_update *want, struct cas_error *e)
+{
+	int rc = read_only(fs, e);
+	if (rc)
+		return rc;
+	want->instance_id = cas_xstrdup(n->id);
+	pthread_mutex_t *lock = instance_lock(n->id);
+	pthread_mutex_lock(lock);
+	struct cas_doc *d = NULL;
+	cJSON *dj = NULL;
+	struct cas_update diff = { 0 };
+	rc = fs->api->ops->get_instance_detail(fs->api, n->id, &d, e);
+	if (rc)
+		goto out;
+	snprintf(e->action, sizeof(e->action), "UpdateInstance");
+	dj = cas_json_parse(d->text, d->len);
+	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(dj, "KeyAlgorithm");
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(dj, "GenerateCsrMethod");
+	const cJSON *csr = cJSON_GetObjectItemCaseSensitive(dj, "Csr");
+	int uploaded = cJSON_IsString(method) && strcmp(method->valuestring, "upload") == 0;
+	rc = cas_validate_update(want, cJSON_IsString(alg) ? alg->valuestring : NULL,
+				 uploaded && cJSON_IsString(csr) ? csr->valuestring : NULL, e);
+	if (rc)
+		goto out;
+	if (cas_update_diff(want, dj, &diff) == 0) {
+		atomic_fetch_add(&fs->st.noop_commits, 1);
+		cas_debug("%s: no field differs from the current state; nothing sent", n->path);
+		goto out;
+	}
+	if (diff.has_tags && diff.ntags == 0) {
+		rc = cas_error_set(e, EINVAL, "InvalidParameter.Tags",
+				   "UpdateInstance cannot remove every tag (an empty list is not sent on the wire); "
+				   "keep at least one tag");
+		goto out;
+	}
+	rc = fs->api->ops->update_instance(fs->api, &diff, e);
+out:
+	pthread_mutex_unlock(lock);
+	cas_update_free(&diff);
+	cJSON_Delete(dj);
+	cas_obj_unref(d);
+	return rc;
+}
+
+int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	cJSON *j = cas_json_parse(data, len);
+	if (!j)
+		return cas_error_set(e, EINVAL, "Local.Config", "config is not valid JSON");
+	struct cas_update want = { 0 };
+	int rc = cas_update_from_json(j, &want, e);
+	cJSON_Delete(j);
+	if (!rc)
+		rc = commit_update(fs, n, &want, e);
+	cas_update_free(&want);
+	return rc;
+}
+
+static int parse_tags(const char *data, size_t len, struct cas_update *u, struct cas_error *e)
+{
+	u->has_tags = 1;
+	for (const char *p = data, *end = data + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = trimmed_len(p, nl ? (size_t)(nl - p) + 1 : (size_t)(end - p));
+		if (l) {
+			const char *eq = memchr(p, '=', l);
+			if (!eq || eq == p)
+				return cas_error_set(e, EINVAL, "InvalidParameter.Tags",
+						     "tags lines must be key=value (got \"%.*s\")", (int)(l > 64 ? 64 : l), p);
+			u->tags = cas_xrealloc(u->tags, (u->ntags + 1) * sizeof(*u->tags));
+			u->tags[u->ntags].key = cas_xstrndup(p, (size_t)(eq - p));
+			u->tags[u->ntags].value = cas_xstrndup(eq + 1, l - (size_t)(eq - p) - 1);
+			u->ntags++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
+int commit_value(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	struct cas_update want = { 0 };
+	int rc = 0;
+	size_t l = trimmed_len(data, len);
+	if (memchr(data, '\0', len))
+		rc = cas_error_set(e, EINVAL, "Local.Value", "the value contains a NUL byte");
+	else if (n->type != T_TAGS && n->type != T_CSR && memchr(data, '\n', l))
+		rc = cas_error_set(e, EINVAL, "Local.Value", "%s holds one line", node_kinds[n->type].name);
+	if (rc)
+		return rc;
+	char *v = cas_xstrndup(data, l);
+	switch (n->type) {
+	case T_DOMAIN: want.domain = v; break;
+	case T_NAME: want.certificate_name = v; break;
+	case T_AUTO_REISSUE: want.auto_reissue = v; break;
+	case T_KEY_ALG: want.key_algorithm = v; break;
+	case T_CSR:
+		if (!l) {
+			free(v);
+			return cas_error_set(e, EINVAL, "InvalidParameter.Csr",
+					     "write a PEM CSR (to return to online generation write "
+					     "{\"GenerateCsrMethod\":\"online\"} to config)");
+		}
+		want.csr = cas_xasprintf("%s\n", v);
+		want.generate_csr_method = cas_xstrdup("upload");
+		free(v);
+		break;
+	case T_TAGS:
+		free(v);
+		rc = parse_tags(data, len, &want, e);
+		break;
+	default:
+		free(v);
+		rc = cas_error_set(e, EPERM, "Local.Node", "not writable");
+	}
+	if (!rc)
+		rc = commit_update(fs, n, &want, e);
+	cas_update_free(&want);
+	return rc;
+}
+
+int commit_refund(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	int rc = read_only(fs, e);
+	if (rc)
+		return rc;
+	size_t l = trimmed_len(data, len);
+	if (!((l == 1 && data[0] == '1') || (l == 3 && memcmp(data, "yes", 3) == 0)))
+		return cas_error_set(e, EINVAL, "Local.Value", "write 1 or yes to refund the instance");
+	rc = fs->api->ops->refund_instance(fs->api, n->id, e);
+	if (!rc)
+		cas_info("%s: instance %s refunded", n->path, n->id);
+	return rc;
+}
+
+static const char *json_string(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void wipe_secret(cJSON *j)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "SecretKey");
+	if (cJSON_IsString(v) && v->valuestring)
+		explicit_bzero(v->valuestring, strlen(v->valuestring));
+}
+
+int commit_access_new(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	(void)n;
+	int rc = read_only(fs, e);
+	if (rc)
+		return rc;
+	cJSON *j = cas_json_parse(data, len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return cas_error_set(e, EINVAL, "Local.Value",
+				     "cloud-access/new takes a JSON object {\"CloudName\",\"SecretId\",\"SecretKey\"}");
+	}
+	for (const cJSON *m = j->child; m && !rc; m = m->next) {
+		if (strcmp(m->string, "CloudName") && strcmp(m->string, "SecretId") && strcmp(m->string, "SecretKey"))
+			rc = cas_error_set(e, EINVAL, "Local.Value",
+					   "unknown field \"%.64s\"; cloud-access/new takes CloudName, SecretId, SecretKey",
+					   m->string);
+		else if (!cJSON_IsString(m))
+			rc = cas_error_set(e, EINVAL, "Local.Value", "%s must be a string", m->string);
+	}
+	struct cas_access_new a = { json_string(j, "CloudName"), json_string(j, "SecretId"), json_string(j, "SecretKey") };
+	if (!rc)
+		rc = cas_validate_access_new(&a, e);
+	struct cas_entries *l = NULL;
+	if (!rc)
+		rc = fs->api->ops->list_cloud_access(fs->api, &l, e);
+	int exists = 0;
+	for (size_t i = 0; !rc && i < l->n; i++)
+		if (l->v[i].cloud_name && l->v[i].secret_id && strcmp(l->v[i].cloud_name, a.cloud_name) == 0 &&
+		    strcmp(l->v[i].secret_id, a.secret_id) == 0)
+			exists = 1;
+	cas_obj_unref(l);
+	l = NULL;
+	if (!rc && exists)
+		cas_info("cloud-access/new: %s key %s is already registered; nothing sent", a.cloud_name, a.secret_id);
+	if (!rc && !exists) {
+		snprintf(e->action, sizeof(e->action), "AddCloudAccess");
+		rc = fs->api->ops->add_cloud_access(fs->api, &a, e);
+		/* AddCloudAccess returns no id: list again so <AccessId> appears */
+		if (!rc && fs->api->ops->list_cloud_access(fs->api, &l, e) == 0)
+			cas_obj_unref(l);
+		notify_path(fs->notify, "/cloud-access");
+	}
+	wipe_secret(j);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int remove_instance(struct casfs *fs, const struct node *n, struct cas_error *e)
+{
+	int rc = read_only(fs, e);
+	if (rc)
+		return rc;
+	pthread_mutex_t *lock = instance_lock(n->id);
+	pthread_mutex_lock(lock);
+	rc = fs->api->ops->delete_instance(fs->api, n->id, e);
+	pthread_mutex_unlock(lock);
+	if (!rc) {
+		scratch_drop_instance(fs->scratch, n->id);
+		notify_instance(fs->notify, n->id);
+	}
+	return rc;
+}
+
+int remove_access(struct casfs *fs, const struct node *n, struct cas_error *e)
+{
+	int rc = read_only(fs, e);
+	if (rc)
+		return rc;
+	rc = fs->api->ops->delete_cloud_access(fs->api, n->id, e);
+	notify_path(fs->notify, "/cloud-access");
+	return rc;
+}
+
+int remove_scratch(struct casfs *fs, const struct node *n, struct cas_error *e)
+{
+	(void)e;
+	return scratch_remove(fs->scratch, n->id, n->name);
+}

@@ -1,0 +1,142 @@
+/* control: the hidden .cas directory: stats (calls per action, errors,
+ * retries, throttles, cache behaviour, bytes, and calls this month against
+ * the free tier), errors (recent failures) and refresh (drop every cache,
+ * the kernel's included). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "canon.h"
+#include "errlog.h"
+#include "kinds.h"
+#include "log.h"
+#include "memo.h"
+#include "notify.h"
+#include "scratch.h"
+
+/* Free tier per month (cas-api.md): 1000 List and Get calls, 100 mutating calls. */
+#define FREE_READS 1000
+#define FREE_WRITES 100
+
+int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
+{
+	(void)n;
+	(void)e;
+	struct cas_client_stats cs;
+	struct cas_cache_stats ch;
+	cas_client_stats(fs->client, &cs);
+	cas_cache_stats(fs->cache, &ch);
+	cJSON *root = cJSON_CreateObject();
+	cJSON *calls = cJSON_AddObjectToObject(root, "calls");
+	uint64_t reads = 0, writes = 0, tot_err = 0, tot_retry = 0, tot_thr = 0, bytes = 0, dry = 0;
+	for (int a = 0; a < CAS_NACTIONS; a++) {
+		const struct cas_action_stats *s = &cs.a[a];
+		cJSON *o = cJSON_AddObjectToObject(calls, cas_actions[a].name);
+		cJSON_AddNumberToObject(o, "sent", (double)s->calls);
+		cJSON_AddNumberToObject(o, "ok", (double)s->ok);
+		cJSON_AddNumberToObject(o, "errors", (double)s->errors);
+		cJSON_AddNumberToObject(o, "retries", (double)s->retries);
+		cJSON_AddNumberToObject(o, "throttled", (double)s->throttled);
+		cJSON_AddNumberToObject(o, "bytes_in", (double)s->bytes_in);
+		if (cas_actions[a].mutating)
+			cJSON_AddNumberToObject(o, "dry_run", (double)s->dry_run);
+		*(cas_actions[a].mutating ? &writes : &reads) += s->calls;
+		tot_err += s->errors;
+		tot_retry += s->retries;
+		tot_thr += s->throttled;
+		bytes += s->bytes_in;
+		dry += s->dry_run;
+	}
+	cJSON *tot = cJSON_AddObjectToObject(root, "totals");
+	cJSON_AddNumberToObject(tot, "calls", (double)(reads + writes));
+	cJSON_AddNumberToObject(tot, "errors", (double)tot_err);
+	cJSON_AddNumberToObject(tot, "retries", (double)tot_retry);
+	cJSON_AddNumberToObject(tot, "throttled", (double)tot_thr);
+	cJSON_AddNumberToObject(tot, "bytes_in", (double)bytes);
+	cJSON_AddNumberToObject(tot, "connections_opened", (double)cs.connections);
+	cJSON_AddNumberToObject(tot, "rate_limit_waits", (double)cs.rate_waits);
+	cJSON_AddNumberToObject(tot, "dry_run_mutations", (double)dry);
+
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	char month[16];
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	cJSON *ft = cJSON_AddObjectToObject(root, "free_tier");
+	cJSON_AddStringToObject(ft, "month", month);
+	cJSON_AddStringToObject(ft, "counted", "calls sent by this mount since it started");
+	cJSON_AddNumberToObject(ft, "read_calls", (double)reads);
+	cJSON_AddNumberToObject(ft, "read_free", FREE_READS);
+	cJSON_AddNumberToObject(ft, "write_calls", (double)writes);
+	cJSON_AddNumberToObject(ft, "write_free", FREE_WRITES);
+
+	cJSON *c = cJSON_AddObjectToObject(root, "cache");
+	cJSON_AddNumberToObject(c, "ttl_seconds", (double)cas_cache_ttl_ms(fs->cache) / 1000);
+	cJSON_AddNumberToObject(c, "hits", (double)ch.hits);
+	cJSON_AddNumberToObject(c, "misses", (double)ch.misses);
+	cJSON_AddNumberToObject(c, "coalesced", (double)ch.coalesced);
+	cJSON_AddNumberToObject(c, "negative_hits", (double)ch.negative_hits);
+	cJSON_AddNumberToObject(c, "stale_served", (double)ch.stale_served);
+	cJSON_AddNumberToObject(c, "stale_on_error", (double)ch.stale_on_error);
+	cJSON_AddNumberToObject(c, "refreshes", (double)ch.refreshes);
+	cJSON_AddNumberToObject(c, "fetch_errors", (double)ch.fetch_errors);
+	cJSON_AddNumberToObject(c, "invalidations", (double)ch.invalidations);
+	cJSON_AddNumberToObject(c, "entries", (double)ch.entries);
+	cJSON_AddNumberToObject(c, "prefetched", (double)cas_prefetch_issued(fs->prefetch));
+	cJSON_AddNumberToObject(c, "kernel_invalidations", (double)notify_sent(fs->notify));
+
+	cJSON *w = cJSON_AddObjectToObject(root, "writes");
+	cJSON_AddNumberToObject(w, "committed", (double)atomic_load(&fs->st.commits));
+	cJSON_AddNumberToObject(w, "unchanged_no_call", (double)atomic_load(&fs->st.noop_commits));
+	cJSON_AddNumberToObject(w, "failed", (double)atomic_load(&fs->st.commit_errors));
+	cJSON_AddNumberToObject(w, "rejected_before_sending", (double)atomic_load(&fs->st.validation_errors));
+	cJSON_AddNumberToObject(w, "scratch_files", (double)scratch_count(fs->scratch));
+	cJSON_AddNumberToObject(root, "errors_recorded", (double)errlog_total(fs->errors));
+	cJSON_AddStringToObject(root, "endpoint", cas_client_endpoint(fs->client));
+	cJSON_AddBoolToObject(root, "read_only", fs->o.ro);
+	cJSON_AddBoolToObject(root, "dry_run", fs->o.dry_run);
+
+	struct cas_buf b = CAS_BUF_INIT;
+	cas_canon_render(&b, root);
+	cJSON_Delete(root);
+	*out = snap_new(b.p, b.len);
+	cas_buf_free(&b);
+	return 0;
+}
+
+int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
+{
+	(void)n;
+	(void)e;
+	struct cas_buf b = CAS_BUF_INIT;
+	errlog_render(fs->errors, &b);
+	*out = snap_new(b.p ? b.p : "", b.len);
+	cas_buf_free(&b);
+	return 0;
+}
+
+int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	(void)n;
+	(void)data;
+	(void)len;
+	(void)e;
+	/* take what the tree currently shows, so every path the kernel may hold
+	 * can be invalidated after the caches are gone */
+	struct cas_instances *l = cas_cache_peek(fs->cache, CAS_CK_INSTANCES, "");
+	struct cas_entries *access = cas_cache_peek(fs->cache, CAS_CK_ACCESS, "");
+	struct cas_entries *ca = cas_cache_peek(fs->cache, CAS_CK_CA, "");
+	cas_cache_drop_all(fs->cache);
+	memo_clear_renders(fs->memo);
+	notify_tree(fs->notify, l, access, ca);
+	cas_obj_unref(l);
+	cas_obj_unref(access);
+	cas_obj_unref(ca);
+	cas_info(".cas/refresh: every cache dropped");
+	return 0;
+}

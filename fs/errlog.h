@@ -1,0 +1,19 @@
+/* errlog: the last 100 failures, shown in .cas/errors as JSON lines (time,
+ * path, action, HTTP status, Code, Message, RequestId), and fs_fail(), the
+ * one place a failure is recorded and logged. */
+#ifndef CASFS_ERRLOG_H
+#define CASFS_ERRLOG_H
+
+#include "buf.h"
+#include "casfs.h"
+
+#define ERRLOG_CAP 100
+
+struct errlog *errlog_new(void);
+void errlog_free(struct errlog *l);
+void errlog_render(struct errlog *l, struct cas_buf *out);
+unsigned long errlog_total(struct errlog *l);
+/* Records and logs a failure of the operation on `path` (rc = -errno). */
+void fs_fail(struct casfs *fs, const char *path, int rc, const struct cas_error *e);
+
+#endif

@@ -1,0 +1,34 @@
+/* handle: one open file. Reads see the snapshot taken at open. Writes go to
+ * a per-handle buffer that is committed exactly once: inside the write(2)
+ * that makes it a complete, valid document (so even bash's builtin echo,
+ * which ignores close(2) errors, sees the error), or else at flush (close).
+ * A buffer that can never become valid fails the write at once. Truncate
+ * and release never commit. */
+#ifndef CASFS_HANDLE_H
+#define CASFS_HANDLE_H
+
+#include <sys/types.h>
+
+#include "nodes.h"
+
+#define HANDLE_MAX_BYTES (1u << 20)
+
+struct handle;
+
+/* flags: the open(2) flags. Returns NULL with *rc set on failure. */
+struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, int *rc);
+const struct node *handle_node(const struct handle *h);
+int handle_keep_cache(const struct handle *h);
+ssize_t handle_read(struct casfs *fs, struct handle *h, char *buf, size_t size, off_t off);
+ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off);
+int handle_truncate(struct casfs *fs, struct handle *h, off_t size);
+/* Commits pending bytes (flush, fsync). Returns the handle's commit result. */
+int handle_flush(struct casfs *fs, struct handle *h);
+/* Size a stat through this handle should report, or -1 for the node's. */
+off_t handle_size(struct handle *h);
+void handle_release(struct casfs *fs, struct handle *h);
+
+/* Commits `data` to node n as one document (rename of a scratch file). */
+int commit_document(struct casfs *fs, const struct node *n, const char *data, size_t len);
+
+#endif

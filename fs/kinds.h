@@ -1,0 +1,31 @@
+/* kinds: the per-kind functions that rows of the node table point to,
+ * implemented in render.c (content), commit.c (writes and removals) and
+ * control.c (the .cas directory). */
+#ifndef CASFS_KINDS_H
+#define CASFS_KINDS_H
+
+#include "nodes.h"
+
+int render_detail(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_config(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_value(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_tags(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_csr(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_empty(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_link(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_summary(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_entry(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+
+int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
+int commit_value(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
+int commit_refund(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
+int commit_access_new(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
+int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
+
+int remove_instance(struct casfs *fs, const struct node *n, struct cas_error *e);
+int remove_access(struct casfs *fs, const struct node *n, struct cas_error *e);
+int remove_scratch(struct casfs *fs, const struct node *n, struct cas_error *e);
+
+#endif

@@ -1,0 +1,314 @@
+/* main: the casfs command line (DESIGN §6), credential and endpoint checks
+ * before mounting (so misuse fails with one clear line), and the FUSE loop.
+ *
+ *   casfs [-f] [-d] [-s] [-o opt[,opt...]] [SOURCE] MOUNTPOINT
+ *
+ * SOURCE is accepted (and ignored) so that mount.fuse3 and fstab work:
+ *   casfs  /mnt/cas  fuse.casfs  _netdev,region=cn-hangzhou  0 0 */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "errlog.h"
+#include "log.h"
+#include "memo.h"
+#include "notify.h"
+#include "fuse_ops.h"
+#include <fuse_lowlevel.h>
+#include "ops.h"
+#include "scratch.h"
+
+enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG };
+
+#define OPT(t, p) { t, offsetof(struct casfs_opts, p), 1 }
+static const struct fuse_opt option_table[] = {
+	OPT("endpoint=%s", endpoint),
+	OPT("region=%s", region),
+	OPT("profile=%s", profile),
+	OPT("cafile=%s", cafile),
+	OPT("credentials_file=%s", config_path),
+	OPT("ttl=%lf", ttl),
+	OPT("qps=%lf", qps),
+	OPT("timeout=%lf", timeout),
+	OPT("max_stale=%lf", max_stale),
+	OPT("dry_run", dry_run),
+	OPT("ro", ro),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	/* fstab-only words that mount.fuse3 may pass through */
+	FUSE_OPT_KEY("_netdev", KEY_DISCARD),
+	FUSE_OPT_KEY("nofail", KEY_DISCARD),
+	FUSE_OPT_KEY("noauto", KEY_DISCARD),
+	FUSE_OPT_KEY("auto", KEY_DISCARD),
+	FUSE_OPT_KEY("user", KEY_DISCARD),
+	FUSE_OPT_KEY("users", KEY_DISCARD),
+	FUSE_OPT_KEY("defaults", KEY_DISCARD),
+	FUSE_OPT_END
+};
+
+static const char usage[] =
+	"usage: casfs [-f] [-d] [-s] [-o opt[,opt...]] [SOURCE] MOUNTPOINT\n"
+	"       casfs --help | --version\n"
+	"\n"
+	"Shows an Alibaba Cloud Certificate Management Service account as files.\n"
+	"\n"
+	"casfs options:\n"
+	"  -o endpoint=URL     API endpoint (default https://cas.aliyuncs.com; region picks a regional host)\n"
+	"  -o region=ID        region, e.g. cn-hangzhou, ap-southeast-1\n"
+	"  -o profile=NAME     aliyun CLI profile in ~/.aliyun/config.json (skips environment credentials)\n"
+	"  -o credentials_file=PATH  another aliyun CLI config file\n"
+	"  -o ttl=SECONDS      cache freshness, also the kernel's attribute timeout (default 60)\n"
+	"  -o qps=N            client rate limit in calls per second (default 100)\n"
+	"  -o timeout=SECONDS  longest a call may take, retries included (default 20)\n"
+	"  -o max_stale=SECONDS  serve cached data this long past expiry while the API fails (default 600)\n"
+	"  -o cafile=PATH      extra CA bundle for TLS (verification is always on)\n"
+	"  -o ro               read-only: every mutation fails with EROFS\n"
+	"  -o dry_run          validate and log mutations instead of sending them\n"
+	"  -f, -d, -s          foreground, debug (foreground), single-threaded\n"
+	"\n"
+	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
+	"DASHSCOPE_API_KEY or ALIBABA_CLOUD_BEARER_TOKEN, then ~/.aliyun/config.json (never argv).\n"
+	"\n";
+
+struct parse_state {
+	struct casfs_opts *o;
+	char *positional[3];
+	int npositional;
+};
+
+static struct parse_state parsed; /* fuse_opt hands opt_proc the options struct, not this */
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	(void)outargs;
+	(void)data;
+	struct parse_state *ps = &parsed;
+	switch (key) {
+	case KEY_HELP: ps->o->show_help = 1; return 0;
+	case KEY_VERSION: ps->o->show_version = 1; return 0;
+	case KEY_RO: return 1; /* also a kernel mount flag */
+	case KEY_DISCARD: return 0;
+	case KEY_FOREGROUND: ps->o->foreground = 1; return 1;
+	case KEY_DEBUG: ps->o->debug = ps->o->foreground = 1; return 1;
+	case FUSE_OPT_KEY_NONOPT:
+		if (ps->npositional >= 2) {
+			fprintf(stderr, "casfs: unexpected argument \"%s\" (usage: casfs [options] [SOURCE] MOUNTPOINT)\n", arg);
+			return -1;
+		}
+		ps->positional[ps->npositional++] = cas_xstrdup(arg);
+		return 0;
+	case FUSE_OPT_KEY_OPT:
+		if (strncmp(arg, "x-", 2) == 0)
+			return 0; /* x-systemd.* and other userspace-only mount options */
+		return 1;
+	}
+	return 1;
+}
+
+static int bad(const char *what)
+{
+	fprintf(stderr, "casfs: %s\n", what);
+	return 1;
+}
+
+static int check_numbers(struct casfs_opts *o)
+{
+	char msg[160];
+	struct { const char *name; double v, lo, hi; } n[] = {
+		{ "ttl", o->ttl, 0.001, 86400 },
+		{ "qps", o->qps, 0.1, 10000 },
+		{ "timeout", o->timeout, 1, 3600 },
+		{ "max_stale", o->max_stale, 0, 604800 },
+	};
+	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
+		if (!isfinite(n[i].v) || n[i].v < n[i].lo || n[i].v > n[i].hi) {
+			snprintf(msg, sizeof(msg), "-o %s must be between %g and %g (got %g)", n[i].name, n[i].lo,
+				 n[i].hi, n[i].v);
+			return bad(msg);
+		}
+	}
+	return 0;
+}
+
+static int check_mountpoint(const char *mp)
+{
+	struct stat st;
+	char msg[600];
+	if (!mp)
+		return bad("no mountpoint given (usage: casfs [options] MOUNTPOINT; see --help)");
+	if (stat(mp, &st) != 0) {
+		snprintf(msg, sizeof(msg), "mountpoint %s: %s", mp, strerror(errno));
+		return bad(msg);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(msg, sizeof(msg), "mountpoint %s is not a directory", mp);
+		return bad(msg);
+	}
+	return 0;
+}
+
+/* One cheap call proves the endpoint answers and accepts the credentials. */
+static int probe_endpoint(struct casfs *fs)
+{
+	struct cas_list_query q = { .current_page = 1, .show_size = 1 };
+	struct cas_instances *l = NULL;
+	struct cas_error e;
+	int rc = cas_list_instances(fs->client, &q, &l, &e);
+	cas_obj_unref(l);
+	if (!rc)
+		return 0;
+	char line[800], msg[1000];
+	cas_error_format(&e, line, sizeof(line));
+	snprintf(msg, sizeof(msg), "%s %s: %s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
+		 cas_client_endpoint(fs->client), line);
+	return bad(msg);
+}
+
+static int build(struct casfs *fs)
+{
+	struct cas_creds cr;
+	struct cas_error e;
+	char msg[800];
+	if (cas_creds_resolve(&cr, fs->o.profile, fs->o.config_path, &e)) {
+		snprintf(msg, sizeof(msg), "%s", e.message);
+		return bad(msg);
+	}
+	struct cas_client_opts co = {
+		.endpoint = fs->o.endpoint, .region = fs->o.region, .cafile = fs->o.cafile, .qps = fs->o.qps,
+		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
+	};
+	fs->client = cas_client_new(&co, &cr, &e);
+	cas_info("credentials from %s", cr.source);
+	cas_creds_free(&cr);
+	if (!fs->client) {
+		snprintf(msg, sizeof(msg), "%s", e.message);
+		return bad(msg);
+	}
+	if (probe_endpoint(fs))
+		return 1;
+	struct cas_cache_opts cache_o = {
+		.ttl_ms = (int64_t)(fs->o.ttl * 1000),
+		.max_stale_ms = (int64_t)(fs->o.max_stale * 1000) + 1,
+	};
+	fs->cache = cas_cache_new(cas_client_api(fs->client), &cache_o);
+	fs->api = cas_cache_api(fs->cache);
+	fs->stamps = cas_stamps_new();
+	fs->scratch = scratch_new();
+	fs->memo = memo_new();
+	fs->errors = errlog_new();
+	fs->notify = notifier_new();
+	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
+	fs->uid = getuid();
+	fs->gid = getgid();
+	fs->start_wall = (int64_t)time(NULL);
+	return 0;
+}
+
+static void teardown(struct casfs *fs)
+{
+	notifier_free(fs->notify);
+	cas_prefetch_free(fs->prefetch);
+	cas_cache_free(fs->cache);
+	cas_client_free(fs->client);
+	cas_stamps_free(fs->stamps);
+	scratch_free(fs->scratch);
+	memo_free(fs->memo);
+	errlog_free(fs->errors);
+	struct casfs_opts *o = &fs->o;
+	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint };
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(strs[i]);
+}
+
+static int run(struct casfs *fs, struct fuse_args *args)
+{
+	struct fuse_cmdline_opts cmd;
+	memset(&cmd, 0, sizeof(cmd));
+	if (fuse_parse_cmdline(args, &cmd) != 0)
+		return 1;
+	struct fuse *f = fuse_new(args, &casfs_ops, sizeof(casfs_ops), fs);
+	if (!f) {
+		free(cmd.mountpoint);
+		return 1;
+	}
+	int rc = 1;
+	if (fuse_mount(f, cmd.mountpoint) != 0)
+		goto out;
+	if (fuse_daemonize(cmd.foreground) != 0)
+		goto unmount;
+	if (!cmd.foreground)
+		cas_log_init("casfs", 1, fs->o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
+	struct fuse_session *se = fuse_get_session(f);
+	if (fuse_set_signal_handlers(se) != 0)
+		goto unmount;
+	if (cmd.singlethread) {
+		rc = fuse_loop(f) ? 1 : 0;
+	} else {
+		struct fuse_loop_config *lc = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(lc, cmd.clone_fd);
+		fuse_loop_cfg_set_max_threads(lc, cmd.max_threads ? cmd.max_threads : 32);
+		fuse_loop_cfg_set_idle_threads(lc, 8);
+		rc = fuse_loop_mt(f, lc) ? 1 : 0;
+		fuse_loop_cfg_destroy(lc);
+	}
+	fuse_remove_signal_handlers(se);
+unmount:
+	fuse_unmount(f);
+out:
+	fuse_destroy(f);
+	free(cmd.mountpoint);
+	return rc;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	static struct casfs fs;
+	fs.o.ttl = 60;
+	fs.o.qps = 100;
+	fs.o.timeout = 20;
+	fs.o.max_stale = 600;
+	parsed.o = &fs.o;
+	struct parse_state *ps = &parsed;
+	if (fuse_opt_parse(&args, &fs.o, option_table, opt_proc) != 0)
+		return 1;
+	if (fs.o.show_help) {
+		fputs(usage, stdout);
+		fuse_lib_help(&args);
+		return 0;
+	}
+	if (fs.o.show_version) {
+		printf("casfs %s (libfuse %s)\n", CASFS_VERSION, fuse_pkgversion());
+		return 0;
+	}
+	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
+	int rc = 1;
+	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
+	if (check_numbers(&fs.o) || check_mountpoint(mp))
+		goto out;
+	fs.o.mountpoint = cas_xstrdup(mp);
+	fuse_opt_add_arg(&args, mp);
+	fuse_opt_add_arg(&args, "-ofsname=casfs,subtype=casfs,default_permissions");
+	if (build(&fs))
+		goto out;
+	rc = run(&fs, &args);
+out:
+	teardown(&fs);
+	for (int i = 0; i < ps->npositional; i++)
+		free(ps->positional[i]);
+	fuse_opt_free_args(&args);
+	return rc;
+}

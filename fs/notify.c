@@ -1,0 +1,215 @@
+/* notify: queued kernel cache invalidation (see notify.h). */
+#define FUSE_USE_VERSION 314
+#include "notify.h"
+
+#include <stdio.h>
+#include <fuse.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "nodes.h"
+#include "validate.h"
+
+struct item {
+	struct item *next;
+	char *path;
+};
+
+struct notifier {
+	pthread_mutex_t mu;
+	pthread_cond_t cv, idle;
+	struct item *head, *tail;
+	int stop, started, busy;
+	struct fuse *fuse;
+	pthread_t th;
+	unsigned long sent;
+};
+
+static void *run(void *arg)
+{
+	struct notifier *n = arg;
+	pthread_mutex_lock(&n->mu);
+	for (;;) {
+		while (!n->stop && !n->head) {
+			pthread_cond_broadcast(&n->idle);
+			pthread_cond_wait(&n->cv, &n->mu);
+		}
+		if (!n->head && n->stop)
+			break;
+		struct item *it = n->head;
+		n->head = it->next;
+		if (!n->head)
+			n->tail = NULL;
+		n->busy = 1;
+		pthread_mutex_unlock(&n->mu);
+		if (n->fuse)
+			fuse_invalidate_path(n->fuse, it->path); /* -ENOENT: the kernel never saw it */
+		free(it->path);
+		free(it);
+		pthread_mutex_lock(&n->mu);
+		n->busy = 0;
+		n->sent++;
+	}
+	pthread_cond_broadcast(&n->idle);
+	pthread_mutex_unlock(&n->mu);
+	return NULL;
+}
+
+struct notifier *notifier_new(void)
+{
+	struct notifier *n = cas_xcalloc(1, sizeof(*n));
+	pthread_mutex_init(&n->mu, NULL);
+	pthread_cond_init(&n->cv, NULL);
+	pthread_cond_init(&n->idle, NULL);
+	return n;
+}
+
+void notifier_start(struct notifier *n, struct fuse *f)
+{
+	n->fuse = f;
+	if (pthread_create(&n->th, NULL, run, n) == 0)
+		n->started = 1;
+}
+
+void notifier_free(struct notifier *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&n->mu);
+	n->stop = 1;
+	pthread_cond_broadcast(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+	if (n->started)
+		pthread_join(n->th, NULL);
+	for (struct item *it = n->head, *next; it; it = next) {
+		next = it->next;
+		free(it->path);
+		free(it);
+	}
+	pthread_mutex_destroy(&n->mu);
+	pthread_cond_destroy(&n->cv);
+	pthread_cond_destroy(&n->idle);
+	free(n);
+}
+
+void notify_path(struct notifier *n, const char *path)
+{
+	struct item *it = cas_xcalloc(1, sizeof(*it));
+	it->path = cas_xstrdup(path);
+	pthread_mutex_lock(&n->mu);
+	if (n->stop || !n->started) {
+		pthread_mutex_unlock(&n->mu);
+		free(it->path);
+		free(it);
+		return;
+	}
+	if (n->tail)
+		n->tail->next = it;
+	else
+		n->head = it;
+	n->tail = it;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+}
+
+void notify_drain(struct notifier *n)
+{
+	pthread_mutex_lock(&n->mu);
+	while (n->started && !n->stop && (n->head || n->busy))
+		pthread_cond_wait(&n->idle, &n->mu);
+	pthread_mutex_unlock(&n->mu);
+}
+
+unsigned long notify_sent(struct notifier *n)
+{
+	pthread_mutex_lock(&n->mu);
+	unsigned long s = n->sent;
+	pthread_mutex_unlock(&n->mu);
+	return s;
+}
+
+void notify_instance(struct notifier *n, const char *id)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "/instances/%s", id);
+	notify_path(n, path);
+	for (int t = 0; t < T_N; t++) {
+		if (node_kinds[t].parent != T_INSTANCE || !node_kinds[t].name)
+			continue;
+		snprintf(path, sizeof(path), "/instances/%s/%s", id, node_kinds[t].name);
+		notify_path(n, path);
+	}
+	for (const char *const *s = cas_enum_values(CAS_ENUM_STATUS); *s; s++) {
+		snprintf(path, sizeof(path), "/by-status/%s/%s", *s, id);
+		notify_path(n, path);
+		snprintf(path, sizeof(path), "/by-status/%s", *s);
+		notify_path(n, path);
+	}
+	notify_path(n, "/instances");
+	notify_path(n, "/summary");
+}
+
+static void notify_entries(struct notifier *n, const char *dir, struct cas_entries *l)
+{
+	char path[1024];
+	notify_path(n, dir);
+	for (size_t i = 0; l && i < l->n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, l->v[i].key);
+		notify_path(n, path);
+	}
+}
+
+void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca)
+{
+	notify_path(n, "/");
+	for (size_t i = 0; l && i < l->n; i++)
+		notify_instance(n, l->v[i].id);
+	notify_entries(n, "/cloud-access", access);
+	notify_entries(n, "/private-ca", ca);
+}
+
+void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
+{
+	struct notifier *n = ctx;
+	char path[1024];
+	switch (kind) {
+	case CAS_CK_INSTANCES: {
+		struct cas_instances *o = old_value, *c = new_value;
+		if (!o)
+			return; /* first sight: the kernel holds nothing yet */
+		for (size_t i = 0; c && i < c->n; i++) {
+			const struct cas_instance *was = cas_instances_find(o, c->v[i].id);
+			if (!was || was->hash != c->v[i].hash)
+				notify_instance(n, c->v[i].id);
+		}
+		for (size_t i = 0; i < o->n; i++)
+			if (!cas_instances_find(c, o->v[i].id))
+				notify_instance(n, o->v[i].id);
+		break;
+	}
+	case CAS_CK_DETAIL:
+		if (!old_value)
+			return;
+		for (int t = 0; t < T_N; t++) {
+			if (node_kinds[t].parent == T_INSTANCE && (node_kinds[t].flags & NF_DETAIL)) {
+				snprintf(path, sizeof(path), "/instances/%s/%s", key, node_kinds[t].name);
+				notify_path(n, path);
+			}
+		}
+		break;
+	case CAS_CK_SUMMARY:
+		notify_path(n, "/summary");
+		break;
+	case CAS_CK_ACCESS:
+		notify_entries(n, "/cloud-access", old_value);
+		break;
+	case CAS_CK_CA:
+		notify_entries(n, "/private-ca", old_value);
+		break;
+	case CAS_CK_N:
+		break;
+	}
+}

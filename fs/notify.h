@@ -1,0 +1,25 @@
+/* notify: tells the kernel to forget cached attributes and pages of paths
+ * whose content changed (after a mutation, a cache refresh that saw new
+ * content, or .cas/refresh). Invalidations must not be sent from inside a
+ * request handler, so they are queued and sent by one thread. */
+#ifndef CASFS_NOTIFY_H
+#define CASFS_NOTIFY_H
+
+#include "casfs.h"
+
+struct fuse;
+struct notifier *notifier_new(void);
+void notifier_start(struct notifier *n, struct fuse *f);
+void notifier_free(struct notifier *n);
+void notify_path(struct notifier *n, const char *path);
+/* Every file of an instance, its directory and its by-status links. */
+void notify_instance(struct notifier *n, const char *id);
+/* Every file the tree can hold, from the given lists. */
+void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca);
+/* Waits until everything queued so far has been sent (tests, shutdown). */
+void notify_drain(struct notifier *n);
+unsigned long notify_sent(struct notifier *n);
+/* The cache's change hook: maps changed content to paths. */
+void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value);
+
+#endif

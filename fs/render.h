@@ -1,0 +1,13 @@
+/* render: produces the content of any node as a snapshot. render_node()
+ * wraps the per-kind renderers with the written-bytes rule of DESIGN §3 and
+ * the prefetch hint for detail-backed files. */
+#ifndef CASFS_RENDER_H
+#define CASFS_RENDER_H
+
+#include "nodes.h"
+
+int render_node(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+/* Normalised "k=v" lines of a tags file, sorted: for comparisons. */
+char *tags_normalize(const char *data, size_t len);
+
+#endif

@@ -1,0 +1,46 @@
+/* scratch: files that are not API nodes, created inside instance directories
+ * by editors and atomic-save tools (sed -i's sedXXXXXX, vim's 4913 probe and
+ * swap files, Python tempfiles, rsync's .name.XXXXXX). They live in memory,
+ * bounded in size and count, and never reach the API unless renamed onto a
+ * writable node. */
+#ifndef CASFS_SCRATCH_H
+#define CASFS_SCRATCH_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+#define SCRATCH_MAX_FILES 64
+#define SCRATCH_MAX_BYTES (1u << 20)
+
+struct namelist;
+struct scratch;
+
+struct scratch *scratch_new(void);
+void scratch_free(struct scratch *s);
+int scratch_exists(struct scratch *s, const char *id, const char *name);
+void scratch_names(struct scratch *s, const char *id, struct namelist *out);
+/* 0, -EEXIST, or -ENOSPC when the mount already holds SCRATCH_MAX_FILES. */
+int scratch_create(struct scratch *s, const char *id, const char *name, mode_t mode, uid_t uid, gid_t gid);
+ssize_t scratch_read(struct scratch *s, const char *id, const char *name, char *buf, size_t size, off_t off);
+/* -EFBIG beyond SCRATCH_MAX_BYTES. */
+ssize_t scratch_write(struct scratch *s, const char *id, const char *name, const char *buf, size_t size, off_t off);
+int scratch_truncate(struct scratch *s, const char *id, const char *name, off_t size);
+int scratch_stat(struct scratch *s, const char *id, const char *name, struct stat *st);
+int scratch_chmod(struct scratch *s, const char *id, const char *name, mode_t mode);
+int scratch_chown(struct scratch *s, const char *id, const char *name, uid_t uid, gid_t gid);
+int scratch_utimens(struct scratch *s, const char *id, const char *name, const struct timespec tv[2]);
+int scratch_remove(struct scratch *s, const char *id, const char *name);
+/* Renames within one instance directory (replacing an existing target). */
+int scratch_rename(struct scratch *s, const char *id, const char *from, const char *to);
+/* Copies the contents into out. */
+int scratch_contents(struct scratch *s, const char *id, const char *name, struct cas_buf *out);
+/* Creates or replaces a scratch file with the given contents. */
+int scratch_put(struct scratch *s, const char *id, const char *name, const char *data, size_t len, mode_t mode,
+		uid_t uid, gid_t gid);
+void scratch_drop_instance(struct scratch *s, const char *id);
+size_t scratch_count(struct scratch *s);
+
+#endif
