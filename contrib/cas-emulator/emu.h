@@ -82,6 +82,8 @@ int emu_ok(struct emu_reply *r, cJSON *body);
 int64_t emu_real_ms(void);
 int64_t emu_now_ms(void);
 void emu_clock_set_offset(int64_t offset_ms);
+/* Tests only: pin the "real" clock (to check the SDK vectors at their dates). */
+void emu_clock_freeze(int64_t ms);
 int64_t emu_clock_offset(void);
 /* Sleeps ms milliseconds, or less when shutdown begins. */
 void emu_sleep_ms(long ms);

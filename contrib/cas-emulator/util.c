@@ -17,6 +17,7 @@
 #include "rng.h"
 
 static atomic_llong g_offset;
+static atomic_llong g_frozen; /* tests: a fixed "real" time, 0 = the system clock */
 static atomic_int g_shutdown;
 static pthread_mutex_t g_sleep_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_sleep_cv;
@@ -24,8 +25,15 @@ static pthread_once_t g_sleep_once = PTHREAD_ONCE_INIT;
 static atomic_ullong g_rid_counter;
 static uint64_t g_rid_seed;
 
+void emu_clock_freeze(int64_t ms)
+{
+	atomic_store(&g_frozen, (long long)ms);
+}
+
 int64_t emu_real_ms(void)
 {
+	if (atomic_load(&g_frozen))
+		return (int64_t)atomic_load(&g_frozen);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

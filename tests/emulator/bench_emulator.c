@@ -2,8 +2,12 @@
  * connections. Not a test (never timed in ctest).
  *   bench_emulator BIN THREADS SECONDS [LATENCY_MS [TOTAL_QPS [ACTION]]]
  * Each thread holds one connection and sends V3-signed requests (ACTION,
- * default GetInstanceDetail; or ListInstances), paced to TOTAL_QPS when given. */
+ * default GetInstanceDetail; or ListInstances), paced to TOTAL_QPS when given.
+ * With BENCH_PIN=1 the emulator runs on CPU 0 and the client on CPU 1, which
+ * shows what the emulator does with one core. */
 #include <pthread.h>
+#include <dirent.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +99,23 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (emu_start(&g_emu, argv[1], (const char *const[]){ "--instances", "1000", "--latency-ms", latency, NULL }))
 		return 1;
+	if (getenv("BENCH_PIN")) {
+		cpu_set_t emu_cpu, me;
+		CPU_ZERO(&emu_cpu);
+		CPU_SET(0, &emu_cpu);
+		CPU_ZERO(&me);
+		CPU_SET(1, &me);
+		/* every thread of the emulator; connection threads inherit it later */
+		char dir[64];
+		snprintf(dir, sizeof(dir), "/proc/%d/task", (int)g_emu.pid);
+		DIR *d = opendir(dir);
+		for (struct dirent *e; d && (e = readdir(d));)
+			if (e->d_name[0] != '.')
+				sched_setaffinity(atoi(e->d_name), sizeof(emu_cpu), &emu_cpu);
+		if (d)
+			closedir(d);
+		sched_setaffinity(0, sizeof(me), &me);
+	}
 	struct resp r;
 	http_raw(&g_emu, "GET", "/_emulator/instances", NULL, &r);
 	g_nids = cJSON_GetArraySize(r.json);
