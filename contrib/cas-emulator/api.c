@@ -40,7 +40,7 @@ static char *render_ok(cJSON *body, const char *rid)
 }
 
 /* Authentication, throttling and routing; NULL (with r filled) when refused. */
-static const struct emu_action *admit(struct emu_server *s, const struct emu_http *h, int bad_query,
+static const struct emu_action *admit(struct emu_server *s, const struct emu_http *h, int bad_request,
 				      struct emu_identity *id, struct emu_reply *r)
 {
 	const struct emu_action *act;
@@ -48,8 +48,10 @@ static const struct emu_action *admit(struct emu_server *s, const struct emu_htt
 	memset(id, 0, sizeof(*id));
 	id->scheme = "none";
 	id->cred = -1;
-	if (bad_query) {
-		emu_fail(r, 400, "InvalidParameter", "The query string contains a malformed percent escape.");
+	if (bad_request == EMU_BAD_TOO_LARGE) {
+		emu_fail(r, 413, "RequestEntityTooLarge", "The request body is larger than 1 MiB.");
+	} else if (bad_request) {
+		emu_fail(r, 400, "InvalidParameter", "The query string or form body contains a malformed percent escape.");
 	} else if (emu_auth_check(s->auth, h, id, r)) {
 		atomic_fetch_add(&s->state.auth_failures, 1);
 	} else if ((wait = emu_throttle_take(s->throttle, id->cred)) > 0) {
@@ -91,7 +93,7 @@ static int fault_before(enum emu_fault f, struct emu_reply *r)
 	}
 }
 
-void emu_api_handle(struct emu_server *s, const struct emu_http *h, int bad_query, struct emu_api_result *res)
+void emu_api_handle(struct emu_server *s, const struct emu_http *h, int bad_request, struct emu_api_result *res)
 {
 	struct emu_reply r;
 	struct emu_identity id;
@@ -101,7 +103,7 @@ void emu_api_handle(struct emu_server *s, const struct emu_http *h, int bad_quer
 	int64_t started = emu_real_ms();
 	atomic_fetch_add(&s->state.requests, 1);
 
-	const struct emu_action *act = admit(s, h, bad_query, &id, &r);
+	const struct emu_action *act = admit(s, h, bad_request, &id, &r);
 	if (act) {
 		atomic_fetch_add(&s->state.calls[act->id], 1);
 		res->fault = emu_faults_pick(s->faults, id.action);

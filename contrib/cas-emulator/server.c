@@ -141,9 +141,9 @@ static enum MHD_Result serve_api(struct emu_server *s, struct MHD_Connection *c,
 	h.body = cas_buf_str(&ctx->body);
 	h.body_len = ctx->body.len;
 	host_without_port(emu_http_header(&h, "Host"), h.host);
-	int bad = q && cas_params_parse(&h.query, q + 1) != 0;
-	if (!bad && is_form(emu_http_header(&h, "Content-Type")))
-		bad = cas_params_parse(&h.form, h.body) != 0;
+	int bad = ctx->too_large ? EMU_BAD_TOO_LARGE : q && cas_params_parse(&h.query, q + 1) ? EMU_BAD_QUERY : 0;
+	if (!bad && is_form(emu_http_header(&h, "Content-Type")) && cas_params_parse(&h.form, h.body))
+		bad = EMU_BAD_QUERY;
 	cas_params_copy(&h.all, &h.query);
 	cas_params_copy(&h.all, &h.form);
 
@@ -185,12 +185,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (ctx->too_large)
-		return send_reply(c, 413, cas_xstrdup("{\"Code\":\"RequestEntityTooLarge\",\"Message\":\"The request "
-						     "body is larger than 1 MiB.\"}"),
-				  strlen("{\"Code\":\"RequestEntityTooLarge\",\"Message\":\"The request body is larger "
-					 "than 1 MiB.\"}"),
-				  NULL, -1);
+	if (ctx->too_large && strncmp(ctx->uri, "/_emulator/", 11) == 0) {
+		const char *msg = "{\"error\":\"the request body is larger than 1 MiB\"}";
+		return send_reply(c, 413, cas_xstrdup(msg), strlen(msg), NULL, -1);
+	}
 	if (strncmp(ctx->uri, "/_emulator/", 11) == 0) {
 		const char *q = strchr(ctx->uri, '?');
 		char *path = cas_xstrndup(ctx->uri, q ? (size_t)(q - ctx->uri) : strlen(ctx->uri));
@@ -291,6 +289,7 @@ int emu_server_start(struct emu_server *s, const struct emu_opts *o, char *err, 
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_ARRAY,
 				  o->tls_cert ? tls : tls + 2, MHD_OPTION_END);
 	if (!s->mhd) {

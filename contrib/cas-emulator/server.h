@@ -42,9 +42,11 @@ struct emu_api_result {
 	long retry_after_ms;      /* >= 0: x-acs-retry-after */
 	enum emu_fault fault;
 };
+/* Requests that cannot be understood at all (bad_request argument). */
+enum { EMU_BAD_QUERY = 1, EMU_BAD_TOO_LARGE = 2 };
 /* Authenticates, throttles, routes, injects faults, runs the action, writes
  * the audit line and waits --latency-ms (and --stall-ms for a stall). */
-void emu_api_handle(struct emu_server *s, const struct emu_http *h, int bad_query, struct emu_api_result *res);
+void emu_api_handle(struct emu_server *s, const struct emu_http *h, int bad_request, struct emu_api_result *res);
 
 /* /_emulator/...: *out is a malloc'd JSON body. raw_path is undecoded. */
 void emu_control_handle(struct emu_server *s, const char *method, const char *raw_path, const char *body,
