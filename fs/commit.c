@@ -1,7 +1,7 @@
 /* commit: what a completed write, or an unlink/rmdir, does to the account.
- * Every UpdateInstance write goes through commit_update(): validate
- * everything first, compare with the current state, and send only the
- * fields that differ (nothing at all when nothing differs). Writers of one
+ * Every UpdateInstance write goes through commit_update(): check types and
+ * field names, compare with the current state, validate every field that
+ * would change, and send only those (nothing at all when nothing differs). Writers of one
  * instance are serialised so each sees the state the previous one left. */
 #include <errno.h>
 #include <pthread.h>
@@ -67,15 +67,18 @@ static int commit_update(struct casfs *fs, const struct node *n, struct cas_upda
 	const cJSON *method = cJSON_GetObjectItemCaseSensitive(dj, "GenerateCsrMethod");
 	const cJSON *csr = cJSON_GetObjectItemCaseSensitive(dj, "Csr");
 	int uploaded = cJSON_IsString(method) && strcmp(method->valuestring, "upload") == 0;
-	rc = cas_validate_update(want, cJSON_IsString(alg) ? alg->valuestring : NULL,
-				 uploaded && cJSON_IsString(csr) ? csr->valuestring : NULL, e);
-	if (rc)
-		goto out;
+	/* constraints are checked on what would change: a field equal to the
+	 * current state is the service's own value (a verbatim round trip of
+	 * config must always succeed) */
 	if (cas_update_diff(want, dj, &diff) == 0) {
 		atomic_fetch_add(&fs->st.noop_commits, 1);
 		cas_debug("%s: no field differs from the current state; nothing sent", n->path);
 		goto out;
 	}
+	rc = cas_validate_update(&diff, cJSON_IsString(alg) ? alg->valuestring : NULL,
+				 uploaded && cJSON_IsString(csr) ? csr->valuestring : NULL, e);
+	if (rc)
+		goto out;
 	if (diff.has_tags && diff.ntags == 0) {
 		rc = cas_error_set(e, EINVAL, "InvalidParameter.Tags",
 				   "UpdateInstance cannot remove every tag (an empty list is not sent on the wire); "

@@ -220,7 +220,8 @@ const struct node_kind node_kinds[T_N] = {
 		     commit_value, NULL, NULL, NULL },
 	[T_CSR] = { "csr", T_INSTANCE, RW, NF_DETAIL | NF_OVERRIDE, C_PEM, "UpdateInstance", render_csr, commit_value,
 		    NULL, NULL, NULL },
-	[T_REFUND] = { "refund", T_INSTANCE, WO, NF_CHEAP | NF_DIRECT, C_LINE, "RefundInstance", render_empty,
+	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
+	[T_REFUND] = { "refund", T_INSTANCE, RW, NF_CHEAP | NF_DIRECT, C_LINE, "RefundInstance", render_empty,
 		       commit_refund, NULL, NULL, NULL },
 	[T_SCRATCH] = { NULL, T_INSTANCE, 0100600, NF_CHEAP, C_NONE, NULL, NULL, NULL, remove_scratch, NULL,
 			exists_scratch },
@@ -231,7 +232,7 @@ const struct node_kind node_kinds[T_N] = {
 			    exists_status_link },
 	[T_SUMMARY] = { "summary", T_ROOT, RO, 0, C_NONE, NULL, render_summary, NULL, NULL, NULL, NULL },
 	[T_ACCESS] = { "cloud-access", T_ROOT, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, list_access, NULL },
-	[T_ACCESS_NEW] = { "new", T_ACCESS, WO, NF_CHEAP | NF_DIRECT, C_JSON, "AddCloudAccess", render_empty,
+	[T_ACCESS_NEW] = { "new", T_ACCESS, RW, NF_CHEAP | NF_DIRECT, C_JSON, "AddCloudAccess", render_empty,
 			   commit_access_new, NULL, NULL, NULL },
 	[T_ACCESS_ENTRY] = { NULL, T_ACCESS, RO, 0, C_NONE, "DeleteCloudAccess", render_entry, NULL, remove_access,
 			     NULL, exists_access },

@@ -201,13 +201,16 @@ void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 		}
 		break;
 	case CAS_CK_SUMMARY:
-		notify_path(n, "/summary");
+		if (old_value)
+			notify_path(n, "/summary");
 		break;
 	case CAS_CK_ACCESS:
-		notify_entries(n, "/cloud-access", old_value);
+		if (old_value)
+			notify_entries(n, "/cloud-access", old_value);
 		break;
 	case CAS_CK_CA:
-		notify_entries(n, "/private-ca", old_value);
+		if (old_value)
+			notify_entries(n, "/private-ca", old_value);
 		break;
 	case CAS_CK_N:
 		break;

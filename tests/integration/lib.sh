@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# lib.sh: shared harness of the mount tests. Each test script sources it,
+# gets its own emulator on an ephemeral port (with an audit log, the oracle
+# for "how many calls, which fields"), its own casfs mount, and a cleanup
+# that unmounts, stops both processes by pid, and fails the test if either
+# printed a sanitizer report. Set KEEP=1 to keep the scratch directory.
+set -euo pipefail
+
+: "${CASFS_BUILD:?CASFS_BUILD must point at the build directory}"
+EMU_BIN=$CASFS_BUILD/contrib/cas-emulator/cas-emulator
+CASFS_BIN=$CASFS_BUILD/fs/casfs
+T=$(mktemp -d /tmp/casfs-it.XXXXXX)
+MNT=$T/mnt
+AUDIT=$T/audit.log
+mkdir -p "$MNT" "$T/home"
+EMU_PID="" CASFS_PID="" EMU_URL=""
+AK=LTAI5tIntegrationTest
+SK=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+# isolate from the caller's credentials and profile files
+unset ALIBABA_CLOUD_SECURITY_TOKEN DASHSCOPE_API_KEY ALIBABA_CLOUD_BEARER_TOKEN ALIBABA_CLOUD_PROFILE
+export HOME=$T/home ALIBABA_CLOUD_ACCESS_KEY_ID=$AK ALIBABA_CLOUD_ACCESS_KEY_SECRET=$SK
+# sanitizer builds: report leaks, and make UBSan findings fatal and visible
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+log() { echo "[$(date +%T.%3N)] $*" >&2; }
+
+dump_logs() {
+	for f in "$T/emu.err" "$T/casfs.log"; do
+		[ -s "$f" ] && { echo "---- $f (last 40 lines)" >&2; tail -n 40 "$f" >&2; }
+	done
+	return 0
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	dump_logs
+	exit 1
+}
+
+sanitizer_check() {
+	local f
+	for f in "$T/emu.err" "$T/casfs.log"; do
+		if [ -f "$f" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			echo "FAIL: sanitizer report in $f" >&2
+			grep -A30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60 >&2
+			return 1
+		fi
+	done
+}
+
+umount_casfs() {
+	[ -n "$CASFS_PID" ] || return 0
+	local i
+	for i in $(seq 1 50); do
+		mountpoint -q "$MNT" || break
+		fusermount3 -u "$MNT" 2>/dev/null && break
+		sleep 0.1
+	done
+	mountpoint -q "$MNT" && fusermount3 -uz "$MNT" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$CASFS_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$CASFS_PID" 2>/dev/null && kill -9 "$CASFS_PID"
+	wait "$CASFS_PID" 2>/dev/null || true
+	CASFS_PID=""
+}
+
+stop_emulator() {
+	[ -n "$EMU_PID" ] || return 0
+	kill -CONT "$EMU_PID" 2>/dev/null || true
+	kill -TERM "$EMU_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$EMU_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$EMU_PID" 2>/dev/null && kill -9 "$EMU_PID"
+	wait "$EMU_PID" 2>/dev/null || true
+	EMU_PID=""
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	umount_casfs
+	stop_emulator
+	sanitizer_check || rc=1
+	if [ "$rc" -ne 0 ] || [ -n "${KEEP:-}" ]; then
+		echo "test files kept in $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# start_emulator [emulator options...]: sets EMU_PID and EMU_URL
+start_emulator() {
+	"$EMU_BIN" --access-key "$AK:$SK" --audit "$AUDIT" "$@" >"$T/emu.out" 2>"$T/emu.err" &
+	EMU_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		EMU_URL=$(sed -n 's/^listening on //p' "$T/emu.out" 2>/dev/null | head -n1)
+		[ -n "$EMU_URL" ] && return 0
+		kill -0 "$EMU_PID" 2>/dev/null || fail "emulator exited: $(cat "$T/emu.err")"
+		sleep 0.05
+	done
+	fail "emulator did not start"
+}
+
+# mount_casfs [casfs -o options...]: mounts $MNT against the emulator
+mount_casfs() {
+	local opts="endpoint=$EMU_URL"
+	local o
+	for o in "$@"; do opts="$opts,$o"; done
+	"$CASFS_BIN" -f -o "$opts" "$MNT" >>"$T/casfs.log" 2>&1 &
+	CASFS_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		mountpoint -q "$MNT" && return 0
+		kill -0 "$CASFS_PID" 2>/dev/null || fail "casfs exited at mount time: $(tail -5 "$T/casfs.log")"
+		sleep 0.05
+	done
+	fail "casfs did not mount"
+}
+
+remount_casfs() {
+	umount_casfs
+	mount_casfs "$@"
+}
+
+# audit_count ACTION [jq condition]: API requests of ACTION in the audit log
+audit_count() {
+	local cond=${2:-true}
+	[ -f "$AUDIT" ] || { echo 0; return; }
+	jq -c --arg a "$1" "select(.action == \$a) | select($cond)" "$AUDIT" | wc -l
+}
+
+# applied ACTION: mutations of ACTION that changed state
+applied() { audit_count "$1" '.applied == true'; }
+
+emu_get() { curl -sf "$EMU_URL/_emulator/$1"; }
+emu_post() { curl -sf -X POST --data-binary "$2" "$EMU_URL/_emulator/$1" >/dev/null; }
+emu_instance() { emu_get "instances/$1"; }
+
+# first_instance [jq condition on the instance]: an instance id from the emulator's state
+first_instance() {
+	local cond=${1:-true}
+	emu_get state | jq -r --arg dummy x "[.instances[] | select($cond)][0].InstanceId"
+}
+
+expect_eq() { # actual expected message
+	[ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# expect_fail ERRNO_TEXT command...: the command must fail and stderr must mention ERRNO_TEXT
+expect_fail() {
+	local want=$1
+	shift
+	local out rc=0
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "expected failure ($want) from: $*"
+	[ -z "$want" ] || grep -q -- "$want" <<<"$out" || fail "expected '$want' from: $* ; got: $out"
+}
+
+errors_count() { wc -l <"$MNT/.cas/errors"; }
