@@ -340,7 +340,7 @@ ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t
 		return -EINVAL;
 	pthread_mutex_lock(&h->mu);
 	ssize_t rc = (ssize_t)size;
-	char why[300] = "";
+	char why[600] = "";
 	if (h->done) {
 		/* the document was committed (or failed): only trailing blank lines are welcome */
 		if (h->rc)
@@ -396,7 +396,7 @@ int handle_flush(struct casfs *fs, struct handle *h)
 		return 0;
 	pthread_mutex_lock(&h->mu);
 	if (h->writing && h->dirty && !h->done) {
-		char why[300] = "";
+		char why[600] = "";
 		if (judge(h, 1, why, sizeof(why)) == V_INVALID)
 			fail(fs, h, EINVAL, why);
 		else
