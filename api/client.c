@@ -415,7 +415,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		if (per_attempt > remaining_ms)
 			per_attempt = remaining_ms > 1 ? (long)remaining_ms : 1;
 		struct cas_http_result hr;
-		cas_http_post(c->http, r.url, (const char *const *)r.hdrs, r.nh, per_attempt, &hr);
+		cas_http_post(c->http, r.url, (const char *const *)r.hdrs, r.nh, per_attempt, ai->mutating, &hr);
 		req_free(&r);
 		STAT(c, a, calls, 1);
 		STAT(c, a, bytes_in, hr.body.len);

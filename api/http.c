@@ -198,7 +198,7 @@ static enum cas_net classify_curl(CURLcode rc, CURL *c, int too_big)
 }
 
 void cas_http_post(struct cas_http *h, const char *url, const char *const *headers, size_t nheaders,
-		   long timeout_ms, struct cas_http_result *r)
+		   long timeout_ms, int fresh, struct cas_http_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->retry_after_ms = -1;
@@ -231,6 +231,7 @@ void cas_http_post(struct cas_http *h, const char *url, const char *const *heade
 	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
 	if (h->verbose)
 		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	CURLcode rc = curl_easy_perform(c);

@@ -31,9 +31,12 @@ struct cas_http_result {
 struct cas_http *cas_http_new(const struct cas_http_opts *o);
 void cas_http_free(struct cas_http *h);
 /* POST url with no body. headers: "Name: value" lines. timeout_ms bounds the
- * whole transfer. The caller frees r->body. */
+ * whole transfer. fresh: use a new connection. libcurl silently sends a
+ * request again when a reused connection dies before any answer; for a
+ * mutation that resend could apply it twice, so mutations never ride a
+ * reused connection. The caller frees r->body. */
 void cas_http_post(struct cas_http *h, const char *url, const char *const *headers, size_t nheaders,
-		   long timeout_ms, struct cas_http_result *r);
+		   long timeout_ms, int fresh, struct cas_http_result *r);
 /* Total connections opened so far. */
 long cas_http_connections(struct cas_http *h);
 

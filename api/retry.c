@@ -1,6 +1,8 @@
 /* retry: classification and backoff (see retry.h). */
 #include "retry.h"
 
+#include <string.h>
+
 #include "error.h"
 
 enum cas_retry_class cas_retry_classify(enum cas_net net, int http_status, const char *code, int body_ok)
@@ -21,6 +23,10 @@ enum cas_retry_class cas_retry_classify(enum cas_net net, int http_status, const
 		return body_ok ? CAS_RC_DONE : CAS_RC_AMBIGUOUS; /* malformed body: the call may have run */
 	if (cas_is_throttle(http_status, code))
 		return CAS_RC_SAFE; /* refused before running */
+	/* the nonce was seen: an identical earlier send of this very request (a
+	 * transport-level resend) reached the service and may have run */
+	if (code && strcmp(code, "SignatureNonceUsed") == 0)
+		return CAS_RC_AMBIGUOUS;
 	if (http_status >= 500)
 		return CAS_RC_AMBIGUOUS;
 	return CAS_RC_FATAL;
