@@ -185,6 +185,8 @@ static void set_open_flags(const struct node *n, struct handle *h, struct fuse_f
 	/* writes to API files bypass the page cache, so it never holds uncommitted bytes */
 	fi->direct_io = (k->flags & NF_DIRECT) || (wr && n->type != T_SCRATCH);
 	fi->keep_cache = !fi->direct_io && handle_keep_cache(h);
+	/* a read-only open has nothing to commit: spare the kernel a FLUSH per close */
+	fi->noflush = !wr;
 }
 
 static int casfs_open(const char *path, struct fuse_file_info *fi)
@@ -495,6 +497,9 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* symlink targets (by-status) never change for a path; invalidation drops them */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	notifier_start(fs->notify, ctx->fuse);
 	fs->prefetch = cas_prefetch_new(fs->cache, 16, 8);
 	return fs;

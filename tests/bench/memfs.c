@@ -165,7 +165,8 @@ static int m_readlink(const char *path, char *buf, size_t size)
 
 static void *m_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	(void)conn;
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS; /* the same kernel caching casfs asks for */
 	cfg->use_ino = 1;
 	cfg->entry_timeout = cfg->attr_timeout = 60;
 	cfg->negative_timeout = 0;
