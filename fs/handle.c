@@ -208,8 +208,8 @@ int commit_document(struct casfs *fs, const struct node *n, const char *data, si
 		atomic_fetch_add(&fs->st.commit_errors, 1);
 		if (rc == -EINVAL && !e.http_status)
 			atomic_fetch_add(&fs->st.validation_errors, 1);
+		/* nothing changed remotely: earlier written bytes keep their meaning */
 		fs_fail(fs, n->path, rc, &e);
-		memo_clear_written(fs->memo, n->ino);
 		notify_path(fs->notify, n->path); /* the kernel holds the bytes that failed */
 	} else {
 		atomic_fetch_add(&fs->st.commits, 1);
