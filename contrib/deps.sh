@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# deps.sh: installs the Debian packages casfs needs to build, test and demo,
+# but only those that are missing. Sourced by test.sh and demo.sh.
+casfs_install_deps() {
+	local pkgs="cmake make gcc pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev
+		libjson-c-dev libssl-dev openssl libmicrohttpd-dev libcmocka-dev jq curl rsync vim
+		python3 tar diffutils findutils procps util-linux"
+	local missing="" p
+	for p in $pkgs; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		echo "casfs: installing:$missing" >&2
+		local sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo="sudo"
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	fi
+	if [ ! -e /dev/fuse ]; then
+		echo "casfs: /dev/fuse is missing; load the fuse module (modprobe fuse) or run the container with --device /dev/fuse" >&2
+		return 1
+	fi
+}

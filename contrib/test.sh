@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# test.sh: the one test command. Installs what is missing, builds, runs every
+# test (unit, emulator, client, integration with real mounts), then builds
+# an ASan+UBSan variant and runs the whole suite again. Exits non-zero on
+# any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source contrib/deps.sh
+casfs_install_deps
+
+jobs=$(nproc)
+run_suite() { # build-dir cmake-args...
+	local dir=$1
+	shift
+	echo "== configure and build $dir ($*)"
+	cmake -S . -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j"$jobs" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^(Consolidate|Scanning|Built target)' || true
+	cmake --build "$dir" -j"$jobs" >/dev/null # fail here if the build failed
+	echo "== test $dir"
+	(cd "$dir" && ctest -j"$jobs" --output-on-failure --timeout 300)
+}
+
+start=$(date +%s)
+run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCASFS_SANITIZE=ON
+echo "== all tests passed in $(( $(date +%s) - start )) s"
