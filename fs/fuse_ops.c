@@ -37,6 +37,20 @@ static int resolve(struct casfs *fs, const char *path, struct node *n)
 	return rc;
 }
 
+/* Refuses an operation the tree does not allow, leaving a record that says why. */
+static int refuse(struct casfs *fs, const char *path, int err, const char *why)
+{
+	struct cas_error e;
+	cas_error_clear(&e);
+	if (fs->o.ro && err != EXDEV) {
+		err = EROFS;
+		why = "mounted with -o ro";
+	}
+	cas_error_set(&e, err, err == EROFS ? "Local.ReadOnly" : "Local.NotAllowed", "%s", why);
+	fs_fail(fs, path, -err, &e);
+	return -err;
+}
+
 static uint64_t names_hash(const struct namelist *l)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -199,8 +213,12 @@ static int casfs_open(const char *path, struct fuse_file_info *fi)
 	if (node_is_dir(&n))
 		return -EISDIR;
 	struct handle *h = handle_open(fs, &n, fi->flags, &rc);
-	if (!h)
+	if (!h) {
+		if (rc == -EACCES || rc == -EROFS)
+			return refuse(fs, path, -rc, "this file is read-only (detail, status and the like come from the "
+						     "service; write config or a writable value file)");
 		return rc;
+	}
 	set_open_flags(&n, h, fi);
 	return 0;
 }
@@ -230,9 +248,9 @@ static int casfs_create(const char *path, mode_t mode, struct fuse_file_info *fi
 	if (rc)
 		return rc;
 	if (fs->o.ro)
-		return -EROFS;
+		return refuse(fs, path, EROFS, "");
 	if (dir.type != T_INSTANCE)
-		return -EACCES; /* new files exist only as scratch files in instance directories */
+		return refuse(fs, path, EACCES, "new files can be created only inside instances/<id>/ (as scratch files)");
 	struct fuse_context *ctx = fuse_get_context();
 	rc = scratch_create(fs->scratch, dir.id, name, mode & ~ctx->umask, ctx->uid, ctx->gid);
 	if (rc == -ENOSPC) {
@@ -300,7 +318,8 @@ static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *f
 	if ((rc = stat_node(fs, &n, &st)))
 		return rc;
 	/* API files change only through a write: a truncate that changes nothing is fine */
-	return st.st_size == size ? 0 : fs->o.ro ? -EROFS : -EPERM;
+	return st.st_size == size ? 0 : refuse(fs, path, EPERM, "API files change only through a write; truncate "
+								 "the file while writing it (O_TRUNC) instead");
 }
 
 static int remove_node(const char *path, int want_dir)
@@ -314,7 +333,10 @@ static int remove_node(const char *path, int want_dir)
 		return want_dir ? -ENOTDIR : -EISDIR;
 	const struct node_kind *k = &node_kinds[n.type];
 	if (!k->remove)
-		return fs->o.ro ? -EROFS : -EPERM;
+		return refuse(fs, path, EPERM, node_is_instance_file(n.type)
+						       ? "files of an instance cannot be removed; rmdir the instance "
+							 "directory to delete the instance"
+						       : "this entry cannot be removed");
 	struct cas_error e;
 	cas_error_clear(&e);
 	snprintf(e.action, sizeof(e.action), "%s", k->action ? k->action : "");
@@ -347,9 +369,9 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 	if ((rc = split_parent(fs, to, &dir, &name)))
 		return rc;
 	if (fs->o.ro)
-		return -EROFS;
+		return refuse(fs, from, EROFS, "");
 	if (src.type != T_SCRATCH && !node_is_instance_file(src.type))
-		return -EPERM;
+		return refuse(fs, from, EPERM, "only files inside an instance directory can be renamed");
 	if (dir.type != T_INSTANCE)
 		return -EXDEV;
 	if (strcmp(dir.id, src.id) != 0)
@@ -364,7 +386,7 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 	if (src.type == T_SCRATCH) {
 		/* the atomic save: commit the scratch file's bytes to the node */
 		if (!node_kinds[dst.type].commit)
-			return -EPERM;
+			return refuse(fs, to, EPERM, "the target is read-only; rename onto config or a writable value file");
 		struct cas_buf b = CAS_BUF_INIT;
 		scratch_contents(fs->scratch, src.id, src.name, &b);
 		rc = commit_document(fs, &dst, b.p ? b.p : "", b.len);
@@ -374,7 +396,7 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 		return rc;
 	}
 	if (dst_is_node)
-		return -EPERM; /* API files cannot replace each other */
+		return refuse(fs, to, EPERM, "an API file cannot replace another one");
 	/* an API file renamed away (vim's backup): the copy becomes a scratch file,
 	 * the API file itself stays */
 	struct snap *s;
@@ -391,8 +413,8 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 /* Metadata changes on API files succeed only when they change nothing. */
 static int api_meta(struct casfs *fs, const struct node *n, int unchanged)
 {
-	(void)n;
-	return unchanged ? 0 : fs->o.ro ? -EROFS : -EPERM;
+	return unchanged ? 0 : refuse(fs, n->path, EPERM, "mode, owner and times of API files are fixed "
+							  "(changes to the current values succeed)");
 }
 
 static int casfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
@@ -466,9 +488,8 @@ static int casfs_access(const char *path, int mask)
 
 static int refuse_mkdir(const char *path, mode_t mode)
 {
-	(void)path;
 	(void)mode;
-	return casfs_get()->o.ro ? -EROFS : -EPERM;
+	return refuse(casfs_get(), path, EPERM, "directories, devices and links cannot be created in casfs");
 }
 
 static int refuse_mknod(const char *path, mode_t mode, dev_t dev)
