@@ -144,10 +144,36 @@ static void indent(struct cas_buf *out, int depth)
 		cas_buf_add(out, "  ", 2);
 }
 
-static int key_cmp(const void *a, const void *b)
+/* An object member with its key as jq sees it (invalid UTF-8 replaced) and
+ * its position, so equal keys keep document order and the last one wins. */
+struct member {
+	char *key;
+	size_t index;
+	const cJSON *node;
+};
+
+/* The key's bytes after jq's U+FFFD replacement (no escaping). */
+static char *jq_key(const char *str)
 {
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
+	const unsigned char *s = (const unsigned char *)str, *end = s + strlen(str);
+	struct cas_buf b = CAS_BUF_INIT;
+	while (s < end) {
+		int used;
+		long cp = utf8_next(s, end, &used);
+		if (cp < 0)
+			cas_buf_adds(&b, "\xEF\xBF\xBD");
+		else
+			cas_buf_add(&b, s, (size_t)used);
+		s += used;
+	}
+	return cas_buf_steal(&b);
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
 static void render(struct cas_buf *out, const cJSON *v, int depth)
@@ -184,23 +210,28 @@ static void render(struct cas_buf *out, const cJSON *v, int depth)
 			cas_buf_adds(out, "{}");
 			return;
 		}
-		const cJSON **kids = cas_xmalloc(n * sizeof(*kids));
+		struct member *kids = cas_xmalloc(n * sizeof(*kids));
 		size_t i = 0;
-		for (const cJSON *c = v->child; c; c = c->next)
-			kids[i++] = c;
-		qsort(kids, n, sizeof(*kids), key_cmp);
+		for (const cJSON *c = v->child; c; c = c->next, i++) {
+			kids[i].key = jq_key(c->string ? c->string : "");
+			kids[i].index = i;
+			kids[i].node = c;
+		}
+		qsort(kids, n, sizeof(*kids), member_cmp);
 		cas_buf_adds(out, "{\n");
 		for (i = 0; i < n; i++) {
 			/* jq keeps the last of duplicate keys */
-			if (i + 1 < n && key_cmp(&kids[i], &kids[i + 1]) == 0)
+			if (i + 1 < n && strcmp(kids[i].key, kids[i + 1].key) == 0)
 				continue;
 			indent(out, depth + 1);
-			const char *k = kids[i]->string ? kids[i]->string : "";
-			cas_canon_string(out, k, strlen(k));
+			cas_canon_string(out, kids[i].key, strlen(kids[i].key));
 			cas_buf_adds(out, ": ");
-			render(out, kids[i], depth + 1);
+			render(out, kids[i].node, depth + 1);
+			/* the last member is the last key, whichever duplicate it was */
 			cas_buf_adds(out, i + 1 < n ? ",\n" : "\n");
 		}
+		for (i = 0; i < n; i++)
+			free(kids[i].key);
 		free(kids);
 		indent(out, depth);
 		cas_buf_addc(out, '}');

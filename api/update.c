@@ -93,10 +93,15 @@ static int parse_tags(const cJSON *v, struct cas_update *u, struct cas_error *e)
 		const cJSON *val = cJSON_GetObjectItemCaseSensitive(t, "TagValue");
 		if (!cJSON_IsObject(t) || !cJSON_IsString(k) || (val && !cJSON_IsString(val) && !cJSON_IsNull(val)))
 			return type_error(e, "Tags", "an array of {\"TagKey\": string, \"TagValue\": string}");
-		for (const cJSON *m = t->child; m; m = m->next)
+		for (const cJSON *m = t->child; m; m = m->next) {
 			if (strcmp(m->string, "TagKey") != 0 && strcmp(m->string, "TagValue") != 0)
 				return cas_error_set(e, EINVAL, "InvalidParameter.Tags",
 						     "unknown key \"%.64s\" in a tag (only TagKey and TagValue)", m->string);
+			for (const cJSON *p = t->child; p != m; p = p->next)
+				if (strcmp(p->string, m->string) == 0)
+					return cas_error_set(e, EINVAL, "InvalidParameter.Tags",
+							     "%s is given more than once in a tag", m->string);
+		}
 		u->tags[u->ntags].key = cas_xstrdup(k->valuestring);
 		u->tags[u->ntags].value = cas_xstrdup(cJSON_IsString(val) ? val->valuestring : "");
 		u->ntags++;
@@ -166,6 +171,37 @@ int cas_update_from_json(const cJSON *obj, struct cas_update *u, struct cas_erro
 	return 0;
 }
 
+/* The detail comes from the service: a list with unexpected element types
+ * is shown as null rather than as something that could not be written back. */
+static int int_list(const cJSON *v)
+{
+	int64_t n;
+	const cJSON *it;
+	if (!cJSON_IsArray(v))
+		return 0;
+	cJSON_ArrayForEach(it, v)
+	{
+		if (!integral(it, &n))
+			return 0;
+	}
+	return 1;
+}
+
+static int tag_list(const cJSON *v)
+{
+	const cJSON *t;
+	if (!cJSON_IsArray(v))
+		return 0;
+	cJSON_ArrayForEach(t, v)
+	{
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(t, "TagKey");
+		const cJSON *val = cJSON_GetObjectItemCaseSensitive(t, "TagValue");
+		if (!cJSON_IsObject(t) || !cJSON_IsString(k) || (val && !cJSON_IsString(val) && !cJSON_IsNull(val)))
+			return 0;
+	}
+	return 1;
+}
+
 cJSON *cas_update_config_json(const cJSON *detail)
 {
 	cJSON *cfg = cJSON_CreateObject();
@@ -177,8 +213,8 @@ cJSON *cas_update_config_json(const cJSON *detail)
 		switch (f->type) {
 		case F_STR: ok = cJSON_IsString(v); break;
 		case F_I64: ok = integral(v, &n); break;
-		case F_I64_LIST: ok = cJSON_IsArray(v); break;
-		case F_TAGS: ok = cJSON_IsArray(v); break;
+		case F_I64_LIST: ok = int_list(v); break;
+		case F_TAGS: ok = tag_list(v); break;
 		}
 		if (!ok) {
 			cJSON_AddNullToObject(cfg, f->name);
@@ -249,24 +285,44 @@ static int contacts_differ(const struct cas_update *u, const cJSON *have)
 	return differ;
 }
 
+static int tag_in_update(const struct cas_update *u, const char *k, const char *v)
+{
+	for (size_t i = 0; i < u->ntags; i++)
+		if (strcmp(u->tags[i].key, k) == 0 && strcmp(u->tags[i].value, v) == 0)
+			return 1;
+	return 0;
+}
+
+static int tag_in_json(const cJSON *have, const char *k, const char *v)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach(t, have)
+	{
+		const cJSON *key = cJSON_GetObjectItemCaseSensitive(t, "TagKey");
+		const cJSON *val = cJSON_GetObjectItemCaseSensitive(t, "TagValue");
+		if (cJSON_IsString(key) && strcmp(key->valuestring, k) == 0 &&
+		    strcmp(cJSON_IsString(val) ? val->valuestring : "", v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Tag sets are equal when each side's every tag is in the other and the
+ * sizes match (so duplicates on one side cannot hide a missing tag). */
 static int tags_differ(const struct cas_update *u, const cJSON *have)
 {
 	size_t n = cJSON_IsArray(have) ? (size_t)cJSON_GetArraySize(have) : 0;
 	if (n != u->ntags)
 		return 1;
-	for (size_t i = 0; i < u->ntags; i++) {
-		int found = 0;
-		const cJSON *t;
-		cJSON_ArrayForEach(t, have)
-		{
-			const cJSON *k = cJSON_GetObjectItemCaseSensitive(t, "TagKey");
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "TagValue");
-			const char *vs = cJSON_IsString(v) ? v->valuestring : "";
-			if (cJSON_IsString(k) && strcmp(k->valuestring, u->tags[i].key) == 0 &&
-			    strcmp(vs, u->tags[i].value) == 0)
-				found = 1;
-		}
-		if (!found)
+	for (size_t i = 0; i < u->ntags; i++)
+		if (!tag_in_json(have, u->tags[i].key, u->tags[i].value))
+			return 1;
+	const cJSON *t;
+	cJSON_ArrayForEach(t, have)
+	{
+		const cJSON *key = cJSON_GetObjectItemCaseSensitive(t, "TagKey");
+		const cJSON *val = cJSON_GetObjectItemCaseSensitive(t, "TagValue");
+		if (!cJSON_IsString(key) || !tag_in_update(u, key->valuestring, cJSON_IsString(val) ? val->valuestring : ""))
 			return 1;
 	}
 	return 0;
