@@ -343,6 +343,7 @@ static cJSON *interpret(struct cas_http_result *hr, struct cas_error *e)
 {
 	char action[sizeof(e->action)];
 	memcpy(action, e->action, sizeof(action));
+	cas_error_clear(e); /* describe this attempt only, not an earlier one */
 	switch (hr->net) {
 	case CAS_NET_NOT_SENT:
 		cas_error_set(e, EIO, "Local.Network", "cannot reach the endpoint: %s", hr->detail);

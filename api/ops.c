@@ -240,9 +240,17 @@ int cas_get_instance_summary(struct cas_client *c, const char *instance_type, st
 	cas_params_free(&p);
 	if (rc)
 		return rc;
-	*out = doc_of(resp);
+	static const char *const counts[] = { "TotalCount", "InactiveCount", "WillExpireCount", "AutoReissueCount",
+					      "CertificateCount" };
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && !rc; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(resp, counts[i]);
+		if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != floor(v->valuedouble)))
+			rc = protocol_error(e, "a summary count is not a count", resp);
+	}
+	if (!rc)
+		*out = doc_of(resp);
 	cJSON_Delete(resp);
-	return 0;
+	return rc;
 }
 
 /* Reads the instance's detail as a parsed object (for reconciliation). */
