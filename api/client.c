@@ -216,6 +216,17 @@ static void add_hdr(struct signed_req *r, struct cas_header *sh, size_t *nsh, co
 	}
 }
 
+/* Headers every request carries unsigned, and the URL; frees q. */
+static void finish_request(struct cas_client *c, struct cas_params *q, struct signed_req *r)
+{
+	add_hdr(r, NULL, NULL, "Accept", "application/json");
+	add_hdr(r, NULL, NULL, "User-Agent", "casfs/" CASFS_VERSION);
+	char *qs = cas_params_encode(q, 0);
+	r->url = cas_xasprintf("%s/?%s", c->base, qs);
+	free(qs);
+	cas_params_free(q);
+}
+
 static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_params *q0, int attempt,
 		    int64_t last_delay_ms, struct signed_req *r)
 {
@@ -264,12 +275,7 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 		free(canon);
 		free(signed_headers);
 	}
-	add_hdr(r, NULL, NULL, "Accept", "application/json");
-	add_hdr(r, NULL, NULL, "User-Agent", "casfs/" CASFS_VERSION);
-	char *qs = cas_params_encode(&q, 0);
-	r->url = cas_xasprintf("%s/?%s", c->base, qs);
-	free(qs);
-	cas_params_free(&q);
+	finish_request(c, &q, r);
 }
 
 static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_params *q0, struct signed_req *r)
@@ -303,12 +309,7 @@ static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_pa
 	add_hdr(r, NULL, NULL, "host", c->host);
 	add_hdr(r, NULL, NULL, "x-acs-action", ai->name);
 	add_hdr(r, NULL, NULL, "x-acs-version", ai->version);
-	add_hdr(r, NULL, NULL, "Accept", "application/json");
-	add_hdr(r, NULL, NULL, "User-Agent", "casfs/" CASFS_VERSION);
-	char *qs = cas_params_encode(&q, 0);
-	r->url = cas_xasprintf("%s/?%s", c->base, qs);
-	free(qs);
-	cas_params_free(&q);
+	finish_request(c, &q, r);
 }
 
 /* The request as it would be sent, with secrets removed (dry_run and debug logs). */

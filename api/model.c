@@ -82,27 +82,49 @@ static int inst_cmp(const void *a, const void *b)
 	return strcmp(((const struct cas_instance *)a)->id, ((const struct cas_instance *)b)->id);
 }
 
-void cas_instances_sort_unique(struct cas_instances *l)
+/* Sorts an array by key and drops every element whose key appears more than
+ * once: a duplicated id is ambiguous, so no copy is trusted. Returns the new
+ * count; drop() frees a dropped element. */
+static size_t sort_drop_duplicates(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *),
+				   const char *(*key)(const void *), void (*drop)(void *), const char *what)
 {
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), inst_cmp);
-	/* a duplicated id is ambiguous: drop every copy rather than guess */
+	char *v = base;
+	if (n > 1)
+		qsort(v, n, size, cmp);
 	size_t j = 0;
-	for (size_t i = 0; i < l->n;) {
+	for (size_t i = 0; i < n;) {
 		size_t k = i + 1;
-		while (k < l->n && strcmp(l->v[k].id, l->v[i].id) == 0)
+		while (k < n && cmp(v + k * size, v + i * size) == 0)
 			k++;
 		if (k - i > 1) {
-			cas_err("ListInstances: instance id '%s' appears %zu times; skipped", l->v[i].id, k - i);
+			cas_err("%s: id '%s' appears %zu times; skipped", what, key(v + i * size), k - i);
 			for (size_t m = i; m < k; m++)
-				instance_free(&l->v[m]);
-			l->skipped += k - i;
+				drop(v + m * size);
 		} else {
-			l->v[j++] = l->v[i];
+			if (j != i)
+				memcpy(v + j * size, v + i * size, size);
+			j++;
 		}
 		i = k;
 	}
-	l->n = j;
+	return j;
+}
+
+static const char *inst_key(const void *p)
+{
+	return ((const struct cas_instance *)p)->id;
+}
+
+static void inst_drop(void *p)
+{
+	instance_free(p);
+}
+
+void cas_instances_sort_unique(struct cas_instances *l)
+{
+	size_t n = sort_drop_duplicates(l->v, l->n, sizeof(*l->v), inst_cmp, inst_key, inst_drop, "ListInstances");
+	l->skipped += l->n - n;
+	l->n = n;
 }
 
 const struct cas_instance *cas_instances_find(const struct cas_instances *l, const char *id)
@@ -111,15 +133,13 @@ const struct cas_instance *cas_instances_find(const struct cas_instances *l, con
 	return l ? bsearch(&key, l->v, l->n, sizeof(*l->v), inst_cmp) : NULL;
 }
 
+static void entry_drop(void *p);
+
 static void entries_destroy(struct cas_obj *o)
 {
 	struct cas_entries *l = (struct cas_entries *)o;
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].key);
-		free(l->v[i].cloud_name);
-		free(l->v[i].secret_id);
-		cas_obj_unref(l->v[i].doc);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		entry_drop(&l->v[i]);
 	free(l->v);
 	free(l);
 }
@@ -136,29 +156,23 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(((const struct cas_entry *)a)->key, ((const struct cas_entry *)b)->key);
 }
 
+static const char *entry_key(const void *p)
+{
+	return ((const struct cas_entry *)p)->key;
+}
+
+static void entry_drop(void *p)
+{
+	struct cas_entry *e = p;
+	free(e->key);
+	free(e->cloud_name);
+	free(e->secret_id);
+	cas_obj_unref(e->doc);
+}
+
 void cas_entries_sort_unique(struct cas_entries *l)
 {
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), entry_cmp);
-	size_t j = 0;
-	for (size_t i = 0; i < l->n;) {
-		size_t k = i + 1;
-		while (k < l->n && strcmp(l->v[k].key, l->v[i].key) == 0)
-			k++;
-		if (k - i > 1) {
-			cas_err("entry key '%s' appears %zu times; skipped", l->v[i].key, k - i);
-			for (size_t m = i; m < k; m++) {
-				free(l->v[m].key);
-				free(l->v[m].cloud_name);
-				free(l->v[m].secret_id);
-				cas_obj_unref(l->v[m].doc);
-			}
-		} else {
-			l->v[j++] = l->v[i];
-		}
-		i = k;
-	}
-	l->n = j;
+	l->n = sort_drop_duplicates(l->v, l->n, sizeof(*l->v), entry_cmp, entry_key, entry_drop, "entry list");
 }
 
 const struct cas_entry *cas_entries_find(const struct cas_entries *l, const char *key)

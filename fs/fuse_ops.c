@@ -303,20 +303,28 @@ static int casfs_release(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* Resolves path for a metadata change: 1 for a scratch file (the caller
+ * applies it), 0 for an API node (with its current attributes), or -errno. */
+static int resolve_meta(struct casfs *fs, const char *path, struct node *n, struct stat *st)
+{
+	int rc = resolve(fs, path, n);
+	if (rc)
+		return rc;
+	if (n->type == T_SCRATCH)
+		return 1;
+	return stat_node(fs, n, st);
+}
+
 static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	struct casfs *fs = casfs_get();
 	if (fi && fi->fh)
 		return handle_truncate(fs, (struct handle *)(uintptr_t)fi->fh, size);
 	struct node n;
-	int rc = resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	if (n.type == T_SCRATCH)
-		return scratch_truncate(fs->scratch, n.id, n.name, size);
 	struct stat st;
-	if ((rc = stat_node(fs, &n, &st)))
-		return rc;
+	int rc = resolve_meta(fs, path, &n, &st);
+	if (rc)
+		return rc > 0 ? scratch_truncate(fs->scratch, n.id, n.name, size) : rc;
 	/* API files change only through a write: a truncate that changes nothing is fine */
 	return st.st_size == size ? 0 : refuse(fs, path, EPERM, "API files change only through a write; truncate "
 								 "the file while writing it (O_TRUNC) instead");
@@ -422,11 +430,10 @@ static int casfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	(void)fi;
 	struct casfs *fs = casfs_get();
 	struct node n;
-	int rc = resolve(fs, path, &n);
+	struct stat st;
+	int rc = resolve_meta(fs, path, &n, &st);
 	if (rc)
-		return rc;
-	if (n.type == T_SCRATCH)
-		return scratch_chmod(fs->scratch, n.id, n.name, mode);
+		return rc > 0 ? scratch_chmod(fs->scratch, n.id, n.name, mode) : rc;
 	return api_meta(fs, &n, (mode & 07777) == (node_kinds[n.type].mode & 07777));
 }
 
@@ -435,11 +442,10 @@ static int casfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_
 	(void)fi;
 	struct casfs *fs = casfs_get();
 	struct node n;
-	int rc = resolve(fs, path, &n);
+	struct stat st;
+	int rc = resolve_meta(fs, path, &n, &st);
 	if (rc)
-		return rc;
-	if (n.type == T_SCRATCH)
-		return scratch_chown(fs->scratch, n.id, n.name, uid, gid);
+		return rc > 0 ? scratch_chown(fs->scratch, n.id, n.name, uid, gid) : rc;
 	return api_meta(fs, &n, (uid == (uid_t)-1 || uid == fs->uid) && (gid == (gid_t)-1 || gid == fs->gid));
 }
 
@@ -454,14 +460,10 @@ static int casfs_utimens(const char *path, const struct timespec tv[2], struct f
 	(void)fi;
 	struct casfs *fs = casfs_get();
 	struct node n;
-	int rc = resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	if (n.type == T_SCRATCH)
-		return scratch_utimens(fs->scratch, n.id, n.name, tv);
 	struct stat st;
-	if ((rc = stat_node(fs, &n, &st)))
-		return rc;
+	int rc = resolve_meta(fs, path, &n, &st);
+	if (rc)
+		return rc > 0 ? scratch_utimens(fs->scratch, n.id, n.name, tv) : rc;
 	return api_meta(fs, &n, tv && same_time(&tv[0], &st.st_atim) && same_time(&tv[1], &st.st_mtim));
 }
 
