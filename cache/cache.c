@@ -24,6 +24,7 @@ struct centry {
 	int neg;                /* cached 404 */
 	struct cas_error neg_err;
 	int fetching;
+	int waiters;            /* threads waiting on this entry (the sweep leaves it alone) */
 	uint64_t gen;           /* completed fetches */
 	uint64_t epoch;         /* invalidations */
 	int last_rc;
@@ -41,7 +42,10 @@ struct cas_cache {
 	int background;
 	cas_cache_change_fn hook;
 	void *hook_ctx;
+	int64_t last_sweep_ms;
 };
+
+#define SWEEP_EVERY_MS 60000
 
 static int64_t mono_ms(void *ctx)
 {
@@ -281,6 +285,10 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 		rc = serve(c, e, out, err, 2);
 		goto out;
 	}
+	if (now - c->last_sweep_ms > SWEEP_EVERY_MS) {
+		sweep_locked(c, now);
+		e = find(c, kind, key, 1); /* the sweep may have freed it */
+	}
 	int64_t stored = e->fetched_ms;
 	int have_stale = e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
 	if (!e->fetching) {
@@ -302,9 +310,11 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 	int64_t ns = dl.tv_nsec + (c->o.soft_deadline_ms % 1000) * 1000000;
 	dl.tv_sec += c->o.soft_deadline_ms / 1000 + ns / 1000000000;
 	dl.tv_nsec = ns % 1000000000;
+	e->waiters++;
 	while (e->gen == gen) {
 		if (have_stale && e->value) {
 			if (pthread_cond_timedwait(&c->cv, &c->mu, &dl) == ETIMEDOUT && e->gen == gen) {
+				e->waiters--;
 				rc = serve(c, e, out, err, 1);
 				goto out;
 			}
@@ -312,6 +322,7 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 			pthread_cond_wait(&c->cv, &c->mu);
 		}
 	}
+	e->waiters--;
 result:
 	now = now_ms(c);
 	if (e->last_rc == 0 || e->last_rc == -ENOENT) {
@@ -384,15 +395,15 @@ void cas_cache_stats(struct cas_cache *c, struct cas_cache_stats *s)
 	pthread_mutex_unlock(&c->mu);
 }
 
-void cas_cache_sweep(struct cas_cache *c)
+/* Frees entries too old to serve even as stale. Lock held. */
+static void sweep_locked(struct cas_cache *c, int64_t now)
 {
-	pthread_mutex_lock(&c->mu);
-	int64_t now = now_ms(c);
+	c->last_sweep_ms = now;
 	for (int b = 0; b < NBUCKETS; b++) {
 		for (struct centry **pp = &c->buckets[b]; *pp;) {
 			struct centry *e = *pp;
 			int64_t age = e->fetched_ms ? now - e->fetched_ms : INT64_MAX / 2;
-			int dead = !e->fetching && age > ttl_of(c, e->kind) + c->o.max_stale_ms;
+			int dead = !e->fetching && !e->waiters && age > ttl_of(c, e->kind) + c->o.max_stale_ms;
 			if (dead) {
 				*pp = e->next;
 				cas_obj_unref(e->value);
@@ -404,6 +415,12 @@ void cas_cache_sweep(struct cas_cache *c)
 			}
 		}
 	}
+}
+
+void cas_cache_sweep(struct cas_cache *c)
+{
+	pthread_mutex_lock(&c->mu);
+	sweep_locked(c, now_ms(c));
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -526,6 +543,7 @@ struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_op
 		c->o.error_retry_ms = 5000;
 	if (!c->o.now_ms)
 		c->o.now_ms = mono_ms;
+	c->last_sweep_ms = c->o.now_ms(c->o.clock_ctx);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
