@@ -47,6 +47,8 @@ struct cas_cache {
 
 #define SWEEP_EVERY_MS 60000
 
+static void sweep_locked(struct cas_cache *c, int64_t now);
+
 static int64_t mono_ms(void *ctx)
 {
 	(void)ctx;
