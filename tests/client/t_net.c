@@ -79,7 +79,9 @@ static void test_throttle_retried(void **state)
 {
 	(void)state;
 	EMU_UP("--instances", "20", "--qps", "20");
-	struct cas_client *c = client_for(CRED_AK, NULL); /* client limit 100000: only the server throttles */
+	/* the client's default limit (100 QPS) is 5x the server's */
+	struct cas_client_opts o = { .qps = 100, .max_retries = -1 };
+	struct cas_client *c = client_for(CRED_AK, &o);
 	cJSON *st = emu_state();
 	int ok = run_threads(c, st, 4, 15);
 	assert_int_equal(ok, 60);
