@@ -57,7 +57,7 @@ write_name() {
 
 # ---- 30% HTTP 500 before the action runs
 emu_post faults '500=0.3@UpdateInstance'
-for k in $(seq 1 12); do
+for k in $(seq 1 9); do
 	write_name "${ids[$((k % 3))]}" "five-hundred-$k"
 done
 log "500=0.3: $OK ok, $FAILED failed"
