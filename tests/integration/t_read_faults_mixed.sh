@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Mixed transient faults are absorbed by retries: 503s, 429s, connection
 # resets after the answer (libcurl's silent resend reuses the signature nonce
-# and must not surface as EACCES) and a few stalls; every detail of 50
+# and must not surface as EACCES) and a stall; every detail of 50
 # instances reads and equals what the emulator holds.
 source "$(dirname "$0")/lib.sh"
-start_emulator --instances 50 --seed 41 --faults 503=0.05,429=0.05,reset=0.05,stall=0.05#2 --stall-ms 30000
+start_emulator --instances 50 --seed 41 --faults 503=0.2#3,429=0.2#3,reset=0.2#3,stall=0.2#1 --stall-ms 30000
 mount_casfs timeout=9
 
 mapfile -t ids < <(emu_get state | jq -r '.instances[].InstanceId')
@@ -38,9 +38,10 @@ read_all() {
 }
 
 read_all mixed
-for k in 503 429; do
-	[ "$(audit_count GetInstanceDetail ".status == $k")" -ge 1 ] || fail "no $k fault fired on GetInstanceDetail: the test proves less than it says"
+# each kind fired (capped counts at high rates make this certain, whatever the order)
+for k in 503 429 reset stall; do
+	[ "$(jq -c --arg k "$k" 'select(.fault == $k)' "$AUDIT" | wc -l)" -ge 1 ] ||
+		fail "no $k fault fired: the test proves less than it says"
 done
-[ "$(audit_count GetInstanceDetail '.fault == "reset"')" -ge 1 ] || fail "no reset fault fired on GetInstanceDetail"
 jq -e '.totals.retries >= 1' "$MNT/.cas/stats" >/dev/null || fail ".cas/stats counts no retries"
 echo PASS
