@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Atomic-save tools: sed -i, vim in ex mode (backupcopy=yes and =no, with its
-# 4913 probe, swap and backup files), a Python mkstemp + os.replace, and cp
-# onto config each save exactly once (one UpdateInstance carrying only the
+# Atomic-save tools: sed -i, vim in ex mode (backupcopy=yes, =no and =auto,
+# with its 4913 probe, swap and backup files), a Python mkstemp + os.replace,
+# cp and rsync onto config each save exactly once (one UpdateInstance carrying only the
 # changed field) and leave no scratch file behind. A > 8 KiB config with an
 # RSA-4096 CSR written in several chunks commits once.
 source "$(dirname "$0")/lib.sh"
@@ -110,6 +110,20 @@ cmp "$T/cfg.json" "$d/config" || fail "config does not read back the bytes cp wr
 saved_once "cp onto config" ValidationMethod $n
 cp "$T/cfg.json" "$d/config" || fail "cp again"
 expect_eq "$(upd)" $n "UpdateInstance calls after the same cp again"
+
+# ---- rsync (writes .config.XXXXXX, sets its times and mode, renames it onto config)
+jq -S '.City = "Rsync City"' "$d/config" >"$T/rsync.json"
+rsync "$T/rsync.json" "$d/config" || fail "rsync onto config"
+n=$((n + 1))
+expect_eq "$(jq -r .City "$d/detail")" "Rsync City" "City after rsync"
+saved_once "rsync onto config" City $n
+jq -S '.City = "Rsync -a City"' "$d/config" >"$T/rsync.json"
+rsync -a "$T/rsync.json" "$d/config" || fail "rsync -a onto config"
+n=$((n + 1))
+saved_once "rsync -a onto config" City $n
+rsync -a "$T/rsync.json" "$d/config" || fail "rsync -a again"
+expect_eq "$(upd)" $n "UpdateInstance calls after the same rsync -a again"
+no_leftovers "rsync -a again"
 
 # ---- a > 8 KiB config with an RSA-4096 CSR, written in chunks: one commit
 openssl req -new -newkey rsa:4096 -nodes -subj /CN=big.example.com \
