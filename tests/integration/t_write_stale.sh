@@ -3,7 +3,8 @@
 # another mount): a write makes the remote state what was written, even when
 # the mount's cached copy (ttl 60) still shows the written value; a write to
 # an instance deleted elsewhere fails with ENOENT and a record; a CSR written
-# to the csr file is one UpdateInstance with GenerateCsrMethod=upload.
+# to the csr file is one UpdateInstance with GenerateCsrMethod=upload; the
+# written bytes are read back only while they still mean the remote state.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 30 --seed 47
 mount_casfs ttl=60
@@ -78,4 +79,18 @@ expect_fail "Invalid argument" bash -c 'cat "$2" | tee "$1" >/dev/null' _ "$MNT/
 expect_fail "Invalid argument" bash -c 'echo ECC_256 > "$1"' _ "$MNT/instances/$c/key_algorithm"
 expect_eq "$(upd "$c")" 1 "UpdateInstance calls after bad CSR writes"
 expect_eq "$(cat "$MNT/instances/$c/csr")" "$(cat "$T/req.pem")" "csr file after bad CSR writes"
+
+# ---- written bytes are shown only while they still mean the remote state
+m=${ids[2]}
+cfg="$MNT/instances/$m/config"
+bash -c 'echo "{\"City\": \"Mine\"}" > "$1"' _ "$cfg" || fail "echo > config"
+expect_eq "$(cat "$cfg")" '{"City": "Mine"}' "config reads back the written bytes"
+emu_post "instances/$m" '{"Province": "Unrelated"}' # another field changes elsewhere
+echo 1 >"$MNT/.cas/refresh"
+expect_eq "$(cat "$cfg")" '{"City": "Mine"}' "config after an unrelated change elsewhere"
+emu_post "instances/$m" '{"City": "Theirs"}' # the written field changes elsewhere
+echo 1 >"$MNT/.cas/refresh"
+expect_eq "$(jq -r .City "$cfg")" Theirs "config after the written field changed elsewhere"
+cmp <(cat "$cfg") <(jq -S . "$cfg") || fail "config is not the canonical rendering once the written bytes are stale"
+expect_eq "$(jq -r .Province "$cfg")" Unrelated "Province in the canonical config"
 echo PASS
