@@ -2,9 +2,9 @@
 # The service stops answering (emulator SIGSTOPped): cached files still read
 # (fresh, and stale past the TTL), uncached ones fail with ETIMEDOUT within the
 # timeout (hang guard, not a performance assertion), and after SIGCONT the
-# mount recovers.
+# mount recovers. Stale data is served only for max_stale past the TTL.
 source "$(dirname "$0")/lib.sh"
-TMO=3
+TMO=2
 LIMIT=$((3 * TMO + 5)) # generous upper bound: a hang guard only
 start_emulator --instances 8 --seed 31
 mount_casfs ttl=60 timeout=$TMO
@@ -78,5 +78,17 @@ timed cat "$MNT/instances/$a/detail"
 expect_eq "$RC" "0" "stale detail while the service is stopped ($(cat "$T/err"))"
 cmp -s "$T/out" "$T/a.1" || fail "stale detail bytes"
 [ "$SECS" -lt "$LIMIT" ] || fail "stale read took ${SECS}s (limit ${LIMIT}s)"
+kill -CONT "$EMU_PID"
+
+# ... but not beyond max_stale: then the failure surfaces
+remount_casfs ttl=1 max_stale=1 timeout=$TMO
+cat "$MNT/instances/$a/detail" >/dev/null
+sleep 3.5 # past ttl + max_stale
+kill -STOP "$EMU_PID"
+timed cat "$MNT/instances/$a/detail"
+[ "$RC" -ne 0 ] || fail "detail served past max_stale while the service is stopped"
+[ "$RC" -ne 124 ] || fail "read past max_stale hung"
+[ "$SECS" -lt "$((2 * LIMIT))" ] || fail "read past max_stale took ${SECS}s"
+[ -s "$T/out" ] && fail "a failed read past max_stale produced output"
 kill -CONT "$EMU_PID"
 echo PASS
