@@ -80,6 +80,9 @@ grep -q "InstanceId=$victim.*DeleteInstance" "$T/dry" || fail "no dry_run line f
 grep -q "SecretId=AKIDdryrun0001.*AddCloudAccess" "$T/dry" || fail "no dry_run line for AddCloudAccess"
 grep -q "AccessId=$access.*DeleteCloudAccess" "$T/dry" || fail "no dry_run line for DeleteCloudAccess"
 expect_eq "$(wc -l <"$T/dry")" 8 "dry_run lines (one per mutation)"
+# and the log does not claim that anything happened
+tail -n +"$((log0 + 1))" "$T/casfs.log" | grep -v 'dry_run' | grep -iE "refunded|deleted|added|updated" >&2 &&
+	fail "the casfs log reports a dry_run mutation as done"
 grep -F -q -- "$secret" "$T/casfs.log" && fail "the SecretKey is in the casfs log (dry_run)"
 grep -F -q -- "$secret" "$AUDIT" "$MNT/.cas/errors" && fail "the SecretKey leaked (dry_run)"
 expect_eq "$(mutations)" 0 "mutating calls with -o dry_run"
