@@ -347,7 +347,10 @@ static cJSON *interpret(struct cas_http_result *hr, struct cas_error *e)
 	cas_error_clear(e); /* describe this attempt only, not an earlier one */
 	switch (hr->net) {
 	case CAS_NET_NOT_SENT:
-		cas_error_set(e, EIO, "Local.Network", "cannot reach the endpoint: %s", hr->detail);
+		if (hr->timed_out)
+			cas_error_set(e, ETIMEDOUT, "Local.Timeout", "no connection in time: %s", hr->detail);
+		else
+			cas_error_set(e, EIO, "Local.Network", "cannot reach the endpoint: %s", hr->detail);
 		break;
 	case CAS_NET_TLS:
 		cas_error_set(e, EIO, "Local.TLS", "TLS failed (certificate not trusted? see -o cafile=): %s",

@@ -187,10 +187,11 @@ static enum cas_net classify_curl(CURLcode rc, CURL *c, int too_big)
 	case CURLE_SSL_ISSUER_ERROR:
 		return CAS_NET_TLS;
 	case CURLE_OPERATION_TIMEDOUT: {
-		/* timed out before a connection existed: the request was never sent */
-		curl_off_t connected = 0;
-		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
-		return connected ? CAS_NET_TIMEOUT : CAS_NET_NOT_SENT;
+		/* nothing sent yet (still connecting): the request certainly did not run.
+		 * (The connect time says nothing on a reused connection.) */
+		long sent = 0;
+		curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+		return sent > 0 ? CAS_NET_TIMEOUT : CAS_NET_NOT_SENT;
 	}
 	default:
 		return CAS_NET_LOST;
@@ -236,6 +237,7 @@ void cas_http_post(struct cas_http *h, const char *url, const char *const *heade
 		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	CURLcode rc = curl_easy_perform(c);
 	r->net = classify_curl(rc, c, x.too_big);
+	r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 	if (r->net == CAS_NET_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	else

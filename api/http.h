@@ -25,6 +25,7 @@ struct cas_http_result {
 	char request_id[80];    /* x-acs-request-id */
 	long retry_after_ms;    /* x-acs-retry-after (ms) or Retry-After (s); -1 if absent */
 	long new_connections;   /* connections this request had to open (0 = reused) */
+	int timed_out;          /* the transfer hit its timeout */
 	char detail[256];       /* transport error text */
 };
 

@@ -27,6 +27,7 @@ struct centry {
 	int waiters;            /* threads waiting on this entry (the sweep leaves it alone) */
 	uint64_t gen;           /* completed fetches */
 	uint64_t epoch;         /* invalidations */
+	uint64_t fetch_epoch;   /* epoch when the fetch in flight started */
 	int last_rc;
 	struct cas_error last_err;
 };
@@ -162,7 +163,7 @@ static int same_doc(void *a, void *b, enum cas_ck kind)
 static void run_fetch(struct cas_cache *c, struct centry *e)
 {
 	pthread_mutex_lock(&c->mu);
-	uint64_t epoch = e->epoch;
+	uint64_t epoch = e->fetch_epoch = e->epoch;
 	enum cas_ck kind = e->kind;
 	char *key = cas_xstrdup(e->key);
 	pthread_mutex_unlock(&c->mu);
@@ -249,7 +250,6 @@ static int serve(struct cas_cache *c, struct centry *e, void **out, struct cas_e
 {
 	if (e->neg) {
 		*err = e->neg_err;
-		c->st.negative_hits++;
 		return -ENOENT;
 	}
 	*out = cas_obj_ref(e->value);
@@ -269,16 +269,43 @@ static int serve(struct cas_cache *c, struct centry *e, void **out, struct cas_e
 	return 0;
 }
 
+/* Waits for the fetch in flight on e to complete (lock held). With a stale
+ * copy, gives up at deadline dl and returns ETIMEDOUT. */
+static int wait_fetch(struct cas_cache *c, struct centry *e, const struct timespec *dl)
+{
+	uint64_t gen = e->gen;
+	int rc = 0;
+	e->waiters++;
+	while (e->gen == gen && rc != ETIMEDOUT)
+		rc = dl ? pthread_cond_timedwait(&c->cv, &c->mu, dl) : pthread_cond_wait(&c->cv, &c->mu);
+	e->waiters--;
+	return e->gen == gen ? ETIMEDOUT : 0;
+}
+
+static struct timespec soft_deadline(struct cas_cache *c)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	int64_t ns = dl.tv_nsec + (c->o.soft_deadline_ms % 1000) * 1000000;
+	dl.tv_sec += c->o.soft_deadline_ms / 1000 + ns / 1000000000;
+	dl.tv_nsec = ns % 1000000000;
+	return dl;
+}
+
 static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *err)
 {
 	*out = NULL;
 	pthread_mutex_lock(&c->mu);
 	struct centry *e = find(c, kind, key, 1);
 	int64_t now = now_ms(c);
+	if (now - c->last_sweep_ms > SWEEP_EVERY_MS) {
+		sweep_locked(c, now);
+		e = find(c, kind, key, 1); /* the sweep may have freed it */
+	}
 	int rc;
 	if (fresh(c, e, now)) {
-		if (!e->neg)
-			c->st.hits++;
+		c->st.hits += !e->neg;
+		c->st.negative_hits += e->neg;
 		rc = serve(c, e, out, err, 0);
 		goto out;
 	}
@@ -287,9 +314,16 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 		rc = serve(c, e, out, err, 2);
 		goto out;
 	}
-	if (now - c->last_sweep_ms > SWEEP_EVERY_MS) {
-		sweep_locked(c, now);
-		e = find(c, kind, key, 1); /* the sweep may have freed it */
+	/* a fetch that started before the latest invalidation cannot answer a
+	 * reader that came after it: let it finish, then fetch again */
+	if (e->fetching && e->fetch_epoch != e->epoch)
+		c->st.coalesced++;
+	while (e->fetching && e->fetch_epoch != e->epoch)
+		wait_fetch(c, e, NULL);
+	now = now_ms(c);
+	if (fresh(c, e, now)) {
+		rc = serve(c, e, out, err, 0);
+		goto out;
 	}
 	int64_t stored = e->fetched_ms;
 	int have_stale = e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
@@ -297,41 +331,27 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 		e->fetching = 1;
 		c->st.misses++;
 		if (!have_stale || !start_background(c, e)) {
+			e->waiters++; /* pinned: the sweep must not free it before we read the result */
 			pthread_mutex_unlock(&c->mu);
 			run_fetch(c, e);
 			pthread_mutex_lock(&c->mu);
+			e->waiters--;
 			goto result;
 		}
 	} else {
 		c->st.coalesced++;
 	}
 	/* wait for the fetch in flight; with a stale copy, only until the soft deadline */
-	uint64_t gen = e->gen;
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	int64_t ns = dl.tv_nsec + (c->o.soft_deadline_ms % 1000) * 1000000;
-	dl.tv_sec += c->o.soft_deadline_ms / 1000 + ns / 1000000000;
-	dl.tv_nsec = ns % 1000000000;
-	e->waiters++;
-	while (e->gen == gen) {
-		if (have_stale && e->value) {
-			if (pthread_cond_timedwait(&c->cv, &c->mu, &dl) == ETIMEDOUT && e->gen == gen) {
-				e->waiters--;
-				rc = serve(c, e, out, err, 1);
-				goto out;
-			}
-		} else {
-			pthread_cond_wait(&c->cv, &c->mu);
-		}
+	struct timespec dl = soft_deadline(c);
+	if (wait_fetch(c, e, have_stale ? &dl : NULL) == ETIMEDOUT) {
+		rc = serve(c, e, out, err, 1);
+		goto out;
 	}
-	e->waiters--;
 result:
 	now = now_ms(c);
-	if (e->last_rc == 0 || e->last_rc == -ENOENT) {
-		if (e->neg || e->value) {
-			rc = serve(c, e, out, err, 0);
-			goto out;
-		}
+	if ((e->last_rc == 0 || e->last_rc == -ENOENT) && (e->neg || e->value)) {
+		rc = serve(c, e, out, err, 0);
+		goto out;
 	}
 	if (have_stale && e->value && stale_ok(c, e, now, stored)) {
 		rc = serve(c, e, out, err, 2);
