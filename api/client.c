@@ -426,8 +426,15 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		STAT(c, a, bytes_in, hr.body.len);
 		cJSON *j = interpret(&hr, e);
 		enum cas_retry_class rc = cas_retry_classify(hr.net, (int)hr.status, e->code, j != NULL);
-		if (hr.net == CAS_NET_OK && cas_is_throttle((int)hr.status, e->code))
+		struct cas_bucket *bucket = ai->ca_limited ? &c->ca_bucket : &c->bucket;
+		if (hr.net == CAS_NET_OK && cas_is_throttle((int)hr.status, e->code)) {
 			STAT(c, a, throttled, 1);
+			/* slow the whole client down, not just this call */
+			int64_t pause = hr.retry_after_ms > 0 ? hr.retry_after_ms : CAS_BACKOFF_BASE_MS;
+			cas_bucket_throttled(bucket, cas_now_ns(), pause * 1000000);
+		} else if (j) {
+			cas_bucket_success(bucket);
+		}
 		long retry_after = hr.retry_after_ms;
 		cas_buf_free(&hr.body);
 		if (rc == CAS_RC_DONE && j) {

@@ -70,13 +70,24 @@ int cas_errno_for(int http_status, const char *code)
 	return EIO;
 }
 
+/* Server text goes to logs, stderr and .cas/errors: control characters
+ * become spaces so a message can neither forge log lines nor break the
+ * one-line reason. */
+static void copy_clean(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src);
+	for (char *p = dst; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
+			*p = ' ';
+}
+
 static void copy_str(char *dst, size_t n, const cJSON *obj, const char *k1, const char *k2)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, k1);
 	if (!cJSON_IsString(v) && k2)
 		v = cJSON_GetObjectItemCaseSensitive(obj, k2);
 	if (cJSON_IsString(v) && v->valuestring)
-		snprintf(dst, n, "%s", v->valuestring);
+		copy_clean(dst, n, v->valuestring);
 }
 
 void cas_error_from_response(struct cas_error *e, int http_status, const char *body, size_t len,
@@ -95,7 +106,7 @@ void cas_error_from_response(struct cas_error *e, int http_status, const char *b
 	}
 	cJSON_Delete(j);
 	if (!e->request_id[0] && header_request_id)
-		snprintf(e->request_id, sizeof(e->request_id), "%s", header_request_id);
+		copy_clean(e->request_id, sizeof(e->request_id), header_request_id);
 	if (!e->code[0])
 		snprintf(e->code, sizeof(e->code), "HTTP%d", http_status);
 	if (!e->message[0])

@@ -13,6 +13,7 @@ struct cas_error {
 	char request_id[80];
 	char action[40];
 	int ambiguous;    /* a mutation whose outcome is unknown (response lost) */
+	int from_cache;   /* answered by a cached negative result, not by the service now */
 };
 
 void cas_error_clear(struct cas_error *e);

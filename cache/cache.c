@@ -307,6 +307,8 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 		c->st.hits += !e->neg;
 		c->st.negative_hits += e->neg;
 		rc = serve(c, e, out, err, 0);
+		if (e->neg)
+			err->from_cache = 1;
 		goto out;
 	}
 	/* a refresh failed a moment ago: serve stale rather than retry at once */
@@ -472,7 +474,11 @@ static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, 
 
 static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_DETAIL, id, (void **)out, e);
+	int rc = cache_get(CC(a), CAS_CK_DETAIL, id, (void **)out, e);
+	/* the service says the instance is gone: the cached list is out of date */
+	if (rc == -ENOENT && !e->from_cache)
+		cas_cache_invalidate(CC(a), CAS_CK_INSTANCES, "");
+	return rc;
 }
 
 static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)

@@ -180,7 +180,7 @@ int commit_refund(struct casfs *fs, const struct node *n, const char *data, size
 	if (!((l == 1 && data[0] == '1') || (l == 3 && memcmp(data, "yes", 3) == 0)))
 		return cas_error_set(e, EINVAL, "Local.Value", "write 1 or yes to refund the instance");
 	rc = fs->api->ops->refund_instance(fs->api, n->id, e);
-	if (!rc)
+	if (!rc && !fs->o.dry_run)
 		cas_info("%s: instance %s refunded", n->path, n->id);
 	return rc;
 }

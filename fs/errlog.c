@@ -1,6 +1,7 @@
 /* errlog: recent failures and their logging (see errlog.h). */
 #include "errlog.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,15 @@ void fs_fail(struct casfs *fs, const char *path, int rc, const struct cas_error 
 	l->r[l->total % ERRLOG_CAP] = r;
 	l->total++;
 	pthread_mutex_unlock(&l->mu);
+}
+
+void fs_fail_read(struct casfs *fs, const char *path, int rc, const struct cas_error *e)
+{
+	if (rc == -ENOENT && (!e || !e->http_status || e->from_cache))
+		return;
+	if (rc == -ENOTDIR || rc == -ENAMETOOLONG)
+		return;
+	fs_fail(fs, path, rc, e);
 }
 
 void errlog_render(struct errlog *l, struct cas_buf *out)

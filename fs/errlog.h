@@ -15,5 +15,9 @@ void errlog_render(struct errlog *l, struct cas_buf *out);
 unsigned long errlog_total(struct errlog *l);
 /* Records and logs a failure of the operation on `path` (rc = -errno). */
 void fs_fail(struct casfs *fs, const char *path, int rc, const struct cas_error *e);
+/* The same for a lookup or read: a name that simply is not there (local
+ * ENOENT) or a 404 already recorded (answered from the negative cache) is
+ * not a failure worth a record; a 404 from the service is. */
+void fs_fail_read(struct casfs *fs, const char *path, int rc, const struct cas_error *e);
 
 #endif

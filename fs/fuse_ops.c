@@ -32,8 +32,8 @@ static int resolve(struct casfs *fs, const char *path, struct node *n)
 	struct cas_error e;
 	cas_error_clear(&e);
 	int rc = node_resolve(fs, path, n, &e);
-	if (rc && rc != -ENOENT && rc != -ENOTDIR && rc != -ENAMETOOLONG)
-		fs_fail(fs, path, rc, &e);
+	if (rc)
+		fs_fail_read(fs, path, rc, &e);
 	return rc;
 }
 
@@ -80,8 +80,7 @@ static int stat_node(struct casfs *fs, const struct node *n, struct stat *st)
 		int rc = node_children(fs, n, &l, &e);
 		if (rc) {
 			namelist_free(&l);
-			if (rc != -ENOENT)
-				fs_fail(fs, n->path, rc, &e);
+			fs_fail_read(fs, n->path, rc, &e);
 			return rc;
 		}
 		st->st_nlink = 2;
@@ -100,8 +99,7 @@ static int stat_node(struct casfs *fs, const struct node *n, struct stat *st)
 		struct snap *s = NULL;
 		int rc = render_node(fs, n, &s, &e);
 		if (rc) {
-			if (rc != -ENOENT)
-				fs_fail(fs, n->path, rc, &e);
+			fs_fail_read(fs, n->path, rc, &e);
 			return rc;
 		}
 		st->st_nlink = 1;

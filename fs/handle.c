@@ -277,8 +277,7 @@ struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, in
 		cas_error_clear(&e);
 		*rc = render_node(fs, n, &h->snap, &e);
 		if (*rc) {
-			if (*rc != -ENOENT)
-				fs_fail(fs, n->path, *rc, &e);
+			fs_fail_read(fs, n->path, *rc, &e);
 			handle_release(fs, h);
 			return NULL;
 		}

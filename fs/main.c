@@ -7,6 +7,7 @@
  *   casfs  /mnt/cas  fuse.casfs  _netdev,region=cn-hangzhou  0 0 */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,14 +192,16 @@ static int build(struct casfs *fs)
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
 	};
 	fs->client = cas_client_new(&co, &cr, &e);
-	cas_info("credentials from %s", cr.source);
+	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr);
-	if (!fs->client) {
-		snprintf(msg, sizeof(msg), "%s", e.message);
-		return bad(msg);
-	}
-	if (probe_endpoint(fs))
+	if (!fs->client || probe_endpoint(fs)) {
+		if (!fs->client)
+			bad(e.message);
+		free(source);
 		return 1;
+	}
+	cas_info("credentials from %s accepted by %s", source, cas_client_endpoint(fs->client));
+	free(source);
 	struct cas_cache_opts cache_o = {
 		.ttl_ms = (int64_t)(fs->o.ttl * 1000),
 		.max_stale_ms = (int64_t)(fs->o.max_stale * 1000) + 1,
@@ -233,43 +236,44 @@ static void teardown(struct casfs *fs)
 		free(strs[i]);
 }
 
-static int run(struct casfs *fs, struct fuse_args *args)
+/* Parses the FUSE command line and creates the session: unknown options
+ * fail here, before any credential or network work. */
+static struct fuse *make_fuse(struct casfs *fs, struct fuse_args *args, struct fuse_cmdline_opts *cmd)
 {
-	struct fuse_cmdline_opts cmd;
-	memset(&cmd, 0, sizeof(cmd));
-	if (fuse_parse_cmdline(args, &cmd) != 0)
-		return 1;
-	struct fuse *f = fuse_new(args, &casfs_ops, sizeof(casfs_ops), fs);
-	if (!f) {
-		free(cmd.mountpoint);
-		return 1;
-	}
+	memset(cmd, 0, sizeof(*cmd));
+	if (fuse_parse_cmdline(args, cmd) != 0)
+		return NULL;
+	return fuse_new(args, &casfs_ops, sizeof(casfs_ops), fs);
+}
+
+static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
+{
 	int rc = 1;
-	if (fuse_mount(f, cmd.mountpoint) != 0)
-		goto out;
-	if (fuse_daemonize(cmd.foreground) != 0)
+	if (fuse_mount(f, cmd->mountpoint) != 0)
+		return 1;
+	if (fuse_daemonize(cmd->foreground) != 0)
 		goto unmount;
-	if (!cmd.foreground)
+	if (!cmd->foreground)
 		cas_log_init("casfs", 1, fs->o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
 	struct fuse_session *se = fuse_get_session(f);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto unmount;
-	if (cmd.singlethread) {
-		rc = fuse_loop(f) ? 1 : 0;
+	int res;
+	if (cmd->singlethread) {
+		res = fuse_loop(f);
 	} else {
 		struct fuse_loop_config *lc = fuse_loop_cfg_create();
-		fuse_loop_cfg_set_clone_fd(lc, cmd.clone_fd);
-		fuse_loop_cfg_set_max_threads(lc, cmd.max_threads ? cmd.max_threads : 32);
+		fuse_loop_cfg_set_clone_fd(lc, cmd->clone_fd);
+		fuse_loop_cfg_set_max_threads(lc, cmd->max_threads ? cmd->max_threads : 32);
 		fuse_loop_cfg_set_idle_threads(lc, 8);
-		rc = fuse_loop_mt(f, lc) ? 1 : 0;
+		res = fuse_loop_mt(f, lc);
 		fuse_loop_cfg_destroy(lc);
 	}
+	/* the loop returns the signal that stopped it: a requested stop is success */
+	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
 	fuse_remove_signal_handlers(se);
 unmount:
 	fuse_unmount(f);
-out:
-	fuse_destroy(f);
-	free(cmd.mountpoint);
 	return rc;
 }
 
@@ -302,9 +306,13 @@ int main(int argc, char *argv[])
 	fs.o.mountpoint = cas_xstrdup(mp);
 	fuse_opt_add_arg(&args, mp);
 	fuse_opt_add_arg(&args, "-ofsname=casfs,subtype=casfs,default_permissions");
-	if (build(&fs))
-		goto out;
-	rc = run(&fs, &args);
+	struct fuse_cmdline_opts cmd;
+	struct fuse *f = make_fuse(&fs, &args, &cmd);
+	if (f && build(&fs) == 0)
+		rc = run(&fs, f, &cmd);
+	if (f)
+		fuse_destroy(f);
+	free(cmd.mountpoint);
 out:
 	teardown(&fs);
 	for (int i = 0; i < ps->npositional; i++)
