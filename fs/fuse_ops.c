@@ -278,20 +278,21 @@ static int casfs_read(const char *path, char *buf, size_t size, off_t off, struc
 static int casfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
-	return (int)handle_write(casfs_get(), (struct handle *)(uintptr_t)fi->fh, buf, size, off);
+	return (int)handle_write(casfs_get(), (struct handle *)(uintptr_t)fi->fh, buf, size, off,
+				 fuse_get_context()->pid);
 }
 
 static int casfs_flush(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh);
+	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
 }
 
 static int casfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
 	(void)path;
 	(void)datasync;
-	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh);
+	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
 }
 
 static int casfs_release(const char *path, struct fuse_file_info *fi)

@@ -32,7 +32,49 @@ struct handle {
 	struct cas_buf buf;
 	json_tokener *tok;
 	size_t fed;            /* bytes of buf fed to tok */
+	pid_t writers[8];      /* processes that wrote through this handle */
+	int nwriters;          /* > 8: too many to track, every flush counts */
 };
+
+static void note_writer(struct handle *h, pid_t pid)
+{
+	for (int i = 0; i < h->nwriters && i < 8; i++)
+		if (h->writers[i] == pid)
+			return;
+	if (h->nwriters < 8)
+		h->writers[h->nwriters] = pid;
+	h->nwriters++;
+}
+
+/* FUSE names the calling thread; the process is its thread group. 0 if unknown. */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(path, "r");
+	pid_t tgid = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tgid;
+}
+
+static int is_writer(const struct handle *h, pid_t pid)
+{
+	if (h->nwriters == 0 || h->nwriters > 8)
+		return 1;
+	pid_t tg = tgid_of(pid);
+	for (int i = 0; i < h->nwriters; i++) {
+		if (h->writers[i] == pid)
+			return 1;
+		pid_t wtg = tgid_of(h->writers[i]);
+		if (!tg || !wtg || wtg == tg)
+			return 1; /* same process, or cannot tell: let it commit */
+	}
+	return 0;
+}
 
 enum verdict { V_INCOMPLETE, V_COMPLETE, V_INVALID };
 
@@ -331,7 +373,7 @@ static void place(struct cas_buf *b, const char *data, size_t size, size_t off)
 	memcpy(b->p + off, data, size);
 }
 
-ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off)
+ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off, pid_t pid)
 {
 	if (h->node.type == T_SCRATCH)
 		return scratch_write(fs->scratch, h->node.id, h->node.name, buf, size, off);
@@ -354,6 +396,7 @@ ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t
 			h->fed = (size_t)-1; /* bytes already parsed changed: start over */
 		place(&h->buf, buf, size, (size_t)off);
 		h->dirty = 1;
+		note_writer(h, pid);
 		switch (judge(h, 0, why, sizeof(why))) {
 		case V_INVALID: rc = fail(fs, h, EINVAL, why); break;
 		case V_COMPLETE:
@@ -389,13 +432,14 @@ int handle_truncate(struct casfs *fs, struct handle *h, off_t size)
 	return 0;
 }
 
-int handle_flush(struct casfs *fs, struct handle *h)
+int handle_flush(struct casfs *fs, struct handle *h, pid_t pid)
 {
 	if (h->node.type == T_SCRATCH)
 		return 0;
 	pthread_mutex_lock(&h->mu);
-	if (h->writing && h->dirty && !h->done) {
-		char why[600] = "";
+	char why[600] = "";
+	if (h->writing && h->dirty && !h->done &&
+	    (is_writer(h, pid) || judge(h, 0, why, sizeof(why)) != V_INCOMPLETE)) {
 		if (judge(h, 1, why, sizeof(why)) == V_INVALID)
 			fail(fs, h, EINVAL, why);
 		else

@@ -20,10 +20,14 @@ struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, in
 const struct node *handle_node(const struct handle *h);
 int handle_keep_cache(const struct handle *h);
 ssize_t handle_read(struct casfs *fs, struct handle *h, char *buf, size_t size, off_t off);
-ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off);
+/* pid: the writing process (from the FUSE request). */
+ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off, pid_t pid);
 int handle_truncate(struct casfs *fs, struct handle *h, off_t size);
-/* Commits pending bytes (flush, fsync). Returns the handle's commit result. */
-int handle_flush(struct casfs *fs, struct handle *h);
+/* Commits pending bytes (flush, fsync) and returns the handle's commit
+ * result. A process that inherited the descriptor but never wrote (sleep in
+ * `(printf ...; sleep 1; printf ...) > config`) does not commit a document
+ * that is still incomplete: the writer's own close will. */
+int handle_flush(struct casfs *fs, struct handle *h, pid_t pid);
 /* Size a stat through this handle should report, or -1 for the node's. */
 off_t handle_size(struct handle *h);
 void handle_release(struct casfs *fs, struct handle *h);
