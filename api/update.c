@@ -276,7 +276,8 @@ static int contacts_differ(const struct cas_update *u, const cJSON *have)
 		if (!integral(it, &b[i++]))
 			differ = 1;
 	}
-	memcpy(a, u->contact_ids, u->ncontacts * sizeof(int64_t));
+	if (u->ncontacts)
+		memcpy(a, u->contact_ids, u->ncontacts * sizeof(int64_t));
 	qsort(a, u->ncontacts, sizeof(int64_t), i64_cmp);
 	qsort(b, u->ncontacts, sizeof(int64_t), i64_cmp);
 	differ = differ || memcmp(a, b, u->ncontacts * sizeof(int64_t)) != 0;
@@ -344,7 +345,8 @@ static void copy_contacts(struct cas_update *dst, const struct cas_update *src)
 	dst->has_contacts = 1;
 	dst->ncontacts = src->ncontacts;
 	dst->contact_ids = cas_xmalloc((src->ncontacts + 1) * sizeof(int64_t));
-	memcpy(dst->contact_ids, src->contact_ids, src->ncontacts * sizeof(int64_t));
+	if (src->ncontacts)
+		memcpy(dst->contact_ids, src->contact_ids, src->ncontacts * sizeof(int64_t));
 }
 
 int cas_update_diff(const struct cas_update *want, const cJSON *detail, struct cas_update *diff)

@@ -287,19 +287,21 @@ int main(int argc, char *argv[])
 	fs.o.max_stale = 600;
 	parsed.o = &fs.o;
 	struct parse_state *ps = &parsed;
+	int rc = 1;
 	if (fuse_opt_parse(&args, &fs.o, option_table, opt_proc) != 0)
-		return 1;
+		goto out;
 	if (fs.o.show_help) {
 		fputs(usage, stdout);
 		fuse_lib_help(&args);
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	if (fs.o.show_version) {
 		printf("casfs %s (libfuse %s)\n", CASFS_VERSION, fuse_pkgversion());
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
-	int rc = 1;
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
 	if (check_numbers(&fs.o) || check_mountpoint(mp))
 		goto out;
