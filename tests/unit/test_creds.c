@@ -280,6 +280,30 @@ static void profile_modes(void **state)
 	cas_creds_free(&c);
 }
 
+/* Without a mode the kind follows the keys present, as the CLI does. */
+static void profile_mode_detected(void **state)
+{
+	(void)state;
+	struct cas_creds c;
+	struct cas_error e;
+	write_config(0600, "{\"current\":\"ak\",\"profiles\":["
+			   "{\"name\":\"ak\",\"access_key_id\":\"I\",\"access_key_secret\":\"ProfileSecret\"},"
+			   "{\"name\":\"sts\",\"access_key_id\":\"I\",\"access_key_secret\":\"ProfileSecret\","
+			   "\"sts_token\":\"ProfileToken\"},"
+			   "{\"name\":\"bearer\",\"bearer_token\":\"ProfileBearer\"}]}");
+	assert_int_equal(resolve(&c, NULL, NULL, &e), 0);
+	assert_int_equal(c.kind, CAS_CRED_AK);
+	cas_creds_free(&c);
+	assert_int_equal(resolve(&c, "sts", NULL, &e), 0);
+	assert_int_equal(c.kind, CAS_CRED_STS);
+	assert_string_equal(c.security_token, "ProfileToken");
+	cas_creds_free(&c);
+	assert_int_equal(resolve(&c, "bearer", NULL, &e), 0);
+	assert_int_equal(c.kind, CAS_CRED_BEARER);
+	assert_string_equal(c.bearer_token, "ProfileBearer");
+	cas_creds_free(&c);
+}
+
 static void profile_bad_modes(void **state)
 {
 	(void)state;
@@ -457,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(env_half_pair, setup, teardown),
 		cmocka_unit_test_setup_teardown(env_bearer, setup, teardown),
 		cmocka_unit_test_setup_teardown(profile_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(profile_mode_detected, setup, teardown),
 		cmocka_unit_test_setup_teardown(profile_bad_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(profile_selection, setup, teardown),
 		cmocka_unit_test_setup_teardown(explicit_profile_skips_env, setup, teardown),
