@@ -8,6 +8,17 @@
 #include "canon.h"
 #include "log.h"
 
+uint64_t cas_hash64(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 void cas_obj_init(struct cas_obj *o, void (*destroy)(struct cas_obj *))
 {
 	atomic_init(&o->ref, 1);
@@ -41,12 +52,7 @@ struct cas_doc *cas_doc_new(const char *text, size_t len)
 	d->len = len;
 	memcpy(d->text, text, len);
 	d->text[len] = '\0';
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)text[i];
-		h *= 1099511628211ULL;
-	}
-	d->hash = h;
+	d->hash = cas_hash64(text, len);
 	return d;
 }
 

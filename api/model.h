@@ -17,6 +17,9 @@ struct cas_obj {
 	void (*destroy)(struct cas_obj *o);
 };
 
+/* 64-bit FNV-1a: content hashes of documents, renders and path names. */
+uint64_t cas_hash64(const void *data, size_t n);
+
 void cas_obj_init(struct cas_obj *o, void (*destroy)(struct cas_obj *));
 void *cas_obj_ref(void *o);     /* NULL-safe; returns o */
 void cas_obj_unref(void *o);    /* NULL-safe */

@@ -24,16 +24,6 @@ static int protocol_error(struct cas_error *e, const char *what, const cJSON *re
 	return rc;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Canonical text of obj without RequestId (and without any SecretKey). */
 static struct cas_doc *doc_of(cJSON *obj)
 {
@@ -129,7 +119,7 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 	out->not_before = opt_ms(it, "CertificateNotBefore", &ok);
 	out->not_after = opt_ms(it, "CertificateNotAfter", &ok);
 	char *printed = cJSON_PrintUnformatted(it);
-	out->hash = fnv1a(printed ? printed : "");
+	out->hash = printed ? cas_hash64(printed, strlen(printed)) : 0;
 	free(printed);
 	if (!ok) {
 		cas_err("ListInstances: skipped instance '%s': a field has the wrong JSON type", out->id);

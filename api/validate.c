@@ -142,7 +142,7 @@ int cas_validate_id(const char *field, const char *v, struct cas_error *e)
 int cas_validate_tags(const struct cas_tag *t, size_t n, struct cas_error *e)
 {
 	if (n > CAS_MAX_TAGS)
-		return cas_error_set(e, EINVAL, "InvalidParameter.Tags", "at most %d tags are allowed (got %zu)",
+		return cas_error_set(e, EINVAL, "InvalidParameter.Tags", "Tags: at most %d tags are allowed (got %zu)",
 				     CAS_MAX_TAGS, n);
 	for (size_t i = 0; i < n; i++) {
 		const char *k = t[i].key ? t[i].key : "";

@@ -15,7 +15,7 @@ struct cas_prefetch {
 	pthread_cond_t cv;
 	int stop;
 	/* scan state */
-	const void *list_id;  /* identity of the list the indexes refer to */
+	struct cas_instances *list; /* the list the indexes refer to (referenced) */
 	long last;            /* index of the last hinted instance, -1 = none */
 	long queued_until;    /* highest index already queued */
 	/* queue of ids */
@@ -87,6 +87,7 @@ void cas_prefetch_free(struct cas_prefetch *pf)
 		free(pf->q[(pf->qhead + i) % pf->window]);
 	free(pf->q);
 	free(pf->workers);
+	cas_obj_unref(pf->list);
 	pthread_mutex_destroy(&pf->mu);
 	pthread_cond_destroy(&pf->cv);
 	free(pf);
@@ -99,8 +100,9 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 		return;
 	long idx = (long)(it - l->v);
 	pthread_mutex_lock(&pf->mu);
-	if (pf->list_id != (const void *)l) {
-		pf->list_id = l;
+	if (pf->list != l) {
+		cas_obj_unref(pf->list);
+		pf->list = cas_obj_ref((void *)l);
 		pf->last = -1;
 		pf->queued_until = -1;
 	}

@@ -10,7 +10,8 @@
 struct slot {
 	uint64_t ino;        /* 0 = empty */
 	uint64_t hash;
-	uint64_t served;     /* hash the kernel was last given; 0 = none */
+	uint64_t served;     /* hash the kernel was last given */
+	int served_set;      /* the kernel was given something */
 	int64_t mtime_ns;
 };
 
@@ -19,17 +20,6 @@ struct cas_stamps {
 	struct slot *v;
 	size_t cap, n;
 };
-
-uint64_t cas_hash64(const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 uint64_t cas_path_ino(const char *path)
 {
@@ -112,8 +102,9 @@ int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash)
 {
 	pthread_mutex_lock(&s->mu);
 	struct slot *sl = slot_for(s, ino);
-	int keep = sl->served == hash;
+	int keep = sl->served_set && sl->served == hash;
 	sl->served = hash;
+	sl->served_set = 1;
 	pthread_mutex_unlock(&s->mu);
 	return keep;
 }

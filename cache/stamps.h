@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "model.h" /* cas_hash64 */
+
 struct cas_stamps;
 
 struct cas_stamps *cas_stamps_new(void);
@@ -22,7 +24,6 @@ struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t ha
 int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash);
 size_t cas_stamps_count(struct cas_stamps *s);
 
-uint64_t cas_hash64(const void *data, size_t n);
 /* Stable inode number of a path (never 0 or 1). */
 uint64_t cas_path_ino(const char *path);
 

@@ -53,7 +53,7 @@ static int refuse(struct casfs *fs, const char *path, int err, const char *why)
 
 static uint64_t names_hash(const struct namelist *l)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;
 	for (size_t i = 0; i < l->n; i++) {
 		h ^= cas_hash64(l->v[i], strlen(l->v[i]) + 1);
 		h *= 1099511628211ULL;
