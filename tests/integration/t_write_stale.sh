@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Writes after the instance changed behind the mount's back (the console,
-# another mount): a write makes the remote state what was written, even when
-# the mount's cached copy (ttl 60) still shows the written value; a write to
-# an instance deleted elsewhere fails with ENOENT and a record; a CSR written
-# to the csr file is one UpdateInstance with GenerateCsrMethod=upload; the
-# written bytes are read back only while they still mean the remote state.
+# another mount). A write is compared with the state the mount knows (at most
+# ttl old, README "Writing"): writing back the value the mount still shows
+# sends nothing; after .cas/refresh the same write is compared with the
+# service's latest state and sent. A write to an instance deleted elsewhere
+# fails with ENOENT and a record; a CSR written to the csr file is one
+# UpdateInstance with GenerateCsrMethod=upload; the written bytes are read
+# back only while they still mean the remote state.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 30 --seed 47
 mount_casfs ttl=60
@@ -15,24 +17,30 @@ id=${ids[0]}
 d="$MNT/instances/$id"
 upd() { audit_count UpdateInstance ".params.InstanceId == \"$1\""; }
 
-# ---- config: the cached copy says City is A; elsewhere it became "Behind"; writing A must send A
+# ---- config: the mount shows City A; elsewhere it became "Behind". Writing A
+# is compared with what the mount knows (no call); after .cas/refresh it is sent.
 city=$(jq -r .City "$d/config")
 name=$(cat "$d/name")
 emu_post "instances/$id" '{"City": "Behind", "CertificateName": "behind-name"}'
+bash -c 'echo "{\"City\": \"$2\"}" > "$1"' _ "$d/config" "$city" || fail "writing the shown City back"
+expect_eq "$(upd "$id")" 0 "UpdateInstance calls for a write equal to the state the mount knows"
+expect_eq "$(emu_instance "$id" | jq -r .City)" "Behind" "remote City before the refresh"
+echo 1 >"$MNT/.cas/refresh"
+expect_eq "$(jq -r .City "$d/config")" "Behind" "config shows the change made elsewhere after .cas/refresh"
 bash -c 'echo "{\"City\": \"$2\"}" > "$1"' _ "$d/config" "$city" || fail "writing the old City back"
 expect_eq "$(upd "$id")" 1 "UpdateInstance calls after writing the old City back"
 expect_eq "$(emu_instance "$id" | jq -r .City)" "$city" "remote City after writing it back"
-# ---- a value file: the same
+# ---- a value file: the same (the refresh above already showed behind-name)
+expect_eq "$(cat "$d/name")" "behind-name" "name file after the refresh"
 bash -c 'echo "$2" > "$1"' _ "$d/name" "$name" || fail "writing the old name back"
 expect_eq "$(upd "$id")" 2 "UpdateInstance calls after writing the old name back"
 expect_eq "$(emu_instance "$id" | jq -r .CertificateName)" "$name" "remote CertificateName after writing it back"
 expect_eq "$(cat "$d/name")" "$name" "name file"
 # ---- only the fields that differ from the remote state are sent
-echo 1 >"$MNT/.cas/refresh"
-cat "$d/config" >/dev/null
-emu_post "instances/$id" '{"Province": "Elsewhere"}'
 prov=$(jq -r .Province "$d/detail")
-[ "$prov" != Elsewhere ] || fail "the mount already shows the change made elsewhere (ttl=60)"
+emu_post "instances/$id" '{"Province": "Elsewhere"}'
+echo 1 >"$MNT/.cas/refresh"
+expect_eq "$(jq -r .Province "$d/detail")" "Elsewhere" "the mount shows the change after .cas/refresh"
 bash -c 'echo "{\"Province\": \"$2\", \"City\": \"$3\"}" > "$1"' _ "$d/config" "$prov" "$city" ||
 	fail "writing Province back and City unchanged"
 expect_eq "$(upd "$id")" 3 "UpdateInstance calls after writing Province back"
