@@ -107,19 +107,34 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 		pf->queued_until = -1;
 	}
 	int sequential = pf->last >= 0 && (idx == pf->last + 1 || (idx == pf->last && pf->queued_until > idx));
-	if (sequential) {
-		long from = pf->queued_until >= idx + 1 ? pf->queued_until + 1 : idx + 1;
-		for (long i = from; i <= idx + pf->window && i < (long)l->n && pf->qlen < pf->window; i++) {
-			pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(l->v[i].id);
-			pf->qlen++;
-			pf->queued_until = i;
-		}
-		pthread_cond_broadcast(&pf->cv);
-	} else if (idx != pf->last) {
-		pf->queued_until = idx;
+	long from = pf->queued_until >= idx + 1 ? pf->queued_until + 1 : idx + 1;
+	long to = idx + pf->window < (long)l->n - 1 ? idx + pf->window : (long)l->n - 1;
+	if (!sequential) {
+		if (idx != pf->last)
+			pf->queued_until = idx;
+		from = to + 1; /* random access: nothing to read ahead */
 	}
 	pf->last = idx;
 	pthread_mutex_unlock(&pf->mu);
+	/* only what is not already cached goes to the workers, one wake-up each
+	 * (a warm scan costs no wake-ups at all) */
+	for (long i = from; i <= to; i++) {
+		int need = !cas_cache_fresh(pf->cache, CAS_CK_DETAIL, l->v[i].id);
+		pthread_mutex_lock(&pf->mu);
+		if (pf->list != l || pf->qlen >= pf->window) {
+			pthread_mutex_unlock(&pf->mu);
+			break;
+		}
+		if (i > pf->queued_until) {
+			pf->queued_until = i;
+			if (need) {
+				pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(l->v[i].id);
+				pf->qlen++;
+				pthread_cond_signal(&pf->cv);
+			}
+		}
+		pthread_mutex_unlock(&pf->mu);
+	}
 }
 
 uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
