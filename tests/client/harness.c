@@ -24,86 +24,21 @@ static struct cas_client *g_clients[MAX_CLIENTS];
 static int g_nclients;
 static int g_emu_failed;
 
-static char *read_line(int fd, int timeout_ms)
-{
-	struct cas_buf b = CAS_BUF_INIT;
-	char ch;
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			break;
-		if (read(fd, &ch, 1) <= 0 || ch == '\n')
-			break;
-		cas_buf_addc(&b, ch);
-	}
-	return cas_buf_steal(&b);
-}
-
 void emu_up(const char *const *extra)
 {
-	assert_int_equal(g_emu.pid, 0); /* one emulator per test */
-	char cafile[sizeof(g_emu.cafile)];
-	snprintf(cafile, sizeof(cafile), "%s", g_emu.cafile); /* set by a TLS test before emu_up */
-	memset(&g_emu, 0, sizeof(g_emu));
-	snprintf(g_emu.cafile, sizeof(g_emu.cafile), "%s", cafile);
-	snprintf(g_emu.audit, sizeof(g_emu.audit), "/tmp/client-audit-%d-XXXXXX", (int)getpid());
-	int afd = mkstemp(g_emu.audit);
-	assert_true(afd >= 0);
-	close(afd);
-	const char *argv[64];
-	size_t n = 0;
-	argv[n++] = g_bin;
-	argv[n++] = "--access-key";
-	argv[n++] = T_AK ":" T_SECRET;
-	argv[n++] = "--sts";
-	argv[n++] = T_STS_AK ":" T_STS_SECRET ":" T_STS_TOKEN;
-	argv[n++] = "--bearer";
-	argv[n++] = T_BEARER;
-	argv[n++] = "--audit";
-	argv[n++] = g_emu.audit;
-	for (size_t i = 0; extra && extra[i] && n < 62; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
-		if (getppid() != parent)
-			_exit(127);
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execv(g_bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	g_emu.pid = pid;
-	char *line = read_line(fds[0], 10000);
-	close(fds[0]);
-	int port = 0;
-	int tls = strncmp(line, "listening on https://", 21) == 0;
-	int ok = sscanf(line, tls ? "listening on https://127.0.0.1:%d" : "listening on http://127.0.0.1:%d", &port) == 1;
-	if (!ok)
-		fprintf(stderr, "emulator did not start: \"%s\"\n", line);
-	free(line);
-	if (!ok)
+	assert_int_equal(g_emu.proc.pid, 0); /* one emulator per test */
+	static const char *const creds[] = { "--access-key", T_AK ":" T_SECRET, "--sts",
+					     T_STS_AK ":" T_STS_SECRET ":" T_STS_TOKEN, "--bearer", T_BEARER, NULL };
+	if (emu_proc_start(&g_emu.proc, g_bin, creds, extra))
 		fail_msg("emulator did not start");
-	snprintf(g_emu.url, sizeof(g_emu.url), "%s://127.0.0.1:%d", tls ? "https" : "http", port);
+	snprintf(g_emu.url, sizeof(g_emu.url), "%s", g_emu.proc.base);
 }
 
 static int emu_down(void)
 {
-	if (g_emu.pid <= 0)
+	if (g_emu.proc.pid <= 0)
 		return 0;
-	kill(g_emu.pid, SIGTERM);
-	int st = 0;
-	waitpid(g_emu.pid, &st, 0);
-	g_emu.pid = 0;
-	unlink(g_emu.audit);
-	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	int rc = emu_proc_stop(&g_emu.proc);
 	if (rc != 0) {
 		fprintf(stderr, "emulator exited with status %d\n", rc);
 		g_emu_failed = 1;
@@ -255,15 +190,7 @@ void emu_faults(const char *spec)
 
 static char *audit_text(void)
 {
-	FILE *f = fopen(g_emu.audit, "r");
-	assert_non_null(f);
-	struct cas_buf b = CAS_BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		cas_buf_add(&b, chunk, n);
-	fclose(f);
-	return cas_buf_steal(&b);
+	return emu_proc_audit_text(&g_emu.proc);
 }
 
 cJSON *audit_all(void)
@@ -323,18 +250,6 @@ int audit_count_status(const cJSON *audit, const char *action, int status)
 			n++;
 	}
 	return n;
-}
-
-const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-double jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 void expect_rc_at(int rc, int want, const struct cas_error *e, const char *file, int line)

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "client.h"
+#include "emuproc.h"
 #include "ops.h"
 
 #define T_AK "LTAI5tClientTestKeyId01"
@@ -27,9 +28,8 @@
 extern const char *g_bin; /* the cas-emulator binary (argv[1]) */
 
 struct emu {
-	pid_t pid;
+	struct emu_proc proc;
 	char url[96];      /* http[s]://127.0.0.1:PORT */
-	char audit[128];   /* audit file */
 	char cafile[256];  /* CA for the control requests over HTTPS ("" for http) */
 };
 
@@ -70,9 +70,6 @@ int audit_count(const cJSON *audit, const char *action, int applied);
 int audit_count_status(const cJSON *audit, const char *action, int status);
 /* Number of lines in the audit file right now. */
 int audit_lines(void);
-
-const char *jstr(const cJSON *o, const char *key);
-double jnum(const cJSON *o, const char *key);
 
 /* Asserts rc == want and e->err == -want, printing the error when not. */
 #define expect_rc(rc, want, e) expect_rc_at((rc), (want), (e), __FILE__, __LINE__)

@@ -85,7 +85,7 @@ static void test_auth_schemes(void **state)
 		assert_int_equal(STATS_SUM(c, retries), 0);
 	}
 	/* secrets never reach the audit */
-	FILE *f = fopen(g_emu.audit, "r");
+	FILE *f = fopen(g_emu.proc.audit, "r");
 	assert_non_null(f);
 	char line[8192];
 	while (fgets(line, sizeof(line), f)) {

@@ -22,88 +22,23 @@
 
 static __thread CURL *g_curl; /* one keep-alive connection per thread */
 
-static char *read_line(int fd, int timeout_ms)
-{
-	struct cas_buf b = CAS_BUF_INIT;
-	char c;
-	while (1) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			break;
-		ssize_t n = read(fd, &c, 1);
-		if (n <= 0 || c == '\n')
-			break;
-		cas_buf_addc(&b, c);
-	}
-	return cas_buf_steal(&b);
-}
+/* The standard test credentials of the emulator tests. */
+static const char *const test_creds[] = { "--access-key", T_AK ":" T_SECRET, "--sts",
+					  T_STS_AK ":" T_STS_SECRET ":" T_STS_TOKEN, "--bearer", T_BEARER, NULL };
 
 int emu_start(struct emu_proc *p, const char *bin, const char *const *extra)
 {
-	memset(p, 0, sizeof(*p));
-	snprintf(p->audit, sizeof(p->audit), "/tmp/emu-audit-%d-XXXXXX", (int)getpid());
-	int afd = mkstemp(p->audit);
-	if (afd >= 0)
-		close(afd);
-	const char *argv[64];
-	size_t n = 0;
-	argv[n++] = bin;
-	argv[n++] = "--access-key";
-	argv[n++] = T_AK ":" T_SECRET;
-	argv[n++] = "--sts";
-	argv[n++] = T_STS_AK ":" T_STS_SECRET ":" T_STS_TOKEN;
-	argv[n++] = "--bearer";
-	argv[n++] = T_BEARER;
-	argv[n++] = "--audit";
-	argv[n++] = p->audit;
-	for (size_t i = 0; extra && extra[i] && n < 62; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-	int fds[2];
-	if (pipe(fds))
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	p->pid = pid;
-	char *line = read_line(fds[0], 10000);
-	close(fds[0]);
-	int port = 0;
-	if (sscanf(line, "listening on http://127.0.0.1:%d", &port) != 1 &&
-	    sscanf(line, "listening on https://127.0.0.1:%d", &port) != 1) {
-		fprintf(stderr, "emulator did not start: \"%s\"\n", line);
-		free(line);
-		emu_stop(p);
-		return -1;
-	}
-	p->port = port;
-	snprintf(p->base, sizeof(p->base), "%s://127.0.0.1:%d", strstr(line, "https") ? "https" : "http", port);
-	snprintf(p->host, sizeof(p->host), "127.0.0.1:%d", port);
-	free(line);
-	return 0;
+	return emu_proc_start(p, bin, test_creds, extra);
 }
 
 int emu_stop(struct emu_proc *p)
 {
-	if (p->pid <= 0)
-		return -1;
-	kill(p->pid, SIGTERM);
-	int st = 0;
-	waitpid(p->pid, &st, 0);
-	p->pid = 0;
-	if (p->audit[0])
-		unlink(p->audit);
+	int rc = emu_proc_stop(p);
 	if (g_curl) { /* the next emulator gets fresh connections */
 		curl_easy_cleanup(g_curl);
 		g_curl = NULL;
 	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return rc;
 }
 
 int emu_run_exit(const char *bin, const char *const *args, char *errline, size_t n)
@@ -128,7 +63,7 @@ int emu_run_exit(const char *bin, const char *const *args, char *errline, size_t
 		_exit(127);
 	}
 	close(fds[1]);
-	char *line = read_line(fds[0], 10000);
+	char *line = emu_proc_read_line(fds[0], 10000);
 	snprintf(errline, n, "%s", line);
 	free(line);
 	close(fds[0]);
@@ -432,30 +367,9 @@ int v3(const struct emu_proc *p, struct resp *r, const char *action, ...)
 	return rc;
 }
 
-const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-double jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 char *audit_text(const struct emu_proc *p)
 {
-	FILE *f = fopen(p->audit, "r");
-	struct cas_buf b = CAS_BUF_INIT;
-	cas_buf_adds(&b, "");
-	char tmp[4096];
-	size_t n;
-	while (f && (n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		cas_buf_add(&b, tmp, n);
-	if (f)
-		fclose(f);
-	return cas_buf_steal(&b);
+	return emu_proc_audit_text(p);
 }
 
 cJSON *audit_lines(const struct emu_proc *p)

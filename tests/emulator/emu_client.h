@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "emuproc.h"
 #include "params.h"
 
 #define T_AK "LTAI5tTestAccessKeyId01"
@@ -19,14 +20,6 @@
 #define T_STS_SECRET "TestStsSecret"
 #define T_STS_TOKEN "CAIS.test.security.token=="
 #define T_BEARER "test-bearer-token-value"
-
-struct emu_proc {
-	pid_t pid;
-	int port;
-	char base[96];     /* http://127.0.0.1:PORT */
-	char host[64];     /* 127.0.0.1:PORT */
-	char audit[128];   /* audit file path ("" if none) */
-};
 
 /* Starts bin with the standard test credentials, --audit and extra args
  * (NULL-terminated). Returns 0, or -1 if it did not come up. */

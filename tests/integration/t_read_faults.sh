@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Transient server faults are absorbed by retries: with 10% HTTP 500s every
-# detail of 50 instances still reads (and the audit shows 500s happened),
-# every file read equals what the emulator holds, and after the faults are
-# cleared and .cas/refresh everything still reads.
+# detail of 50 instances still reads (and the audit shows 500s happened);
+# then mixed faults (503s, 429s, connection resets after the answer, whose
+# libcurl resend reuses the signature nonce and must not surface as EACCES,
+# and a stall) are absorbed too; every file read equals what the emulator
+# holds, and after the faults are cleared and .cas/refresh everything reads.
 source "$(dirname "$0")/lib.sh"
-start_emulator --instances 50 --seed 41 --faults 500=0.1
+start_emulator --instances 50 --seed 41 --faults 500=0.1 --stall-ms 30000
 mount_casfs timeout=9
 
 mapfile -t ids < <(emu_get state | jq -r '.instances[].InstanceId')
@@ -42,6 +44,15 @@ n500=$(audit_count GetInstanceDetail '.status == 500')
 [ "$n500" -ge 1 ] || fail "no GetInstanceDetail got a 500: the fault did not fire, the test proves nothing"
 log "GetInstanceDetail 500s absorbed: $n500"
 jq -e '.totals.retries >= 1' "$MNT/.cas/stats" >/dev/null || fail ".cas/stats counts no retries"
+
+# mixed faults (capped counts at high rates make each kind certain to fire)
+emu_post faults '503=0.2#3,429=0.2#3,reset=0.2#3,stall=0.2#1'
+echo 1 >"$MNT/.cas/refresh"
+read_all mixed
+for k in 503 429 reset stall; do
+	[ "$(jq -c --arg k "$k" 'select(.fault == $k)' "$AUDIT" | wc -l)" -ge 1 ] ||
+		fail "no $k fault fired: the test proves less than it says"
+done
 
 # after the faults are cleared everything still works and matches
 emu_post faults ''
