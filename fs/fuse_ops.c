@@ -534,6 +534,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 static void casfs_destroy(void *data)
 {
 	struct casfs *fs = data;
+	handle_release_all(fs);
 	cas_prefetch_free(fs->prefetch);
 	fs->prefetch = NULL;
 }

@@ -21,6 +21,7 @@
 #include "validate.h"
 
 struct handle {
+	struct handle *prev, *next; /* every open handle, for handle_release_all() */
 	struct node node;
 	struct snap *snap;     /* what reads return; NULL for write-only nodes and scratch */
 	int keep_cache;
@@ -74,6 +75,32 @@ static int is_writer(const struct handle *h, pid_t pid)
 			return 1; /* same process, or cannot tell: let it commit */
 	}
 	return 0;
+}
+
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *open_list;
+
+static void track(struct handle *h)
+{
+	pthread_mutex_lock(&open_mu);
+	h->next = open_list;
+	if (open_list)
+		open_list->prev = h;
+	open_list = h;
+	pthread_mutex_unlock(&open_mu);
+}
+
+static void untrack(struct handle *h)
+{
+	pthread_mutex_lock(&open_mu);
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (open_list == h)
+		open_list = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+	pthread_mutex_unlock(&open_mu);
 }
 
 enum verdict { V_INCOMPLETE, V_COMPLETE, V_INVALID };
@@ -313,6 +340,7 @@ struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, in
 	if (n->name)
 		h->node.name = h->node.buf + (n->name - n->buf);
 	pthread_mutex_init(&h->mu, NULL);
+	track(h);
 	h->writing = wr;
 	if (n->type != T_SCRATCH && (k->mode & 0444)) {
 		struct cas_error e;
@@ -463,6 +491,7 @@ void handle_release(struct casfs *fs, struct handle *h)
 	(void)fs;
 	if (!h)
 		return;
+	untrack(h);
 	if (h->buf.p)
 		explicit_bzero(h->buf.p, h->buf.cap); /* cloud-access/new carries a SecretKey */
 	cas_buf_free(&h->buf);
@@ -471,4 +500,16 @@ void handle_release(struct casfs *fs, struct handle *h)
 	cas_obj_unref(h->snap);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
+}
+
+void handle_release_all(struct casfs *fs)
+{
+	for (;;) {
+		pthread_mutex_lock(&open_mu);
+		struct handle *h = open_list;
+		pthread_mutex_unlock(&open_mu);
+		if (!h)
+			break;
+		handle_release(fs, h);
+	}
 }

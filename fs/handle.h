@@ -31,6 +31,9 @@ int handle_flush(struct casfs *fs, struct handle *h, pid_t pid);
 /* Size a stat through this handle should report, or -1 for the node's. */
 off_t handle_size(struct handle *h);
 void handle_release(struct casfs *fs, struct handle *h);
+/* At unmount: frees the handles whose RELEASE never arrived (the kernel
+ * sends it asynchronously, so a stop right after a close can beat it). */
+void handle_release_all(struct casfs *fs);
 
 /* Commits `data` to node n as one document (rename of a scratch file). */
 int commit_document(struct casfs *fs, const struct node *n, const char *data, size_t len);
