@@ -221,35 +221,38 @@ int audit_lines(void)
 	return n;
 }
 
-int audit_count(const cJSON *audit, const char *action, int applied)
+/* Audit lines of action (NULL = any) for which keep(line, arg) holds. */
+static int count_where(const cJSON *audit, const char *action, int (*keep)(const cJSON *, int), int arg)
 {
 	int n = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, audit)
 	{
 		const char *a = jstr(it, "action");
-		if (action && (!a || strcmp(a, action) != 0))
-			continue;
-		if (applied >= 0 && cJSON_IsTrue(cJSON_GetObjectItem(it, "applied")) != applied)
-			continue;
-		n++;
+		if ((!action || (a && strcmp(a, action) == 0)) && keep(it, arg))
+			n++;
 	}
 	return n;
 }
 
+static int applied_is(const cJSON *line, int applied)
+{
+	return applied < 0 || cJSON_IsTrue(cJSON_GetObjectItem(line, "applied")) == applied;
+}
+
+static int status_is(const cJSON *line, int status)
+{
+	return (int)jnum(line, "status") == status;
+}
+
+int audit_count(const cJSON *audit, const char *action, int applied)
+{
+	return count_where(audit, action, applied_is, applied);
+}
+
 int audit_count_status(const cJSON *audit, const char *action, int status)
 {
-	int n = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach(it, audit)
-	{
-		const char *a = jstr(it, "action");
-		if (action && (!a || strcmp(a, action) != 0))
-			continue;
-		if ((int)jnum(it, "status") == status)
-			n++;
-	}
-	return n;
+	return count_where(audit, action, status_is, status);
 }
 
 void expect_rc_at(int rc, int want, const struct cas_error *e, const char *file, int line)
