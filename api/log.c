@@ -19,11 +19,6 @@ void cas_log_init(const char *ident, int use_syslog, int max_level)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
-int cas_log_enabled(int level)
-{
-	return level <= g_level;
-}
-
 void cas_log(int level, const char *fmt, ...)
 {
 	if (level > g_level)

@@ -7,7 +7,6 @@
 enum cas_log_level { CAS_LOG_ERR = 3, CAS_LOG_WARN = 4, CAS_LOG_INFO = 6, CAS_LOG_DEBUG = 7 };
 
 void cas_log_init(const char *ident, int use_syslog, int max_level);
-int cas_log_enabled(int level);
 void cas_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define cas_err(...) cas_log(CAS_LOG_ERR, __VA_ARGS__)

@@ -20,9 +20,9 @@ struct item {
 
 struct notifier {
 	pthread_mutex_t mu;
-	pthread_cond_t cv, idle;
+	pthread_cond_t cv;
 	struct item *head, *tail;
-	int stop, started, busy;
+	int stop, started;
 	struct fuse *fuse;
 	pthread_t th;
 	unsigned long sent;
@@ -33,27 +33,22 @@ static void *run(void *arg)
 	struct notifier *n = arg;
 	pthread_mutex_lock(&n->mu);
 	for (;;) {
-		while (!n->stop && !n->head) {
-			pthread_cond_broadcast(&n->idle);
+		while (!n->stop && !n->head)
 			pthread_cond_wait(&n->cv, &n->mu);
-		}
 		if (!n->head && n->stop)
 			break;
 		struct item *it = n->head;
 		n->head = it->next;
 		if (!n->head)
 			n->tail = NULL;
-		n->busy = 1;
 		pthread_mutex_unlock(&n->mu);
 		if (n->fuse)
 			fuse_invalidate_path(n->fuse, it->path); /* -ENOENT: the kernel never saw it */
 		free(it->path);
 		free(it);
 		pthread_mutex_lock(&n->mu);
-		n->busy = 0;
 		n->sent++;
 	}
-	pthread_cond_broadcast(&n->idle);
 	pthread_mutex_unlock(&n->mu);
 	return NULL;
 }
@@ -63,7 +58,6 @@ struct notifier *notifier_new(void)
 	struct notifier *n = cas_xcalloc(1, sizeof(*n));
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
-	pthread_cond_init(&n->idle, NULL);
 	return n;
 }
 
@@ -91,7 +85,6 @@ void notifier_free(struct notifier *n)
 	}
 	pthread_mutex_destroy(&n->mu);
 	pthread_cond_destroy(&n->cv);
-	pthread_cond_destroy(&n->idle);
 	free(n);
 }
 
@@ -112,14 +105,6 @@ void notify_path(struct notifier *n, const char *path)
 		n->head = it;
 	n->tail = it;
 	pthread_cond_signal(&n->cv);
-	pthread_mutex_unlock(&n->mu);
-}
-
-void notify_drain(struct notifier *n)
-{
-	pthread_mutex_lock(&n->mu);
-	while (n->started && !n->stop && (n->head || n->busy))
-		pthread_cond_wait(&n->idle, &n->mu);
 	pthread_mutex_unlock(&n->mu);
 }
 

@@ -16,8 +16,6 @@ void notify_path(struct notifier *n, const char *path);
 void notify_instance(struct notifier *n, const char *id);
 /* Every file the tree can hold, from the given lists. */
 void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca);
-/* Waits until everything queued so far has been sent (tests, shutdown). */
-void notify_drain(struct notifier *n);
 unsigned long notify_sent(struct notifier *n);
 /* The cache's change hook: maps changed content to paths. */
 void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value);
