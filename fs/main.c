@@ -161,6 +161,17 @@ static int check_mountpoint(const char *mp)
 	return 0;
 }
 
+/* An unreadable CA bundle would only surface as a vague TLS error at the first call. */
+static int check_cafile(const char *path)
+{
+	char msg[600];
+	if (path && access(path, R_OK) != 0) {
+		snprintf(msg, sizeof(msg), "-o cafile=%s: %s", path, strerror(errno));
+		return bad(msg);
+	}
+	return 0;
+}
+
 /* One cheap call proves the endpoint answers and accepts the credentials. */
 static int probe_endpoint(struct casfs *fs)
 {
@@ -303,7 +314,7 @@ int main(int argc, char *argv[])
 	}
 	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
-	if (check_numbers(&fs.o) || check_mountpoint(mp))
+	if (check_numbers(&fs.o) || check_mountpoint(mp) || check_cafile(fs.o.cafile))
 		goto out;
 	fs.o.mountpoint = cas_xstrdup(mp);
 	fuse_opt_add_arg(&args, mp);
