@@ -136,3 +136,10 @@ const char *cas_buf_str(const struct cas_buf *b)
 {
 	return b->p ? b->p : "";
 }
+
+size_t cas_trim_len(const char *s, size_t n, const char *set)
+{
+	while (n && s[n - 1] && strchr(set, s[n - 1]))
+		n--;
+	return n;
+}

@@ -35,4 +35,11 @@ char *cas_buf_steal(struct cas_buf *b);
 /* The contents as a C string ("" for an empty buffer). */
 const char *cas_buf_str(const struct cas_buf *b);
 
+/* Blanks for cas_trim_len: space, tab, CR, LF. */
+#define CAS_BLANKS " \t\r\n"
+/* The length of s[0..n) once every trailing byte found in `set` is dropped
+ * (a NUL byte is never in the set). cas_trim_len(s, n, CAS_BLANKS) == 0
+ * means s[0..n) is blank. */
+size_t cas_trim_len(const char *s, size_t n, const char *set);
+
 #endif

@@ -87,6 +87,16 @@ static const struct field *find_field(const char *name)
 	return NULL;
 }
 
+int cas_update_set_str(struct cas_update *u, const char *field, const char *v)
+{
+	const struct field *f = find_field(field);
+	if (!f || f->type != F_STR)
+		return -EINVAL;
+	free(*str_slot(u, f));
+	*str_slot(u, f) = cas_xstrdup(v);
+	return 0;
+}
+
 static int integral(const cJSON *v, int64_t *out)
 {
 	if (!cJSON_IsNumber(v))
@@ -263,21 +273,13 @@ cJSON *cas_update_config_json(const cJSON *detail)
 	return cfg;
 }
 
-static size_t rtrim_len(const char *s)
-{
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	return n;
-}
-
 static int str_differs(const struct field *f, const char *want, const cJSON *have)
 {
 	const char *h = cJSON_IsString(have) ? have->valuestring : NULL;
 	if (!h)
 		return 1;
 	if (strcmp(f->name, "Csr") == 0) {
-		size_t a = rtrim_len(want), b = rtrim_len(h);
+		size_t a = cas_trim_len(want, strlen(want), CAS_BLANKS), b = cas_trim_len(h, strlen(h), CAS_BLANKS);
 		return a != b || memcmp(want, h, a) != 0;
 	}
 	return strcmp(want, h) != 0;

@@ -30,6 +30,9 @@ void cas_update_to_params(const struct cas_update *u, struct cas_params *p);
  * replaces u's copy. Lists and integers are the caller's (their wire forms
  * need per-field checks). */
 void cas_update_strings_from_params(const struct cas_params *p, struct cas_update *u);
+/* Sets the string field named `field` (its wire name, e.g. "Domain") to a
+ * copy of v. 0, or -EINVAL when no string field has that name. */
+int cas_update_set_str(struct cas_update *u, const char *field, const char *v);
 void cas_update_copy(struct cas_update *dst, const struct cas_update *src);
 /* Frees every string and list of u and zeroes it (u itself is the caller's). */
 void cas_update_free(struct cas_update *u);
