@@ -56,22 +56,31 @@ struct cas_doc *cas_doc_new(const char *text, size_t len)
 	return d;
 }
 
-static void instance_free(struct cas_instance *i)
+#define S(w, m) { w, offsetof(struct cas_instance, m) }
+const struct cas_instance_str cas_instance_strs[] = {
+	S("CertificateName", name),
+	S("Domain", domain),
+	S("Status", status),
+	S("CertificateStatus", cert_status),
+	S("AutoReissue", auto_reissue),
+	S("KeyAlgorithm", key_algorithm),
+};
+#undef S
+const size_t cas_instance_nstrs = sizeof(cas_instance_strs) / sizeof(cas_instance_strs[0]);
+
+void cas_instance_free(struct cas_instance *i)
 {
 	free(i->id);
-	free(i->name);
-	free(i->domain);
-	free(i->status);
-	free(i->cert_status);
-	free(i->auto_reissue);
-	free(i->key_algorithm);
+	for (size_t k = 0; k < cas_instance_nstrs; k++)
+		free(*(char **)((char *)i + cas_instance_strs[k].off));
+	memset(i, 0, sizeof(*i));
 }
 
 static void instances_destroy(struct cas_obj *o)
 {
 	struct cas_instances *l = (struct cas_instances *)o;
 	for (size_t i = 0; i < l->n; i++)
-		instance_free(&l->v[i]);
+		cas_instance_free(&l->v[i]);
 	free(l->v);
 	free(l);
 }
@@ -123,7 +132,7 @@ static const char *inst_key(const void *p)
 
 static void inst_drop(void *p)
 {
-	instance_free(p);
+	cas_instance_free(p);
 }
 
 void cas_instances_sort_unique(struct cas_instances *l)

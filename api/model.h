@@ -47,6 +47,18 @@ struct cas_instance {
 	uint64_t hash;       /* of the entry as received, to detect changes cheaply */
 };
 
+/* The string members of struct cas_instance other than id, by wire name:
+ * the parser fills them and the destructor frees them from this table, so
+ * a new list field is one member above and one row here. */
+struct cas_instance_str {
+	const char *wire;
+	size_t off;          /* of the char * in struct cas_instance */
+};
+extern const struct cas_instance_str cas_instance_strs[];
+extern const size_t cas_instance_nstrs;
+/* Frees every string of i (i itself is the caller's). */
+void cas_instance_free(struct cas_instance *i);
+
 /* Every instance, sorted by id (bytewise), ids unique and safe as names. */
 struct cas_instances {
 	struct cas_obj obj;

@@ -109,12 +109,8 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 		out->id = NULL;
 		return 0;
 	}
-	out->name = opt_str(it, "CertificateName", &ok);
-	out->domain = opt_str(it, "Domain", &ok);
-	out->status = opt_str(it, "Status", &ok);
-	out->cert_status = opt_str(it, "CertificateStatus", &ok);
-	out->auto_reissue = opt_str(it, "AutoReissue", &ok);
-	out->key_algorithm = opt_str(it, "KeyAlgorithm", &ok);
+	for (size_t k = 0; k < cas_instance_nstrs; k++)
+		*(char **)((char *)out + cas_instance_strs[k].off) = opt_str(it, cas_instance_strs[k].wire, &ok);
 	out->not_before = opt_ms(it, "CertificateNotBefore", &ok);
 	out->not_after = opt_ms(it, "CertificateNotAfter", &ok);
 	char *printed = cJSON_PrintUnformatted(it);
@@ -122,13 +118,7 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 	free(printed);
 	if (!ok) {
 		cas_err("ListInstances: skipped instance '%s': a field has the wrong JSON type", out->id);
-		free(out->id);
-		free(out->name);
-		free(out->domain);
-		free(out->status);
-		free(out->cert_status);
-		free(out->auto_reissue);
-		free(out->key_algorithm);
+		cas_instance_free(out);
 		return 0;
 	}
 	return 1;
