@@ -4,6 +4,7 @@
 #ifndef CASFS_H
 #define CASFS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,28 +29,48 @@ struct fs_stats {
 };
 
 struct scratch;
-struct overrides;
 struct memo;
 struct errlog;
 struct notifier;
+struct handle;
+struct ilocks;
 
+/* Lock order (also docs/ARCHITECTURE.md). A thread holding a lock may take
+ * only locks below it in this list:
+ *   1. a handle's mutex (apifile.c): held across its commit, a network call
+ *   2. an instance's writer lock (ilock.c): held across GetInstanceDetail and
+ *      UpdateInstance / DeleteInstance of that one instance
+ *   3. the cache's locks (cache/): never held across a call
+ *   4. leaves, each held for a few instructions and never nested: handles_mu,
+ *      the lock table's mutex, scratch, memo, errlog, notifier, prefetch,
+ *      stamps, the client's rate limiter and pools.
+ * No lock is shared by unrelated instances or handles. */
 struct casfs {
+	/* set before the FUSE loop starts, then read-only */
 	struct casfs_opts o;
 	struct cas_client *client;
 	struct cas_cache *cache;
 	struct cas_api *api;           /* the cache's face: every read and write goes here */
-	struct cas_prefetch *prefetch;
+	struct cas_prefetch *prefetch; /* set by init (fuse_ops.c) */
 	struct cas_stamps *stamps;
 	struct scratch *scratch;
-	struct overrides *ov;
 	struct memo *memo;
 	struct errlog *errors;
 	struct notifier *notify;
-	struct fs_stats st;
 	uid_t uid;
 	gid_t gid;
-	int64_t start_wall;
+	/* each of these objects has its own lock inside */
+	struct ilocks *locks;          /* per-instance writer locks; set by init */
+	struct fs_stats st;            /* atomics */
+	/* open handles (handle.c) */
+	pthread_mutex_t handles_mu;    /* protects handles and each handle's prev/next */
+	struct handle *handles;
 };
+
+/* The per-mount state init creates and destroy frees (fuse_ops.c; unit
+ * tests call them around a struct casfs of their own). */
+void casfs_state_init(struct casfs *fs);
+void casfs_state_free(struct casfs *fs);
 
 struct casfs *casfs_get(void); /* the mount's state, from the FUSE context */
 

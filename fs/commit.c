@@ -4,13 +4,13 @@
  * would change, and send only those (nothing at all when nothing differs). Writers of one
  * instance are serialised so each sees the state the previous one left. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "canon.h"
+#include "ilock.h"
 #include "kinds.h"
 #include "log.h"
 #include "memo.h"
@@ -19,32 +19,15 @@
 #include "update.h"
 #include "validate.h"
 
-#define INSTANCE_LOCKS 64
-static pthread_mutex_t instance_locks[INSTANCE_LOCKS];
-static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
-
-static void init_locks(void)
-{
-	for (int i = 0; i < INSTANCE_LOCKS; i++)
-		pthread_mutex_init(&instance_locks[i], NULL);
-}
-
-static pthread_mutex_t *instance_lock(const char *id)
-{
-	pthread_once(&locks_once, init_locks);
-	return &instance_locks[cas_path_ino(id) % INSTANCE_LOCKS];
-}
-
 static int read_only(struct casfs *fs, struct cas_error *e)
 {
 	return fs->o.ro ? cas_error_set(e, EROFS, "Local.ReadOnly", "mounted with -o ro") : 0;
 }
 
-static size_t trimmed_len(const char *s, size_t n)
+/* The value without its trailing line ends. */
+static size_t value_len(const char *s, size_t n)
 {
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
-	return n;
+	return cas_trim_len(s, n, "\r\n");
 }
 
 static int commit_update(struct casfs *fs, const struct node *n, struct cas_update *want, struct cas_error *e)
@@ -53,8 +36,7 @@ static int commit_update(struct casfs *fs, const struct node *n, struct cas_upda
 	if (rc)
 		return rc;
 	want->instance_id = cas_xstrdup(n->id);
-	pthread_mutex_t *lock = instance_lock(n->id);
-	pthread_mutex_lock(lock);
+	struct ilock *lock = ilock_acquire(fs->locks, n->id);
 	struct cas_doc *d = NULL;
 	cJSON *dj = NULL;
 	struct cas_update diff = { 0 };
@@ -87,7 +69,7 @@ static int commit_update(struct casfs *fs, const struct node *n, struct cas_upda
 	}
 	rc = fs->api->ops->update_instance(fs->api, &diff, e);
 out:
-	pthread_mutex_unlock(lock);
+	ilock_release(fs->locks, lock);
 	cas_update_free(&diff);
 	cJSON_Delete(dj);
 	cas_obj_unref(d);
@@ -113,7 +95,7 @@ static int parse_tags(const char *data, size_t len, struct cas_update *u, struct
 	u->has_tags = 1;
 	for (const char *p = data, *end = data + len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = trimmed_len(p, nl ? (size_t)(nl - p) + 1 : (size_t)(end - p));
+		size_t l = value_len(p, nl ? (size_t)(nl - p) + 1 : (size_t)(end - p));
 		if (l) {
 			const char *eq = memchr(p, '=', l);
 			if (!eq || eq == p)
@@ -129,46 +111,61 @@ static int parse_tags(const char *data, size_t len, struct cas_update *u, struct
 	return 0;
 }
 
+/* Commits a want built by the caller and frees it. */
+static int commit_want(struct casfs *fs, const struct node *n, struct cas_update *want, int rc, struct cas_error *e)
+{
+	if (!rc)
+		rc = commit_update(fs, n, want, e);
+	cas_update_free(want);
+	return rc;
+}
+
+static int no_nul(const char *data, size_t len, struct cas_error *e)
+{
+	return memchr(data, '\0', len) ? cas_error_set(e, EINVAL, "Local.Value", "the value contains a NUL byte") : 0;
+}
+
+/* A one-line value file: its row's update field gets the line. */
 int commit_value(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
 {
+	const struct node_kind *k = node_kind(n);
 	struct cas_update want = { 0 };
-	int rc = 0;
-	size_t l = trimmed_len(data, len);
-	if (memchr(data, '\0', len))
-		rc = cas_error_set(e, EINVAL, "Local.Value", "the value contains a NUL byte");
-	else if (n->type != T_TAGS && n->type != T_CSR && memchr(data, '\n', l))
-		rc = cas_error_set(e, EINVAL, "Local.Value", "%s holds one line", node_kinds[n->type].name);
-	if (rc)
-		return rc;
-	char *v = cas_xstrndup(data, l);
-	switch (n->type) {
-	case T_DOMAIN: want.domain = v; break;
-	case T_NAME: want.certificate_name = v; break;
-	case T_AUTO_REISSUE: want.auto_reissue = v; break;
-	case T_KEY_ALG: want.key_algorithm = v; break;
-	case T_CSR:
-		if (!l) {
-			free(v);
-			return cas_error_set(e, EINVAL, "InvalidParameter.Csr",
-					     "write a PEM CSR (to return to online generation write "
-					     "{\"GenerateCsrMethod\":\"online\"} to config)");
-		}
-		want.csr = cas_xasprintf("%s\n", v);
-		want.generate_csr_method = cas_xstrdup("upload");
+	size_t l = value_len(data, len);
+	int rc = no_nul(data, len, e);
+	if (!rc && memchr(data, '\n', l))
+		rc = cas_error_set(e, EINVAL, "Local.Value", "%s holds one line", k->name);
+	if (!rc) {
+		char *v = cas_xstrndup(data, l);
+		rc = cas_update_set_str(&want, k->update, v);
 		free(v);
-		break;
-	case T_TAGS:
-		free(v);
-		rc = parse_tags(data, len, &want, e);
-		break;
-	default:
-		free(v);
-		rc = cas_error_set(e, EPERM, "Local.Node", "not writable");
 	}
+	return commit_want(fs, n, &want, rc, e);
+}
+
+int commit_tags(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	struct cas_update want = { 0 };
+	int rc = no_nul(data, len, e);
 	if (!rc)
-		rc = commit_update(fs, n, &want, e);
-	cas_update_free(&want);
-	return rc;
+		rc = parse_tags(data, len, &want, e);
+	return commit_want(fs, n, &want, rc, e);
+}
+
+/* A CSR is sent with GenerateCsrMethod=upload. */
+int commit_csr(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	struct cas_update want = { 0 };
+	size_t l = value_len(data, len);
+	int rc = no_nul(data, len, e);
+	if (!rc && !l)
+		rc = cas_error_set(e, EINVAL, "InvalidParameter.Csr",
+				   "write a PEM CSR (to return to online generation write "
+				   "{\"GenerateCsrMethod\":\"online\"} to config)");
+	if (!rc) {
+		want.csr = cas_xasprintf("%.*s\n", (int)l, data);
+		want.generate_csr_method = cas_xstrdup("upload");
+	}
+	return commit_want(fs, n, &want, rc, e);
 }
 
 int commit_refund(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
@@ -176,7 +173,7 @@ int commit_refund(struct casfs *fs, const struct node *n, const char *data, size
 	int rc = read_only(fs, e);
 	if (rc)
 		return rc;
-	size_t l = trimmed_len(data, len);
+	size_t l = value_len(data, len);
 	if (!((l == 1 && data[0] == '1') || (l == 3 && memcmp(data, "yes", 3) == 0)))
 		return cas_error_set(e, EINVAL, "Local.Value", "write 1 or yes to refund the instance");
 	rc = fs->api->ops->refund_instance(fs->api, n->id, e);
@@ -251,10 +248,9 @@ int remove_instance(struct casfs *fs, const struct node *n, struct cas_error *e)
 	int rc = read_only(fs, e);
 	if (rc)
 		return rc;
-	pthread_mutex_t *lock = instance_lock(n->id);
-	pthread_mutex_lock(lock);
+	struct ilock *lock = ilock_acquire(fs->locks, n->id);
 	rc = fs->api->ops->delete_instance(fs->api, n->id, e);
-	pthread_mutex_unlock(lock);
+	ilock_release(fs->locks, lock);
 	if (!rc) {
 		scratch_drop_instance(fs->scratch, n->id);
 		notify_instance(fs->notify, n->id);
@@ -270,10 +266,4 @@ int remove_access(struct casfs *fs, const struct node *n, struct cas_error *e)
 	rc = fs->api->ops->delete_cloud_access(fs->api, n->id, e);
 	notify_path(fs->notify, "/cloud-access");
 	return rc;
-}
-
-int remove_scratch(struct casfs *fs, const struct node *n, struct cas_error *e)
-{
-	(void)e;
-	return scratch_remove(fs->scratch, n->id, n->name);
 }

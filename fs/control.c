@@ -19,7 +19,7 @@
 #include "notify.h"
 #include "scratch.h"
 
-/* Free tier per month (cas-api.md): 1000 List and Get calls, 100 mutating calls. */
+/* Free tier per month (docs/PROTOCOL.md §7): 1000 List and Get calls, 100 mutating calls. */
 #define FREE_READS 1000
 #define FREE_WRITES 100
 

@@ -79,6 +79,19 @@ void fs_fail_read(struct casfs *fs, const char *path, int rc, const struct cas_e
 	fs_fail(fs, path, rc, e);
 }
 
+int fs_refuse(struct casfs *fs, const char *path, int err, const char *why)
+{
+	struct cas_error e;
+	cas_error_clear(&e);
+	if (fs->o.ro && err != EXDEV) {
+		err = EROFS;
+		why = "mounted with -o ro";
+	}
+	cas_error_set(&e, err, err == EROFS ? "Local.ReadOnly" : "Local.NotAllowed", "%s", why);
+	fs_fail(fs, path, -err, &e);
+	return -err;
+}
+
 void errlog_render(struct errlog *l, struct cas_buf *out)
 {
 	pthread_mutex_lock(&l->mu);

@@ -19,5 +19,8 @@ void fs_fail(struct casfs *fs, const char *path, int rc, const struct cas_error 
  * ENOENT) or a 404 already recorded (answered from the negative cache) is
  * not a failure worth a record; a 404 from the service is. */
 void fs_fail_read(struct casfs *fs, const char *path, int rc, const struct cas_error *e);
+/* Refuses an operation the tree does not allow (err > 0), leaving a record
+ * that says why; under -o ro every refusal but EXDEV is EROFS. Returns -err. */
+int fs_refuse(struct casfs *fs, const char *path, int err, const char *why);
 
 #endif

@@ -1,8 +1,7 @@
 /* fuse_ops: FUSE handlers. Each resolves its path through the node table and
- * hands the work to the module that owns it; all return negative errno.
- * Mode, chmod/chown/utimens and rename rules follow DESIGN §3: scratch
- * files behave like ordinary files, API files accept only no-op metadata
- * changes, and renaming a scratch file onto a writable node commits it. */
+ * hands the work to the operations of the node's kind (kinds.h); none of
+ * them names a kind. All return negative errno. The rules for modes,
+ * metadata changes and renames are each kind's (docs/SEMANTICS.md). */
 #include "fuse_ops.h"
 
 #include <errno.h>
@@ -14,8 +13,9 @@
 
 #include "errlog.h"
 #include "handle.h"
+#include "ilock.h"
+#include "kinds.h"
 #include "log.h"
-#include "memo.h"
 #include "nodes.h"
 #include "notify.h"
 #include "render.h"
@@ -24,6 +24,16 @@
 struct casfs *casfs_get(void)
 {
 	return fuse_get_context()->private_data;
+}
+
+static const struct kind_ops *ops_of(const struct node *n)
+{
+	return node_kind(n)->ops;
+}
+
+static struct handle *handle_of(const struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
 }
 
 /* Resolves path; API failures other than "not found" are recorded. */
@@ -36,99 +46,16 @@ static int resolve(struct casfs *fs, const char *path, struct node *n)
 		fs_fail_read(fs, path, rc, &e);
 	return rc;
 }
-
-/* Refuses an operation the tree does not allow, leaving a record that says why. */
-static int refuse(struct casfs *fs, const char *path, int err, const char *why)
-{
-	struct cas_error e;
-	cas_error_clear(&e);
-	if (fs->o.ro && err != EXDEV) {
-		err = EROFS;
-		why = "mounted with -o ro";
-	}
-	cas_error_set(&e, err, err == EROFS ? "Local.ReadOnly" : "Local.NotAllowed", "%s", why);
-	fs_fail(fs, path, -err, &e);
-	return -err;
-}
-
-static uint64_t names_hash(const struct namelist *l)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < l->n; i++) {
-		h ^= cas_hash64(l->v[i], strlen(l->v[i]) + 1);
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static int stat_node(struct casfs *fs, const struct node *n, struct stat *st)
-{
-	const struct node_kind *k = &node_kinds[n->type];
-	if (n->type == T_SCRATCH)
-		return scratch_stat(fs->scratch, n->id, n->name, st);
-	memset(st, 0, sizeof(*st));
-	st->st_ino = n->ino;
-	st->st_mode = k->mode;
-	st->st_uid = fs->uid;
-	st->st_gid = fs->gid;
-	st->st_blksize = 4096;
-	struct cas_error e;
-	cas_error_clear(&e);
-	uint64_t hash;
-	if (S_ISDIR(k->mode)) {
-		struct namelist l = { 0 };
-		int rc = node_children(fs, n, &l, &e);
-		if (rc) {
-			namelist_free(&l);
-			fs_fail_read(fs, n->path, rc, &e);
-			return rc;
-		}
-		st->st_nlink = 2;
-		for (size_t i = 0; i < l.n; i++) {
-			struct node c;
-			if (n->type == T_INSTANCES || n->type == T_BY_STATUS || n->type == T_ROOT) {
-				if (n->type != T_ROOT || (node_child(fs, n, l.v[i], &c, &e) == 0 && node_is_dir(&c)))
-					st->st_nlink++;
-			}
-		}
-		if (n->type == T_ROOT)
-			st->st_nlink++; /* the hidden .cas */
-		hash = names_hash(&l);
-		namelist_free(&l);
-	} else {
-		struct snap *s = NULL;
-		int rc = render_node(fs, n, &s, &e);
-		if (rc) {
-			fs_fail_read(fs, n->path, rc, &e);
-			return rc;
-		}
-		st->st_nlink = 1;
-		st->st_size = (off_t)s->len;
-		st->st_blocks = (blkcnt_t)((s->len + 511) / 512);
-		hash = s->hash;
-		cas_obj_unref(s);
-	}
-	st->st_mtim = cas_stamps_mtime(fs->stamps, n->ino, hash);
-	st->st_atim = st->st_ctim = st->st_mtim;
-	return 0;
-}
-
 static int casfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct casfs *fs = casfs_get();
-	struct node n;
-	int rc;
 	if (fi && fi->fh) {
-		struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-		rc = stat_node(fs, handle_node(h), st);
-		off_t pending = handle_size(h);
-		if (!rc && pending >= 0)
-			st->st_size = pending;
-		return rc;
+		struct handle *h = handle_of(fi);
+		return ops_of(&h->node)->getattr(fs, &h->node, h, st);
 	}
-	if ((rc = resolve(fs, path, &n)))
-		return rc;
-	return stat_node(fs, &n, st);
+	struct node n;
+	int rc = resolve(fs, path, &n);
+	return rc ? rc : ops_of(&n)->getattr(fs, &n, NULL, st);
 }
 
 static int casfs_readlink(const char *path, char *buf, size_t size)
@@ -138,7 +65,7 @@ static int casfs_readlink(const char *path, char *buf, size_t size)
 	int rc = resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (n.type != T_STATUS_LINK)
+	if (!S_ISLNK(node_kind(&n)->mode))
 		return -EINVAL;
 	struct snap *s;
 	struct cas_error e;
@@ -164,7 +91,7 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 	struct namelist l = { 0 };
 	struct cas_error e;
 	cas_error_clear(&e);
-	if ((rc = node_children(fs, &dir, &l, &e))) {
+	if ((rc = node_children(fs, &dir, &l, NULL, &e))) {
 		fs_fail(fs, path, rc, &e);
 		namelist_free(&l);
 		return rc;
@@ -177,10 +104,11 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 		memset(&st, 0, sizeof(st));
 		if (node_child(fs, &dir, l.v[i], &c, &e) != 0)
 			continue;
+		const struct node_kind *k = node_kind(&c);
 		st.st_ino = c.ino;
-		st.st_mode = node_kinds[c.type].mode;
+		st.st_mode = k->mode;
 		/* attributes only where they cost no call: a readdir never fetches details */
-		if ((flags & FUSE_READDIR_PLUS) && (node_kinds[c.type].flags & NF_CHEAP) && stat_node(fs, &c, &st) == 0)
+		if ((flags & FUSE_READDIR_PLUS) && (k->flags & NF_CHEAP) && k->ops->getattr(fs, &c, NULL, &st) == 0)
 			fill(buf, l.v[i], &st, 0, FUSE_FILL_DIR_PLUS);
 		else
 			fill(buf, l.v[i], &st, 0, 0);
@@ -189,16 +117,24 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 	return 0;
 }
 
-static void set_open_flags(const struct node *n, struct handle *h, struct fuse_file_info *fi)
+/* Opens a resolved node through its kind. */
+static int open_node(struct casfs *fs, const struct node *n, struct fuse_file_info *fi)
 {
-	const struct node_kind *k = &node_kinds[n->type];
-	int wr = (fi->flags & O_ACCMODE) != O_RDONLY;
+	int rc = 0;
+	struct handle *h = ops_of(n)->open(fs, n, fi->flags, &rc);
+	if (!h) {
+		if (rc == -EACCES || rc == -EROFS)
+			return fs_refuse(fs, n->path, -rc,
+					 "this file is read-only (detail, status and the like come from the "
+					 "service; write config or a writable value file)");
+		return rc;
+	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	/* writes to API files bypass the page cache, so it never holds uncommitted bytes */
-	fi->direct_io = (k->flags & NF_DIRECT) || (wr && n->type != T_SCRATCH);
-	fi->keep_cache = !fi->direct_io && handle_keep_cache(h);
+	fi->direct_io = h->direct_io;
+	fi->keep_cache = !fi->direct_io && h->keep_cache;
 	/* a read-only open has nothing to commit: spare the kernel a FLUSH per close */
-	fi->noflush = !wr;
+	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
+	return 0;
 }
 
 static int casfs_open(const char *path, struct fuse_file_info *fi)
@@ -208,20 +144,12 @@ static int casfs_open(const char *path, struct fuse_file_info *fi)
 	int rc = resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (node_is_dir(&n))
+	if (node_is_dir(&n) || !ops_of(&n)->open)
 		return -EISDIR;
-	struct handle *h = handle_open(fs, &n, fi->flags, &rc);
-	if (!h) {
-		if (rc == -EACCES || rc == -EROFS)
-			return refuse(fs, path, -rc, "this file is read-only (detail, status and the like come from the "
-						     "service; write config or a writable value file)");
-		return rc;
-	}
-	set_open_flags(&n, h, fi);
-	return 0;
+	return open_node(fs, &n, fi);
 }
 
-/* The instance directory that is the parent of path, and the last component. */
+/* The directory that is the parent of path, and the last component. */
 static int split_parent(struct casfs *fs, const char *path, struct node *dir, const char **name)
 {
 	const char *slash = strrchr(path, '/');
@@ -246,87 +174,64 @@ static int casfs_create(const char *path, mode_t mode, struct fuse_file_info *fi
 	if (rc)
 		return rc;
 	if (fs->o.ro)
-		return refuse(fs, path, EROFS, "");
-	if (dir.type != T_INSTANCE)
-		return refuse(fs, path, EACCES, "new files can be created only inside instances/<id>/ (as scratch files)");
+		return fs_refuse(fs, path, EROFS, "");
+	const struct node_kind *k = node_creator(dir.type);
+	if (!k)
+		return fs_refuse(fs, path, EACCES,
+				 "new files can be created only inside instances/<id>/ (as scratch files)");
 	struct fuse_context *ctx = fuse_get_context();
-	rc = scratch_create(fs->scratch, dir.id, name, mode & ~ctx->umask, ctx->uid, ctx->gid);
-	if (rc == -ENOSPC) {
-		struct cas_error e;
-		cas_error_clear(&e);
-		cas_error_set(&e, ENOSPC, "Local.Scratch", "at most %d scratch files per mount", SCRATCH_MAX_FILES);
-		fs_fail(fs, path, rc, &e);
-	}
-	if (rc)
+	if ((rc = k->ops->create(fs, &dir, name, mode & ~ctx->umask, ctx->uid, ctx->gid)))
 		return rc;
 	struct cas_error e;
 	if ((rc = node_child(fs, &dir, name, &n, &e)))
 		return rc;
-	struct handle *h = handle_open(fs, &n, fi->flags, &rc);
-	if (!h)
-		return rc;
-	set_open_flags(&n, h, fi);
-	return 0;
+	return open_node(fs, &n, fi);
 }
 
 static int casfs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
-	return (int)handle_read(casfs_get(), (struct handle *)(uintptr_t)fi->fh, buf, size, off);
+	struct handle *h = handle_of(fi);
+	return (int)ops_of(&h->node)->read(casfs_get(), h, buf, size, off);
 }
 
 static int casfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
-	return (int)handle_write(casfs_get(), (struct handle *)(uintptr_t)fi->fh, buf, size, off,
-				 fuse_get_context()->pid);
+	struct handle *h = handle_of(fi);
+	return (int)ops_of(&h->node)->write(casfs_get(), h, buf, size, off, fuse_get_context()->pid);
 }
 
 static int casfs_flush(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
+	struct handle *h = handle_of(fi);
+	return ops_of(&h->node)->flush(casfs_get(), h, fuse_get_context()->pid);
 }
 
 static int casfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
-	(void)path;
 	(void)datasync;
-	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
+	return casfs_flush(path, fi);
 }
 
 static int casfs_release(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	handle_release(casfs_get(), (struct handle *)(uintptr_t)fi->fh);
+	handle_release(casfs_get(), handle_of(fi));
 	return 0;
-}
-
-/* Resolves path for a metadata change: 1 for a scratch file (the caller
- * applies it), 0 for an API node (with its current attributes), or -errno. */
-static int resolve_meta(struct casfs *fs, const char *path, struct node *n, struct stat *st)
-{
-	int rc = resolve(fs, path, n);
-	if (rc)
-		return rc;
-	if (n->type == T_SCRATCH)
-		return 1;
-	return stat_node(fs, n, st);
 }
 
 static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	struct casfs *fs = casfs_get();
-	if (fi && fi->fh)
-		return handle_truncate(fs, (struct handle *)(uintptr_t)fi->fh, size);
+	if (fi && fi->fh) {
+		struct handle *h = handle_of(fi);
+		return ops_of(&h->node)->truncate(fs, &h->node, h, size);
+	}
 	struct node n;
-	struct stat st;
-	int rc = resolve_meta(fs, path, &n, &st);
-	if (rc)
-		return rc > 0 ? scratch_truncate(fs->scratch, n.id, n.name, size) : rc;
-	/* API files change only through a write: a truncate that changes nothing is fine */
-	return st.st_size == size ? 0 : refuse(fs, path, EPERM, "API files change only through a write; truncate "
-								 "the file while writing it (O_TRUNC) instead");
+	int rc = resolve(fs, path, &n);
+	return rc ? rc : ops_of(&n)->truncate(fs, &n, NULL, size);
 }
 
 static int remove_node(const char *path, int want_dir)
@@ -338,17 +243,16 @@ static int remove_node(const char *path, int want_dir)
 		return rc;
 	if (want_dir != node_is_dir(&n))
 		return want_dir ? -ENOTDIR : -EISDIR;
-	const struct node_kind *k = &node_kinds[n.type];
-	if (!k->remove)
-		return refuse(fs, path, EPERM, node_is_instance_file(n.type)
-						       ? "files of an instance cannot be removed; rmdir the instance "
-							 "directory to delete the instance"
-						       : "this entry cannot be removed");
+	const struct node_kind *k = node_kind(&n);
+	if (!k->remove) {
+		const char *why = node_kinds[k->parent].fixed_why;
+		return fs_refuse(fs, path, EPERM, why && k->name ? why : "this entry cannot be removed");
+	}
 	struct cas_error e;
 	cas_error_clear(&e);
 	snprintf(e.action, sizeof(e.action), "%s", k->action ? k->action : "");
 	rc = k->remove(fs, &n, &e);
-	if (rc && n.type != T_SCRATCH)
+	if (rc && k->action) /* a removal the service refused (not a local file's) */
 		fs_fail(fs, path, rc, &e);
 	return rc;
 }
@@ -366,7 +270,7 @@ static int casfs_rmdir(const char *path)
 static int casfs_rename(const char *from, const char *to, unsigned int flags)
 {
 	struct casfs *fs = casfs_get();
-	struct node src, dir, dst;
+	struct node src, dir;
 	const char *name;
 	if (flags & RENAME_EXCHANGE)
 		return -EINVAL;
@@ -376,94 +280,37 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 	if ((rc = split_parent(fs, to, &dir, &name)))
 		return rc;
 	if (fs->o.ro)
-		return refuse(fs, from, EROFS, "");
-	if (src.type != T_SCRATCH && !node_is_instance_file(src.type))
-		return refuse(fs, from, EPERM, "only files inside an instance directory can be renamed");
-	if (dir.type != T_INSTANCE)
-		return -EXDEV;
-	if (strcmp(dir.id, src.id) != 0)
-		return -EXDEV; /* tools fall back to copy + unlink */
-	struct cas_error e;
-	int exists = node_child(fs, &dir, name, &dst, &e) == 0;
-	if (exists && (flags & RENAME_NOREPLACE))
-		return -EEXIST;
-	int dst_is_node = exists && dst.type != T_SCRATCH;
-	if (src.type == T_SCRATCH && !dst_is_node)
-		return scratch_rename(fs->scratch, src.id, src.name, name);
-	if (src.type == T_SCRATCH) {
-		/* the atomic save: commit the scratch file's bytes to the node */
-		if (!node_kinds[dst.type].commit)
-			return refuse(fs, to, EPERM, "the target is read-only; rename onto config or a writable value file");
-		struct cas_buf b = CAS_BUF_INIT;
-		scratch_contents(fs->scratch, src.id, src.name, &b);
-		rc = commit_document(fs, &dst, b.p ? b.p : "", b.len);
-		cas_buf_free(&b);
-		if (!rc)
-			scratch_remove(fs->scratch, src.id, src.name);
-		return rc;
-	}
-	if (dst_is_node)
-		return refuse(fs, to, EPERM, "an API file cannot replace another one");
-	/* an API file renamed away (vim's backup): the copy becomes a scratch file,
-	 * the API file itself stays */
-	struct snap *s;
-	cas_error_clear(&e);
-	if ((rc = render_node(fs, &src, &s, &e)))
-		return rc;
+		return fs_refuse(fs, from, EROFS, "");
+	if (!ops_of(&src)->rename)
+		return fs_refuse(fs, from, EPERM, "only files inside an instance directory can be renamed");
 	struct fuse_context *ctx = fuse_get_context();
-	rc = scratch_put(fs->scratch, src.id, name, s->data, s->len, node_kinds[src.type].mode & 07777, ctx->uid,
-			 ctx->gid);
-	cas_obj_unref(s);
-	return rc;
+	return ops_of(&src)->rename(fs, &src, &dir, name, flags, ctx->uid, ctx->gid);
 }
 
-/* Metadata changes on API files succeed only when they change nothing. */
-static int api_meta(struct casfs *fs, const struct node *n, int unchanged)
+static int setattr(const char *path, const struct attr_change *a)
 {
-	return unchanged ? 0 : refuse(fs, n->path, EPERM, "mode, owner and times of API files are fixed "
-							  "(changes to the current values succeed)");
+	struct casfs *fs = casfs_get();
+	struct node n;
+	int rc = resolve(fs, path, &n);
+	return rc ? rc : ops_of(&n)->setattr(fs, &n, a);
 }
 
 static int casfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct casfs *fs = casfs_get();
-	struct node n;
-	struct stat st;
-	int rc = resolve_meta(fs, path, &n, &st);
-	if (rc)
-		return rc > 0 ? scratch_chmod(fs->scratch, n.id, n.name, mode) : rc;
-	return api_meta(fs, &n, (mode & 07777) == (node_kinds[n.type].mode & 07777));
+	return setattr(path, &(struct attr_change){ .what = ATTR_MODE, .mode = mode });
 }
 
 static int casfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct casfs *fs = casfs_get();
-	struct node n;
-	struct stat st;
-	int rc = resolve_meta(fs, path, &n, &st);
-	if (rc)
-		return rc > 0 ? scratch_chown(fs->scratch, n.id, n.name, uid, gid) : rc;
-	return api_meta(fs, &n, (uid == (uid_t)-1 || uid == fs->uid) && (gid == (gid_t)-1 || gid == fs->gid));
-}
-
-static int same_time(const struct timespec *want, const struct timespec *have)
-{
-	return want->tv_nsec == UTIME_OMIT ||
-	       (want->tv_nsec != UTIME_NOW && want->tv_sec == have->tv_sec && want->tv_nsec == have->tv_nsec);
+	return setattr(path, &(struct attr_change){ .what = ATTR_OWNER, .uid = uid, .gid = gid });
 }
 
 static int casfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct casfs *fs = casfs_get();
-	struct node n;
-	struct stat st;
-	int rc = resolve_meta(fs, path, &n, &st);
-	if (rc)
-		return rc > 0 ? scratch_utimens(fs->scratch, n.id, n.name, tv) : rc;
-	return api_meta(fs, &n, tv && same_time(&tv[0], &st.st_atim) && same_time(&tv[1], &st.st_mtim));
+	return setattr(path, &(struct attr_change){ .what = ATTR_TIMES, .tv = tv });
 }
 
 static int casfs_statfs(const char *path, struct statvfs *sv)
@@ -490,7 +337,7 @@ static int casfs_access(const char *path, int mask)
 static int refuse_mkdir(const char *path, mode_t mode)
 {
 	(void)mode;
-	return refuse(casfs_get(), path, EPERM, "directories, devices and links cannot be created in casfs");
+	return fs_refuse(casfs_get(), path, EPERM, "directories, devices and links cannot be created in casfs");
 }
 
 static int refuse_mknod(const char *path, mode_t mode, dev_t dev)
@@ -503,6 +350,21 @@ static int refuse_link(const char *from, const char *to)
 {
 	(void)from;
 	return refuse_mkdir(to, 0);
+}
+
+void casfs_state_init(struct casfs *fs)
+{
+	pthread_mutex_init(&fs->handles_mu, NULL);
+	fs->handles = NULL;
+	fs->locks = ilocks_new();
+}
+
+void casfs_state_free(struct casfs *fs)
+{
+	handle_release_all(fs);
+	ilocks_free(fs->locks);
+	fs->locks = NULL;
+	pthread_mutex_destroy(&fs->handles_mu);
 }
 
 static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
@@ -526,6 +388,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* symlink targets (by-status) never change for a path; invalidation drops them */
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	casfs_state_init(fs);
 	notifier_start(fs->notify, ctx->fuse);
 	fs->prefetch = cas_prefetch_new(fs->cache, 16, 8);
 	return fs;
@@ -534,7 +397,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 static void casfs_destroy(void *data)
 {
 	struct casfs *fs = data;
-	handle_release_all(fs);
+	casfs_state_free(fs);
 	cas_prefetch_free(fs->prefetch);
 	fs->prefetch = NULL;
 }

@@ -1,41 +1,27 @@
-/* handle: one open file. Reads see the snapshot taken at open. Writes go to
- * a per-handle buffer that is committed exactly once: inside the write(2)
- * that makes it a complete, valid document (so even bash's builtin echo,
- * which ignores close(2) errors, sees the error), or else at flush (close).
- * A buffer that can never become valid fails the write at once. Truncate
- * and release never commit. */
+/* handle: one open file, whatever its kind: a copy of the node it opened,
+ * the kernel cache flags the kind chose, and the kind's own per-open state.
+ * Every handle of a mount is on fs->handles (under fs->handles_mu), so that
+ * unmount can free those whose RELEASE never arrived. */
 #ifndef CASFS_HANDLE_H
 #define CASFS_HANDLE_H
 
-#include <sys/types.h>
-
 #include "nodes.h"
 
-#define HANDLE_MAX_BYTES (1u << 20)
+struct handle {
+	struct handle *prev, *next; /* fs->handles, under fs->handles_mu */
+	struct node node;           /* immutable after handle_new */
+	int direct_io, keep_cache;  /* set by the kind's open, read by the FUSE layer */
+	void *priv;                 /* the kind's per-open state, freed by its release */
+};
 
-struct handle;
-
-/* flags: the open(2) flags. Returns NULL with *rc set on failure. */
-struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, int *rc);
-const struct node *handle_node(const struct handle *h);
-int handle_keep_cache(const struct handle *h);
-ssize_t handle_read(struct casfs *fs, struct handle *h, char *buf, size_t size, off_t off);
-/* pid: the writing process (from the FUSE request). */
-ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off, pid_t pid);
-int handle_truncate(struct casfs *fs, struct handle *h, off_t size);
-/* Commits pending bytes (flush, fsync) and returns the handle's commit
- * result. A process that inherited the descriptor but never wrote (sleep in
- * `(printf ...; sleep 1; printf ...) > config`) does not commit a document
- * that is still incomplete: the writer's own close will. */
-int handle_flush(struct casfs *fs, struct handle *h, pid_t pid);
-/* Size a stat through this handle should report, or -1 for the node's. */
-off_t handle_size(struct handle *h);
+/* A handle of n (a copy), on the mount's list. */
+struct handle *handle_new(struct casfs *fs, const struct node *n);
+/* Takes h off the list and frees it (the kind freed priv). */
+void handle_free(struct casfs *fs, struct handle *h);
+/* Releases h through its kind (NULL-safe). */
 void handle_release(struct casfs *fs, struct handle *h);
-/* At unmount: frees the handles whose RELEASE never arrived (the kernel
+/* At unmount: releases the handles whose RELEASE never arrived (the kernel
  * sends it asynchronously, so a stop right after a close can beat it). */
 void handle_release_all(struct casfs *fs);
-
-/* Commits `data` to node n as one document (rename of a scratch file). */
-int commit_document(struct casfs *fs, const struct node *n, const char *data, size_t len);
 
 #endif

@@ -1,4 +1,4 @@
-/* main: the casfs command line (DESIGN §6), credential and endpoint checks
+/* main: the casfs command line (README.md, "Command line"), credential and endpoint checks
  * before mounting (so misuse fails with one clear line), and the FUSE loop.
  *
  *   casfs [-f] [-d] [-s] [-o opt[,opt...]] [SOURCE] MOUNTPOINT
@@ -227,7 +227,6 @@ static int build(struct casfs *fs)
 	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
 	fs->uid = getuid();
 	fs->gid = getgid();
-	fs->start_wall = (int64_t)time(NULL);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* nodes: the node-kind table, the path grammar and generic child listing
- * (see nodes.h). */
+ * (see nodes.h). The variable rows' list/exists functions live here too:
+ * they read the cached lists through the mount's struct cas_api. */
 #include "nodes.h"
 
 #include <errno.h>
@@ -7,27 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "kinds.h"
-#include "scratch.h"
 #include "validate.h"
-
-void namelist_add(struct namelist *l, const char *name)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		l->v = cas_xrealloc(l->v, l->cap * sizeof(char *));
-	}
-	l->v[l->n++] = cas_xstrdup(name);
-}
-
-void namelist_free(struct namelist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
 
 /* ---- variable children ------------------------------------------------ */
 
@@ -36,8 +18,10 @@ static int with_instances(struct casfs *fs, struct cas_instances **l, struct cas
 	return fs->api->ops->list_instances(fs->api, NULL, l, e);
 }
 
-static int list_instances(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e)
+static int list_instances(struct casfs *fs, const struct node_kind *k, const struct node *dir,
+			  struct namelist *out, struct cas_error *e)
 {
+	(void)k;
 	(void)dir;
 	struct cas_instances *l = NULL;
 	int rc = with_instances(fs, &l, e);
@@ -49,8 +33,10 @@ static int list_instances(struct casfs *fs, const struct node *dir, struct namel
 	return 0;
 }
 
-static int exists_instance(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
+static int exists_instance(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+			   struct cas_error *e)
 {
+	(void)k;
 	(void)p;
 	struct cas_instances *l = NULL;
 	int rc = with_instances(fs, &l, e);
@@ -61,22 +47,27 @@ static int exists_instance(struct casfs *fs, const struct node *p, const char *n
 	return found;
 }
 
-/* not_before / not_after exist only once a certificate was issued */
-static int exists_validity(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
+/* A time-valued file exists only once its time is set (not_before and
+ * not_after: once a certificate was issued). */
+static int exists_time(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+		       struct cas_error *e)
 {
+	(void)name;
 	struct cas_instances *l = NULL;
 	int rc = with_instances(fs, &l, e);
 	if (rc)
 		return rc;
 	const struct cas_instance *it = cas_instances_find(l, p->id);
-	int present = it && (strcmp(name, "not_before") == 0 ? it->not_before : it->not_after) > 0;
+	int present = it && *(const int64_t *)((const char *)it + k->value.off) > 0;
 	cas_obj_unref(l);
 	return present;
 }
 
-static int list_statuses(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e)
+static int list_statuses(struct casfs *fs, const struct node_kind *k, const struct node *dir,
+			 struct namelist *out, struct cas_error *e)
 {
 	(void)fs;
+	(void)k;
 	(void)dir;
 	(void)e;
 	for (const char *const *s = cas_enum_values(CAS_ENUM_STATUS); *s; s++)
@@ -84,9 +75,11 @@ static int list_statuses(struct casfs *fs, const struct node *dir, struct nameli
 	return 0;
 }
 
-static int exists_status(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
+static int exists_status(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+			 struct cas_error *e)
 {
 	(void)fs;
+	(void)k;
 	(void)p;
 	(void)e;
 	for (const char *const *s = cas_enum_values(CAS_ENUM_STATUS); *s; s++)
@@ -98,8 +91,10 @@ static int exists_status(struct casfs *fs, const struct node *p, const char *nam
 /* by-status/<status>/ is the full list filtered locally: the same answer as
  * ListInstances with Status=<status>, at no extra call, and always
  * consistent with instances/ so every link resolves. */
-static int list_status_links(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e)
+static int list_status_links(struct casfs *fs, const struct node_kind *k, const struct node *dir,
+			     struct namelist *out, struct cas_error *e)
 {
+	(void)k;
 	struct cas_instances *l = NULL;
 	int rc = with_instances(fs, &l, e);
 	if (rc)
@@ -111,8 +106,10 @@ static int list_status_links(struct casfs *fs, const struct node *dir, struct na
 	return 0;
 }
 
-static int exists_status_link(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
+static int exists_status_link(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+			      struct cas_error *e)
 {
+	(void)k;
 	struct cas_instances *l = NULL;
 	int rc = with_instances(fs, &l, e);
 	if (rc)
@@ -123,11 +120,23 @@ static int exists_status_link(struct casfs *fs, const struct node *p, const char
 	return found;
 }
 
-static int list_entries(struct casfs *fs, int ca, struct namelist *out, struct cas_error *e)
+static int entries_access(struct casfs *fs, struct cas_entries **out, struct cas_error *e)
 {
+	return fs->api->ops->list_cloud_access(fs->api, out, e);
+}
+
+static int entries_ca(struct casfs *fs, struct cas_entries **out, struct cas_error *e)
+{
+	return fs->api->ops->get_ca_instance_status(fs->api, out, e);
+}
+
+/* the keys of the row's keyed documents */
+static int list_entries(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
+			struct cas_error *e)
+{
+	(void)dir;
 	struct cas_entries *l = NULL;
-	int rc = ca ? fs->api->ops->get_ca_instance_status(fs->api, &l, e)
-		    : fs->api->ops->list_cloud_access(fs->api, &l, e);
+	int rc = k->entries(fs, &l, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < l->n; i++)
@@ -136,53 +145,17 @@ static int list_entries(struct casfs *fs, int ca, struct namelist *out, struct c
 	return 0;
 }
 
-static int exists_entry(struct casfs *fs, int ca, const char *name, struct cas_error *e)
+static int exists_entry(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+			struct cas_error *e)
 {
+	(void)p;
 	struct cas_entries *l = NULL;
-	int rc = ca ? fs->api->ops->get_ca_instance_status(fs->api, &l, e)
-		    : fs->api->ops->list_cloud_access(fs->api, &l, e);
+	int rc = k->entries(fs, &l, e);
 	if (rc)
 		return rc;
 	int found = cas_entries_find(l, name) != NULL;
 	cas_obj_unref(l);
 	return found;
-}
-
-static int list_access(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e)
-{
-	(void)dir;
-	return list_entries(fs, 0, out, e);
-}
-
-static int exists_access(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
-{
-	(void)p;
-	return exists_entry(fs, 0, name, e);
-}
-
-static int list_ca(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e)
-{
-	(void)dir;
-	return list_entries(fs, 1, out, e);
-}
-
-static int exists_ca(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
-{
-	(void)p;
-	return exists_entry(fs, 1, name, e);
-}
-
-static int list_scratch(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e)
-{
-	(void)e;
-	scratch_names(fs->scratch, dir->id, out);
-	return 0;
-}
-
-static int exists_scratch(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
-{
-	(void)e;
-	return scratch_exists(fs->scratch, p->id, name);
 }
 
 /* ---- the table -------------------------------------------------------- */
@@ -193,87 +166,104 @@ static int exists_scratch(struct casfs *fs, const struct node *p, const char *na
 #define WO 0100200
 #define LNK 0120777
 
+/* An instance file shown from the instance's ListInstances entry (no extra call). */
+#define LIST_VALUE(file, member) \
+	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .ops = &api_file_ops, \
+	.value = LIST_STR(member), .render = render_value
+/* ... and one that UpdateInstance also writes. */
+#define LIST_SETTING(file, member, field) \
+	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_INSTANCE, .ops = &api_file_ops, \
+	.action = "UpdateInstance", .value = LIST_STR(member), .update = field, .complete = complete_line, \
+	.same = same_line, .render = render_value, .commit = commit_value
+/* ... and a time, present only once it is set. */
+#define LIST_TIME_VALUE(file, member) \
+	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .ops = &api_file_ops, \
+	.value = LIST_TIME(member), .render = render_value, .exists = exists_time
+/* An instance file derived from GetInstanceDetail and written with UpdateInstance. */
+#define DETAIL_SETTING(file) \
+	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_DETAIL | NF_INSTANCE, .ops = &api_file_ops, \
+	.action = "UpdateInstance"
+
 const struct node_kind node_kinds[T_N] = {
-	[T_ROOT] = { "", -1, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, NULL, NULL },
-	[T_INSTANCES] = { "instances", T_ROOT, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_instances, NULL },
-	[T_INSTANCE] = { NULL, T_INSTANCES, DIR, NF_CHEAP, C_NONE, "DeleteInstance", NULL, NULL, remove_instance,
-			 NULL, exists_instance },
-	[T_DETAIL] = { "detail", T_INSTANCE, RO, NF_DETAIL, C_NONE, NULL, render_detail, NULL, NULL, NULL, NULL },
-	[T_CONFIG] = { "config", T_INSTANCE, RW, NF_DETAIL | NF_OVERRIDE, C_JSON, "UpdateInstance", render_config,
-		       commit_config, NULL, NULL, NULL },
-	[T_STATUS] = { "status", T_INSTANCE, RO, NF_CHEAP, C_NONE, NULL, render_value, NULL, NULL, NULL, NULL },
-	[T_CERT_STATUS] = { "certificate_status", T_INSTANCE, RO, NF_CHEAP, C_NONE, NULL, render_value, NULL, NULL,
-			    NULL, NULL },
-	[T_DOMAIN] = { "domain", T_INSTANCE, RW, NF_CHEAP | NF_OVERRIDE, C_LINE, "UpdateInstance", render_value,
-		       commit_value, NULL, NULL, NULL },
-	[T_NAME] = { "name", T_INSTANCE, RW, NF_CHEAP | NF_OVERRIDE, C_LINE, "UpdateInstance", render_value,
-		     commit_value, NULL, NULL, NULL },
-	[T_AUTO_REISSUE] = { "auto_reissue", T_INSTANCE, RW, NF_CHEAP | NF_OVERRIDE, C_LINE, "UpdateInstance",
-			     render_value, commit_value, NULL, NULL, NULL },
-	[T_KEY_ALG] = { "key_algorithm", T_INSTANCE, RW, NF_CHEAP | NF_OVERRIDE, C_LINE, "UpdateInstance",
-			render_value, commit_value, NULL, NULL, NULL },
-	[T_NOT_BEFORE] = { "not_before", T_INSTANCE, RO, NF_CHEAP, C_NONE, NULL, render_value, NULL, NULL, NULL,
-			   exists_validity },
-	[T_NOT_AFTER] = { "not_after", T_INSTANCE, RO, NF_CHEAP, C_NONE, NULL, render_value, NULL, NULL, NULL,
-			  exists_validity },
-	[T_TAGS] = { "tags", T_INSTANCE, RW, NF_DETAIL | NF_OVERRIDE, C_TAGS, "UpdateInstance", render_tags,
-		     commit_value, NULL, NULL, NULL },
-	[T_CSR] = { "csr", T_INSTANCE, RW, NF_DETAIL | NF_OVERRIDE, C_PEM, "UpdateInstance", render_csr, commit_value,
-		    NULL, NULL, NULL },
+	[T_ROOT] = { .name = "", .parent = -1, .mode = DIR, .ops = &api_dir_ops },
+	[T_INSTANCES] = { .name = "instances", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
+	[T_INSTANCE] = { .parent = T_INSTANCES, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops,
+			 .action = "DeleteInstance", .remove = remove_instance, .list = list_instances,
+			 .exists = exists_instance,
+			 .fixed_why = "files of an instance cannot be removed; rmdir the instance directory to "
+				      "delete the instance" },
+	[T_DETAIL] = { .name = "detail", .parent = T_INSTANCE, .mode = RO, .flags = NF_DETAIL, .ops = &api_file_ops,
+		       .render = render_detail },
+	[T_CONFIG] = { DETAIL_SETTING("config"), .complete = complete_json, .same = same_config,
+		       .render = render_config, .commit = commit_config },
+	[T_STATUS] = { LIST_VALUE("status", status) },
+	[T_CERT_STATUS] = { LIST_VALUE("certificate_status", cert_status) },
+	[T_DOMAIN] = { LIST_SETTING("domain", domain, "Domain") },
+	[T_NAME] = { LIST_SETTING("name", name, "CertificateName") },
+	[T_AUTO_REISSUE] = { LIST_SETTING("auto_reissue", auto_reissue, "AutoReissue") },
+	[T_KEY_ALG] = { LIST_SETTING("key_algorithm", key_algorithm, "KeyAlgorithm") },
+	[T_NOT_BEFORE] = { LIST_TIME_VALUE("not_before", not_before) },
+	[T_NOT_AFTER] = { LIST_TIME_VALUE("not_after", not_after) },
+	[T_TAGS] = { DETAIL_SETTING("tags"), .update = "Tags", .complete = complete_tags, .same = same_tags,
+		     .render = render_tags, .commit = commit_tags },
+	[T_CSR] = { DETAIL_SETTING("csr"), .update = "Csr", .complete = complete_pem, .same = same_line,
+		    .render = render_csr, .commit = commit_csr },
 	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
-	[T_REFUND] = { "refund", T_INSTANCE, RW, NF_CHEAP | NF_DIRECT, C_LINE, "RefundInstance", render_empty,
-		       commit_refund, NULL, NULL, NULL },
-	[T_SCRATCH] = { NULL, T_INSTANCE, 0100600, NF_CHEAP, C_NONE, NULL, NULL, NULL, remove_scratch, NULL,
-			exists_scratch },
-	[T_BY_STATUS] = { "by-status", T_ROOT, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_statuses, NULL },
-	[T_STATUS_DIR] = { NULL, T_BY_STATUS, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_status_links,
-			   exists_status },
-	[T_STATUS_LINK] = { NULL, T_STATUS_DIR, LNK, NF_CHEAP, C_NONE, NULL, render_link, NULL, NULL, NULL,
-			    exists_status_link },
-	[T_SUMMARY] = { "summary", T_ROOT, RO, 0, C_NONE, NULL, render_summary, NULL, NULL, NULL, NULL },
-	[T_ACCESS] = { "cloud-access", T_ROOT, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, list_access, NULL },
-	[T_ACCESS_NEW] = { "new", T_ACCESS, RW, NF_CHEAP | NF_DIRECT, C_JSON, "AddCloudAccess", render_empty,
-			   commit_access_new, NULL, NULL, NULL },
-	[T_ACCESS_ENTRY] = { NULL, T_ACCESS, RO, 0, C_NONE, "DeleteCloudAccess", render_entry, NULL, remove_access,
-			     NULL, exists_access },
-	[T_CA] = { "private-ca", T_ROOT, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, list_ca, NULL },
-	[T_CA_ENTRY] = { NULL, T_CA, RO, 0, C_NONE, NULL, render_entry, NULL, NULL, NULL, exists_ca },
-	[T_CTL] = { ".cas", T_ROOT, DIR, NF_HIDDEN | NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, NULL, NULL },
-	[T_CTL_STATS] = { "stats", T_CTL, RO, NF_DIRECT | NF_CHEAP, C_NONE, NULL, render_stats, NULL, NULL, NULL,
-			  NULL },
-	[T_CTL_ERRORS] = { "errors", T_CTL, RO, NF_DIRECT | NF_CHEAP, C_NONE, NULL, render_errors, NULL, NULL, NULL,
-			   NULL },
-	[T_CTL_REFRESH] = { "refresh", T_CTL, WO, NF_DIRECT | NF_CHEAP, C_ANY, "Refresh", render_empty,
-			    commit_refresh, NULL, NULL, NULL },
+	[T_REFUND] = { .name = "refund", .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_INSTANCE,
+		       .ops = &api_file_ops, .action = "RefundInstance", .complete = complete_line,
+		       .render = render_empty, .commit = commit_refund },
+	/* anything else in an instance directory is a scratch file (an editor's or a tool's) */
+	[T_SCRATCH] = { .parent = T_INSTANCE, .mode = 0100600, .flags = NF_CHEAP, .ops = &scratch_file_ops,
+			.remove = remove_scratch, .list = list_scratch, .exists = exists_scratch },
+	[T_BY_STATUS] = { .name = "by-status", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
+	[T_STATUS_DIR] = { .parent = T_BY_STATUS, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops,
+			   .list = list_statuses, .exists = exists_status },
+	[T_STATUS_LINK] = { .parent = T_STATUS_DIR, .mode = LNK, .flags = NF_CHEAP, .ops = &api_file_ops,
+			    .render = render_link, .list = list_status_links, .exists = exists_status_link },
+	[T_SUMMARY] = { .name = "summary", .parent = T_ROOT, .mode = RO, .ops = &api_file_ops,
+			.render = render_summary },
+	[T_ACCESS] = { .name = "cloud-access", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
+	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_CHEAP | NF_DIRECT,
+			   .ops = &api_file_ops, .action = "AddCloudAccess", .complete = complete_json,
+			   .render = render_empty, .commit = commit_access_new },
+	[T_ACCESS_ENTRY] = { .parent = T_ACCESS, .mode = RO, .ops = &api_file_ops, .action = "DeleteCloudAccess",
+			     .entries = entries_access, .render = render_entry, .remove = remove_access,
+			     .list = list_entries, .exists = exists_entry },
+	[T_CA] = { .name = "private-ca", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
+	[T_CA_ENTRY] = { .parent = T_CA, .mode = RO, .ops = &api_file_ops, .entries = entries_ca,
+			 .render = render_entry, .list = list_entries, .exists = exists_entry },
+	[T_CTL] = { .name = ".cas", .parent = T_ROOT, .mode = DIR, .flags = NF_HIDDEN | NF_CHEAP, .ops = &api_dir_ops },
+	[T_CTL_STATS] = { .name = "stats", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+			  .ops = &api_file_ops, .render = render_stats },
+	[T_CTL_ERRORS] = { .name = "errors", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+			   .ops = &api_file_ops, .render = render_errors },
+	[T_CTL_REFRESH] = { .name = "refresh", .parent = T_CTL, .mode = WO, .flags = NF_DIRECT | NF_CHEAP,
+			    .ops = &api_file_ops, .action = "Refresh", .complete = complete_any,
+			    .render = render_empty, .commit = commit_refresh },
 };
 
 int node_is_dir(const struct node *n)
 {
-	return S_ISDIR(node_kinds[n->type].mode);
+	return S_ISDIR(node_kind(n)->mode);
 }
 
-int node_is_instance_file(int type)
+const struct node_kind *node_creator(int parent)
 {
-	return node_kinds[type].parent == T_INSTANCE;
+	for (int t = 0; t < T_N; t++)
+		if (node_kinds[t].parent == parent && !node_kinds[t].name && node_kinds[t].ops->create)
+			return &node_kinds[t];
+	return NULL;
 }
 
-/* Which row holds the variable part of a node: id (instance, status, entry)
- * or name (link, scratch). */
-static void set_var(struct node *n, int type, const char *comp)
+/* Is a fixed row's file present under dir? 1, 0 or -errno. */
+static int fixed_present(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct cas_error *e)
 {
-	size_t used = 0;
-	if (n->id)
-		used = (size_t)(n->id - n->buf) + strlen(n->id) + 1;
-	char *dst = n->buf + used;
-	size_t room = sizeof(n->buf) - used;
-	snprintf(dst, room, "%s", comp);
-	if (type == T_STATUS_LINK || type == T_SCRATCH)
-		n->name = dst;
-	else
-		n->id = dst;
+	return k->exists ? k->exists(fs, k, dir, k->name, e) : 1;
 }
 
-int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e)
+/* Fills out as the child `name` of dir of row t (the variable component
+ * goes to id when dir has none, else to name; see struct node). */
+static int make_child(const struct node *dir, int t, const char *name, struct node *out)
 {
 	if (out != dir)
 		*out = *dir;
@@ -282,46 +272,46 @@ int node_child(struct casfs *fs, const struct node *dir, const char *name, struc
 		out->id = out->buf + (dir->id - dir->buf);
 	if (dir->name)
 		out->name = out->buf + (dir->name - dir->buf);
-	if (strlen(name) > 255 || strlen(out->path) + strlen(name) + 2 > sizeof(out->path))
-		return -ENAMETOOLONG;
-	int parent = dir->type, var = -1;
-	for (int t = 0; t < T_N; t++) {
-		const struct node_kind *k = &node_kinds[t];
-		if (k->parent != parent)
-			continue;
-		if (!k->name) {
-			var = t;
-			continue;
-		}
-		if (strcmp(k->name, name) != 0)
-			continue;
-		if (k->exists) {
-			int rc = k->exists(fs, dir, name, e);
-			if (rc < 0)
-				return rc;
-			if (!rc)
-				return -ENOENT;
-		}
-		out->type = t;
-		goto found;
+	out->type = t;
+	if (!node_kinds[t].name) {
+		size_t used = out->id ? (size_t)(out->id - out->buf) + strlen(out->id) + 1 : 0;
+		if (used + strlen(name) + 1 > sizeof(out->buf))
+			return -ENAMETOOLONG;
+		char *dst = out->buf + used;
+		memcpy(dst, name, strlen(name) + 1);
+		*(out->id ? &out->name : &out->id) = dst;
 	}
-	/* a variable child: instance dirs have two (the instance's files are fixed;
-	 * anything else is a scratch file) */
-	if (var < 0)
-		return -ENOENT;
-	if (var == T_SCRATCH && strlen(dir->id) + strlen(name) + 2 > sizeof(out->buf))
-		return -ENAMETOOLONG;
-	int rc = node_kinds[var].exists(fs, dir, name, e);
-	if (rc <= 0)
-		return rc < 0 ? rc : -ENOENT;
-	out->type = var;
-	set_var(out, var, name);
-found:
 	if (strcmp(out->path, "/") != 0)
 		strcat(out->path, "/");
 	strcat(out->path, name);
 	out->ino = cas_path_ino(out->path);
 	return 0;
+}
+
+int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e)
+{
+	if (strlen(name) > 255 || strlen(dir->path) + strlen(name) + 2 > sizeof(out->path))
+		return -ENAMETOOLONG;
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent != dir->type || !k->name || strcmp(k->name, name) != 0)
+			continue;
+		int rc = fixed_present(fs, k, dir, e);
+		if (rc <= 0)
+			return rc < 0 ? rc : -ENOENT;
+		return make_child(dir, t, name, out);
+	}
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent != dir->type || k->name)
+			continue;
+		int rc = k->exists(fs, k, dir, name, e);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			return make_child(dir, t, name, out);
+	}
+	return -ENOENT;
 }
 
 int node_resolve(struct casfs *fs, const char *path, struct node *n, struct cas_error *e)
@@ -351,30 +341,35 @@ int node_resolve(struct casfs *fs, const char *path, struct node *n, struct cas_
 	return 0;
 }
 
-int node_children(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e)
+int node_children(struct casfs *fs, const struct node *dir, struct namelist *out, size_t *subdirs,
+		  struct cas_error *e)
 {
+	size_t dirs = 0;
 	for (int t = 0; t < T_N; t++) {
 		const struct node_kind *k = &node_kinds[t];
-		if (k->parent != dir->type || (k->flags & NF_HIDDEN))
+		if (k->parent != dir->type || !k->name)
 			continue;
-		if (k->name) {
-			if (k->exists) {
-				int rc = k->exists(fs, dir, k->name, e);
-				if (rc < 0)
-					return rc;
-				if (!rc)
-					continue;
-			}
+		int rc = fixed_present(fs, k, dir, e);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			continue;
+		dirs += S_ISDIR(k->mode) != 0;
+		if (!(k->flags & NF_HIDDEN))
 			namelist_add(out, k->name);
-		}
 	}
-	const struct node_kind *dk = &node_kinds[dir->type];
-	if (dk->list) {
-		int rc = dk->list(fs, dir, out, e);
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent != dir->type || k->name)
+			continue;
+		size_t before = out->n;
+		int rc = k->list(fs, k, dir, out, e);
 		if (rc)
 			return rc;
+		if (S_ISDIR(k->mode))
+			dirs += out->n - before;
 	}
-	if (dir->type == T_INSTANCE)
-		return list_scratch(fs, dir, out, e);
+	if (subdirs)
+		*subdirs = dirs;
 	return 0;
 }

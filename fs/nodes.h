@@ -1,8 +1,13 @@
-/* nodes: the tree as one table of node kinds (procfs style). Each row names
- * a kind, its parent kind, its mode, and what it does: render (content),
- * commit (a write), remove (unlink/rmdir), and for directories with
- * variable children, list/exists. Path resolution, lookup and readdir are
- * generic walks over this table. */
+/* nodes: the tree as one table of node kinds (procfs's pid_entry style).
+ * Each row is data: its name (NULL for a variable child), parent, mode and
+ * flags, the operations of its kind (kinds.h), and what those operations
+ * need: the list field it shows, the update field it writes, its complete
+ * rule, its same-meaning test, its render/commit/remove functions, and for
+ * a variable row how to list and recognise its children. A parent may have
+ * several variable rows; a name is the first one's that recognises it.
+ * Resolution, lookup, readdir and nlink are generic walks over this table:
+ * generic code never names a kind (T_ names appear only as parent links in
+ * rows and as the root in the resolver). */
 #ifndef CASFS_NODES_H
 #define CASFS_NODES_H
 
@@ -10,6 +15,8 @@
 #include <sys/stat.h>
 
 #include "casfs.h"
+#include "namelist.h"
+#include "wbuf.h"
 
 enum node_type {
 	T_ROOT,
@@ -24,64 +31,92 @@ enum node_type {
 	T_N
 };
 
-/* How a write buffer is judged complete (see handle.c). */
-enum complete_rule { C_NONE, C_JSON, C_LINE, C_PEM, C_TAGS, C_ANY };
-
 enum node_flags {
 	NF_HIDDEN = 1,     /* not listed by readdir */
 	NF_DIRECT = 2,     /* direct_io: bypass the page cache (secrets, live counters) */
 	NF_DETAIL = 4,     /* rendered from GetInstanceDetail */
 	NF_CHEAP = 8,      /* attributes are cheap (no per-instance call): offered in readdirplus */
-	NF_OVERRIDE = 16,  /* after a write, reads return the written bytes while they mean the same */
+	NF_INSTANCE = 16,  /* a commit changes the instance the node belongs to (its files are invalidated) */
 };
 
-/* A resolved path. Strings point into `buf`. */
+/* A resolved path. Strings point into `buf`. A variable component is
+ * stored as `id` when the path has none yet (instance, status, access or CA
+ * id), else as `name` (a by-status link's instance id, a scratch name). */
 struct node {
 	int type;
-	const char *id;     /* instance id, status, access id or CA id */
-	const char *name;   /* status-link instance id or scratch name */
+	const char *id;
+	const char *name;
 	char path[4096];
 	uint64_t ino;
 	char buf[1024];
 };
 
-struct namelist {
-	char **v;
-	size_t n, cap;
-};
-void namelist_add(struct namelist *l, const char *name);
-void namelist_free(struct namelist *l);
+struct node_kind;
+struct kind_ops;
 
 typedef int (*render_fn)(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 typedef int (*commit_fn)(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 typedef int (*remove_fn)(struct casfs *fs, const struct node *n, struct cas_error *e);
-typedef int (*list_fn)(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e);
-/* 1 = present, 0 = absent, <0 = error */
-typedef int (*exists_fn)(struct casfs *fs, const struct node *parent, const char *name, struct cas_error *e);
+/* A variable row's children of dir, appended to out in stable order. */
+typedef int (*list_fn)(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
+		       struct cas_error *e);
+/* Variable row: is `name` a child of parent? Fixed row: is it present?
+ * 1 = yes, 0 = no, <0 = -errno. */
+typedef int (*exists_fn)(struct casfs *fs, const struct node_kind *k, const struct node *parent, const char *name,
+			 struct cas_error *e);
+/* Do the bytes a writer committed still mean the same as the current rendering? */
+typedef int (*same_fn)(const struct snap *written, const struct snap *current);
+/* A list of keyed documents (cloud-access, private CA). *out: a new reference. */
+typedef int (*entries_fn)(struct casfs *fs, struct cas_entries **out, struct cas_error *e);
+
+/* A value file's source in a ListInstances entry. */
+enum value_type { VAL_NONE, VAL_STR, VAL_TIME };
+struct list_value {
+	size_t off;          /* of the member in struct cas_instance: char * (VAL_STR) or epoch ms int64_t (VAL_TIME) */
+	enum value_type type;
+};
+#define LIST_STR(member) { offsetof(struct cas_instance, member), VAL_STR }
+#define LIST_TIME(member) { offsetof(struct cas_instance, member), VAL_TIME }
 
 struct node_kind {
-	const char *name;       /* fixed name; NULL for a variable child */
+	const char *name;              /* fixed name; NULL for a variable child */
 	int parent;
 	mode_t mode;
 	unsigned flags;
-	enum complete_rule complete;
-	const char *action;     /* the API action a write performs (for error records) */
+	const struct kind_ops *ops;    /* open, read, write, getattr, setattr, rename, ... (kinds.h) */
+	const char *action;            /* the API action a write or removal performs (error records) */
+	struct list_value value;       /* list-backed value files */
+	const char *update;            /* the UpdateInstance field a write sets (wire name) */
+	complete_fn complete;          /* when a write buffer is a whole document (wbuf.h) */
+	same_fn same;                  /* non-NULL: reads return the written bytes while they mean the same */
+	entries_fn entries;            /* the keyed documents the row shows or lists */
 	render_fn render;
 	commit_fn commit;
 	remove_fn remove;
-	list_fn list;           /* variable children of a directory row */
-	exists_fn exists;       /* variable row: is `name` a child? fixed row: present? */
+	list_fn list;                  /* variable rows */
+	exists_fn exists;
+	const char *fixed_why;         /* directories: why their fixed files cannot be removed */
 };
 
 extern const struct node_kind node_kinds[T_N];
 
+static inline const struct node_kind *node_kind(const struct node *n)
+{
+	return &node_kinds[n->type];
+}
+
 /* Resolves an absolute path. 0, -ENOENT, or another -errno from the API. */
 int node_resolve(struct casfs *fs, const char *path, struct node *n, struct cas_error *e);
-/* Appends the children of a directory node, in stable order. */
-int node_children(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e);
-/* Resolves a child of a resolved directory without re-walking the path. */
+/* Appends the children of a directory node, in stable order (fixed rows in
+ * table order, then each variable row's list). subdirs (may be NULL) gets
+ * the number of child directories, hidden ones included: nlink is 2 + it. */
+int node_children(struct casfs *fs, const struct node *dir, struct namelist *out, size_t *subdirs,
+		  struct cas_error *e);
+/* Resolves a child of a resolved directory without re-walking the path
+ * (out may be dir). */
 int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e);
 int node_is_dir(const struct node *n);
-int node_is_instance_file(int type);
+/* The row under parent whose kind creates files (ops->create), or NULL. */
+const struct node_kind *node_creator(int parent);
 
 #endif

@@ -45,20 +45,13 @@ int render_value(struct casfs *fs, const struct node *n, struct snap **out, stru
 	int rc = get_instance(fs, n->id, &l, &it, e);
 	if (rc)
 		return rc;
+	const struct list_value *v = &node_kind(n)->value;
+	const char *field = (const char *)it + v->off;
 	struct cas_buf b = CAS_BUF_INIT;
-	const char *v = NULL;
-	switch (n->type) {
-	case T_STATUS: v = it->status; break;
-	case T_CERT_STATUS: v = it->cert_status; break;
-	case T_DOMAIN: v = it->domain; break;
-	case T_NAME: v = it->name; break;
-	case T_AUTO_REISSUE: v = it->auto_reissue; break;
-	case T_KEY_ALG: v = it->key_algorithm; break;
-	case T_NOT_BEFORE: iso8601(&b, it->not_before); break;
-	case T_NOT_AFTER: iso8601(&b, it->not_after); break;
-	}
-	if (v)
-		cas_buf_adds(&b, v);
+	if (v->type == VAL_TIME)
+		iso8601(&b, *(const int64_t *)field);
+	else if (*(char *const *)field)
+		cas_buf_adds(&b, *(char *const *)field);
 	cas_buf_addc(&b, '\n');
 	*out = snap_new(b.p, b.len);
 	cas_buf_free(&b);
@@ -206,8 +199,7 @@ int render_summary(struct casfs *fs, const struct node *n, struct snap **out, st
 int render_entry(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
 	struct cas_entries *l;
-	int rc = n->type == T_CA_ENTRY ? fs->api->ops->get_ca_instance_status(fs->api, &l, e)
-				       : fs->api->ops->list_cloud_access(fs->api, &l, e);
+	int rc = node_kind(n)->entries(fs, &l, e);
 	if (rc)
 		return rc;
 	const struct cas_entry *it = cas_entries_find(l, n->id);
@@ -221,20 +213,13 @@ int render_entry(struct casfs *fs, const struct node *n, struct snap **out, stru
 
 /* ---- written bytes that still mean the same ---------------------------- */
 
-static size_t rtrim(const char *s, size_t n)
-{
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	return n;
-}
-
 char *tags_normalize(const char *data, size_t len)
 {
 	char **lines = NULL;
 	size_t n = 0;
 	for (const char *p = data, *end = data + len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = rtrim(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+		size_t l = cas_trim_len(p, nl ? (size_t)(nl - p) : (size_t)(end - p), CAS_BLANKS);
 		if (l) {
 			lines = cas_xrealloc(lines, (n + 1) * sizeof(char *));
 			lines[n++] = cas_xstrndup(p, l);
@@ -251,7 +236,7 @@ char *tags_normalize(const char *data, size_t len)
 	return cas_buf_steal(&b);
 }
 
-static int config_same(const struct snap *w, const struct snap *canon)
+int same_config(const struct snap *w, const struct snap *canon)
 {
 	cJSON *wj = cas_json_parse(w->data, w->len), *cj = cas_json_parse(canon->data, canon->len);
 	struct cas_update want = { 0 }, diff;
@@ -267,28 +252,28 @@ static int config_same(const struct snap *w, const struct snap *canon)
 	return same;
 }
 
-static int same_meaning(int type, const struct snap *w, const struct snap *canon)
+int same_tags(const struct snap *w, const struct snap *canon)
 {
-	if (type == T_CONFIG)
-		return config_same(w, canon);
-	if (type == T_TAGS) {
-		char *a = tags_normalize(w->data, w->len), *b = tags_normalize(canon->data, canon->len);
-		int same = strcmp(a, b) == 0;
-		free(a);
-		free(b);
-		return same;
-	}
-	size_t a = rtrim(w->data, w->len), b = rtrim(canon->data, canon->len);
+	char *a = tags_normalize(w->data, w->len), *b = tags_normalize(canon->data, canon->len);
+	int same = strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
+int same_line(const struct snap *w, const struct snap *canon)
+{
+	size_t a = cas_trim_len(w->data, w->len, CAS_BLANKS), b = cas_trim_len(canon->data, canon->len, CAS_BLANKS);
 	return a == b && memcmp(w->data, canon->data, a) == 0;
 }
 
 int render_node(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
-	const struct node_kind *k = &node_kinds[n->type];
+	const struct node_kind *k = node_kind(n);
 	*out = NULL;
 	if (!k->render)
 		return cas_error_set(e, EISDIR, "Local.Node", "not a file");
-	if (k->flags & NF_DETAIL) {
+	if ((k->flags & NF_DETAIL) && fs->prefetch) {
 		struct cas_instances *l = NULL;
 		struct cas_error e2;
 		if (fs->api->ops->list_instances(fs->api, NULL, &l, &e2) == 0) {
@@ -297,11 +282,11 @@ int render_node(struct casfs *fs, const struct node *n, struct snap **out, struc
 		}
 	}
 	int rc = k->render(fs, n, out, e);
-	if (rc || !(k->flags & NF_OVERRIDE))
+	if (rc || !k->same)
 		return rc;
 	struct snap *w = memo_written(fs->memo, n->ino);
 	if (w) {
-		if (same_meaning(n->type, w, *out)) {
+		if (k->same(w, *out)) {
 			cas_obj_unref(*out);
 			*out = w;
 			return 0;

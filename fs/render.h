@@ -1,6 +1,8 @@
 /* render: produces the content of any node as a snapshot. render_node()
- * wraps the per-kind renderers with the written-bytes rule of DESIGN §3 and
- * the prefetch hint for detail-backed files. */
+ * wraps the rows' renderers with the written-bytes rule (docs/SEMANTICS.md:
+ * after a write, a file reads back the bytes written while its row's same
+ * test says they mean the same as the service's state) and the prefetch
+ * hint for detail-backed files. *out: a new reference, NULL on failure. */
 #ifndef CASFS_RENDER_H
 #define CASFS_RENDER_H
 

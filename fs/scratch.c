@@ -3,11 +3,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "nodes.h"
+#include "namelist.h"
 
 struct sfile {
 	char *id, *name;

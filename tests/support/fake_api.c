@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "update.h"
 
 static struct fake_api *F(struct cas_api *a)
 {
@@ -65,6 +66,8 @@ static int f_list(struct cas_api *a, const struct cas_list_filter *flt, struct c
 		it->cert_status = cas_xstrdup("issued");
 		it->auto_reissue = cas_xstrdup("disable");
 		it->key_algorithm = cas_xstrdup("RSA_2048");
+		it->not_before = i % 2 ? 0 : 1700000000000LL;
+		it->not_after = i % 2 ? 0 : 1731536000000LL;
 		it->hash = (uint64_t)v * 1000003u + (uint64_t)i;
 	}
 	l->n = (size_t)n;
@@ -99,7 +102,9 @@ static int f_detail(struct cas_api *a, const char *id, struct cas_doc **out, str
 		return fail(e, CAS_GET_INSTANCE_DETAIL, rc);
 	if (missing)
 		return fail(e, CAS_GET_INSTANCE_DETAIL, -ENOENT);
-	char *t = fake_detail_text(id, v);
+	char *t = f->detail_fields ? cas_xasprintf("{\"InstanceId\": \"%s\", \"Version\": %d, %s}", id, v,
+						   f->detail_fields)
+				   : fake_detail_text(id, v);
 	*out = cas_doc_new(t, strlen(t));
 	free(t);
 	return 0;
@@ -162,7 +167,10 @@ static int mutation(struct cas_api *a, enum cas_action act, struct cas_error *e)
 
 static int f_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
-	(void)u;
+	struct fake_api *f = F(a);
+	pthread_mutex_lock(&f->mu);
+	f->last_update_fields = cas_update_count(u);
+	pthread_mutex_unlock(&f->mu);
 	return mutation(a, CAS_UPDATE_INSTANCE, e);
 }
 

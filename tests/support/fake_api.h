@@ -1,5 +1,5 @@
-/* fake_api: a scriptable struct cas_api for the cache/ tests, and a fake
- * clock. It counts calls per operation, serves documents that carry a
+/* fake_api: a scriptable struct cas_api for the cache/ and fs/ tests, and a
+ * fake clock. It counts calls per operation, serves documents that carry a
  * "server version" (taken when the call starts, as a real request would
  * see the state of that moment), can answer -ENOENT for chosen ids or a
  * given error for reads and mutations, and can hold the next N detail
@@ -32,6 +32,9 @@ struct fake_api {
 	int held;                  /* detail calls currently held */
 	uint64_t release;          /* bumped by fake_release */
 	char last_filter_status[32];
+	/* extra members of every detail document ("\"Domain\": \"a.example\"", ...), or NULL */
+	const char *detail_fields;
+	int last_update_fields;    /* how many fields the last UpdateInstance set */
 	/* called inside get_instance_detail after the version was taken (may be NULL) */
 	void (*on_detail)(struct fake_api *f, const char *id);
 	void *ctx;
@@ -49,8 +52,12 @@ void fake_hold(struct fake_api *f, int n);
 void fake_wait_held(struct fake_api *f, int n);
 /* Lets every held call go on. */
 void fake_release(struct fake_api *f);
-/* The document text the fake serves for a detail of id at version v. */
+/* The document text the fake serves for a detail of id at version v
+ * (without detail_fields). */
 char *fake_detail_text(const char *id, int version);
+/* The list: instance i is "cas-%04d" named "name-i", domain example.com,
+ * status normal, issued, brand "Brand-i", type DV; even instances have
+ * CertificateNotBefore/After set, odd ones none. */
 
 /* A clock for struct cas_cache_opts.now_ms. */
 struct fake_clock {

@@ -1,0 +1,145 @@
+/* scratchfile: scratch files as a kind of node (scratch_file_ops and the
+ * scratch row's list/exists/remove). A scratch file behaves like an
+ * ordinary file, held by the mount's scratch store (scratch.h): it is
+ * created, written, truncated, chmod/chown/utimens'ed and renamed like one.
+ * Renamed onto a node that receives bytes (an API file), it commits there
+ * and disappears; a failure leaves both as they were. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "errlog.h"
+#include "handle.h"
+#include "kinds.h"
+#include "scratch.h"
+
+int list_scratch(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
+		 struct cas_error *e)
+{
+	(void)k;
+	(void)e;
+	scratch_names(fs->scratch, dir->id, out);
+	return 0;
+}
+
+int exists_scratch(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+		   struct cas_error *e)
+{
+	(void)k;
+	(void)e;
+	return scratch_exists(fs->scratch, p->id, name);
+}
+
+int remove_scratch(struct casfs *fs, const struct node *n, struct cas_error *e)
+{
+	(void)e;
+	return scratch_remove(fs->scratch, n->id, n->name);
+}
+
+static int sf_getattr(struct casfs *fs, const struct node *n, struct handle *h, struct stat *st)
+{
+	(void)h;
+	return scratch_stat(fs->scratch, n->id, n->name, st);
+}
+
+static struct handle *sf_open(struct casfs *fs, const struct node *n, int flags, int *rc)
+{
+	(void)flags;
+	*rc = 0;
+	return handle_new(fs, n); /* page-cached like any file: no direct_io, no keep_cache */
+}
+
+static ssize_t sf_read(struct casfs *fs, struct handle *h, char *buf, size_t size, off_t off)
+{
+	return scratch_read(fs->scratch, h->node.id, h->node.name, buf, size, off);
+}
+
+static ssize_t sf_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off, pid_t pid)
+{
+	(void)pid;
+	return scratch_write(fs->scratch, h->node.id, h->node.name, buf, size, off);
+}
+
+static int sf_truncate(struct casfs *fs, const struct node *n, struct handle *h, off_t size)
+{
+	(void)h;
+	return scratch_truncate(fs->scratch, n->id, n->name, size);
+}
+
+static int sf_flush(struct casfs *fs, struct handle *h, pid_t pid)
+{
+	(void)fs;
+	(void)h;
+	(void)pid;
+	return 0; /* nothing leaves the mount */
+}
+
+static void sf_release(struct casfs *fs, struct handle *h)
+{
+	handle_free(fs, h);
+}
+
+static int sf_setattr(struct casfs *fs, const struct node *n, const struct attr_change *a)
+{
+	switch (a->what) {
+	case ATTR_MODE: return scratch_chmod(fs->scratch, n->id, n->name, a->mode);
+	case ATTR_OWNER: return scratch_chown(fs->scratch, n->id, n->name, a->uid, a->gid);
+	case ATTR_TIMES: return scratch_utimens(fs->scratch, n->id, n->name, a->tv);
+	}
+	return -EINVAL;
+}
+
+static int sf_rename(struct casfs *fs, const struct node *n, const struct node *dir, const char *name,
+		     unsigned flags, uid_t uid, gid_t gid)
+{
+	(void)uid;
+	(void)gid;
+	struct node dst;
+	int rc = rename_target(fs, n, dir, name, flags, &dst);
+	if (rc < 0)
+		return rc;
+	if (!rc || !node_kind(&dst)->ops->receive)
+		return scratch_rename(fs->scratch, n->id, n->name, name);
+	/* the atomic save: the target takes the bytes, then the scratch file goes */
+	struct cas_buf b = CAS_BUF_INIT;
+	scratch_contents(fs->scratch, n->id, n->name, &b);
+	rc = node_kind(&dst)->ops->receive(fs, &dst, cas_buf_str(&b), b.len);
+	cas_buf_free(&b);
+	if (!rc)
+		scratch_remove(fs->scratch, n->id, n->name);
+	return rc;
+}
+
+static int sf_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+	int rc = scratch_create(fs->scratch, dir->id, name, mode, uid, gid);
+	if (rc == -ENOSPC) {
+		struct cas_error e;
+		cas_error_clear(&e);
+		cas_error_set(&e, ENOSPC, "Local.Scratch", "at most %d scratch files per mount", SCRATCH_MAX_FILES);
+		char path[sizeof(dir->path) + 256];
+		snprintf(path, sizeof(path), "%s/%s", dir->path, name);
+		fs_fail(fs, path, rc, &e);
+	}
+	return rc;
+}
+
+static int sf_put(struct casfs *fs, const struct node *dir, const char *name, const char *data, size_t len,
+		  mode_t mode, uid_t uid, gid_t gid)
+{
+	return scratch_put(fs->scratch, dir->id, name, data, len, mode, uid, gid);
+}
+
+const struct kind_ops scratch_file_ops = {
+	.getattr = sf_getattr,
+	.open = sf_open,
+	.read = sf_read,
+	.write = sf_write,
+	.truncate = sf_truncate,
+	.flush = sf_flush,
+	.release = sf_release,
+	.setattr = sf_setattr,
+	.rename = sf_rename,
+	.create = sf_create,
+	.put = sf_put,
+};
