@@ -64,6 +64,8 @@ const struct cas_instance_str cas_instance_strs[] = {
 	S("CertificateStatus", cert_status),
 	S("AutoReissue", auto_reissue),
 	S("KeyAlgorithm", key_algorithm),
+	S("Brand", brand),
+	S("CertificateType", cert_type),
 };
 #undef S
 const size_t cas_instance_nstrs = sizeof(cas_instance_strs) / sizeof(cas_instance_strs[0]);

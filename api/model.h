@@ -42,6 +42,8 @@ struct cas_instance {
 	char *cert_status;   /* CertificateStatus */
 	char *auto_reissue;
 	char *key_algorithm;
+	char *brand;         /* Brand */
+	char *cert_type;     /* CertificateType */
 	int64_t not_before;  /* CertificateNotBefore, epoch ms; 0 = none issued */
 	int64_t not_after;
 	uint64_t hash;       /* of the entry as received, to detect changes cheaply */

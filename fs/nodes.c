@@ -202,6 +202,8 @@ const struct node_kind node_kinds[T_N] = {
 	[T_NAME] = { LIST_SETTING("name", name, "CertificateName") },
 	[T_AUTO_REISSUE] = { LIST_SETTING("auto_reissue", auto_reissue, "AutoReissue") },
 	[T_KEY_ALG] = { LIST_SETTING("key_algorithm", key_algorithm, "KeyAlgorithm") },
+	[T_BRAND] = { LIST_VALUE("brand", brand) },
+	[T_TYPE] = { LIST_VALUE("type", cert_type) },
 	[T_NOT_BEFORE] = { LIST_TIME_VALUE("not_before", not_before) },
 	[T_NOT_AFTER] = { LIST_TIME_VALUE("not_after", not_after) },
 	[T_TAGS] = { DETAIL_SETTING("tags"), .update = "Tags", .complete = complete_tags, .same = same_tags,

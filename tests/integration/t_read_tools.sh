@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Read path with everyday tools: ls, cat, jq, grep -r, find; canonical JSON
-# is byte-identical to jq -S; sizes are exact; value files cost list calls only.
+# is byte-identical to jq -S; sizes are exact; value files (brand and type
+# included) cost list calls only.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 120 --seed 7
 mount_casfs
@@ -12,6 +13,8 @@ expect_eq "$n" "$(emu_get state | jq '.instances | length')" "instance count"
 
 # value files over every instance: ceil(120/100) = 2 list calls, no details
 cat "$MNT"/instances/*/status >"$T/statuses"
+cat "$MNT"/instances/*/brand "$MNT"/instances/*/type >"$T/brands"
+expect_eq "$(wc -l <"$T/brands")" "$((2 * n))" "one brand and one type line per instance"
 expect_eq "$(wc -l <"$T/statuses")" "$n" "one status line per instance"
 expect_eq "$(audit_count ListInstances)" "3" "list calls (mount probe + 2 pages)"
 expect_eq "$(audit_count GetInstanceDetail)" "0" "value files make no detail calls"
@@ -26,6 +29,14 @@ expect_eq "$(jq -r .InstanceId "$d/detail")" "$id" "detail InstanceId"
 expect_eq "$(jq -r 'has("RequestId")' "$d/detail")" "false" "RequestId is stripped"
 expect_eq "$(cat "$d/status")" "normal" "status value"
 expect_eq "$(cat "$d/domain")" "$(emu_instance "$id" | jq -r .Domain)" "domain value"
+# brand and type: read-only values from the list (no detail call, nothing sent on a write)
+expect_eq "$(cat "$d/brand")" "$(emu_instance "$id" | jq -r .Brand)" "brand value"
+expect_eq "$(cat "$d/type")" "$(emu_instance "$id" | jq -r .CertificateType)" "type value"
+expect_eq "$(stat -c %a "$d/brand") $(stat -c %a "$d/type")" "444 444" "brand and type are read-only"
+expect_fail "Permission denied" sh -c "echo DigiCert >'$d/brand'"
+expect_eq "$(audit_count UpdateInstance)" "0" "a write to brand sends nothing"
+tail -1 "$MNT/.cas/errors" | jq -e --arg p "/instances/$id/brand" '.path == $p and .errno == "EACCES"' >/dev/null ||
+	fail "the refused write to brand is not recorded in .cas/errors"
 # not_before/not_after are ISO-8601 UTC and present only when issued
 nb=$(emu_instance "$id" | jq -r '.CertificateNotBefore / 1000 | floor | todate')
 expect_eq "$(cat "$d/not_before")" "$nb" "not_before"

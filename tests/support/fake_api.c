@@ -66,6 +66,8 @@ static int f_list(struct cas_api *a, const struct cas_list_filter *flt, struct c
 		it->cert_status = cas_xstrdup("issued");
 		it->auto_reissue = cas_xstrdup("disable");
 		it->key_algorithm = cas_xstrdup("RSA_2048");
+		it->brand = cas_xasprintf("Brand-%d", i);
+		it->cert_type = cas_xstrdup("DV");
 		it->not_before = i % 2 ? 0 : 1700000000000LL;
 		it->not_after = i % 2 ? 0 : 1731536000000LL;
 		it->hash = (uint64_t)v * 1000003u + (uint64_t)i;
