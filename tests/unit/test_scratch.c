@@ -1,4 +1,4 @@
-/* test_scratch: fs/scratch.h (and the namelist helpers of fs/nodes.h):
+/* test_scratch: fs/scratch.h (and fs/namelist.h):
  * create/exists/names/read/write/truncate/stat/chmod/chown/utimens/remove/
  * rename (replacing the target)/contents/put/drop_instance, -ENOENT for
  * missing files, and the limits: the 65th file is -ENOSPC, bytes past
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
-#include "nodes.h"
+#include "namelist.h"
 #include "scratch.h"
 
 #define ID "cas-cn-0001"

@@ -1,0 +1,211 @@
+/* test_nodes: fs/nodes.h over the fake API. node_resolve walks the path
+ * grammar (canonical paths, inode = hash of the path, ENOENT, ENOTDIR,
+ * ENAMETOOLONG, API errors passed through); node_child finds fixed rows
+ * before variable ones and keeps the variable parts in id/name;
+ * node_children lists fixed rows in table order (hidden ones left out,
+ * absent ones skipped), then each variable row's names, and counts the
+ * child directories nlink is made of. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fsfix.h"
+#include "kinds.h"
+#include "scratch.h"
+
+static struct fsfix X;
+
+static int setup(void **state)
+{
+	(void)state;
+	fsfix_init(&X);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fsfix_free(&X);
+	return 0;
+}
+
+static int resolve(const char *path, struct node *n)
+{
+	struct cas_error e;
+	cas_error_clear(&e);
+	return node_resolve(&X.fs, path, n, &e);
+}
+
+/* The children of path joined by spaces, and the subdirectory count. */
+static char *children(const char *path, size_t *subdirs)
+{
+	static char out[4096];
+	struct node n;
+	struct cas_error e;
+	assert_int_equal(resolve(path, &n), 0);
+	struct namelist l = { 0 };
+	assert_int_equal(node_children(&X.fs, &n, &l, subdirs, &e), 0);
+	out[0] = '\0';
+	for (size_t i = 0; i < l.n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? " " : "", l.v[i]);
+	namelist_free(&l);
+	return out;
+}
+
+static void resolve_paths(void **state)
+{
+	(void)state;
+	struct node n;
+	assert_int_equal(resolve("/", &n), 0);
+	assert_int_equal(n.type, T_ROOT);
+	assert_int_equal(n.ino, 1);
+	assert_true(node_is_dir(&n));
+
+	assert_int_equal(resolve("//instances//cas-0002/domain/", &n), 0);
+	assert_int_equal(n.type, T_DOMAIN);
+	assert_string_equal(n.path, "/instances/cas-0002/domain");
+	assert_string_equal(n.id, "cas-0002");
+	assert_null(n.name);
+	assert_int_equal(n.ino, cas_path_ino("/instances/cas-0002/domain"));
+	assert_false(node_is_dir(&n));
+
+	/* the row carries the data its functions use */
+	assert_string_equal(node_kind(&n)->update, "Domain");
+	assert_int_equal(node_kind(&n)->value.off, offsetof(struct cas_instance, domain));
+	assert_ptr_equal(node_kind(&n)->complete, complete_line);
+
+	assert_int_equal(resolve("/by-status/normal/cas-0001", &n), 0);
+	assert_int_equal(n.type, T_STATUS_LINK);
+	assert_string_equal(n.id, "normal");
+	assert_string_equal(n.name, "cas-0001");
+
+	assert_int_equal(resolve("/cloud-access/888", &n), 0);
+	assert_int_equal(n.type, T_ACCESS_ENTRY);
+	assert_string_equal(n.id, "888");
+	assert_int_equal(resolve("/private-ca/cas-member-1", &n), 0);
+	assert_int_equal(n.type, T_CA_ENTRY);
+	/* hidden from readdir, but resolvable */
+	assert_int_equal(resolve("/.cas/stats", &n), 0);
+	assert_int_equal(n.type, T_CTL_STATS);
+}
+
+static void resolve_errors(void **state)
+{
+	(void)state;
+	struct node n;
+	assert_int_equal(resolve("/nope", &n), -ENOENT);
+	assert_int_equal(resolve("/instances/cas-9999", &n), -ENOENT);
+	assert_int_equal(resolve("/instances/cas-0000/nope", &n), -ENOENT);
+	assert_int_equal(resolve("/by-status/bogus", &n), -ENOENT);
+	assert_int_equal(resolve("/by-status/closed/cas-0000", &n), -ENOENT); /* not of that status */
+	assert_int_equal(resolve("/instances/cas-0000/detail/x", &n), -ENOTDIR);
+	assert_int_equal(resolve("/summary/x", &n), -ENOTDIR);
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	char path[400];
+	snprintf(path, sizeof(path), "/instances/%s", longname);
+	assert_int_equal(resolve(path, &n), -ENAMETOOLONG);
+	/* an API failure is the caller's to see, with its error */
+	fake_set(&X.f, &X.f.read_rc, -EIO);
+	struct cas_error e;
+	cas_error_clear(&e);
+	assert_int_equal(node_resolve(&X.fs, "/instances/cas-0000", &n, &e), -EIO);
+	assert_int_equal(e.http_status, 500);
+	assert_int_equal(resolve("/summary", &n), 0); /* a fixed row needs no call */
+	fake_set(&X.f, &X.f.read_rc, 0);
+}
+
+static void validity_present_only_when_set(void **state)
+{
+	(void)state;
+	struct node n;
+	/* the fake sets CertificateNotBefore/After on even instances only */
+	assert_int_equal(resolve("/instances/cas-0000/not_before", &n), 0);
+	assert_int_equal(n.type, T_NOT_BEFORE);
+	assert_int_equal(resolve("/instances/cas-0000/not_after", &n), 0);
+	assert_int_equal(resolve("/instances/cas-0001/not_before", &n), -ENOENT);
+	assert_int_equal(resolve("/instances/cas-0001/not_after", &n), -ENOENT);
+	size_t dirs = 99;
+	assert_string_equal(children("/instances/cas-0000", &dirs),
+			    "detail config status certificate_status domain name auto_reissue key_algorithm brand "
+			    "type not_before not_after tags csr refund");
+	assert_int_equal(dirs, 0);
+	assert_string_equal(children("/instances/cas-0001", NULL),
+			    "detail config status certificate_status domain name auto_reissue key_algorithm brand "
+			    "type tags csr refund");
+}
+
+static void children_and_nlink(void **state)
+{
+	(void)state;
+	size_t dirs = 0;
+	/* .cas is hidden but counted: nlink is 2 + 5 */
+	assert_string_equal(children("/", &dirs), "instances by-status summary cloud-access private-ca");
+	assert_int_equal(dirs, 5);
+	assert_string_equal(children("/instances", &dirs), "cas-0000 cas-0001 cas-0002 cas-0003 cas-0004");
+	assert_int_equal(dirs, 5);
+	assert_string_equal(children("/by-status", &dirs), "inactive pending willExpire expired refund normal closed");
+	assert_int_equal(dirs, 7);
+	assert_string_equal(children("/by-status/normal", &dirs), "cas-0000 cas-0001 cas-0002 cas-0003 cas-0004");
+	assert_int_equal(dirs, 0); /* links */
+	assert_string_equal(children("/by-status/expired", &dirs), "");
+	assert_string_equal(children("/cloud-access", &dirs), "new 888");
+	assert_int_equal(dirs, 0);
+	assert_string_equal(children("/private-ca", NULL), "cas-member-1");
+	assert_string_equal(children("/.cas", &dirs), "stats errors refresh");
+	/* a listing costs one list call per directory, never a detail */
+	assert_int_equal(fake_calls(&X.f, CAS_GET_INSTANCE_DETAIL), 0);
+}
+
+static void variable_rows(void **state)
+{
+	(void)state;
+	struct node dir, n;
+	struct cas_error e;
+	assert_int_equal(resolve("/instances/cas-0003", &dir), 0);
+	/* an instance directory has two variable kinds of child: none yet */
+	assert_int_equal(node_child(&X.fs, &dir, "sedAbc123", &n, &e), -ENOENT);
+	const struct node_kind *k = node_creator(T_INSTANCE);
+	assert_non_null(k);
+	assert_ptr_equal(k->ops, &scratch_file_ops);
+	assert_null(node_creator(T_ROOT));
+	assert_null(node_creator(T_INSTANCES));
+	assert_int_equal(k->ops->create(&X.fs, &dir, "sedAbc123", 0600, 0, 0), 0);
+	assert_int_equal(node_child(&X.fs, &dir, "sedAbc123", &n, &e), 0);
+	assert_int_equal(n.type, T_SCRATCH);
+	assert_string_equal(n.id, "cas-0003");
+	assert_string_equal(n.name, "sedAbc123");
+	assert_string_equal(n.path, "/instances/cas-0003/sedAbc123");
+	/* out may be the directory itself */
+	struct node same = dir;
+	assert_int_equal(node_child(&X.fs, &same, "config", &same, &e), 0);
+	assert_int_equal(same.type, T_CONFIG);
+	assert_string_equal(same.id, "cas-0003");
+	/* scratch names follow the fixed files; other instances do not see them */
+	assert_non_null(strstr(children("/instances/cas-0003", NULL), "refund sedAbc123"));
+	assert_null(strstr(children("/instances/cas-0004", NULL), "sedAbc123"));
+	/* a fixed name is always the API file, never a scratch file */
+	assert_int_equal(scratch_create(X.fs.scratch, "cas-0003", "domain", 0600, 0, 0), 0);
+	assert_int_equal(node_child(&X.fs, &dir, "domain", &n, &e), 0);
+	assert_int_equal(n.type, T_DOMAIN);
+	scratch_drop_instance(X.fs.scratch, "cas-0003");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(resolve_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(resolve_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(validity_present_only_when_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(children_and_nlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(variable_rows, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
