@@ -75,6 +75,12 @@ struct cas_access_new {
 	const char *secret_key;  /* sent once, never stored or logged */
 };
 
+/* Ownership: every `**out` result is a new reference to an immutable,
+ * shareable object (model.h) that the caller drops with cas_obj_unref();
+ * after a failure the caller owns nothing (the client and the cache leave
+ * *out NULL). Inputs (ids, the update, the new access,
+ * the filter) are borrowed for the duration of the call only. Every
+ * operation may be called from any thread at once. */
 struct cas_api;
 struct cas_api_ops {
 	/* every instance (all pages) */
