@@ -257,6 +257,36 @@ const struct node_kind *node_creator(int parent)
 	return NULL;
 }
 
+/* The row of component `name` under parent by names alone, or -1. */
+static int row_by_name(int parent, const char *name, size_t len)
+{
+	int var = -1;
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent != parent)
+			continue;
+		if (k->name && strlen(k->name) == len && strncmp(k->name, name, len) == 0)
+			return t;
+		if (!k->name && var < 0)
+			var = t;
+	}
+	return var;
+}
+
+int node_kind_of_path(const char *path)
+{
+	int t = T_ROOT;
+	for (const char *p = path; *p && t >= 0;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if (len)
+			t = row_by_name(t, p, len);
+		p += len;
+	}
+	return t;
+}
+
 /* Is a fixed row's file present under dir? 1, 0 or -errno. */
 static int fixed_present(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct cas_error *e)
 {

@@ -117,6 +117,10 @@ int node_children(struct casfs *fs, const struct node *dir, struct namelist *out
  * (out may be dir). */
 int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e);
 int node_is_dir(const struct node *n);
+/* The kind a path would have judging by names alone: a component is a
+ * fixed row's name or else the parent's first variable row; no API call,
+ * nothing checked to exist. -1 when no row fits. */
+int node_kind_of_path(const char *path);
 /* The row under parent whose kind creates files (ops->create), or NULL. */
 const struct node_kind *node_creator(int parent);
 

@@ -116,17 +116,26 @@ unsigned long notify_sent(struct notifier *n)
 	return s;
 }
 
+/* The fixed files of directory dir, those with every flag of `flags`. */
+static void notify_files(struct notifier *n, const char *dir, unsigned flags)
+{
+	char path[1024];
+	int type = node_kind_of_path(dir);
+	for (int t = 0; type >= 0 && t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent != type || !k->name || (k->flags & flags) != flags)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, k->name);
+		notify_path(n, path);
+	}
+}
+
 void notify_instance(struct notifier *n, const char *id)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "/instances/%s", id);
 	notify_path(n, path);
-	for (int t = 0; t < T_N; t++) {
-		if (node_kinds[t].parent != T_INSTANCE || !node_kinds[t].name)
-			continue;
-		snprintf(path, sizeof(path), "/instances/%s/%s", id, node_kinds[t].name);
-		notify_path(n, path);
-	}
+	notify_files(n, path, 0);
 	for (const char *const *s = cas_enum_values(CAS_ENUM_STATUS); *s; s++) {
 		snprintf(path, sizeof(path), "/by-status/%s/%s", *s, id);
 		notify_path(n, path);
@@ -178,12 +187,8 @@ void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 	case CAS_CK_DETAIL:
 		if (!old_value)
 			return;
-		for (int t = 0; t < T_N; t++) {
-			if (node_kinds[t].parent == T_INSTANCE && (node_kinds[t].flags & NF_DETAIL)) {
-				snprintf(path, sizeof(path), "/instances/%s/%s", key, node_kinds[t].name);
-				notify_path(n, path);
-			}
-		}
+		snprintf(path, sizeof(path), "/instances/%s", key);
+		notify_files(n, path, NF_DETAIL);
 		break;
 	case CAS_CK_SUMMARY:
 		if (old_value)

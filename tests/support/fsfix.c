@@ -38,3 +38,22 @@ unsigned long fsfix_errors(struct fsfix *x)
 {
 	return errlog_total(x->fs.errors);
 }
+
+int fsfix_setup(void **state)
+{
+	fsfix_init(*state);
+	return 0;
+}
+
+int fsfix_teardown(void **state)
+{
+	fsfix_free(*state);
+	return 0;
+}
+
+int fsfix_resolve(struct fsfix *x, const char *path, struct node *n)
+{
+	struct cas_error e;
+	cas_error_clear(&e);
+	return node_resolve(&x->fs, path, n, &e);
+}

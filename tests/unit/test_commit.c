@@ -32,25 +32,15 @@ static struct fsfix X;
 
 static int setup(void **state)
 {
-	(void)state;
-	fsfix_init(&X);
+	fsfix_setup(state);
 	X.f.detail_fields = DETAIL;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fsfix_free(&X);
 	return 0;
 }
 
 /* (a struct node holds pointers into itself: never return one by value) */
 static void at(const char *path, struct node *n)
 {
-	struct cas_error e;
-	cas_error_clear(&e);
-	assert_int_equal(node_resolve(&X.fs, path, n, &e), 0);
+	assert_int_equal(fsfix_resolve(&X, path, n), 0);
 }
 
 static int write_doc(const char *path, const char *doc)
@@ -171,11 +161,11 @@ static void unrelated_instances_do_not_wait(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(config_round_trip_makes_no_call, setup, teardown),
-		cmocka_unit_test_setup_teardown(unchanged_invalid_field_is_not_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(changed_invalid_field_fails_before_any_call, setup, teardown),
-		cmocka_unit_test_setup_teardown(value_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(unrelated_instances_do_not_wait, setup, teardown),
+		cmocka_unit_test_prestate_setup_teardown(config_round_trip_makes_no_call, setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(unchanged_invalid_field_is_not_an_error, setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(changed_invalid_field_fails_before_any_call, setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(value_files, setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(unrelated_instances_do_not_wait, setup, fsfix_teardown, &X),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * before variable ones and keeps the variable parts in id/name;
  * node_children lists fixed rows in table order (hidden ones left out,
  * absent ones skipped), then each variable row's names, and counts the
- * child directories nlink is made of. */
+ * child directories nlink is made of; node_kind_of_path names a path's
+ * kind without a call. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,25 +22,9 @@
 
 static struct fsfix X;
 
-static int setup(void **state)
-{
-	(void)state;
-	fsfix_init(&X);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fsfix_free(&X);
-	return 0;
-}
-
 static int resolve(const char *path, struct node *n)
 {
-	struct cas_error e;
-	cas_error_clear(&e);
-	return node_resolve(&X.fs, path, n, &e);
+	return fsfix_resolve(&X, path, n);
 }
 
 /* The children of path joined by spaces, and the subdirectory count. */
@@ -198,14 +183,28 @@ static void variable_rows(void **state)
 	scratch_drop_instance(X.fs.scratch, "cas-0003");
 }
 
+static void kind_of_path(void **state)
+{
+	(void)state;
+	/* by names alone, no call */
+	assert_int_equal(node_kind_of_path("/"), T_ROOT);
+	assert_int_equal(node_kind_of_path("/instances/anything"), T_INSTANCE);
+	assert_int_equal(node_kind_of_path("/instances/anything/tags"), T_TAGS);
+	assert_int_equal(node_kind_of_path("/instances/anything/vimXYZ"), T_SCRATCH);
+	assert_int_equal(node_kind_of_path("/by-status/x/y"), T_STATUS_LINK);
+	assert_int_equal(node_kind_of_path("/summary/x"), -1);
+	assert_int_equal(fake_calls(&X.f, CAS_LIST_INSTANCES), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(resolve_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(resolve_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(validity_present_only_when_set, setup, teardown),
-		cmocka_unit_test_setup_teardown(children_and_nlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(variable_rows, setup, teardown),
+		cmocka_unit_test_prestate_setup_teardown(resolve_paths, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(resolve_errors, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(validity_present_only_when_set, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(children_and_nlink, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(variable_rows, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(kind_of_path, fsfix_setup, fsfix_teardown, &X),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
