@@ -215,7 +215,7 @@ ssize_t apifile_write(struct casfs *fs, struct handle *h, const char *buf, size_
 		else if (cas_trim_len(buf, size, CAS_BLANKS))
 			rc = fail(fs, h, EINVAL, "the file was already written as one complete document; "
 						"open it again to write another");
-	} else if ((size_t)off + size > HANDLE_MAX_BYTES) {
+	} else if ((size_t)off + size > APIFILE_MAX_BYTES) {
 		rc = fail(fs, h, EFBIG, "write larger than the 1 MiB limit of an API file");
 	} else {
 		wbuf_place(&a->w, buf, size, (size_t)off);
@@ -240,7 +240,7 @@ int apifile_truncate(struct casfs *fs, struct handle *h, off_t size)
 	struct apifile *a = A(h);
 	if (size < 0)
 		return -EINVAL;
-	if ((size_t)size > HANDLE_MAX_BYTES)
+	if ((size_t)size > APIFILE_MAX_BYTES)
 		return -EFBIG;
 	pthread_mutex_lock(&a->mu);
 	if (!a->done) {

@@ -12,7 +12,7 @@
 
 #include "handle.h"
 
-#define HANDLE_MAX_BYTES (1u << 20)
+#define APIFILE_MAX_BYTES (1u << 20)
 
 struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, int *rc);
 ssize_t apifile_read(struct casfs *fs, struct handle *h, char *buf, size_t size, off_t off);
