@@ -10,6 +10,7 @@
  *   DELETE /_emulator/instances/<id>   remove it
  *   GET|POST /_emulator/clock          {"offset_ms": N} shifts "now"
  *   GET|POST|DELETE /_emulator/faults  the fault SPEC (body text; empty clears)
+ *   GET|POST /_emulator/listing      page cap, lying TotalCount, drift (listing.h)
  *   GET    /_emulator/health
  * <id> is percent-decoded from the raw path. */
 #include <stdlib.h>
@@ -177,6 +178,9 @@ void emu_control_handle(struct emu_server *s, const char *method, const char *ra
 		*status = clock_route(method, body, len, out);
 	} else if (strcmp(rest, "faults") == 0) {
 		*status = faults_route(s, method, body, len, out);
+	} else if (strcmp(rest, "listing") == 0) {
+		int post = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+		*status = emu_listing_control(&s->state.listing, post ? (body ? body : "") : NULL, post ? len : 0, out);
 	} else if (strcmp(rest, "health") == 0) {
 		*out = cas_xstrdup("{\"ok\":true}");
 		*status = 200;
