@@ -134,8 +134,11 @@ static int consistent(const struct attempt *at)
 	return at->total < 0 || at->received == at->total;
 }
 
-static int list_once(struct cas_client *c, const struct cas_list_filter *f, int may_reuse, struct attempt *at,
-		     struct cas_list_stats *st, struct cas_error *e)
+/* One attempt. Unless it is the last one, it stops as soon as drift is
+ * certain (a changed TotalCount, an id on two pages): it will be fetched
+ * again anyway. The last attempt reads on, to see as much as it can. */
+static int list_once(struct cas_client *c, const struct cas_list_filter *f, int may_reuse, int last_try,
+		     struct attempt *at, struct cas_list_stats *st, struct cas_error *e)
 {
 	memset(at, 0, sizeof(*at));
 	at->all = cas_instances_new();
@@ -163,8 +166,8 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 		int64_t last = next + batch - 1;
 		if (last > cap)
 			last = cap;
-		if (expected >= next && last > expected)
-			last = expected; /* beyond the promised pages, one at a time */
+		if (last > expected)
+			last = expected >= next ? expected : next; /* beyond the promised pages, one at a time */
 		struct cas_instances **pages = cas_xcalloc((size_t)(last - next + 1), sizeof(*pages));
 		rc = fetch_batch(c, f, next, last, pages, e);
 		for (int64_t p = next; p <= last; p++) {
@@ -174,6 +177,8 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 				size_t added = absorb(at, pg);
 				if (recv == 0 || added == 0)
 					more = 0; /* the end, or no progress */
+				else if (!last_try && (at->total_changed || at->cross))
+					more = 0; /* drift: this attempt cannot be consistent */
 				else if (at->total >= 0)
 					more = at->received < at->most;
 				else
@@ -221,7 +226,7 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 	for (int n = 0; n < CAS_LIST_ATTEMPTS && !result; n++) {
 		if (n)
 			st.refetches++;
-		rc = list_once(c, f, n == 0 && unfiltered(f), &at, &st, e);
+		rc = list_once(c, f, n == 0 && unfiltered(f), n + 1 == CAS_LIST_ATTEMPTS, &at, &st, e);
 		if (rc) {
 			cas_obj_unref(at.all);
 			break;

@@ -79,7 +79,7 @@ int emu_act_list_instances(struct emu_state *s, const struct cas_params *p, stru
 		total++;
 	}
 	pthread_rwlock_unlock(&s->lock);
-	cJSON_AddNumberToObject(body, "TotalCount", (double)(lie > 0 ? lie : total));
+	emu_listing_add_total(&s->listing, body, lie > 0 ? lie : total);
 	cJSON_AddNumberToObject(body, "CurrentPage", (double)page);
 	cJSON_AddNumberToObject(body, "ShowSize", (double)size);
 	cJSON_AddItemToObject(body, "InstanceList", list);

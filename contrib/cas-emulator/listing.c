@@ -1,6 +1,7 @@
 /* listing: page-size cap, lying TotalCount and drift (see listing.h). */
 #include "listing.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,19 @@ int64_t emu_listing_total(struct emu_listing *l, int64_t real)
 	int64_t n = l->lie_total > 0 ? l->lie_total : real;
 	pthread_mutex_unlock(&l->mu);
 	return n;
+}
+
+void emu_listing_add_total(struct emu_listing *l, cJSON *body, int64_t total)
+{
+	pthread_mutex_lock(&l->mu);
+	long form = l->total_form;
+	pthread_mutex_unlock(&l->mu);
+	char digits[32];
+	snprintf(digits, sizeof(digits), "%lld", (long long)total);
+	if (form == 1)
+		cJSON_AddStringToObject(body, "TotalCount", digits);
+	else if (form != 2)
+		cJSON_AddNumberToObject(body, "TotalCount", (double)total);
 }
 
 void emu_listing_drift(struct emu_state *s, int64_t page)
@@ -84,15 +98,17 @@ int emu_listing_control(struct emu_listing *l, const char *body, size_t len, cha
 		cJSON *o = cas_json_parse(body, len);
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "drift");
 		struct emu_listing n = *l;
+		if (d) /* a drift replaces the previous one as a whole; times defaults to 1 */
+			n.drift_page = n.drift_delete = n.drift_add = 0, n.drift_times = 1;
 		if (!cJSON_IsObject(o) || field(o, "page_cap", &n.page_cap) || field(o, "lie_total", &n.lie_total) ||
+		    field(o, "total_form", &n.total_form) ||
 		    (d && (!cJSON_IsObject(d) || field(d, "page", &n.drift_page) || field(d, "delete", &n.drift_delete) ||
 			   field(d, "add", &n.drift_add) || field(d, "times", &n.drift_times)))) {
 			status = 400;
 		} else {
-			if (d && !cJSON_GetObjectItemCaseSensitive(d, "times"))
-				n.drift_times = 1;
 			l->page_cap = n.page_cap;
 			l->lie_total = n.lie_total;
+			l->total_form = n.total_form;
 			l->drift_page = n.drift_page;
 			l->drift_delete = n.drift_delete;
 			l->drift_add = n.drift_add;
@@ -103,10 +119,11 @@ int emu_listing_control(struct emu_listing *l, const char *body, size_t len, cha
 	cJSON *r = cJSON_CreateObject();
 	if (status != 200)
 		cJSON_AddStringToObject(r, "error",
-					"expected {\"page_cap\":N,\"lie_total\":N,\"drift\":{\"page\":N,\"delete\":N,"
+					"expected {\"page_cap\":N,\"lie_total\":N,\"total_form\":0|1|2,\"drift\":{\"page\":N,\"delete\":N,"
 					"\"add\":N,\"times\":N}}");
 	cJSON_AddNumberToObject(r, "page_cap", (double)l->page_cap);
 	cJSON_AddNumberToObject(r, "lie_total", (double)l->lie_total);
+	cJSON_AddNumberToObject(r, "total_form", (double)l->total_form);
 	cJSON *dr = cJSON_AddObjectToObject(r, "drift");
 	cJSON_AddNumberToObject(dr, "page", (double)l->drift_page);
 	cJSON_AddNumberToObject(dr, "delete", (double)l->drift_delete);

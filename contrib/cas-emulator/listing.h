@@ -19,6 +19,7 @@ struct emu_listing {
 	pthread_mutex_t mu;
 	long page_cap;      /* 0 = none: entries per page at most */
 	long lie_total;     /* 0 = none */
+	long total_form;    /* TotalCount as 0 a number, 1 a digit string, 2 absent */
 	long drift_page;    /* 0 = no drift: fires on a ListInstances request for this CurrentPage */
 	long drift_delete;  /* instances removed from the front of the list order */
 	long drift_add;     /* new instances added at the front */
@@ -34,6 +35,8 @@ int64_t emu_listing_page_size(struct emu_listing *l, int64_t asked);
 void emu_listing_drift(struct emu_state *s, int64_t page);
 /* The TotalCount to report (lie_total or the true one). */
 int64_t emu_listing_total(struct emu_listing *l, int64_t real);
+/* Adds TotalCount to a ListInstances body in the configured form. */
+void emu_listing_add_total(struct emu_listing *l, cJSON *body, int64_t total);
 /* /_emulator/listing: body NULL = GET. Returns the HTTP status; *out is JSON. */
 int emu_listing_control(struct emu_listing *l, const char *body, size_t len, char **out);
 
