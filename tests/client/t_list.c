@@ -316,11 +316,39 @@ static void test_filter_follows_state(void **state)
 	cJSON_Delete(st);
 }
 
+/* A server whose pages are smaller than asked (10 for 50): cloud access is
+ * still listed completely, one call per server page; and throttling as
+ * HTTP 429 (selectable) is retried like the default HTTP 400. */
+static void test_paging_server_cap(void **state)
+{
+	(void)state;
+	EMU_UP("--cloud-access", "25", "--page-cap", "10", "--instances", "35", "--qps", "3", "--throttle-status",
+	       "429");
+	struct cas_client *c = client_for(CRED_AK, NULL);
+	struct cas_error e;
+	struct cas_entries *en = NULL;
+	expect_rc(cas_list_all_cloud_access(c, &en, &e), 0, &e);
+	assert_int_equal(en->n, 25);
+	cas_obj_unref(en);
+	struct cas_instances *l = NULL;
+	expect_rc(cas_list_all_instances(c, NULL, &l, &e), 0, &e);
+	assert_int_equal(l->n, 35);
+	assert_int_equal(l->inconsistent, 0);
+	cas_obj_unref(l);
+	cJSON *audit = audit_all();
+	assert_int_equal(audit_count_status(audit, "ListCloudAccess", 200), 3);
+	assert_int_equal(audit_count_status(audit, "ListInstances", 200), 4);
+	assert_true(audit_count_status(audit, "ListInstances", 429) + audit_count_status(audit, "ListCloudAccess", 429) >
+		    0);
+	cJSON_Delete(audit);
+}
+
 int group_paging(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_paging_1000, emu_teardown),
 		cmocka_unit_test_teardown(test_paging_edges, emu_teardown),
+		cmocka_unit_test_teardown(test_paging_server_cap, emu_teardown),
 	};
 	return cmocka_run_group_tests_name("client.paging", tests, NULL, NULL);
 }
