@@ -213,6 +213,16 @@ void cas_client_notice(struct cas_client *c, const struct cas_error *e)
 		fn(ctx, e);
 }
 
+void cas_client_notify(struct cas_client *c, const char *action, int err, const char *code, const char *msg)
+{
+	struct cas_error ne;
+	cas_error_clear(&ne);
+	snprintf(ne.action, sizeof(ne.action), "%s", action);
+	cas_error_set(&ne, err, code, "%s", msg);
+	cas_err("%s: %s", action, msg);
+	cas_client_notice(c, &ne);
+}
+
 static void set_primed(struct cas_client *c, struct cas_instances *page)
 {
 	pthread_mutex_lock(&c->lists_mu);

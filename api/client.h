@@ -76,6 +76,8 @@ void cas_client_list_count(struct cas_client *c, const struct cas_list_stats *de
  * inconsistent listing); fs/ sets the hook to record it in .cas/errors. */
 void cas_client_set_notice(struct cas_client *c, void (*fn)(void *ctx, const struct cas_error *e), void *ctx);
 void cas_client_notice(struct cas_client *c, const struct cas_error *e);
+/* Logs "<action>: <msg>" and passes it to the notice hook as (err, code). */
+void cas_client_notify(struct cas_client *c, const char *action, int err, const char *code, const char *msg);
 /* The unfiltered listing's first page, kept from the mount probe. take()
  * hands it out once, if it is younger than first_page_ttl_ms and no mutation
  * was sent since; otherwise NULL. */

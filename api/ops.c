@@ -79,6 +79,16 @@ static const cJSON *list_of(const cJSON *resp, const char *name, struct cas_erro
 	return l;
 }
 
+/* Entries of `action` skipped for their id: one record in .cas/errors. */
+static void report_skipped(struct cas_client *c, const char *action, size_t n)
+{
+	char msg[120];
+	if (!n)
+		return;
+	snprintf(msg, sizeof(msg), "%zu entries skipped: their id cannot be a file name", n);
+	cas_client_notify(c, action, EPROTO, "Local.UnsafeId", msg);
+}
+
 /* An id that becomes a file name: a string (or number) that is a safe name. */
 static char *entry_id(const cJSON *it, const char *k, const char *what)
 {
@@ -399,13 +409,17 @@ int cas_list_cloud_access(struct cas_client *c, int64_t current_page, int64_t sh
 		size_t n = (size_t)cJSON_GetArraySize(items);
 		l->v = cas_xcalloc(n ? n : 1, sizeof(*l->v));
 		struct cas_dec_tally t = { 0 };
+		size_t skipped = 0;
 		cJSON *it;
 		cJSON_ArrayForEach(it, items)
 		{
 			if (parse_access(it, &l->v[l->n], &t))
 				l->n++;
+			else
+				skipped++;
 		}
 		cas_dec_report(&t, "ListCloudAccess");
+		report_skipped(c, "ListCloudAccess", skipped);
 	}
 	cJSON_Delete(resp);
 	if (rc) {
@@ -498,16 +512,20 @@ int cas_get_ca_instance_status(struct cas_client *c, const char *instance_id, co
 	if (!rc) {
 		size_t n = (size_t)cJSON_GetArraySize(items);
 		l->v = cas_xcalloc(n ? n : 1, sizeof(*l->v));
+		size_t skipped = 0;
 		cJSON *it;
 		cJSON_ArrayForEach(it, items)
 		{
 			char *id = entry_id(it, "InstanceId", "GetCAInstanceStatus");
-			if (!id)
+			if (!id) {
+				skipped++;
 				continue;
+			}
 			l->v[l->n].key = id;
 			l->v[l->n].doc = doc_of(it);
 			l->n++;
 		}
+		report_skipped(c, "GetCAInstanceStatus", skipped);
 		size_t rep = cas_entries_sort_unique(l);
 		if (rep)
 			cas_warn("GetCAInstanceStatus: %zu repeated InstanceId%s; the last entry of each is shown", rep,

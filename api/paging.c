@@ -194,17 +194,6 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 	return rc;
 }
 
-/* Logs a listing problem and hands it to the client's notice hook (.cas/errors). */
-static void notice(struct cas_client *c, int err, const char *code, const char *msg)
-{
-	struct cas_error ne;
-	cas_error_clear(&ne);
-	snprintf(ne.action, sizeof(ne.action), "ListInstances");
-	cas_error_set(&ne, err, code, "%s", msg);
-	cas_err("ListInstances: %s", msg);
-	cas_client_notice(c, &ne);
-}
-
 static int unfiltered(const struct cas_list_filter *f)
 {
 	return !f->status && !f->brand && !f->cert_status && !f->cert_type && !f->instance_type && !f->keyword &&
@@ -261,7 +250,7 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 			 "no consistent listing in %d attempts (the account changed while it was paged, or the "
 			 "server's paging is inconsistent); showing the union of everything seen: %zu instances",
 			 CAS_LIST_ATTEMPTS, seen->n);
-		notice(c, EAGAIN, "Local.InconsistentListing", msg);
+		cas_client_notify(c, "ListInstances", EAGAIN, "Local.InconsistentListing", msg);
 	}
 	cas_obj_unref(seen);
 	cas_client_list_count(c, &st);
@@ -271,7 +260,7 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 		char msg[120];
 		snprintf(msg, sizeof(msg), "%zu entries skipped: their InstanceId cannot be a file name",
 			 result->skipped);
-		notice(c, EPROTO, "Local.UnsafeId", msg);
+		cas_client_notify(c, "ListInstances", EPROTO, "Local.UnsafeId", msg);
 	}
 	if (result->repeated)
 		cas_warn("ListInstances: %zu repeated entries; the newest entry of each id is shown", result->repeated);
