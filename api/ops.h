@@ -1,7 +1,9 @@
 /* ops: one function per CAS operation over a cas_client, with response
- * parsing that treats the server as untrusted (wrong types, missing fields,
- * absurd totals and unsafe ids give EPROTO or are skipped with a logged
- * error), and reconciliation after a mutation whose response was lost. */
+ * parsing that treats the server as untrusted but reads fields leniently,
+ * as the official SDK does (decode.h): a field of an odd type is absent,
+ * an unsafe id skips its entry (logged and recorded), a broken shape or an
+ * absurd total gives EPROTO; and reconciliation after a mutation whose
+ * response was lost. */
 #ifndef CAS_OPS_H
 #define CAS_OPS_H
 
