@@ -75,7 +75,8 @@ check_tree() { # phase
 echo 1 >"$MNT/.cas/refresh"
 check_tree refreshed
 grep -qiE 'skip' "$T/casfs.log" "$MNT/.cas/errors" || fail "no log line or error record mentions the skipped ids"
-grep -F "$dup" "$T/casfs.log" "$MNT/.cas/errors" | grep -qiE 'more than once' ||
+grep -hF "$dup" "$T/casfs.log" "$MNT/.cas/errors" >"$T/dup.lines" || true
+grep -qiE 'more than once' "$T/dup.lines" ||
 	fail "the duplicate id $dup is not reported"
 
 # a cold mount over the hostile data behaves the same
