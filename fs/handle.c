@@ -209,8 +209,9 @@ static enum verdict judge_pem(struct handle *h, int final, char *why, size_t why
 	return final || memchr(after, '\n', (size_t)(p + n - after)) ? V_COMPLETE : V_INCOMPLETE;
 }
 
-/* Tags have no end marker, so they commit at close; but a line that can
- * never be valid fails the write at once. */
+/* Tags have no end marker: a buffer that ends in a newline is committed,
+ * and more lines written later extend it (see rule_extends); a line that
+ * can never be valid fails the write at once. */
 static enum verdict judge_tags(struct handle *h, int final, char *why, size_t whylen)
 {
 	const char *p = h->buf.p ? h->buf.p : "";
@@ -248,7 +249,16 @@ static enum verdict judge_tags(struct handle *h, int final, char *why, size_t wh
 		}
 		q = nl ? nl + 1 : p + n;
 	}
-	return final ? V_COMPLETE : V_INCOMPLETE;
+	/* the usual single write (echo, printf, one write of the whole set) ends
+	 * in a newline: commit it now, so even bash's builtin echo sees a failure */
+	return final || (n && p[n - 1] == '\n') ? V_COMPLETE : V_INCOMPLETE;
+}
+
+/* Rules whose document has no end marker: bytes written after a commit
+ * extend the same document, which is committed again as a whole. */
+static int rule_extends(const struct handle *h)
+{
+	return node_kinds[h->node.type].complete == C_TAGS;
 }
 
 static enum verdict judge(struct handle *h, int final, char *why, size_t whylen)
@@ -356,6 +366,10 @@ struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, in
 		if (wr && !(flags & O_TRUNC))
 			cas_buf_add(&h->buf, h->snap->data, h->snap->len);
 	}
+	/* O_TRUNC empties the file: closing it unwritten commits the empty
+	 * document (`: > tags` is an empty tag set, and gets its error) */
+	if (wr && (flags & O_TRUNC) && n->type != T_SCRATCH)
+		h->dirty = 1;
 	return h;
 }
 
@@ -410,6 +424,8 @@ ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t
 	pthread_mutex_lock(&h->mu);
 	ssize_t rc = (ssize_t)size;
 	char why[600] = "";
+	if (h->done && !h->rc && rule_extends(h) && !all_ws(buf, size))
+		h->done = 0; /* more of the same document: commit it again as a whole */
 	if (h->done) {
 		/* the document was committed (or failed): only trailing blank lines are welcome */
 		if (h->rc)

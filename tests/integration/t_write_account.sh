@@ -8,7 +8,7 @@
 # log or the audit log.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 40 --seed 23
-mount_casfs debug
+mount_casfs debug allow_delete
 
 state=$(emu_get state)
 now=$(jq .now_ms <<<"$state")
