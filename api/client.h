@@ -60,5 +60,7 @@ void cas_client_stats(struct cas_client *c, struct cas_client_stats *out);
 
 /* The URL host for a region (cas-api.md §9). */
 const char *cas_region_host(const char *region, char *buf, size_t n);
+/* 1 if region is an Alibaba Cloud region id casfs knows. */
+int cas_region_known(const char *region);
 
 #endif
