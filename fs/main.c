@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,6 +224,14 @@ static int dir_is_empty(const char *dir)
 	return empty;
 }
 
+static int dead_mount(const char *mp)
+{
+	char msg[9000];
+	snprintf(msg, sizeof(msg), "mountpoint %s is a dead FUSE mount (its daemon is gone); clear it with: "
+				   "fusermount3 -u %s", mp, mp);
+	return bad(msg);
+}
+
 /* Mount hygiene, as s3fs and rclone do it: a dead FUSE mount gets the
  * command that clears it, an existing mount is never stacked on, and a
  * non-empty directory is hidden only with -o nonempty. */
@@ -234,10 +243,8 @@ static int check_mountpoint(const char *mp, int nonempty)
 		return bad("no mountpoint given (usage: casfs [options] MOUNTPOINT; see --help)");
 	if (stat(mp, &st) != 0) {
 		if (errno == ENOTCONN)
-			snprintf(msg, sizeof(msg), "mountpoint %s is a dead FUSE mount (its daemon is gone); "
-						   "clear it with: fusermount3 -u %s", mp, mp);
-		else
-			snprintf(msg, sizeof(msg), "mountpoint %s: %s", mp, strerror(errno));
+			return dead_mount(mp);
+		snprintf(msg, sizeof(msg), "mountpoint %s: %s", mp, strerror(errno));
 		return bad(msg);
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -247,6 +254,9 @@ static int check_mountpoint(const char *mp, int nonempty)
 	char *real = realpath(mp, NULL);
 	int mounted = real && mounted_at(real, fstype, sizeof(fstype));
 	free(real);
+	struct statvfs sv; /* always asks the daemon: a dead one answers ENOTCONN */
+	if (mounted && statvfs(mp, &sv) != 0 && errno == ENOTCONN)
+		return dead_mount(mp);
 	if (mounted) {
 		snprintf(msg, sizeof(msg), "mountpoint %s is already mounted (%s); unmount it first (fusermount3 -u %s)",
 			 mp, fstype, mp);
@@ -329,7 +339,7 @@ static int build(struct casfs *fs)
 	};
 	const char *region = fs->o.region ? fs->o.region : cr.region;
 	fs->client = cas_client_new(&co, &cr, &e);
-	if (fs->client && !fs->o.endpoint && region && !cas_region_known(region))
+	if (fs->client && region && !cas_region_known(region))
 		fprintf(stderr, "casfs: warning: region \"%s\" is not a region casfs knows; using endpoint %s\n", region,
 			cas_client_endpoint(fs->client));
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
