@@ -269,17 +269,6 @@ static int check_mountpoint(const char *mp, int nonempty)
 	return 0;
 }
 
-/* An explicit credentials file must exist: never fall back to other credentials. */
-static int check_credentials_file(const char *path)
-{
-	char msg[600];
-	if (path && access(path, R_OK) != 0) {
-		snprintf(msg, sizeof(msg), "-o credentials_file=%s: %s", path, strerror(errno));
-		return bad(msg);
-	}
-	return 0;
-}
-
 /* libfuse's own failure would be "fuse: failed to open /dev/fuse: Permission denied". */
 static int check_dev_fuse(void)
 {
@@ -296,12 +285,14 @@ static int check_dev_fuse(void)
 	return bad(msg);
 }
 
-/* An unreadable CA bundle would only surface as a vague TLS error at the first call. */
-static int check_cafile(const char *path)
+/* A file named by an option must be readable: an unreadable CA bundle would
+ * only surface as a vague TLS error at the first call, and a missing
+ * credentials file must never fall back to other credentials. */
+static int check_readable(const char *opt, const char *path)
 {
 	char msg[600];
 	if (path && access(path, R_OK) != 0) {
-		snprintf(msg, sizeof(msg), "-o cafile=%s: %s", path, strerror(errno));
+		snprintf(msg, sizeof(msg), "-o %s=%s: %s", opt, path, strerror(errno));
 		return bad(msg);
 	}
 	return 0;
@@ -453,8 +444,8 @@ int main(int argc, char *argv[])
 	}
 	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
-	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_cafile(fs.o.cafile) ||
-	    check_credentials_file(fs.o.config_path) || check_dev_fuse())
+	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_readable("cafile", fs.o.cafile) ||
+	    check_readable("credentials_file", fs.o.config_path) || check_dev_fuse())
 		goto out;
 	fs.o.mountpoint = cas_xstrdup(mp);
 	fuse_opt_add_arg(&args, mp);
