@@ -6,7 +6,7 @@
 # holding scratch files is ENOTEMPTY either way; scratch directories
 # (mkdir/rmdir) come and go in memory. The audit log is the oracle.
 source "$(dirname "$0")/lib.sh"
-start_emulator --instances 12 --seed 91
+start_emulator --instances 12 --seed 91 --stall-ms 1500
 mount_casfs
 
 mapfile -t ids < <(emu_get state | jq -r '.instances[].InstanceId')
@@ -99,8 +99,21 @@ e=${ids[4]}
 find "$MNT/instances/$e" -delete || fail "find -delete with allow_delete"
 expect_eq "$(dels "$e")" 1 "DeleteInstance calls for find -delete $e"
 
+# SIGINT while the DeleteInstance is in flight (its answer stalls 1.5 s after
+# it was applied): applied once, never sent again, and the directory goes
+f=${ids[5]}
+emu_post faults 'stall=1@DeleteInstance#1'
+timeout -s INT 0.3 rmdir "$MNT/instances/$f" 2>/dev/null || true
+for i in $(seq 1 50); do
+	[ "$(applied DeleteInstance)" -ge 5 ] && [ ! -e "$MNT/instances/$f" ] && break
+	sleep 0.1
+done
+curl -sf -X DELETE "$EMU_URL/_emulator/faults" >/dev/null
+expect_eq "$(dels "$f") $(applied DeleteInstance)" "1 5" "DeleteInstance sends for $f, and applied deletes, after SIGINT"
+[ -e "$MNT/instances/$f" ] && fail "$f still resolves after the interrupted rmdir"
+
 rm "$MNT/cloud-access/$access" || fail "rm cloud-access entry with allow_delete"
 expect_eq "$(applied DeleteCloudAccess)" 1 "applied DeleteCloudAccess with allow_delete"
-expect_eq "$(applied DeleteInstance)" 4 "applied deletes at the end"
-expect_eq "$(emu_get state | jq '.instances | length')" $(( ${#ids[@]} - 4 )) "remote instances at the end"
+expect_eq "$(applied DeleteInstance)" 5 "applied deletes at the end"
+expect_eq "$(emu_get state | jq '.instances | length')" $(( ${#ids[@]} - 5 )) "remote instances at the end"
 echo PASS
