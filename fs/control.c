@@ -100,6 +100,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddStringToObject(root, "endpoint", cas_client_endpoint(fs->client));
 	cJSON_AddBoolToObject(root, "read_only", fs->o.ro);
 	cJSON_AddBoolToObject(root, "dry_run", fs->o.dry_run);
+	cJSON_AddBoolToObject(root, "allow_delete", fs->o.allow_delete);
 
 	struct cas_buf b = CAS_BUF_INIT;
 	cas_canon_render(&b, root);

@@ -98,6 +98,7 @@ trap cleanup EXIT
 
 # start_emulator [emulator options...]: sets EMU_PID and EMU_URL
 start_emulator() {
+	: >"$T/emu.out" # the loop below may read it before the child has opened it (sed would fail: set -e)
 	"$EMU_BIN" --access-key "$AK:$SK" --audit "$AUDIT" "$@" >"$T/emu.out" 2>"$T/emu.err" &
 	EMU_PID=$!
 	local i

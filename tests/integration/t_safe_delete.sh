@@ -22,6 +22,7 @@ ansible_absent() { # path: Ansible's file state=absent, JSON result on stdout
 }
 
 # ---- default mount: nothing is deleted
+expect_eq "$(jq .allow_delete "$MNT/.cas/stats")" false ".cas/stats allow_delete by default"
 a=${ids[0]}
 expect_fail "Operation not permitted" rmdir "$MNT/instances/$a"
 expect_eq "$(last_error | jq -r '.errno + " " + .path')" "EPERM /instances/$a" "record of the refused rmdir"
@@ -58,6 +59,7 @@ expect_eq "$(dels)" 0 "DeleteInstance calls after the ENOTEMPTY rmdir"
 
 # ---- with -o allow_delete (scratch files live in memory: the notes are gone with the remount)
 remount_casfs allow_delete
+expect_eq "$(jq .allow_delete "$MNT/.cas/stats")" true ".cas/stats allow_delete with the option"
 echo "my notes" >"$MNT/instances/$b/notes.txt" || fail "scratch file"
 mkdir "$MNT/instances/$b/lock" || fail "scratch directory"
 expect_fail "Directory not empty" rmdir "$MNT/instances/$b"
