@@ -462,8 +462,10 @@ ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t
 	pthread_mutex_lock(&h->mu);
 	ssize_t rc = (ssize_t)size;
 	char why[600] = "";
-	if (h->done && !h->rc && rule_extends(h) && !all_ws(buf, size))
-		h->done = 0, h->extended = 1; /* more of the same document: close commits it again */
+	if (h->done && !h->rc && rule_extends(h) && !all_ws(buf, size)) {
+		h->done = 0; /* more of the same document: close commits it again */
+		h->extended = 1;
+	}
 	if (h->done) {
 		/* the document was committed (or failed): only trailing blank lines are welcome */
 		if (h->rc)
