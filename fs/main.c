@@ -97,21 +97,19 @@ struct parse_state {
 };
 
 /* The libfuse 3 mount, library and loop options casfs passes through
- * (flags, and "name=" prefixes); anything else gets casfs's own message. */
+ * (flags, and "name=" prefixes), each checked to reach libfuse 3.14 without
+ * its "unknown option" complaint; anything else gets casfs's own message. */
 static int fuse_option_known(const char *arg)
 {
 	static const char *const flags[] = {
 		"-s", "allow_other", "allow_root", "auto_unmount", "blkdev", "default_permissions", "kernel_cache",
-		"auto_cache", "noauto_cache", "hard_remove", "use_ino", "readdir_ino", "direct_io", "nopath", "intr",
-		"no_rofd_flush", "noforget", "clone_fd", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec",
-		"async", "sync", "dirsync", "atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime",
-		"strictatime", "nostrictatime", "lazytime", "nolazytime", NULL,
+		"auto_cache", "noauto_cache", "no_rofd_flush", "noforget", "clone_fd", "rw", "suid", "nosuid", "dev",
+		"nodev", "exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
 	};
 	static const char *const valued[] = {
 		"fsname=", "subtype=", "max_read=", "blksize=", "context=", "fscontext=", "defcontext=",
 		"rootcontext=", "umask=", "uid=", "gid=", "entry_timeout=", "negative_timeout=", "attr_timeout=",
-		"ac_attr_timeout=", "remember=", "modules=", "subdir=", "max_threads=", "max_idle_threads=",
-		"intr_signal=", "max_write=", "max_readahead=", "max_background=", "congestion_threshold=", NULL,
+		"ac_attr_timeout=", "remember=", "modules=", "max_threads=", "max_idle_threads=", NULL,
 	};
 	for (size_t i = 0; flags[i]; i++)
 		if (strcmp(arg, flags[i]) == 0)
