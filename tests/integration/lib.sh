@@ -58,6 +58,7 @@ umount_casfs() {
 		sleep 0.1
 	done
 	mountpoint -q "$MNT" && fusermount3 -uz "$MNT" 2>/dev/null
+	grep -qF " $MNT " /proc/mounts && fusermount3 -uz "$MNT" 2>/dev/null # a dead mount (kill -9)
 	for i in $(seq 1 100); do
 		kill -0 "$CASFS_PID" 2>/dev/null || break
 		sleep 0.1

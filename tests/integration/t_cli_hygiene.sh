@@ -26,13 +26,13 @@ expect_eq "$(grep -c " $MNT " /proc/mounts)" 1 "mounts at $MNT after the refused
 ls "$MNT/instances" | wc -l | grep -qx 3 || fail "the first mount stopped working"
 
 # ---- a dead mount: refused with the command that clears it
-kill -9 "$CASFS_PID"
+kill -9 "$CASFS_PID" # CASFS_PID stays set: on failure the harness clears the dead mount
 wait "$CASFS_PID" 2>/dev/null || true
-CASFS_PID=""
 stat "$MNT" >/dev/null 2>&1 && fail "the mount is not dead after kill -9"
 refused "dead mount" "$MNT is a dead FUSE mount.*fusermount3 -u $MNT" -- "$CASFS_BIN" -f -o "endpoint=$EMU_URL" "$MNT"
 expect_eq "$(grep -c " $MNT " /proc/mounts)" 1 "mounts at $MNT after the refused mount over the dead one"
 fusermount3 -u "$MNT" || fail "fusermount3 -u of the dead mount"
+CASFS_PID=""
 mount_casfs
 ls "$MNT/instances" | wc -l | grep -qx 3 || fail "no mount after clearing the dead one"
 umount_casfs
