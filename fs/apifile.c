@@ -20,6 +20,8 @@ struct apifile {
 	pthread_mutex_t mu;    /* protects everything below; held across a commit */
 	int writing;           /* opened for writing */
 	int dirty;             /* the buffer differs from what was opened */
+	int emptied;           /* opened with O_TRUNC: see apifile_release() */
+	int extended;          /* written again after its commit (NF_EXTENDS): the rest commits at close */
 	int done;              /* the one commit happened (or the buffer failed) */
 	int rc;                /* its result */
 	struct wbuf w;
@@ -79,6 +81,39 @@ static enum verdict judge(struct handle *h, int final, char *why, size_t whylen)
 		return rule(&A(h)->w, final, why, whylen);
 	snprintf(why, whylen, "not writable");
 	return V_INVALID;
+}
+
+/* Every line written so far is already a line of the file's current
+ * content: committing now could only remove lines that a later write may
+ * still bring (bash's builtins write line by line), so the commit waits for
+ * close, which applies the document exactly. */
+static int lines_already_there(struct casfs *fs, struct handle *h)
+{
+	struct snap *cur = NULL;
+	struct cas_error e;
+	cas_error_clear(&e);
+	if (render_node(fs, &h->node, &cur, &e))
+		return 0;
+	const struct cas_buf *b = &A(h)->w.b;
+	int all = 1, any = 0;
+	const char *p = cas_buf_str(b), *end = p + b->len;
+	while (all && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = cas_trim_len(p, nl ? (size_t)(nl - p) : (size_t)(end - p), "\r");
+		if (cas_trim_len(p, l, CAS_BLANKS)) {
+			all = 0;
+			any = 1;
+			for (const char *q = cur->data, *qe = cur->data + cur->len; q < qe && !all;) {
+				const char *qn = memchr(q, '\n', (size_t)(qe - q));
+				size_t ql = qn ? (size_t)(qn - q) : (size_t)(qe - q);
+				all = ql == l && memcmp(q, p, l) == 0;
+				q = qn ? qn + 1 : qe;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	cas_obj_unref(cur);
+	return all && any; /* blank lines alone are an empty set: committed (and refused) now */
 }
 
 static void action_of(const struct node *n, struct cas_error *e)
@@ -169,7 +204,7 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 		*rc = render_node(fs, n, &a->snap, &e);
 		if (*rc) {
 			fs_fail_read(fs, n->path, *rc, &e);
-			apifile_release(fs, h);
+			apifile_release(fs, h, 0);
 			return NULL;
 		}
 		h->keep_cache = !h->direct_io && cas_stamps_keep_cache(fs->stamps, n->ino, a->snap->hash);
@@ -177,6 +212,7 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 		if (wr && !(flags & O_TRUNC))
 			cas_buf_add(&a->w.b, a->snap->data, a->snap->len);
 	}
+	a->emptied = wr && (flags & O_TRUNC);
 	return h;
 }
 
@@ -208,6 +244,11 @@ ssize_t apifile_write(struct casfs *fs, struct handle *h, const char *buf, size_
 	pthread_mutex_lock(&a->mu);
 	ssize_t rc = (ssize_t)size;
 	char why[600] = "";
+	int extends = node_kind(&h->node)->flags & NF_EXTENDS;
+	if (a->done && !a->rc && extends && cas_trim_len(buf, size, CAS_BLANKS)) {
+		a->done = 0; /* more of the same document: close commits it again */
+		a->extended = 1;
+	}
 	if (a->done) {
 		/* the document was committed (or failed): only trailing blank lines are welcome */
 		if (a->rc)
@@ -224,6 +265,8 @@ ssize_t apifile_write(struct casfs *fs, struct handle *h, const char *buf, size_
 		switch (judge(h, 0, why, sizeof(why))) {
 		case V_INVALID: rc = fail(fs, h, EINVAL, why); break;
 		case V_COMPLETE:
+			if (extends && (a->extended || lines_already_there(fs, h)))
+				break;
 			if (commit(fs, h))
 				rc = a->rc;
 			break;
@@ -277,9 +320,16 @@ off_t apifile_pending_size(struct handle *h)
 	return s;
 }
 
-void apifile_release(struct casfs *fs, struct handle *h)
+void apifile_release(struct casfs *fs, struct handle *h, int final)
 {
 	struct apifile *a = A(h);
+	/* An emptied file that nobody wrote is the empty document. It cannot be
+	 * committed at flush: bash closes the descriptor it redirects (a FLUSH)
+	 * before the command writes. So it is committed here, at the last
+	 * close: its failure (an empty tag set, an empty config) is recorded in
+	 * .cas/errors and the log, though close(2) has already returned. */
+	if (final && a->emptied && !a->dirty && !a->done)
+		commit(fs, h);
 	wbuf_free(&a->w); /* wipes: cloud-access/new carries a SecretKey */
 	cas_obj_unref(a->snap);
 	pthread_mutex_destroy(&a->mu);

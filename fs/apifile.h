@@ -3,8 +3,12 @@
  * inside the write(2) that makes it a complete, valid document by the
  * row's complete rule (so even bash's builtin echo, which ignores close(2)
  * errors, sees the error), or else at flush (close). A buffer that can
- * never become valid fails the write at once. Truncate and release never
- * commit. These are the file operations of api_file_ops (apinode.c). */
+ * never become valid fails the write at once. A row flagged NF_EXTENDS
+ * (tags: no end marker) commits at the first write ending a line, and bytes
+ * written after that extend the document, which close commits again as a
+ * whole. Truncate never commits; release commits only a file emptied
+ * (O_TRUNC) that nobody wrote, as the empty document. These are the file
+ * operations of api_file_ops (apinode.c). */
 #ifndef CASFS_APIFILE_H
 #define CASFS_APIFILE_H
 
@@ -25,7 +29,8 @@ int apifile_truncate(struct casfs *fs, struct handle *h, off_t size);
 int apifile_flush(struct casfs *fs, struct handle *h, pid_t pid);
 /* Size a stat through this handle should report (pending bytes), or -1. */
 off_t apifile_pending_size(struct handle *h);
-void apifile_release(struct casfs *fs, struct handle *h);
+/* final: the kernel's RELEASE; 0 at unmount (nothing is committed then). */
+void apifile_release(struct casfs *fs, struct handle *h, int final);
 
 /* Commits `data` (the caller's) to node n as one document, records a
  * failure, and updates the written-bytes memo and the kernel's caches. */

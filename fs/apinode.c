@@ -141,7 +141,7 @@ int rename_target(struct casfs *fs, const struct node *n, const struct node *dir
 static int api_rename(struct casfs *fs, const struct node *n, const struct node *dir, const char *name,
 		      unsigned flags, uid_t uid, gid_t gid)
 {
-	const struct node_kind *copy = node_creator(node_kind(n)->parent);
+	const struct node_kind *copy = node_creator(node_kind(n)->parent, S_IFREG);
 	if (!copy)
 		return fs_refuse(fs, n->path, EPERM, "only files inside an instance directory can be renamed");
 	struct node dst;

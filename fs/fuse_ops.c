@@ -165,20 +165,30 @@ static int split_parent(struct casfs *fs, const char *path, struct node *dir, co
 	return resolve(fs, parent, dir);
 }
 
+/* The parent directory of a new entry of type (S_IFREG, S_IFDIR) and the
+ * row that creates it there: 0, or -errno with a record (err, why). */
+static int creator_of(struct casfs *fs, const char *path, mode_t type, int err, const char *why, struct node *dir,
+		      const char **name, const struct node_kind **k)
+{
+	int rc = split_parent(fs, path, dir, name);
+	if (rc)
+		return rc;
+	if (fs->o.ro)
+		return fs_refuse(fs, path, EROFS, "");
+	*k = node_creator(dir->type, type);
+	return *k ? 0 : fs_refuse(fs, path, err, why);
+}
+
 static int casfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct casfs *fs = casfs_get();
 	struct node dir, n;
 	const char *name;
-	int rc = split_parent(fs, path, &dir, &name);
+	const struct node_kind *k;
+	int rc = creator_of(fs, path, S_IFREG, EACCES,
+			    "new files can be created only inside instances/<id>/ (as scratch files)", &dir, &name, &k);
 	if (rc)
 		return rc;
-	if (fs->o.ro)
-		return fs_refuse(fs, path, EROFS, "");
-	const struct node_kind *k = node_creator(dir.type);
-	if (!k)
-		return fs_refuse(fs, path, EACCES,
-				 "new files can be created only inside instances/<id>/ (as scratch files)");
 	struct fuse_context *ctx = fuse_get_context();
 	if ((rc = k->ops->create(fs, &dir, name, mode & ~ctx->umask, ctx->uid, ctx->gid)))
 		return rc;
@@ -234,6 +244,13 @@ static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *f
 	return rc ? rc : ops_of(&n)->truncate(fs, &n, NULL, size);
 }
 
+/* Removal rules (docs/SEMANTICS.md): deleting anything remote needs
+ * -o allow_delete; a directory holding entries a user created (scratch) is
+ * ENOTEMPTY either way; with allow_delete, unlinking a fixed file of a
+ * directory whose row explains why they stay (an instance's own files)
+ * succeeds and changes nothing (they are views of the instance and come
+ * back), so that rm -rf, find -delete and Ansible's rmtree reach the rmdir
+ * that deletes. */
 static int remove_node(const char *path, int want_dir)
 {
 	struct casfs *fs = casfs_get();
@@ -244,10 +261,18 @@ static int remove_node(const char *path, int want_dir)
 	if (want_dir != node_is_dir(&n))
 		return want_dir ? -ENOTDIR : -EISDIR;
 	const struct node_kind *k = node_kind(&n);
-	if (!k->remove) {
-		const char *why = node_kinds[k->parent].fixed_why;
-		return fs_refuse(fs, path, EPERM, why && k->name ? why : "this entry cannot be removed");
+	const char *fixed_why = k->name && k->parent >= 0 ? node_kinds[k->parent].fixed_why : NULL;
+	if (!k->remove && fixed_why && fs->o.allow_delete && !fs->o.ro) {
+		cas_debug("%s: unlink of an instance's own file: nothing to do (it stays while the instance exists)",
+			  path);
+		return 0;
 	}
+	if (!k->remove)
+		return fs_refuse(fs, path, EPERM, fixed_why ? fixed_why : "this entry cannot be removed");
+	if (node_is_dir(&n) && node_created_children(fs, &n))
+		return fs_refuse(fs, path, ENOTEMPTY, "the directory holds scratch files or directories; remove them first");
+	if ((k->flags & NF_DESTROYS) && !fs->o.allow_delete)
+		return fs_refuse(fs, path, EPERM, "deleting needs the mount option -o allow_delete (off by default)");
 	struct cas_error e;
 	cas_error_clear(&e);
 	snprintf(e.action, sizeof(e.action), "%s", k->action ? k->action : "");
@@ -334,22 +359,40 @@ static int casfs_access(const char *path, int mask)
 	return resolve(casfs_get(), path, &n);
 }
 
-static int refuse_mkdir(const char *path, mode_t mode)
-{
-	(void)mode;
-	return fs_refuse(casfs_get(), path, EPERM, "directories, devices and links cannot be created in casfs");
-}
-
 static int refuse_mknod(const char *path, mode_t mode, dev_t dev)
 {
+	(void)mode;
 	(void)dev;
-	return refuse_mkdir(path, mode);
+	return fs_refuse(casfs_get(), path, EPERM, "devices and links cannot be created in casfs");
 }
 
 static int refuse_link(const char *from, const char *to)
 {
 	(void)from;
-	return refuse_mkdir(to, 0);
+	return refuse_mknod(to, 0, 0);
+}
+
+/* Directories exist only where a row creates them (empty scratch
+ * directories inside instances/<id>/). */
+static int casfs_mkdir(const char *path, mode_t mode)
+{
+	struct casfs *fs = casfs_get();
+	struct node dir, n;
+	const char *name;
+	const struct node_kind *k;
+	int rc = creator_of(fs, path, S_IFDIR, EPERM,
+			    "directories can be created only inside instances/<id>/ (as empty scratch directories)", &dir,
+			    &name, &k);
+	if (rc)
+		return rc;
+	struct cas_error e;
+	cas_error_clear(&e);
+	if ((rc = node_child(fs, &dir, name, &n, &e)) == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	struct fuse_context *ctx = fuse_get_context();
+	return k->ops->create(fs, &dir, name, mode & ~ctx->umask, ctx->uid, ctx->gid);
 }
 
 void casfs_state_init(struct casfs *fs)
@@ -424,7 +467,7 @@ const struct fuse_operations casfs_ops = {
 	.utimens = casfs_utimens,
 	.statfs = casfs_statfs,
 	.access = casfs_access,
-	.mkdir = refuse_mkdir,
+	.mkdir = casfs_mkdir,
 	.mknod = refuse_mknod,
 	.symlink = refuse_link,
 	.link = refuse_link,

@@ -40,7 +40,7 @@ void handle_free(struct casfs *fs, struct handle *h)
 void handle_release(struct casfs *fs, struct handle *h)
 {
 	if (h)
-		node_kind(&h->node)->ops->release(fs, h);
+		node_kind(&h->node)->ops->release(fs, h, 1);
 }
 
 void handle_release_all(struct casfs *fs)
@@ -51,6 +51,6 @@ void handle_release_all(struct casfs *fs)
 		pthread_mutex_unlock(&fs->handles_mu);
 		if (!h)
 			break;
-		handle_release(fs, h);
+		node_kind(&h->node)->ops->release(fs, h, 0); /* unmounting: nothing is committed any more */
 	}
 }

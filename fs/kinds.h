@@ -43,7 +43,8 @@ struct kind_ops {
 	/* h: the handle the truncate came through, or NULL */
 	int (*truncate)(struct casfs *fs, const struct node *n, struct handle *h, off_t size);
 	int (*flush)(struct casfs *fs, struct handle *h, pid_t pid);
-	void (*release)(struct casfs *fs, struct handle *h);
+	/* final: the kernel's RELEASE (0 at unmount: nothing is committed any more) */
+	void (*release)(struct casfs *fs, struct handle *h, int final);
 	int (*setattr)(struct casfs *fs, const struct node *n, const struct attr_change *a);
 	/* renames n to `name` in directory dir (resolved; flags: rename(2)'s;
 	 * uid/gid: the caller's, for a file the rename creates) */
@@ -51,7 +52,8 @@ struct kind_ops {
 		      uid_t uid, gid_t gid);
 	/* the atomic save: a file renamed onto a node of this kind hands its bytes here */
 	int (*receive)(struct casfs *fs, const struct node *n, const char *data, size_t len);
-	/* on a variable row: creates an empty file `name` in dir (-EEXIST if it exists) */
+	/* on a variable row: creates an empty entry (file or directory, per the
+	 * row's mode) `name` in dir (-EEXIST if it exists) */
 	int (*create)(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid);
 	/* on a variable row: creates or replaces `name` in dir with a copy of data */
 	int (*put)(struct casfs *fs, const struct node *dir, const char *name, const char *data, size_t len, mode_t mode,
@@ -61,6 +63,7 @@ struct kind_ops {
 extern const struct kind_ops api_file_ops;    /* apinode.c: files and links the service backs */
 extern const struct kind_ops api_dir_ops;     /* apinode.c: directories */
 extern const struct kind_ops scratch_file_ops; /* scratchfile.c */
+extern const struct kind_ops scratch_dir_ops;  /* scratchfile.c */
 
 /* apinode.c: the target of a rename of n to name in dir, after the checks
  * every kind shares (same directory or -EXDEV; RENAME_NOREPLACE). 1 with

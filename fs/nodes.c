@@ -180,21 +180,21 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .ops = &api_file_ops, \
 	.value = LIST_TIME(member), .render = render_value, .exists = exists_time
 /* An instance file derived from GetInstanceDetail and written with UpdateInstance. */
-#define DETAIL_SETTING(file) \
-	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_DETAIL | NF_INSTANCE, .ops = &api_file_ops, \
-	.action = "UpdateInstance"
+#define DETAIL_SETTING(file, more_flags) \
+	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_DETAIL | NF_INSTANCE | (more_flags), \
+	.ops = &api_file_ops, .action = "UpdateInstance"
 
 const struct node_kind node_kinds[T_N] = {
 	[T_ROOT] = { .name = "", .parent = -1, .mode = DIR, .ops = &api_dir_ops },
 	[T_INSTANCES] = { .name = "instances", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
-	[T_INSTANCE] = { .parent = T_INSTANCES, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops,
+	[T_INSTANCE] = { .parent = T_INSTANCES, .mode = DIR, .flags = NF_CHEAP | NF_DESTROYS, .ops = &api_dir_ops,
 			 .action = "DeleteInstance", .remove = remove_instance, .list = list_instances,
 			 .exists = exists_instance,
 			 .fixed_why = "files of an instance cannot be removed; rmdir the instance directory to "
-				      "delete the instance" },
+				      "delete the instance (needs -o allow_delete)" },
 	[T_DETAIL] = { .name = "detail", .parent = T_INSTANCE, .mode = RO, .flags = NF_DETAIL, .ops = &api_file_ops,
 		       .render = render_detail },
-	[T_CONFIG] = { DETAIL_SETTING("config"), .complete = complete_json, .same = same_config,
+	[T_CONFIG] = { DETAIL_SETTING("config", 0), .complete = complete_json, .same = same_config,
 		       .render = render_config, .commit = commit_config },
 	[T_STATUS] = { LIST_VALUE("status", status) },
 	[T_CERT_STATUS] = { LIST_VALUE("certificate_status", cert_status) },
@@ -206,9 +206,9 @@ const struct node_kind node_kinds[T_N] = {
 	[T_TYPE] = { LIST_VALUE("type", cert_type) },
 	[T_NOT_BEFORE] = { LIST_TIME_VALUE("not_before", not_before) },
 	[T_NOT_AFTER] = { LIST_TIME_VALUE("not_after", not_after) },
-	[T_TAGS] = { DETAIL_SETTING("tags"), .update = "Tags", .complete = complete_tags, .same = same_tags,
+	[T_TAGS] = { DETAIL_SETTING("tags", NF_EXTENDS), .update = "Tags", .complete = complete_tags, .same = same_tags,
 		     .render = render_tags, .commit = commit_tags },
-	[T_CSR] = { DETAIL_SETTING("csr"), .update = "Csr", .complete = complete_pem, .same = same_line,
+	[T_CSR] = { DETAIL_SETTING("csr", 0), .update = "Csr", .complete = complete_pem, .same = same_line,
 		    .render = render_csr, .commit = commit_csr },
 	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
 	[T_REFUND] = { .name = "refund", .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_INSTANCE,
@@ -217,6 +217,9 @@ const struct node_kind node_kinds[T_N] = {
 	/* anything else in an instance directory is a scratch file (an editor's or a tool's) */
 	[T_SCRATCH] = { .parent = T_INSTANCE, .mode = 0100600, .flags = NF_CHEAP, .ops = &scratch_file_ops,
 			.remove = remove_scratch, .list = list_scratch, .exists = exists_scratch },
+	/* ... or an empty scratch directory (Ruby's tempfile, and so Puppet, makes a lock directory) */
+	[T_SCRATCH_DIR] = { .parent = T_INSTANCE, .mode = 0040700, .flags = NF_CHEAP, .ops = &scratch_dir_ops,
+			    .remove = remove_scratch, .list = list_scratch, .exists = exists_scratch },
 	[T_BY_STATUS] = { .name = "by-status", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
 	[T_STATUS_DIR] = { .parent = T_BY_STATUS, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops,
 			   .list = list_statuses, .exists = exists_status },
@@ -228,7 +231,8 @@ const struct node_kind node_kinds[T_N] = {
 	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_CHEAP | NF_DIRECT,
 			   .ops = &api_file_ops, .action = "AddCloudAccess", .complete = complete_json,
 			   .render = render_empty, .commit = commit_access_new },
-	[T_ACCESS_ENTRY] = { .parent = T_ACCESS, .mode = RO, .ops = &api_file_ops, .action = "DeleteCloudAccess",
+	[T_ACCESS_ENTRY] = { .parent = T_ACCESS, .mode = RO, .flags = NF_DESTROYS, .ops = &api_file_ops,
+			     .action = "DeleteCloudAccess",
 			     .entries = entries_access, .render = render_entry, .remove = remove_access,
 			     .list = list_entries, .exists = exists_entry },
 	[T_CA] = { .name = "private-ca", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
@@ -249,12 +253,28 @@ int node_is_dir(const struct node *n)
 	return S_ISDIR(node_kind(n)->mode);
 }
 
-const struct node_kind *node_creator(int parent)
+const struct node_kind *node_creator(int parent, mode_t type)
 {
-	for (int t = 0; t < T_N; t++)
-		if (node_kinds[t].parent == parent && !node_kinds[t].name && node_kinds[t].ops->create)
-			return &node_kinds[t];
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent == parent && !k->name && k->ops->create && (k->mode & S_IFMT) == type)
+			return k;
+	}
 	return NULL;
+}
+
+size_t node_created_children(struct casfs *fs, const struct node *dir)
+{
+	struct namelist l = { 0 };
+	struct cas_error e;
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent == dir->type && !k->name && k->ops->create)
+			k->list(fs, k, dir, &l, &e);
+	}
+	size_t n = l.n;
+	namelist_free(&l);
+	return n;
 }
 
 /* The row of component `name` under parent by names alone, or -1. */

@@ -23,7 +23,7 @@ enum node_type {
 	T_INSTANCES, T_INSTANCE,
 	T_DETAIL, T_CONFIG, T_STATUS, T_CERT_STATUS, T_DOMAIN, T_NAME, T_AUTO_REISSUE, T_KEY_ALG,
 	T_BRAND, T_TYPE,
-	T_NOT_BEFORE, T_NOT_AFTER, T_TAGS, T_CSR, T_REFUND, T_SCRATCH,
+	T_NOT_BEFORE, T_NOT_AFTER, T_TAGS, T_CSR, T_REFUND, T_SCRATCH, T_SCRATCH_DIR,
 	T_BY_STATUS, T_STATUS_DIR, T_STATUS_LINK,
 	T_SUMMARY,
 	T_ACCESS, T_ACCESS_NEW, T_ACCESS_ENTRY,
@@ -38,6 +38,8 @@ enum node_flags {
 	NF_DETAIL = 4,     /* rendered from GetInstanceDetail */
 	NF_CHEAP = 8,      /* attributes are cheap (no per-instance call): offered in readdirplus */
 	NF_INSTANCE = 16,  /* a commit changes the instance the node belongs to (its files are invalidated) */
+	NF_DESTROYS = 32,  /* removing it deletes something remotely: needs -o allow_delete */
+	NF_EXTENDS = 64,   /* no end marker (tags): writes after the first commit extend it; close commits again */
 };
 
 /* A resolved path. Strings point into `buf`. A variable component is
@@ -121,7 +123,10 @@ int node_is_dir(const struct node *n);
  * fixed row's name or else the parent's first variable row; no API call,
  * nothing checked to exist. -1 when no row fits. */
 int node_kind_of_path(const char *path);
-/* The row under parent whose kind creates files (ops->create), or NULL. */
-const struct node_kind *node_creator(int parent);
+/* The variable row under parent whose kind creates entries of type
+ * (S_IFREG or S_IFDIR) with ops->create, or NULL. */
+const struct node_kind *node_creator(int parent, mode_t type);
+/* How many children of dir are entries a user created (a creating row's). */
+size_t node_created_children(struct casfs *fs, const struct node *dir);
 
 #endif

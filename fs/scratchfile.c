@@ -1,9 +1,11 @@
-/* scratchfile: scratch files as a kind of node (scratch_file_ops and the
- * scratch row's list/exists/remove). A scratch file behaves like an
- * ordinary file, held by the mount's scratch store (scratch.h): it is
- * created, written, truncated, chmod/chown/utimens'ed and renamed like one.
- * Renamed onto a node that receives bytes (an API file), it commits there
- * and disappears; a failure leaves both as they were. */
+/* scratchfile: scratch entries as kinds of node: scratch files
+ * (scratch_file_ops) and empty scratch directories (scratch_dir_ops), and
+ * the scratch rows' list/exists/remove, which take the entry type from the
+ * row's mode. A scratch file behaves like an ordinary file, held by the
+ * mount's scratch store (scratch.h): it is created, written, truncated,
+ * chmod/chown/utimens'ed and renamed like one. Renamed onto a node that
+ * receives bytes (an API file), it commits there and disappears; a failure
+ * leaves both as they were. A scratch directory holds nothing. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +15,24 @@
 #include "kinds.h"
 #include "scratch.h"
 
+static enum scratch_kind kind_of_row(const struct node_kind *k)
+{
+	return S_ISDIR(k->mode) ? SCRATCH_DIR : SCRATCH_FILE;
+}
+
 int list_scratch(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
 		 struct cas_error *e)
 {
-	(void)k;
 	(void)e;
-	scratch_names(fs->scratch, dir->id, out);
+	scratch_names_of(fs->scratch, dir->id, kind_of_row(k), out);
 	return 0;
 }
 
 int exists_scratch(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
 		   struct cas_error *e)
 {
-	(void)k;
 	(void)e;
-	return scratch_exists(fs->scratch, p->id, name);
+	return scratch_kind(fs->scratch, p->id, name) == kind_of_row(k);
 }
 
 int remove_scratch(struct casfs *fs, const struct node *n, struct cas_error *e)
@@ -74,8 +79,9 @@ static int sf_flush(struct casfs *fs, struct handle *h, pid_t pid)
 	return 0; /* nothing leaves the mount */
 }
 
-static void sf_release(struct casfs *fs, struct handle *h)
+static void sf_release(struct casfs *fs, struct handle *h, int final)
 {
+	(void)final;
 	handle_free(fs, h);
 }
 
@@ -99,7 +105,7 @@ static int sf_rename(struct casfs *fs, const struct node *n, const struct node *
 	if (rc < 0)
 		return rc;
 	if (!rc || !node_kind(&dst)->ops->receive)
-		return scratch_rename(fs->scratch, n->id, n->name, name);
+		return scratch_rename(fs->scratch, n->id, n->name, name); /* -EISDIR onto a scratch directory */
 	/* the atomic save: the target takes the bytes, then the scratch file goes */
 	struct cas_buf b = CAS_BUF_INIT;
 	scratch_contents(fs->scratch, n->id, n->name, &b);
@@ -110,18 +116,42 @@ static int sf_rename(struct casfs *fs, const struct node *n, const struct node *
 	return rc;
 }
 
-static int sf_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
+static int sd_rename(struct casfs *fs, const struct node *n, const struct node *dir, const char *name,
+		     unsigned flags, uid_t uid, gid_t gid)
 {
-	int rc = scratch_create(fs->scratch, dir->id, name, mode, uid, gid);
+	(void)uid;
+	(void)gid;
+	struct node dst;
+	int rc = rename_target(fs, n, dir, name, flags, &dst);
+	if (rc < 0)
+		return rc;
+	if (rc && node_kind(&dst)->ops->receive)
+		return -ENOTDIR; /* a scratch directory onto an API file */
+	return scratch_rename(fs->scratch, n->id, n->name, name); /* -ENOTDIR onto a scratch file */
+}
+
+/* Records a full scratch table. */
+static int added(struct casfs *fs, const struct node *dir, const char *name, int rc)
+{
 	if (rc == -ENOSPC) {
 		struct cas_error e;
 		cas_error_clear(&e);
-		cas_error_set(&e, ENOSPC, "Local.Scratch", "at most %d scratch files per mount", SCRATCH_MAX_FILES);
+		cas_error_set(&e, ENOSPC, "Local.Scratch", "at most %d scratch entries per mount", SCRATCH_MAX_FILES);
 		char path[sizeof(dir->path) + 256];
 		snprintf(path, sizeof(path), "%s/%s", dir->path, name);
 		fs_fail(fs, path, rc, &e);
 	}
 	return rc;
+}
+
+static int sf_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+	return added(fs, dir, name, scratch_create(fs->scratch, dir->id, name, mode, uid, gid));
+}
+
+static int sd_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+	return added(fs, dir, name, scratch_mkdir(fs->scratch, dir->id, name, mode, uid, gid));
 }
 
 static int sf_put(struct casfs *fs, const struct node *dir, const char *name, const char *data, size_t len,
@@ -142,4 +172,11 @@ const struct kind_ops scratch_file_ops = {
 	.rename = sf_rename,
 	.create = sf_create,
 	.put = sf_put,
+};
+
+const struct kind_ops scratch_dir_ops = {
+	.getattr = sf_getattr,
+	.setattr = sf_setattr,
+	.rename = sd_rename,
+	.create = sd_create,
 };

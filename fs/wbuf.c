@@ -147,7 +147,9 @@ enum verdict complete_tags(struct wbuf *w, int final, char *why, size_t whylen)
 		}
 		q = nl ? nl + 1 : p + n;
 	}
-	return final ? V_COMPLETE : V_INCOMPLETE;
+	/* the usual single write (echo, printf, one write of the whole set) ends
+	 * in a newline: complete now, so even bash's builtin echo sees a failure */
+	return final || (n && p[n - 1] == '\n') ? V_COMPLETE : V_INCOMPLETE;
 }
 
 enum verdict complete_any(struct wbuf *w, int final, char *why, size_t whylen)

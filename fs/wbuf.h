@@ -29,8 +29,9 @@ typedef enum verdict (*complete_fn)(struct wbuf *w, int final, char *why, size_t
 enum verdict complete_json(struct wbuf *w, int final, char *why, size_t whylen); /* one JSON object */
 enum verdict complete_line(struct wbuf *w, int final, char *why, size_t whylen); /* one line */
 enum verdict complete_pem(struct wbuf *w, int final, char *why, size_t whylen);  /* a PEM CSR */
-/* key=value lines: complete only at close (no end marker), but a line that
- * can never be valid, or one tag too many, fails at once */
+/* key=value lines: complete when the buffer ends a line (there is no end
+ * marker: see NF_EXTENDS), but a line that can never be valid, or one tag
+ * too many, fails at once */
 enum verdict complete_tags(struct wbuf *w, int final, char *why, size_t whylen);
 enum verdict complete_any(struct wbuf *w, int final, char *why, size_t whylen);  /* any bytes */
 

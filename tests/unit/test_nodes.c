@@ -157,11 +157,11 @@ static void variable_rows(void **state)
 	assert_int_equal(resolve("/instances/cas-0003", &dir), 0);
 	/* an instance directory has two variable kinds of child: none yet */
 	assert_int_equal(node_child(&X.fs, &dir, "sedAbc123", &n, &e), -ENOENT);
-	const struct node_kind *k = node_creator(T_INSTANCE);
+	const struct node_kind *k = node_creator(T_INSTANCE, S_IFREG);
 	assert_non_null(k);
 	assert_ptr_equal(k->ops, &scratch_file_ops);
-	assert_null(node_creator(T_ROOT));
-	assert_null(node_creator(T_INSTANCES));
+	assert_null(node_creator(T_ROOT, S_IFREG));
+	assert_null(node_creator(T_INSTANCES, S_IFREG));
 	assert_int_equal(k->ops->create(&X.fs, &dir, "sedAbc123", 0600, 0, 0), 0);
 	assert_int_equal(node_child(&X.fs, &dir, "sedAbc123", &n, &e), 0);
 	assert_int_equal(n.type, T_SCRATCH);

@@ -126,8 +126,9 @@ static void pem(void **state)
 static void tags(void **state)
 {
 	(void)state;
-	/* no end marker: complete only at close */
-	assert_int_equal(judge1(complete_tags, "env=prod\nteam=web\n", 0), V_INCOMPLETE);
+	/* no end marker: complete when the buffer ends a line (NF_EXTENDS lets more lines follow) */
+	assert_int_equal(judge1(complete_tags, "env=prod\nteam=web\n", 0), V_COMPLETE);
+	assert_int_equal(judge1(complete_tags, "env=prod\nteam=w", 0), V_INCOMPLETE);
 	assert_int_equal(judge1(complete_tags, "env=prod\nteam=web\n", 1), V_COMPLETE);
 	assert_int_equal(judge1(complete_tags, "env=prod\r\n\n  \nteam=\n", 1), V_COMPLETE);
 	/* a bad line fails at once, but an unfinished one waits for its newline */
