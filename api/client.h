@@ -40,6 +40,12 @@ struct cas_client_stats {
 	struct cas_action_stats a[CAS_NACTIONS];
 	long connections;
 	uint64_t rate_waits;
+	/* progress (issue 13) */
+	long in_flight;             /* HTTP requests on the wire now */
+	double rate_10s;            /* requests sent per second over the last 10 s */
+	int64_t list_pages_done;    /* pages of the listings running now ... */
+	int64_t list_pages_total;   /* ... of their total (0/0 when none runs) */
+	uint64_t list_pages_fetched; /* pages of every finished listing */
 };
 
 struct cas_client;
@@ -57,6 +63,11 @@ int cas_client_dry_run(const struct cas_client *c);
 int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_params *q, cJSON **out,
 		    struct cas_error *e);
 void cas_client_stats(struct cas_client *c, struct cas_client_stats *out);
+/* Listing progress (paging.c): a listing of `total` pages starts (done 0),
+ * one of its pages is done, or it ends (its pages move to "fetched"). */
+void cas_client_listing_start(struct cas_client *c, int64_t total);
+void cas_client_listing_page(struct cas_client *c);
+void cas_client_listing_end(struct cas_client *c, int64_t total, int64_t done);
 
 /* The URL host for a region (cas-api.md §9). */
 const char *cas_region_host(const char *region, char *buf, size_t n);

@@ -18,6 +18,7 @@ struct pager {
 	const struct cas_list_filter *f;
 	pthread_mutex_t mu;
 	int64_t next, last;              /* next page to claim, last page */
+	int64_t done;                    /* pages fetched (progress) */
 	struct cas_instances **pages;    /* indexed by page - 1 */
 	int rc;
 	struct cas_error err;
@@ -42,7 +43,10 @@ static void *page_worker(void *arg)
 			pg->err = e;
 		}
 		pg->pages[page - 1] = l;
+		pg->done += !rc;
 		pthread_mutex_unlock(&pg->mu);
+		if (!rc)
+			cas_client_listing_page(pg->c);
 	}
 }
 
@@ -68,7 +72,9 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 		return rc;
 	int64_t pages = (first->total_count + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (pages > 1) {
-		struct pager pg = { .c = c, .f = f, .next = 2, .last = pages };
+		struct pager pg = { .c = c, .f = f, .next = 2, .last = pages, .done = 1 };
+		cas_client_listing_start(c, pages);
+		cas_client_listing_page(c); /* page 1 */
 		pthread_mutex_init(&pg.mu, NULL);
 		pg.pages = cas_xcalloc((size_t)pages, sizeof(*pg.pages));
 		int nthreads = cas_client_page_workers(c);
@@ -86,6 +92,7 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 		for (int i = 0; i < started; i++)
 			pthread_join(th[i], NULL);
 		free(th);
+		cas_client_listing_end(c, pages, pg.done);
 		for (int64_t i = 1; i < pages; i++) {
 			if (pg.pages[i] && !pg.rc)
 				merge(first, pg.pages[i]);
