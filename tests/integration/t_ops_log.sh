@@ -4,7 +4,8 @@
 # in the one line format, honours the level, and after a rename plus SIGHUP
 # writing continues into a new file at the same path (also from a daemon
 # given a relative path). Under a NOTIFY_SOCKET, READY=1 arrives once the
-# mount is up, and STOPPING=1 on SIGTERM, which exits 0.
+# mount is up, and STOPPING=1 on SIGTERM, which exits 0. Without /dev/log a
+# daemon without log_file warns that its log would be lost.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 3 --seed 131
 id=$(first_instance)
@@ -55,14 +56,19 @@ grep -q ' info: mounted at ' "$T/a.log" || fail "no 'mounted at' line"
 bad=$(grep -cvE "$LINE_RE" "$T/a.log" || true)
 expect_eq "$bad" 0 "lines of a.log not in the line format ($(grep -vE "$LINE_RE" "$T/a.log" | head -3))"
 
-# logrotate: rename, SIGHUP, and the next record goes to a new a.log
-mv "$T/a.log" "$T/a.log.1"
-kill -HUP "$CASFS_PID"
-sleep 0.2
-echo 1 >"$MNT/.cas/refresh"
-for i in $(seq 1 50); do grep -qs 'every cache dropped' "$T/a.log" && break; sleep 0.1; done
-grep -q 'info: .cas/refresh: every cache dropped' "$T/a.log" || fail "no record in the reopened a.log"
-grep -q 'every cache dropped' "$T/a.log.1" && fail "the rotated file got a record after SIGHUP"
+# rotated LOG: as logrotate does it (rename, SIGHUP), the next record (from
+# .cas/refresh) goes to a new LOG and none to the renamed one
+rotated() {
+	mv "$1" "$1.1"
+	kill -HUP "$CASFS_PID"
+	sleep 0.2
+	echo 1 >"$MNT/.cas/refresh"
+	for i in $(seq 1 50); do grep -qs 'every cache dropped' "$1" && break; sleep 0.1; done
+	grep -q 'info: .cas/refresh: every cache dropped' "$1" || fail "no record in the reopened $1"
+	grep -q 'every cache dropped' "$1.1" && fail "the rotated $1.1 got a record after SIGHUP"
+	return 0
+}
+rotated "$T/a.log"
 ls "$MNT/instances" >/dev/null || fail "the mount did not survive SIGHUP"
 kill -0 "$CASFS_PID" || fail "casfs exited on SIGHUP"
 
@@ -89,11 +95,16 @@ umount_casfs
 CASFS_PID=$(pgrep -n -f -- "log_file=d.log" || true)
 [ -n "$CASFS_PID" ] || { fusermount3 -u "$MNT"; fail "no daemon found"; }
 grep -q ' info: mounted at ' "$T/d.log" || fail "the daemon did not log to d.log: $(cat "$T/d.log")"
-mv "$T/d.log" "$T/d.log.1"
-kill -HUP "$CASFS_PID"
-sleep 0.2
-echo 1 >"$MNT/.cas/refresh"
-for i in $(seq 1 50); do grep -qs 'every cache dropped' "$T/d.log" && break; sleep 0.1; done
-grep -q 'every cache dropped' "$T/d.log" || fail "the daemon did not reopen d.log"
+rotated "$T/d.log"
 umount_casfs
+
+# a daemon that would log to syslog where there is none says so before detaching
+if [ ! -e /dev/log ]; then
+	"$CASFS_BIN" -o "endpoint=$EMU_URL" "$MNT" 2>"$T/nolog.err" || fail "daemon mode without /dev/log"
+	CASFS_PID=$(pgrep -n -f -- "endpoint=$EMU_URL $MNT" || true)
+	[ -n "$CASFS_PID" ] || { fusermount3 -u "$MNT"; fail "no daemon found (no /dev/log)"; }
+	grep -q 'no syslog socket (/dev/log), the daemon.s log is lost; use -o log_file=PATH or -f' "$T/nolog.err" ||
+		fail "no warning about the missing /dev/log: $(cat "$T/nolog.err")"
+	umount_casfs
+fi
 echo PASS
