@@ -14,9 +14,11 @@ function(casfs_install_configured template dest name type)
     set(UNITDIR \"\${CMAKE_INSTALL_PREFIX}/${CASFS_UNITDIR}\")
     set(DOCDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DOCDIR}\")
     set(VERSION \"${PROJECT_VERSION}\")
-    configure_file(\"${template}\" \"${CMAKE_BINARY_DIR}/install-gen/${name}\" @ONLY)
-    file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${dest}\" TYPE ${type}
-         FILES \"${CMAKE_BINARY_DIR}/install-gen/${name}\")
+    string(RANDOM LENGTH 16 gen) # installs may run at once (tests): each its own copy
+    set(gen \"${CMAKE_BINARY_DIR}/install-gen/\${gen}\")
+    configure_file(\"${template}\" \"\${gen}/${name}\" @ONLY)
+    file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${dest}\" TYPE ${type} FILES \"\${gen}/${name}\")
+    file(REMOVE_RECURSE \"\${gen}\")
   ")
 endfunction()
 
