@@ -67,6 +67,22 @@ const char *cas_region_host(const char *region, char *buf, size_t n)
 	return buf;
 }
 
+int cas_region_known(const char *region)
+{
+	static const char *const known[] = {
+		"cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-hangzhou",
+		"cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-wuhan-lr", "cn-shenzhen", "cn-heyuan", "cn-guangzhou",
+		"cn-chengdu", "cn-hongkong", "cn-beijing-finance-1", "cn-shanghai-finance-1", "cn-shenzhen-finance-1",
+		"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-5", "ap-southeast-6",
+		"ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "us-east-1", "us-west-1",
+		"eu-west-1", "eu-central-1", "me-east-1", "me-central-1", "na-south-1", NULL,
+	};
+	for (size_t i = 0; region && known[i]; i++)
+		if (strcmp(region, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int parse_endpoint(struct cas_client *c, const char *url, struct cas_error *e)
 {
 	const char *p = strstr(url, "://");

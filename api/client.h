@@ -97,5 +97,7 @@ struct cas_instances *cas_client_take_primed(struct cas_client *c);
 
 /* The URL host for a region (docs/PROTOCOL.md §1). */
 const char *cas_region_host(const char *region, char *buf, size_t n);
+/* 1 if region is an Alibaba Cloud region id casfs knows. */
+int cas_region_known(const char *region);
 
 #endif

@@ -20,6 +20,7 @@ struct casfs_opts {
 	char *log_file, *log_level; /* operations (issue 13): where and how much to log */
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
+	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
 	char *mountpoint;
 };
 
