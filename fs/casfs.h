@@ -18,6 +18,7 @@
 
 struct casfs_opts {
 	char *endpoint, *region, *profile, *cafile, *config_path;
+	char *log_file, *log_level; /* operations (issue 13): where and how much to log */
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
@@ -35,6 +36,7 @@ struct errlog;
 struct notifier;
 struct handle;
 struct ilocks;
+struct progress;
 
 /* Lock order (also docs/ARCHITECTURE.md). A thread holding a lock may take
  * only locks below it in this list:
@@ -44,7 +46,7 @@ struct ilocks;
  *   3. the cache's locks (cache/): never held across a call
  *   4. leaves, each held for a few instructions and never nested: handles_mu,
  *      the lock table's mutex, scratch, memo, errlog, notifier, prefetch,
- *      stamps, the client's rate limiter and pools.
+ *      stamps, progress, the client's rate limiter and pools.
  * No lock is shared by unrelated instances or handles. */
 struct casfs {
 	/* set before the FUSE loop starts, then read-only */
@@ -58,6 +60,7 @@ struct casfs {
 	struct memo *memo;
 	struct errlog *errors;
 	struct notifier *notify;
+	struct progress *progress;     /* progress lines for long work (issue 13); set by init */
 	uid_t uid;
 	gid_t gid;
 	/* each of these objects has its own lock inside */

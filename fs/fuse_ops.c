@@ -18,6 +18,7 @@
 #include "log.h"
 #include "nodes.h"
 #include "notify.h"
+#include "progress.h"
 #include "render.h"
 #include "scratch.h"
 
@@ -434,6 +435,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	casfs_state_init(fs);
 	notifier_start(fs->notify, ctx->fuse);
 	fs->prefetch = cas_prefetch_new(fs->cache, 16, 8);
+	fs->progress = progress_start(fs);
 	return fs;
 }
 
@@ -441,6 +443,8 @@ static void casfs_destroy(void *data)
 {
 	struct casfs *fs = data;
 	casfs_state_free(fs);
+	progress_stop(fs->progress);
+	fs->progress = NULL;
 	cas_prefetch_free(fs->prefetch);
 	fs->prefetch = NULL;
 }
