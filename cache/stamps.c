@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "statedb.h"
 
 struct slot {
 	uint64_t ino;        /* 0 = empty */
@@ -16,7 +17,8 @@ struct slot {
 };
 
 struct cas_stamps {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;  /* guards v, cap, n; released before db is called */
+	struct statedb *db;  /* set once before sharing */
 	struct slot *v;
 	size_t cap, n;
 };
@@ -80,21 +82,46 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static void load_one(void *ctx, uint64_t ino, uint64_t hash, int64_t mtime_ns)
+{
+	struct cas_stamps *s = ctx;
+	struct slot *sl = slot_for(s, ino);
+	sl->hash = hash;
+	sl->mtime_ns = mtime_ns;
+}
+
+void cas_stamps_attach(struct cas_stamps *s, struct statedb *db)
+{
+	s->db = db;
+	statedb_stamps_load(db, load_one, s);
+}
+
 struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash)
 {
+	int64_t now = wall_ns();
+	int changed = 0;
 	pthread_mutex_lock(&s->mu);
 	struct slot *sl = slot_for(s, ino);
 	if (!sl->mtime_ns || sl->hash != hash) {
 		/* whole seconds keep tools that compare at second granularity exact;
-		 * a change within the same second still moves the mtime forward */
-		int64_t now = wall_ns() / 1000000000LL * 1000000000LL;
-		if (sl->mtime_ns && now <= sl->mtime_ns)
-			now = sl->mtime_ns + 1000000000LL;
-		sl->mtime_ns = now;
+		 * a change within the second of the previous one takes the clock to
+		 * the nanosecond, so it still moves forward and never ahead of now */
+		int64_t t = now / 1000000000LL * 1000000000LL;
+		if (sl->mtime_ns && t <= sl->mtime_ns)
+			t = now > sl->mtime_ns ? now : sl->mtime_ns;
+		sl->mtime_ns = t;
 		sl->hash = hash;
+		changed = 1;
 	}
-	struct timespec ts = { .tv_sec = sl->mtime_ns / 1000000000LL, .tv_nsec = sl->mtime_ns % 1000000000LL };
+	if (sl->mtime_ns > now) { /* stored ahead of the clock: the clock was set back */
+		sl->mtime_ns = now;
+		changed = 1;
+	}
+	int64_t m = sl->mtime_ns;
 	pthread_mutex_unlock(&s->mu);
+	if (changed && s->db)
+		statedb_stamp_put(s->db, ino, hash, m);
+	struct timespec ts = { .tv_sec = m / 1000000000LL, .tv_nsec = m % 1000000000LL };
 	return ts;
 }
 

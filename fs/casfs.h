@@ -20,6 +20,9 @@ struct casfs_opts {
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	char *mountpoint;
+	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
+	int no_state, offline; /* -o no_state, -o offline */
+	double call_budget;    /* -o call_budget=N calls per billing month; 0 = none */
 };
 
 struct fs_stats {
@@ -32,6 +35,8 @@ struct overrides;
 struct memo;
 struct errlog;
 struct notifier;
+struct statedb;
+struct cas_accounting;
 
 struct casfs {
 	struct casfs_opts o;
@@ -45,6 +50,8 @@ struct casfs {
 	struct memo *memo;
 	struct errlog *errors;
 	struct notifier *notify;
+	struct statedb *state;         /* per-account state database (in memory with -o no_state) */
+	struct cas_accounting *acct;   /* monthly call accounting and budget */
 	struct fs_stats st;
 	uid_t uid;
 	gid_t gid;

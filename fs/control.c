@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "accounting.h"
 #include "buf.h"
 #include "canon.h"
 #include "errlog.h"
@@ -18,10 +19,8 @@
 #include "memo.h"
 #include "notify.h"
 #include "scratch.h"
+#include "statedb.h"
 
-/* Free tier per month (cas-api.md): 1000 List and Get calls, 100 mutating calls. */
-#define FREE_READS 1000
-#define FREE_WRITES 100
 
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
@@ -62,18 +61,35 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(tot, "rate_limit_waits", (double)cs.rate_waits);
 	cJSON_AddNumberToObject(tot, "dry_run_mutations", (double)dry);
 
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	char month[16];
-	strftime(month, sizeof(month), "%Y-%m", &tm);
+	struct cas_accounting_view av;
+	cas_accounting_view(fs->acct, &av);
 	cJSON *ft = cJSON_AddObjectToObject(root, "free_tier");
-	cJSON_AddStringToObject(ft, "month", month);
-	cJSON_AddStringToObject(ft, "counted", "calls sent by this mount since it started");
+	cJSON_AddStringToObject(ft, "month", av.month);
+	cJSON_AddStringToObject(ft, "month_timezone", "UTC+8");
+	cJSON_AddStringToObject(ft, "counted", av.persisted ? "read_calls/write_calls: this mount; month_*: every mount of the account this billing month"
+							    : "calls sent by this mount since it started (no state database)");
 	cJSON_AddNumberToObject(ft, "read_calls", (double)reads);
-	cJSON_AddNumberToObject(ft, "read_free", FREE_READS);
 	cJSON_AddNumberToObject(ft, "write_calls", (double)writes);
-	cJSON_AddNumberToObject(ft, "write_free", FREE_WRITES);
+	cJSON_AddNumberToObject(ft, "month_read_calls", (double)av.calls[STATEDB_READ]);
+	cJSON_AddNumberToObject(ft, "month_write_calls", (double)av.calls[STATEDB_WRITE]);
+	cJSON_AddNumberToObject(ft, "read_free", CAS_FREE_READS);
+	cJSON_AddNumberToObject(ft, "write_free", CAS_FREE_WRITES);
+	if (av.budget) {
+		uint64_t used = av.calls[STATEDB_READ] + av.calls[STATEDB_WRITE];
+		cJSON_AddNumberToObject(ft, "budget", (double)av.budget);
+		cJSON_AddNumberToObject(ft, "budget_left", (double)(used >= av.budget ? 0 : av.budget - used));
+	} else {
+		cJSON_AddNullToObject(ft, "budget");
+	}
+	cJSON_AddNumberToObject(ft, "refused_by_budget", (double)av.refused);
+
+	cJSON *sd = cJSON_AddObjectToObject(root, "state");
+	if (statedb_persistent(fs->state))
+		cJSON_AddStringToObject(sd, "database", statedb_path(fs->state));
+	else
+		cJSON_AddNullToObject(sd, "database");
+	cJSON_AddNumberToObject(sd, "stamps", (double)statedb_stamps_count(fs->state));
+	cJSON_AddNumberToObject(sd, "errors", (double)statedb_errors(fs->state));
 
 	cJSON *c = cJSON_AddObjectToObject(root, "cache");
 	cJSON_AddNumberToObject(c, "ttl_seconds", (double)cas_cache_ttl_ms(fs->cache) / 1000);

@@ -1,6 +1,6 @@
 /* kinds: the per-kind functions that rows of the node table point to,
  * implemented in render.c (content), commit.c (writes and removals) and
- * control.c (the .cas directory). */
+ * control.c (the .cas directory) and journal.c (.cas/journal). */
 #ifndef CASFS_KINDS_H
 #define CASFS_KINDS_H
 
@@ -17,6 +17,7 @@ int render_summary(struct casfs *fs, const struct node *n, struct snap **out, st
 int render_entry(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 
 int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 int commit_value(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);

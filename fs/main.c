@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounting.h"
 #include "buf.h"
 #include "errlog.h"
 #include "log.h"
@@ -25,6 +26,8 @@
 #include <fuse_lowlevel.h>
 #include "ops.h"
 #include "scratch.h"
+#include "sign.h"
+#include "statedb.h"
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG };
 
@@ -40,6 +43,10 @@ static const struct fuse_opt option_table[] = {
 	OPT("timeout=%lf", timeout),
 	OPT("max_stale=%lf", max_stale),
 	OPT("dry_run", dry_run),
+	OPT("state_dir=%s", state_dir),
+	OPT("no_state", no_state),
+	OPT("offline", offline),
+	OPT("call_budget=%lf", call_budget),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -78,6 +85,9 @@ static const char usage[] =
 	"  -o cafile=PATH      extra CA bundle for TLS (verification is always on)\n"
 	"  -o ro               read-only: every mutation fails with EROFS\n"
 	"  -o dry_run          validate and log mutations instead of sending them\n"
+	"  -o state_dir=PATH   state database directory (default $XDG_STATE_HOME/casfs, ~/.local/state/casfs)\n"
+	"  -o no_state         keep no state on disk (mtimes, call counts and journal last one mount)\n"
+	"  -o call_budget=N    at most N API calls per billing month (UTC+8); past it: cache only, else EDQUOT\n"
 	"  -f, -d, -s          foreground, debug (foreground), single-threaded\n"
 	"\n"
 	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
@@ -133,6 +143,7 @@ static int check_numbers(struct casfs_opts *o)
 		{ "qps", o->qps, 0.1, 10000 },
 		{ "timeout", o->timeout, 1, 3600 },
 		{ "max_stale", o->max_stale, 0, 604800 },
+		{ "call_budget", o->call_budget, 0, 1e12 },
 	};
 	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
 		if (!isfinite(n[i].v) || n[i].v < n[i].lo || n[i].v > n[i].hi) {
@@ -182,11 +193,59 @@ static int probe_endpoint(struct casfs *fs)
 	cas_obj_unref(l);
 	if (!rc)
 		return 0;
+	if (rc == -EDQUOT) {
+		cas_warn("the monthly call budget is used up: mounting without checking the endpoint");
+		return 0;
+	}
 	char line[800], msg[1000];
 	cas_error_format(&e, line, sizeof(line));
 	snprintf(msg, sizeof(msg), "%s %s: %s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
 		 cas_client_endpoint(fs->client), line);
 	return bad(msg);
+}
+
+/* The account's name in the state directory: a hash of the AccessKey ID
+ * (or, for STS and bearer credentials, whose keys rotate, the credential
+ * source) and the endpoint. Never a secret, never reversible to one. */
+static void account_name(const struct cas_creds *cr, const char *endpoint, char out[17])
+{
+	char *who = cr->kind == CAS_CRED_AK ? cas_xasprintf("ak:%s@%s", cr->access_key_id, endpoint)
+					    : cas_xasprintf("src:%s@%s", cr->source ? cr->source : "?", endpoint);
+	char hex[65];
+	cas_sha256_hex(who, strlen(who), hex);
+	free(who);
+	memcpy(out, hex, 16);
+	out[16] = 0;
+}
+
+static void state_error(void *ctx, const char *what)
+{
+	struct casfs *fs = ctx;
+	struct cas_error e;
+	cas_error_clear(&e);
+	cas_error_set(&e, EIO, "Local.StateDatabase", "%s", what);
+	snprintf(e.action, sizeof(e.action), "State");
+	fs_fail(fs, "/.cas/state", -EIO, &e);
+}
+
+/* Opens the state database (or an in-memory one) and the call accounting,
+ * and attaches the client's gate. Never fails the mount. */
+static void open_state(struct casfs *fs, const struct cas_creds *cr)
+{
+	char *dir = fs->o.state_dir ? cas_xstrdup(fs->o.state_dir) : statedb_default_dir();
+	if (!fs->o.no_state && dir) {
+		char account[17];
+		account_name(cr, cas_client_endpoint(fs->client), account);
+		fs->state = statedb_open(dir, account);
+	} else if (!fs->o.no_state) {
+		cas_warn("no HOME or XDG_STATE_HOME: state is kept for this mount only (use -o state_dir=)");
+	}
+	free(dir);
+	if (!fs->state)
+		fs->state = statedb_open_memory();
+	statedb_set_error_hook(fs->state, state_error, fs);
+	fs->acct = cas_accounting_new(fs->state, (uint64_t)fs->o.call_budget);
+	cas_client_set_gate(fs->client, cas_accounting_gate, fs->acct);
 }
 
 static int build(struct casfs *fs)
@@ -203,6 +262,9 @@ static int build(struct casfs *fs)
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
 	};
 	fs->client = cas_client_new(&co, &cr, &e);
+	fs->errors = errlog_new();
+	if (fs->client)
+		open_state(fs, &cr);
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr);
 	if (!fs->client || probe_endpoint(fs)) {
@@ -220,9 +282,9 @@ static int build(struct casfs *fs)
 	fs->cache = cas_cache_new(cas_client_api(fs->client), &cache_o);
 	fs->api = cas_cache_api(fs->cache);
 	fs->stamps = cas_stamps_new();
+	cas_stamps_attach(fs->stamps, fs->state);
 	fs->scratch = scratch_new();
 	fs->memo = memo_new();
-	fs->errors = errlog_new();
 	fs->notify = notifier_new();
 	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
 	fs->uid = getuid();
@@ -237,12 +299,14 @@ static void teardown(struct casfs *fs)
 	cas_prefetch_free(fs->prefetch);
 	cas_cache_free(fs->cache);
 	cas_client_free(fs->client);
+	cas_accounting_free(fs->acct);
+	statedb_close(fs->state);
 	cas_stamps_free(fs->stamps);
 	scratch_free(fs->scratch);
 	memo_free(fs->memo);
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
-	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint };
+	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint, o->state_dir };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 }

@@ -1,0 +1,519 @@
+/* statedb: the per-account SQLite state database (see statedb.h). */
+#include "statedb.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "log.h"
+
+#define SCHEMA_VERSION 1
+#define APPLICATION_ID 0x43415346 /* "CASF" */
+#define BUSY_TIMEOUT_MS 5000
+#define JOURNAL_KEEP 1000
+
+const char *const statedb_class_names[STATEDB_NCLASS] = { "read", "write" };
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS stamps(ino INTEGER PRIMARY KEY, hash INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS calls(month TEXT NOT NULL, class TEXT NOT NULL, n INTEGER NOT NULL,"
+	" PRIMARY KEY(month, class));"
+	"CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
+	" path TEXT NOT NULL, action TEXT NOT NULL, fields TEXT, outcome TEXT NOT NULL, request_id TEXT,"
+	" errno INTEGER, code TEXT, message TEXT);";
+
+struct statedb {
+	pthread_mutex_t mu; /* guards conn and every statement below */
+	sqlite3 *conn;
+	char *path;
+	unsigned long errors;
+	uint64_t mem_calls[STATEDB_NCLASS]; /* this mount's calls, the fallback when the database fails */
+	void (*hook)(void *ctx, const char *what);
+	void *hook_ctx;
+};
+
+char *statedb_default_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME");
+	if (x && *x == '/')
+		return cas_xasprintf("%s/casfs", x);
+	const char *home = getenv("HOME");
+	if (home && *home)
+		return cas_xasprintf("%s/.local/state/casfs", home);
+	return NULL;
+}
+
+/* mkdir -p with 0700 for what it creates; the last component is forced to 0700. */
+static int make_dir(const char *dir)
+{
+	char *p = cas_xstrdup(dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			free(p);
+			return -errno;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -errno : 0;
+	if (!rc && chmod(p, 0700) != 0)
+		rc = -errno;
+	free(p);
+	return rc;
+}
+
+/* Records a database error (lock held by the caller); returns the message for the hook. */
+static void db_error(struct statedb *db, const char *what, char *msg, size_t n)
+{
+	db->errors++;
+	snprintf(msg, n, "state database %s: %s: %s", db->path, what, db->conn ? sqlite3_errmsg(db->conn) : "closed");
+}
+
+static void report(struct statedb *db, const char *msg)
+{
+	if (!msg[0])
+		return;
+	cas_warn("%s", msg);
+	if (db->hook)
+		db->hook(db->hook_ctx, msg);
+}
+
+static int exec(sqlite3 *c, const char *sql)
+{
+	return sqlite3_exec(c, sql, NULL, NULL, NULL);
+}
+
+static int pragma_int(sqlite3 *c, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(c, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Opens and checks one file: 0 usable, 1 corrupt or foreign (move aside), -1 cannot open at all. */
+static int try_open(struct statedb *db, const char **why)
+{
+	if (strcmp(db->path, ":memory:") == 0) {
+		if (sqlite3_open(db->path, &db->conn) != SQLITE_OK || exec(db->conn, schema) != SQLITE_OK) {
+			*why = "cannot create an in-memory database";
+			return -1;
+		}
+		return 0;
+	}
+	int fd = open(db->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	fchmod(fd, 0600);
+	close(fd);
+	if (sqlite3_open_v2(db->path, &db->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		*why = db->conn ? sqlite3_errmsg(db->conn) : "out of memory";
+		return -1;
+	}
+	sqlite3_busy_timeout(db->conn, BUSY_TIMEOUT_MS);
+	int app = 0, ver = 0, ok = 0;
+	if (pragma_int(db->conn, "PRAGMA application_id", &app) != SQLITE_OK ||
+	    pragma_int(db->conn, "PRAGMA user_version", &ver) != SQLITE_OK) {
+		*why = "not a database";
+		return 1;
+	}
+	if ((app != 0 && app != APPLICATION_ID) || (app == 0 && ver != 0)) {
+		*why = "not a casfs state database";
+		return 1;
+	}
+	if (ver > SCHEMA_VERSION) {
+		*why = "written by a newer casfs (incompatible schema)";
+		return 1;
+	}
+	if (exec(db->conn, "PRAGMA journal_mode=WAL") != SQLITE_OK) {
+		*why = "cannot use WAL";
+		return 1;
+	}
+	exec(db->conn, "PRAGMA synchronous=NORMAL");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->conn, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		*why = "integrity check failed";
+		return 1;
+	}
+	char sql[160];
+	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; PRAGMA user_version=%d;", APPLICATION_ID, SCHEMA_VERSION);
+	if (exec(db->conn, schema) != SQLITE_OK || exec(db->conn, sql) != SQLITE_OK) {
+		*why = sqlite3_errmsg(db->conn);
+		return 1;
+	}
+	return 0;
+}
+
+static void move_aside(struct statedb *db, const char *why)
+{
+	sqlite3_close(db->conn);
+	db->conn = NULL;
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	char *aside = cas_xasprintf("%s.bad-%s-%d", db->path, stamp, (int)getpid());
+	int rc = rename(db->path, aside);
+	cas_warn("state database %s: %s; %s, starting a new one", db->path, why,
+		 rc == 0 ? "moved aside" : "cannot move it aside");
+	if (rc == 0)
+		cas_warn("state database: the old file is %s", aside);
+	const char *sfx[] = { "-wal", "-shm" };
+	for (size_t i = 0; i < 2; i++) {
+		char *a = cas_xasprintf("%s%s", db->path, sfx[i]), *b = cas_xasprintf("%s%s", aside, sfx[i]);
+		if (rename(a, b) != 0)
+			unlink(a);
+		free(a);
+		free(b);
+	}
+	free(aside);
+}
+
+struct statedb *statedb_open(const char *dir, const char *account)
+{
+	int rc = make_dir(dir);
+	if (rc) {
+		cas_warn("state directory %s: %s; running without persisted state", dir, strerror(-rc));
+		return NULL;
+	}
+	struct statedb *db = cas_xcalloc(1, sizeof(*db));
+	pthread_mutex_init(&db->mu, NULL);
+	db->path = cas_xasprintf("%s/account-%s.db", dir, account);
+	const char *why = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = try_open(db, &why);
+		if (rc == 0)
+			break;
+		if (rc < 0 || attempt == 1)
+			break;
+		move_aside(db, why);
+	}
+	if (rc) {
+		cas_warn("state database %s: %s; running without persisted state", db->path, why ? why : "?");
+		statedb_close(db);
+		return NULL;
+	}
+	cas_info("state database %s", db->path);
+	return db;
+}
+
+struct statedb *statedb_open_memory(void)
+{
+	struct statedb *db = cas_xcalloc(1, sizeof(*db));
+	pthread_mutex_init(&db->mu, NULL);
+	db->path = cas_xstrdup(":memory:");
+	const char *why = NULL;
+	if (try_open(db, &why)) {
+		cas_warn("state: %s", why);
+		statedb_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void statedb_close(struct statedb *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->conn);
+	pthread_mutex_destroy(&db->mu);
+	free(db->path);
+	free(db);
+}
+
+int statedb_persistent(const struct statedb *db)
+{
+	return db && strcmp(db->path, ":memory:") != 0;
+}
+
+const char *statedb_path(const struct statedb *db)
+{
+	return db ? db->path : NULL;
+}
+
+unsigned long statedb_errors(struct statedb *db)
+{
+	if (!db)
+		return 0;
+	pthread_mutex_lock(&db->mu);
+	unsigned long n = db->errors;
+	pthread_mutex_unlock(&db->mu);
+	return n;
+}
+
+void statedb_set_error_hook(struct statedb *db, void (*fn)(void *ctx, const char *what), void *ctx)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->mu);
+	db->hook = fn;
+	db->hook_ctx = ctx;
+	pthread_mutex_unlock(&db->mu);
+}
+
+/* One prepared statement run to completion with bound int64/text arguments:
+ * fmt has one letter per argument: 'i' int64_t, 't' const char * (NULL = NULL).
+ * Lock held. Returns SQLITE_OK/SQLITE_DONE-like 0 or an sqlite error code. */
+static int run(struct statedb *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	va_list ap;
+	va_start(ap, fmt);
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc;
+}
+
+void statedb_stamps_load(struct statedb *db, statedb_stamp_fn fn, void *ctx)
+{
+	if (!db)
+		return;
+	char msg[600] = "";
+	pthread_mutex_lock(&db->mu);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->conn, "SELECT ino, hash, mtime_ns FROM stamps", -1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+		   sqlite3_column_int64(st, 2));
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, "loading stamps", msg, sizeof(msg));
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+}
+
+void statedb_stamp_put(struct statedb *db, uint64_t ino, uint64_t hash, int64_t mtime_ns)
+{
+	if (!db)
+		return;
+	char msg[600] = "";
+	pthread_mutex_lock(&db->mu);
+	if (run(db, "INSERT OR REPLACE INTO stamps(ino, hash, mtime_ns) VALUES(?, ?, ?)", "iii", (int64_t)ino,
+		(int64_t)hash, mtime_ns))
+		db_error(db, "storing a stamp", msg, sizeof(msg));
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+}
+
+static int64_t count_query(struct statedb *db, const char *sql, const char *month, const char *cls)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (month)
+			sqlite3_bind_text(st, 1, month, -1, SQLITE_TRANSIENT);
+		if (cls)
+			sqlite3_bind_text(st, 2, cls, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+size_t statedb_stamps_count(struct statedb *db)
+{
+	if (!db)
+		return 0;
+	pthread_mutex_lock(&db->mu);
+	int64_t n = count_query(db, "SELECT count(*) FROM stamps", NULL, NULL);
+	pthread_mutex_unlock(&db->mu);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* The month's counts per class (lock held); -1 on error. */
+static int read_calls(struct statedb *db, const char *month, uint64_t out[STATEDB_NCLASS])
+{
+	for (int k = 0; k < STATEDB_NCLASS; k++) {
+		int64_t n = count_query(db, "SELECT coalesce(sum(n), 0) FROM calls WHERE month = ?1 AND class = ?2",
+					month, statedb_class_names[k]);
+		if (n < 0)
+			return -1;
+		out[k] = (uint64_t)n;
+	}
+	return 0;
+}
+
+int statedb_call_take(struct statedb *db, const char *month, enum statedb_class cls, uint64_t budget,
+		      uint64_t after[STATEDB_NCLASS])
+{
+	if (!db) {
+		memset(after, 0, sizeof(uint64_t) * STATEDB_NCLASS);
+		return 0;
+	}
+	char msg[600] = "";
+	int refused = 0;
+	pthread_mutex_lock(&db->mu);
+	/* IMMEDIATE: the read and the increment are one step for every mount of the account */
+	int ok = exec(db->conn, "BEGIN IMMEDIATE") == SQLITE_OK;
+	uint64_t cur[STATEDB_NCLASS];
+	ok = ok && read_calls(db, month, cur) == 0;
+	if (ok && budget && cur[STATEDB_READ] + cur[STATEDB_WRITE] >= budget) {
+		refused = 1;
+		memcpy(after, cur, sizeof(cur));
+	} else if (ok) {
+		ok = run(db, "INSERT INTO calls(month, class, n) VALUES(?, ?, 1) "
+			 "ON CONFLICT(month, class) DO UPDATE SET n = n + 1", "tt", month, statedb_class_names[cls]) == 0;
+		cur[cls]++;
+		memcpy(after, cur, sizeof(cur));
+	}
+	ok = ok && exec(db->conn, "COMMIT") == SQLITE_OK;
+	if (!ok) {
+		db_error(db, "counting a call", msg, sizeof(msg));
+		exec(db->conn, "ROLLBACK");
+		/* the call still goes out (and is counted in memory): the state layer never fails a read */
+		refused = 0;
+		memcpy(after, db->mem_calls, sizeof(db->mem_calls));
+		after[cls]++;
+	}
+	if (!refused)
+		db->mem_calls[cls]++;
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+	return refused;
+}
+
+void statedb_calls_get(struct statedb *db, const char *month, uint64_t out[STATEDB_NCLASS])
+{
+	memset(out, 0, sizeof(uint64_t) * STATEDB_NCLASS);
+	if (!db)
+		return;
+	char msg[600] = "";
+	pthread_mutex_lock(&db->mu);
+	if (read_calls(db, month, out))
+		db_error(db, "reading call counts", msg, sizeof(msg));
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+}
+
+int64_t statedb_journal_add(struct statedb *db, const struct statedb_journal_rec *r)
+{
+	if (!db)
+		return 0;
+	char msg[600] = "";
+	int64_t seq = 0;
+	pthread_mutex_lock(&db->mu);
+	if (run(db, "INSERT INTO journal(time_ms, path, action, fields, outcome, request_id, errno, code, message) "
+		"VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)", "itttttitt", r->time_ms, r->path, r->action, r->fields,
+		r->outcome, r->request_id, (int64_t)r->err, r->code, r->message) == 0) {
+		seq = sqlite3_last_insert_rowid(db->conn);
+		char sql[120];
+		snprintf(sql, sizeof(sql), "DELETE FROM journal WHERE seq <= %lld", (long long)(seq - JOURNAL_KEEP));
+		if (seq > JOURNAL_KEEP && exec(db->conn, sql) != SQLITE_OK)
+			db_error(db, "trimming the journal", msg, sizeof(msg));
+	} else {
+		db_error(db, "journal", msg, sizeof(msg));
+	}
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+	return seq;
+}
+
+void statedb_journal_finish(struct statedb *db, int64_t seq, const struct statedb_journal_rec *r)
+{
+	if (!db || seq <= 0)
+		return;
+	char msg[600] = "";
+	pthread_mutex_lock(&db->mu);
+	if (run(db, "UPDATE journal SET outcome = ?, request_id = ?, errno = ?, code = ?, message = ? WHERE seq = ?",
+		"ttitti", r->outcome, r->request_id, (int64_t)r->err, r->code, r->message, seq))
+		db_error(db, "journal outcome", msg, sizeof(msg));
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+}
+
+static void add_text(cJSON *o, const char *k, sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	if (v && *v)
+		cJSON_AddStringToObject(o, k, (const char *)v);
+}
+
+void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *out)
+{
+	if (!db)
+		return;
+	char msg[600] = "";
+	pthread_mutex_lock(&db->mu);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->conn,
+				    "SELECT seq, time_ms, path, action, fields, outcome, request_id, errno, code, message "
+				    "FROM (SELECT * FROM journal ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+				    -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		sqlite3_bind_int64(st, 1, (int64_t)limit);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 0));
+		int64_t ms = sqlite3_column_int64(st, 1);
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		char when[40], iso[48];
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(iso, sizeof(iso), "%s.%03dZ", when, (int)(ms % 1000));
+		cJSON_AddStringToObject(o, "time", iso);
+		add_text(o, "path", st, 2);
+		add_text(o, "action", st, 3);
+		const unsigned char *f = sqlite3_column_text(st, 4);
+		cJSON *fj = f ? cJSON_Parse((const char *)f) : NULL;
+		if (fj)
+			cJSON_AddItemToObject(o, "fields", fj);
+		add_text(o, "outcome", st, 5);
+		add_text(o, "request_id", st, 6);
+		int err = sqlite3_column_int(st, 7);
+		if (err)
+			cJSON_AddStringToObject(o, "errno", strerrorname_np(err) ? strerrorname_np(err) : "?");
+		add_text(o, "code", st, 8);
+		add_text(o, "message", st, 9);
+		char *line = cJSON_PrintUnformatted(o);
+		cas_buf_adds(out, line);
+		cas_buf_addc(out, '\n');
+		free(line);
+		cJSON_Delete(o);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, "reading the journal", msg, sizeof(msg));
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+}

@@ -1,0 +1,50 @@
+/* journal: mutation records around each call (see journal.h). */
+#include "journal.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "buf.h"
+#include "kinds.h"
+#include "statedb.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJSON *fields)
+{
+	char *f = fields ? cJSON_PrintUnformatted(fields) : NULL;
+	cJSON_Delete(fields);
+	struct statedb_journal_rec r = { .time_ms = now_ms(), .path = path, .action = action, .fields = f,
+					 .outcome = "pending" };
+	int64_t seq = statedb_journal_add(fs->state, &r);
+	free(f);
+	return seq;
+}
+
+void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *e)
+{
+	struct statedb_journal_rec r = { .outcome = rc == 0 ? (fs->o.dry_run ? "dry_run" : "ok")
+						 : e->ambiguous ? "ambiguous" : "error",
+					 .request_id = e->request_id, .err = rc < 0 ? -rc : 0 };
+	if (rc) {
+		r.code = e->code;
+		r.message = e->message;
+	}
+	statedb_journal_finish(fs->state, seq, &r);
+}
+
+int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
+{
+	(void)n;
+	(void)e;
+	struct cas_buf b = CAS_BUF_INIT;
+	statedb_journal_render(fs->state, JOURNAL_SHOW, &b);
+	*out = snap_new(b.p ? b.p : "", b.len);
+	cas_buf_free(&b);
+	return 0;
+}
