@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "model.h"
 
 #define SCHEMA_VERSION 1
 #define APPLICATION_ID 0x43415346 /* "CASF" */
@@ -30,7 +31,9 @@ static const char schema[] =
 	" PRIMARY KEY(month, class));"
 	"CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
 	" path TEXT NOT NULL, action TEXT NOT NULL, fields TEXT, outcome TEXT NOT NULL, request_id TEXT,"
-	" errno INTEGER, code TEXT, message TEXT);";
+	" errno INTEGER, code TEXT, message TEXT);"
+	"CREATE TABLE IF NOT EXISTS snapshot(kind INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
+	" stored_ms INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(kind, key));";
 
 struct statedb {
 	pthread_mutex_t mu; /* guards conn and every statement below */
@@ -516,4 +519,82 @@ void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *ou
 		db_error(db, "reading the journal", msg, sizeof(msg));
 	pthread_mutex_unlock(&db->mu);
 	report(db, msg);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void statedb_snapshot_put(struct statedb *db, int kind, const char *key, const char *text, size_t len)
+{
+	if (!db)
+		return;
+	char msg[600] = "";
+	int64_t hash = (int64_t)cas_hash64(text, len);
+	pthread_mutex_lock(&db->mu);
+	sqlite3_stmt *st;
+	/* an unchanged body is not rewritten */
+	int rc = sqlite3_prepare_v2(db->conn,
+				    "INSERT INTO snapshot(kind, key, hash, stored_ms, body) VALUES(?, ?, ?, ?, ?) "
+				    "ON CONFLICT(kind, key) DO UPDATE SET hash = excluded.hash, stored_ms = excluded.stored_ms,"
+				    " body = excluded.body WHERE hash != excluded.hash",
+				    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, kind);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, hash);
+		sqlite3_bind_int64(st, 4, wall_ms());
+		sqlite3_bind_blob(st, 5, text, (int)len, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, "storing the offline snapshot", msg, sizeof(msg));
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+}
+
+char *statedb_snapshot_get(struct statedb *db, int kind, const char *key, size_t *len, int64_t *stored_ms)
+{
+	if (!db)
+		return NULL;
+	char msg[600] = "", *out = NULL;
+	pthread_mutex_lock(&db->mu);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->conn, "SELECT body, stored_ms FROM snapshot WHERE kind = ? AND key = ?", -1, &st,
+				    NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, kind);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*len = (size_t)sqlite3_column_bytes(st, 0);
+			out = cas_xmalloc(*len + 1);
+			if (*len)
+				memcpy(out, sqlite3_column_blob(st, 0), *len);
+			out[*len] = 0;
+			if (stored_ms)
+				*stored_ms = sqlite3_column_int64(st, 1);
+			rc = SQLITE_DONE;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, "reading the offline snapshot", msg, sizeof(msg));
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+	return out;
+}
+
+size_t statedb_snapshot_count(struct statedb *db)
+{
+	if (!db)
+		return 0;
+	pthread_mutex_lock(&db->mu);
+	int64_t n = count_query(db, "SELECT count(*) FROM snapshot", NULL, NULL);
+	pthread_mutex_unlock(&db->mu);
+	return n > 0 ? (size_t)n : 0;
 }

@@ -6,6 +6,7 @@
  *   calls    API calls per billing month and class (read, write)
  *   journal  every mutation sent: time, path, action, fields old/new,
  *            RequestId, outcome
+ *   snapshot the last listing and details as fetched (the offline snapshot)
  * A file that is corrupt or of another schema is moved aside (with a
  * warning) and a new one started. Secrets are never handed to it.
  *
@@ -77,5 +78,11 @@ int64_t statedb_journal_add(struct statedb *db, const struct statedb_journal_rec
 void statedb_journal_finish(struct statedb *db, int64_t seq, const struct statedb_journal_rec *r);
 /* Renders the last `limit` records, oldest first, one JSON object a line. */
 void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *out);
+
+/* snapshot: (kind, key) -> text, with when it was stored. */
+void statedb_snapshot_put(struct statedb *db, int kind, const char *key, const char *text, size_t len);
+/* The stored text (malloc'd, *len set) or NULL; *stored_ms when it was stored. */
+char *statedb_snapshot_get(struct statedb *db, int kind, const char *key, size_t *len, int64_t *stored_ms);
+size_t statedb_snapshot_count(struct statedb *db);
 
 #endif

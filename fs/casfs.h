@@ -37,6 +37,7 @@ struct errlog;
 struct notifier;
 struct statedb;
 struct cas_accounting;
+struct cas_snapshot;
 
 struct casfs {
 	struct casfs_opts o;
@@ -52,6 +53,7 @@ struct casfs {
 	struct notifier *notify;
 	struct statedb *state;         /* per-account state database (in memory with -o no_state) */
 	struct cas_accounting *acct;   /* monthly call accounting and budget */
+	struct cas_snapshot *snapshot; /* offline snapshot, between the client and the cache */
 	struct fs_stats st;
 	uid_t uid;
 	gid_t gid;

@@ -19,6 +19,7 @@
 #include "memo.h"
 #include "notify.h"
 #include "scratch.h"
+#include "snapshot.h"
 #include "statedb.h"
 
 
@@ -90,6 +91,16 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 		cJSON_AddNullToObject(sd, "database");
 	cJSON_AddNumberToObject(sd, "stamps", (double)statedb_stamps_count(fs->state));
 	cJSON_AddNumberToObject(sd, "errors", (double)statedb_errors(fs->state));
+	cJSON_AddNumberToObject(sd, "snapshot_rows", (double)statedb_snapshot_count(fs->state));
+	int64_t since, live;
+	cas_snapshot_times(fs->snapshot, &since, &live);
+	int off = cas_snapshot_offline(fs->snapshot);
+	cJSON_AddStringToObject(root, "mode", off ? "offline (read-only from the snapshot; retrying)" : "live");
+	if (since) {
+		cJSON_AddNumberToObject(sd, "offline_since_ms", (double)since);
+		if (live)
+			cJSON_AddNumberToObject(sd, "live_since_ms", (double)live);
+	}
 
 	cJSON *c = cJSON_AddObjectToObject(root, "cache");
 	cJSON_AddNumberToObject(c, "ttl_seconds", (double)cas_cache_ttl_ms(fs->cache) / 1000);
@@ -114,7 +125,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(w, "scratch_files", (double)scratch_count(fs->scratch));
 	cJSON_AddNumberToObject(root, "errors_recorded", (double)errlog_total(fs->errors));
 	cJSON_AddStringToObject(root, "endpoint", cas_client_endpoint(fs->client));
-	cJSON_AddBoolToObject(root, "read_only", fs->o.ro);
+	cJSON_AddBoolToObject(root, "read_only", fs->o.ro || off);
 	cJSON_AddBoolToObject(root, "dry_run", fs->o.dry_run);
 
 	struct cas_buf b = CAS_BUF_INIT;
@@ -136,12 +147,8 @@ int render_errors(struct casfs *fs, const struct node *n, struct snap **out, str
 	return 0;
 }
 
-int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+void control_refresh_all(struct casfs *fs, const char *why)
 {
-	(void)n;
-	(void)data;
-	(void)len;
-	(void)e;
 	/* take what the tree currently shows, so every path the kernel may hold
 	 * can be invalidated after the caches are gone */
 	struct cas_instances *l = cas_cache_peek(fs->cache, CAS_CK_INSTANCES, "");
@@ -153,6 +160,15 @@ int commit_refresh(struct casfs *fs, const struct node *n, const char *data, siz
 	cas_obj_unref(l);
 	cas_obj_unref(access);
 	cas_obj_unref(ca);
-	cas_info(".cas/refresh: every cache dropped");
+	cas_info("%s", why);
+}
+
+int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	(void)n;
+	(void)data;
+	(void)len;
+	(void)e;
+	control_refresh_all(fs, ".cas/refresh: every cache dropped");
 	return 0;
 }

@@ -25,6 +25,9 @@ int commit_refund(struct casfs *fs, const struct node *n, const char *data, size
 int commit_access_new(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 
+/* Drops every cache, the kernel's included, and logs why (.cas/refresh, going live). */
+void control_refresh_all(struct casfs *fs, const char *why);
+
 int remove_instance(struct casfs *fs, const struct node *n, struct cas_error *e);
 int remove_access(struct casfs *fs, const struct node *n, struct cas_error *e);
 int remove_scratch(struct casfs *fs, const struct node *n, struct cas_error *e);

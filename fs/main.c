@@ -23,10 +23,12 @@
 #include "memo.h"
 #include "notify.h"
 #include "fuse_ops.h"
+#include "kinds.h"
 #include <fuse_lowlevel.h>
 #include "ops.h"
 #include "scratch.h"
 #include "sign.h"
+#include "snapshot.h"
 #include "statedb.h"
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG };
@@ -86,6 +88,7 @@ static const char usage[] =
 	"  -o ro               read-only: every mutation fails with EROFS\n"
 	"  -o dry_run          validate and log mutations instead of sending them\n"
 	"  -o state_dir=PATH   state database directory (default $XDG_STATE_HOME/casfs, ~/.local/state/casfs)\n"
+	"  -o offline          if the API does not answer at start, mount read-only from the last snapshot\n"
 	"  -o no_state         keep no state on disk (mtimes, call counts and journal last one mount)\n"
 	"  -o call_budget=N    at most N API calls per billing month (UTC+8); past it: cache only, else EDQUOT\n"
 	"  -f, -d, -s          foreground, debug (foreground), single-threaded\n"
@@ -184,13 +187,32 @@ static int check_cafile(const char *path)
 }
 
 /* One cheap call proves the endpoint answers and accepts the credentials. */
-static int probe_endpoint(struct casfs *fs)
+static int probe_call(void *ctx, struct cas_error *e)
 {
+	struct casfs *fs = ctx;
 	struct cas_list_query q = { .current_page = 1, .show_size = 1 };
 	struct cas_instances *l = NULL;
-	struct cas_error e;
-	int rc = cas_list_instances(fs->client, &q, &l, &e);
+	int rc = cas_list_instances(fs->client, &q, &l, e);
 	cas_obj_unref(l);
+	return rc;
+}
+
+/* A failure that says nothing about the credentials: the service did not answer. */
+static int unreachable(int rc)
+{
+	return rc == -EIO || rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EPROTO;
+}
+
+static void went_live(void *ctx)
+{
+	control_refresh_all(ctx, "offline -> live: every cache dropped");
+}
+
+/* 0: go on (live, or offline from the snapshot); 1: fail the mount. */
+static int probe_endpoint(struct casfs *fs)
+{
+	struct cas_error e;
+	int rc = probe_call(fs, &e);
 	if (!rc)
 		return 0;
 	if (rc == -EDQUOT) {
@@ -199,8 +221,21 @@ static int probe_endpoint(struct casfs *fs)
 	}
 	char line[800], msg[1000];
 	cas_error_format(&e, line, sizeof(line));
-	snprintf(msg, sizeof(msg), "%s %s: %s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
-		 cas_client_endpoint(fs->client), line);
+	int64_t stored = 0;
+	if (fs->o.offline && unreachable(rc) && cas_snapshot_usable(fs->snapshot, &stored)) {
+		time_t t = (time_t)(stored / 1000);
+		struct tm tm;
+		char when[40];
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cas_warn("the service does not answer (%s): mounted READ-ONLY from the offline snapshot (listing of %s); "
+			 "retrying in the background, live data without a remount once it answers", line, when);
+		cas_snapshot_go_offline(fs->snapshot, probe_call, fs, went_live, fs);
+		return 0;
+	}
+	snprintf(msg, sizeof(msg), "%s %s: %s%s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
+		 cas_client_endpoint(fs->client), line,
+		 fs->o.offline && unreachable(rc) ? " (and no offline snapshot of this account to start from)" : "");
 	return bad(msg);
 }
 
@@ -263,8 +298,10 @@ static int build(struct casfs *fs)
 	};
 	fs->client = cas_client_new(&co, &cr, &e);
 	fs->errors = errlog_new();
-	if (fs->client)
+	if (fs->client) {
 		open_state(fs, &cr);
+		fs->snapshot = cas_snapshot_new(cas_client_api(fs->client), fs->state);
+	}
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr);
 	if (!fs->client || probe_endpoint(fs)) {
@@ -273,13 +310,14 @@ static int build(struct casfs *fs)
 		free(source);
 		return 1;
 	}
-	cas_info("credentials from %s accepted by %s", source, cas_client_endpoint(fs->client));
+	if (!cas_snapshot_offline(fs->snapshot))
+		cas_info("credentials from %s accepted by %s", source, cas_client_endpoint(fs->client));
 	free(source);
 	struct cas_cache_opts cache_o = {
 		.ttl_ms = (int64_t)(fs->o.ttl * 1000),
 		.max_stale_ms = (int64_t)(fs->o.max_stale * 1000) + 1,
 	};
-	fs->cache = cas_cache_new(cas_client_api(fs->client), &cache_o);
+	fs->cache = cas_cache_new(cas_snapshot_api(fs->snapshot), &cache_o);
 	fs->api = cas_cache_api(fs->cache);
 	fs->stamps = cas_stamps_new();
 	cas_stamps_attach(fs->stamps, fs->state);
@@ -295,6 +333,7 @@ static int build(struct casfs *fs)
 
 static void teardown(struct casfs *fs)
 {
+	cas_snapshot_free(fs->snapshot); /* first: its thread may refresh the caches */
 	notifier_free(fs->notify);
 	cas_prefetch_free(fs->prefetch);
 	cas_cache_free(fs->cache);
