@@ -141,7 +141,13 @@ static int try_open(struct statedb *db, const char **why)
 		*why = "not a database";
 		return 1;
 	}
-	if ((app != 0 && app != APPLICATION_ID) || (app == 0 && ver != 0)) {
+	int tables = 0;
+	if (app == 0 && pragma_int(db->conn, "SELECT count(*) FROM sqlite_master", &tables) != SQLITE_OK) {
+		*why = "not a database";
+		return 1;
+	}
+	/* a new file has no id and no tables; anything else without our id is another program's */
+	if ((app != 0 && app != APPLICATION_ID) || (app == 0 && (ver != 0 || tables != 0))) {
 		*why = "not a casfs state database";
 		return 1;
 	}
@@ -222,7 +228,7 @@ struct statedb *statedb_open(const char *dir, const char *account)
 		statedb_close(db);
 		return NULL;
 	}
-	cas_info("state database %s", db->path);
+	cas_debug("state database %s", db->path);
 	return db;
 }
 

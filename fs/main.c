@@ -312,6 +312,7 @@ static int build(struct casfs *fs)
 	}
 	if (!cas_snapshot_offline(fs->snapshot))
 		cas_info("credentials from %s accepted by %s", source, cas_client_endpoint(fs->client));
+	cas_info("state database %s", statedb_persistent(fs->state) ? statedb_path(fs->state) : "in memory (this mount only)");
 	free(source);
 	struct cas_cache_opts cache_o = {
 		.ttl_ms = (int64_t)(fs->o.ttl * 1000),
