@@ -187,7 +187,11 @@ static void move_aside(struct statedb *db, const char *why)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	char *aside = cas_xasprintf("%s.bad-%s-%d", db->path, stamp, (int)getpid());
+	char *aside = cas_xasprintf("%s.bad-%s", db->path, stamp);
+	for (int n = 2; access(aside, F_OK) == 0; n++) { /* never overwrite an earlier one */
+		free(aside);
+		aside = cas_xasprintf("%s.bad-%s-%d", db->path, stamp, n);
+	}
 	int rc = rename(db->path, aside);
 	cas_warn("state database %s: %s; %s, starting a new one", db->path, why,
 		 rc == 0 ? "moved aside" : "cannot move it aside");
