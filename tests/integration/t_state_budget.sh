@@ -3,7 +3,8 @@
 # the service in the billing month, across a remount; past the budget, reads
 # are served from cache (stale allowed) or fail with EDQUOT, mutations fail
 # with EDQUOT, each with a record in .cas/errors; .cas/stats shows the
-# month's persisted counts beside the mount's own.
+# month's persisted counts beside the mount's own. Two mounts of the account
+# reading at once share the counter: the month's count equals the audit log.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 8 --seed 131
 B=5
@@ -51,4 +52,30 @@ jq -e ".free_tier.month_read_calls == $B and .free_tier.read_calls == 0" "$MNT/.
 remount_casfs call_budget=$((B + 20))
 cat "$MNT/instances/$served/detail" >/dev/null || fail "read within the raised budget"
 expect_eq "$(jq .free_tier.month_read_calls "$MNT/.cas/stats")" "$(total)" "month's calls = audit lines"
+
+# two mounts of the account at once share one counter and one budget
+M2=$T/mnt2 P2=""
+mkdir -p "$M2"
+trap 'rc=$?; mountpoint -q "$M2" && fusermount3 -u "$M2"; [ -n "$P2" ] && wait "$P2"; (exit $rc); cleanup' EXIT
+"$CASFS_BIN" -f -o "endpoint=$EMU_URL,ttl=1,call_budget=$((B + 60))" "$M2" >>"$T/casfs2.log" 2>&1 &
+P2=$!
+for i in $(seq 1 100); do mountpoint -q "$M2" && break; sleep 0.05; done
+mountpoint -q "$M2" || fail "second mount: $(tail -3 "$T/casfs2.log")"
+reader() { # dir
+	local i
+	for i in $(seq 1 15); do
+		echo 1 >"$1/.cas/refresh"
+		cat "$1"/instances/*/detail >/dev/null 2>&1 || true
+	done
+}
+reader "$MNT" & r1=$!
+reader "$M2" & r2=$!
+wait "$r1" "$r2"
+expect_eq "$(jq .free_tier.month_read_calls "$M2/.cas/stats")" "$(total)" "month's calls (second mount) = audit lines"
+expect_eq "$(jq .free_tier.month_read_calls "$MNT/.cas/stats")" "$(total)" "month's calls (first mount) = audit lines"
+expect_eq "$(total)" "$((B + 60))" "calls of both mounts against the shared budget of the second"
+grep -q "moved aside\|state database .*: " "$T/casfs.log" "$T/casfs2.log" && fail "database trouble: $(grep -h 'state database' "$T/casfs.log" "$T/casfs2.log" | head -3)"
+fusermount3 -u "$M2"
+wait "$P2" 2>/dev/null || true
+P2=""
 echo PASS

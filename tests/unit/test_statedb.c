@@ -6,7 +6,8 @@
  * aside and a new database started; the call counter is shared by two
  * connections and the budget refuses exactly past N with EDQUOT; the
  * journal keeps the last 1,000 records with their outcome; the offline
- * snapshot stores unchanged bodies once; the billing month is UTC+8. */
+ * snapshot stores unchanged bodies once; the billing month is UTC+8; the
+ * free-tier warnings come once each at 80% and 100%. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,6 +197,78 @@ static void accounting_gate(void **state)
 	statedb_close(db);
 }
 
+/* Runs n read calls through the gate with stderr captured; returns the log text. */
+static char *gate_log(struct cas_accounting *a, int n)
+{
+	char *path = sub("log.txt");
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = freopen(path, "w", stderr);
+	assert_non_null(f);
+	struct cas_error e;
+	for (int i = 0; i < n; i++) {
+		cas_error_clear(&e);
+		assert_int_equal(cas_accounting_gate(a, CAS_GET_INSTANCE_DETAIL, &e), 0);
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	FILE *in = fopen(path, "r");
+	struct cas_buf b = CAS_BUF_INIT;
+	char line[512];
+	while (fgets(line, sizeof(line), in))
+		cas_buf_adds(&b, line);
+	fclose(in);
+	free(path);
+	return cas_buf_steal(&b);
+}
+
+static int occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void free_tier_warnings(void **state)
+{
+	(void)state;
+	struct statedb *db = statedb_open_memory();
+	struct cas_accounting *a = cas_accounting_new(db, 0);
+	char *log = gate_log(a, 799);
+	assert_int_equal(occurrences(log, "free tier"), 0);
+	free(log);
+	log = gate_log(a, 1);
+	assert_int_equal(occurrences(log, "800 of 1000 free read calls"), 1);
+	free(log);
+	log = gate_log(a, 250);
+	assert_int_equal(occurrences(log, "free tier"), 1);
+	assert_int_equal(occurrences(log, "1000 of 1000 free read calls"), 1);
+	assert_non_null(strstr(log, "further calls are billed"));
+	free(log);
+	cas_accounting_free(a);
+	/* a new mount of a month already past 80% says so at start */
+	char *path = sub("log.txt");
+	fflush(stderr);
+	int saved = dup(2);
+	assert_non_null(freopen(path, "w", stderr));
+	a = cas_accounting_new(db, 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	FILE *in = fopen(path, "r");
+	char line[512] = "";
+	int lines = 0;
+	while (fgets(line, sizeof(line), in))
+		lines++;
+	fclose(in);
+	assert_int_equal(lines, 2); /* 80% and 100% of the reads */
+	free(path);
+	cas_accounting_free(a);
+	statedb_close(db);
+}
+
 static void billing_month_is_utc8(void **state)
 {
 	(void)state;
@@ -268,6 +341,7 @@ int main(void)
 		cmocka_unit_test(corrupt_and_foreign_moved_aside),
 		cmocka_unit_test(calls_shared_and_budget),
 		cmocka_unit_test(accounting_gate),
+		cmocka_unit_test(free_tier_warnings),
 		cmocka_unit_test(billing_month_is_utc8),
 		cmocka_unit_test(journal_keeps_last_1000),
 		cmocka_unit_test(snapshot_rows),
