@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "cache.h" /* enum cas_ck: the snapshot's row kinds */
 #include "log.h"
+#include "ratelimit.h"
 
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 60000
@@ -324,11 +325,7 @@ struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db)
 	s->live = live;
 	s->db = db;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	cas_cond_init_mono(&s->cv);
 	return s;
 }
 
@@ -348,14 +345,7 @@ int cas_snapshot_usable(struct cas_snapshot *s, int64_t *stored_ms)
 /* Sleeps ms unless stopping; returns 1 when stopping. */
 static int nap(struct cas_snapshot *s, int64_t ms)
 {
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	struct timespec dl = cas_mono_after_ms(ms);
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &dl) == 0)
 		;
