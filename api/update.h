@@ -29,6 +29,12 @@ int cas_update_count(const struct cas_update *u);
  * (the journal's record of a change). */
 cJSON *cas_update_changes_json(const struct cas_update *u, const cJSON *detail);
 void cas_update_to_params(const struct cas_update *u, struct cas_params *p);
+/* The inverse for the string fields: each one present in p (by wire name)
+ * replaces u's copy. Lists and integers are the caller's (their wire forms
+ * need per-field checks). */
+void cas_update_strings_from_params(const struct cas_params *p, struct cas_update *u);
 void cas_update_copy(struct cas_update *dst, const struct cas_update *src);
+/* Frees every string and list of u and zeroes it (u itself is the caller's). */
+void cas_update_free(struct cas_update *u);
 
 #endif
