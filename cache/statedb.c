@@ -22,6 +22,7 @@
 #define APPLICATION_ID 0x43415346 /* "CASF" */
 #define BUSY_TIMEOUT_MS 5000
 #define JOURNAL_KEEP 1000
+#define REPORT_EVERY_MS 10000
 
 const char *const statedb_class_names[STATEDB_NCLASS] = { "read", "write" };
 
@@ -40,6 +41,8 @@ struct statedb {
 	sqlite3 *conn;
 	char *path;
 	unsigned long errors;
+	int64_t reported_ms;      /* when the last error was logged (monotonic) */
+	unsigned long suppressed; /* errors not logged since */
 	uint64_t mem_calls[STATEDB_NCLASS]; /* this mount's calls, the fallback when the database fails */
 	void (*hook)(void *ctx, const char *what);
 	void *hook_ctx;
@@ -77,11 +80,32 @@ static int make_dir(const char *dir)
 	return rc;
 }
 
-/* Records a database error (lock held by the caller); returns the message for the hook. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Records a database error (lock held by the caller) and fills msg for
+ * report(): at most one line per REPORT_EVERY_MS, so a failing disk cannot
+ * flood the log and .cas/errors (every error is counted). */
 static void db_error(struct statedb *db, const char *what, char *msg, size_t n)
 {
 	db->errors++;
-	snprintf(msg, n, "state database %s: %s: %s", db->path, what, db->conn ? sqlite3_errmsg(db->conn) : "closed");
+	int64_t now = mono_ms();
+	if (db->reported_ms && now - db->reported_ms < REPORT_EVERY_MS) {
+		db->suppressed++;
+		msg[0] = 0;
+		return;
+	}
+	char more[64] = "";
+	if (db->suppressed)
+		snprintf(more, sizeof(more), " (and %lu more errors)", db->suppressed);
+	snprintf(msg, n, "state database %s: %s: %s%s", db->path, what, db->conn ? sqlite3_errmsg(db->conn) : "closed",
+		 more);
+	db->reported_ms = now;
+	db->suppressed = 0;
 }
 
 static void report(struct statedb *db, const char *msg)

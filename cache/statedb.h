@@ -11,8 +11,9 @@
  * warning) and a new one started. Secrets are never handed to it.
  *
  * Degrading safely: every function returns a result the caller can ignore;
- * a database error is logged, counted and passed to the error hook, never
- * turned into a failed read or a hidden mutation outcome.
+ * a database error is counted, logged and passed to the error hook (at most
+ * once per 10 s, with the count of those in between), never turned into a
+ * failed read or a hidden mutation outcome.
  *
  * Lock rule: one mutex (db->mu) guards the connection and every statement;
  * no other lock is taken while it is held, and the error hook is called
