@@ -3,7 +3,7 @@
  * round-trip across a reopen (an unchanged file keeps its mtime; a stored
  * time ahead of the clock comes down to now); the directory is created 0700
  * and the file 0600; a corrupt file and a file of another program are moved
- * aside and a new database started; the call counter is shared by two
+ * aside, and so is one written by a newer casfs, and a new database started; the call counter is shared by two
  * connections and the budget refuses exactly past N with EDQUOT; the
  * journal keeps the last 1,000 records with their outcome; the offline
  * snapshot stores unchanged bodies once; the billing month is UTC+8; the
@@ -136,6 +136,17 @@ static void corrupt_and_foreign_moved_aside(void **state)
 	db = statedb_open(d, "x");
 	assert_non_null(db);
 	assert_int_equal(count_aside(d), 2);
+	statedb_close(db);
+	/* ours, but from a newer casfs (incompatible schema) */
+	unlink(path);
+	cmd = cas_xasprintf("python3 -c \"import sqlite3; c=sqlite3.connect('%s'); "
+			    "c.execute('pragma application_id=1128354630'); c.execute('pragma user_version=99'); "
+			    "c.execute('create table t(x)'); c.commit()\"", path);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	db = statedb_open(d, "x");
+	assert_non_null(db);
+	assert_int_equal(count_aside(d), 3);
 	statedb_close(db);
 	free(path);
 	free(d);
