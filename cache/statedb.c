@@ -32,7 +32,7 @@ static const char schema[] =
 	" PRIMARY KEY(month, class));"
 	"CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
 	" path TEXT NOT NULL, action TEXT NOT NULL, fields TEXT, outcome TEXT NOT NULL, request_id TEXT,"
-	" errno INTEGER, code TEXT, message TEXT);"
+	" errno INTEGER, code TEXT, message TEXT, uid INTEGER, pid INTEGER, process TEXT);"
 	"CREATE TABLE IF NOT EXISTS snapshot(kind INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
 	" stored_ms INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(kind, key));";
 
@@ -468,9 +468,10 @@ int64_t statedb_journal_add(struct statedb *db, const struct statedb_journal_rec
 	char msg[600] = "";
 	int64_t seq = 0;
 	pthread_mutex_lock(&db->mu);
-	if (run(db, "INSERT INTO journal(time_ms, path, action, fields, outcome, request_id, errno, code, message) "
-		"VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)", "itttttitt", r->time_ms, r->path, r->action, r->fields,
-		r->outcome, r->request_id, (int64_t)r->err, r->code, r->message) == 0) {
+	if (run(db, "INSERT INTO journal(time_ms, path, action, fields, outcome, request_id, errno, code, message,"
+		" uid, pid, process) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "itttttittiit", r->time_ms, r->path,
+		r->action, r->fields, r->outcome, r->request_id, (int64_t)r->err, r->code, r->message, r->uid, r->pid,
+		r->process) == 0) {
 		seq = sqlite3_last_insert_rowid(db->conn);
 		char sql[120];
 		snprintf(sql, sizeof(sql), "DELETE FROM journal WHERE seq <= %lld", (long long)(seq - JOURNAL_KEEP));
@@ -512,7 +513,8 @@ void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *ou
 	pthread_mutex_lock(&db->mu);
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db->conn,
-				    "SELECT seq, time_ms, path, action, fields, outcome, request_id, errno, code, message "
+				    "SELECT seq, time_ms, path, action, fields, outcome, request_id, errno, code, message,"
+				    " uid, pid, process "
 				    "FROM (SELECT * FROM journal ORDER BY seq DESC LIMIT ?) ORDER BY seq",
 				    -1, &st, NULL);
 	if (rc == SQLITE_OK)
@@ -541,6 +543,12 @@ void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *ou
 			cJSON_AddStringToObject(o, "errno", strerrorname_np(err) ? strerrorname_np(err) : "?");
 		add_text(o, "code", st, 8);
 		add_text(o, "message", st, 9);
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+			cJSON *by = cJSON_AddObjectToObject(o, "by");
+			cJSON_AddNumberToObject(by, "uid", sqlite3_column_int(st, 10));
+			cJSON_AddNumberToObject(by, "pid", sqlite3_column_int(st, 11));
+			add_text(by, "process", st, 12);
+		}
 		char *line = cJSON_PrintUnformatted(o);
 		cas_buf_adds(out, line);
 		cas_buf_addc(out, '\n');

@@ -5,7 +5,7 @@
  *   stamps   path inode -> content hash and when that content was first seen
  *   calls    API calls per billing month and class (read, write)
  *   journal  every mutation sent: time, path, action, fields old/new,
- *            RequestId, outcome
+ *            RequestId, outcome, and the local uid, pid and process name
  *   snapshot the last listing and details as fetched (the offline snapshot)
  * A file that is corrupt or of another schema is moved aside (with a
  * warning) and a new one started. Secrets are never handed to it.
@@ -72,6 +72,8 @@ struct statedb_journal_rec {
 	const char *outcome;     /* "pending", "ok", "error", "ambiguous", "dry_run" */
 	const char *request_id, *code, *message;
 	int err;                 /* positive errno, 0 */
+	int64_t uid, pid;        /* who asked (the writing process), -1 = unknown */
+	const char *process;     /* its name (comm), or NULL */
 };
 /* Appends a record; returns its sequence number (> 0) or 0 on error. */
 int64_t statedb_journal_add(struct statedb *db, const struct statedb_journal_rec *r);

@@ -1,8 +1,8 @@
 /* journal: the record of every mutation sent through the mount, kept in the
  * state database (the last 1,000, across mounts) and shown in .cas/journal
  * as JSON lines: time, path, action, the fields with old and new values,
- * RequestId and outcome. A record is written "pending" before the call and
- * finished after it ("ok", "error", "ambiguous" when the service may or may
+ * RequestId, outcome, and who asked (uid, pid and name of the process). A
+ * record is written "pending" before the call and finished after it ("ok", "error", "ambiguous" when the service may or may
  * not have applied it, "dry_run"), so a record still "pending" after a
  * crash marks a call whose outcome the mount never learned. Secrets
  * (SecretKey) are never passed in. */

@@ -3,7 +3,8 @@
 # the remount opens it (nothing moved aside), and the journal agrees with
 # the emulator's audit log on what was applied: every "ok" record is an
 # applied call (same RequestId), every applied call is an "ok" record or the
-# one record left "pending" by the kill. No secret is in the journal.
+# one record left "pending" by the kill. No secret is in the journal; each
+# record says who asked (uid, pid, process).
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 10 --seed 151
 mount_casfs
@@ -40,6 +41,7 @@ bad=$(jq -c 'select(.outcome == "ok" and ((.fields.CertificateName.new // "") | 
 grep -q "$SK" "$T/journal" $HOME/.local/state/casfs/* && fail "a secret is in the journal or the database"
 # the mount works after the crash, and the journal goes on
 echo after-crash >"$MNT/instances/$id/name"
-tail -n1 "$MNT/.cas/journal" | jq -e '.outcome == "ok" and .fields.CertificateName.new == "after-crash"' >/dev/null ||
+tail -n1 "$MNT/.cas/journal" | jq -e --argjson uid "$(id -u)" '.outcome == "ok" and .fields.CertificateName.new == "after-crash"
+	and .by.uid == $uid and .by.pid > 0 and .by.process == "bash"' >/dev/null ||
 	fail "the last journal record: $(tail -n1 "$MNT/.cas/journal")"
 echo PASS
