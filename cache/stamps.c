@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ratelimit.h"
 #include "statedb.h"
 
 struct slot {
@@ -16,9 +17,16 @@ struct slot {
 	int64_t mtime_ns;
 };
 
+#define FLUSH_EVERY_MS 200
+
 struct cas_stamps {
-	pthread_mutex_t mu;  /* guards v, cap, n; released before db is called */
+	pthread_mutex_t mu;  /* guards v, cap, n, the pending list and stopping; released before db is called */
 	struct statedb *db;  /* set once before sharing */
+	struct statedb_stamp *pending; /* new stamps not yet written */
+	size_t npending, cappending;
+	pthread_cond_t cv;   /* wakes the writer (stop) */
+	pthread_t writer;
+	int have_writer, stopping;
 	struct slot *v;
 	size_t cap, n;
 };
@@ -33,16 +41,55 @@ struct cas_stamps *cas_stamps_new(void)
 {
 	struct cas_stamps *s = cas_xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
+	cas_cond_init_mono(&s->cv);
 	s->cap = 1024;
 	s->v = cas_xcalloc(s->cap, sizeof(*s->v));
 	return s;
+}
+
+/* Writes the pending stamps in one transaction (mu not held). */
+static void flush(struct cas_stamps *s)
+{
+	pthread_mutex_lock(&s->mu);
+	struct statedb_stamp *v = s->pending;
+	size_t n = s->npending;
+	s->pending = NULL;
+	s->npending = s->cappending = 0;
+	pthread_mutex_unlock(&s->mu);
+	statedb_stamps_put(s->db, v, n);
+	free(v);
+}
+
+static void *writer(void *arg)
+{
+	struct cas_stamps *s = arg;
+	for (;;) {
+		struct timespec dl = cas_mono_after_ms(FLUSH_EVERY_MS);
+		pthread_mutex_lock(&s->mu);
+		while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &dl) == 0)
+			;
+		int stop = s->stopping;
+		pthread_mutex_unlock(&s->mu);
+		flush(s);
+		if (stop)
+			return NULL;
+	}
 }
 
 void cas_stamps_free(struct cas_stamps *s)
 {
 	if (!s)
 		return;
+	if (s->have_writer) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	free(s->pending);
 	free(s->v);
 	free(s);
 }
@@ -92,8 +139,13 @@ static void load_one(void *ctx, uint64_t ino, uint64_t hash, int64_t mtime_ns)
 
 void cas_stamps_attach(struct cas_stamps *s, struct statedb *db)
 {
+	if (!statedb_persistent(db))
+		return; /* an in-memory database would only duplicate the table */
 	s->db = db;
 	statedb_stamps_load(db, load_one, s);
+	s->have_writer = pthread_create(&s->writer, NULL, writer, s) == 0;
+	if (!s->have_writer)
+		s->db = NULL;
 }
 
 struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash)
@@ -118,9 +170,14 @@ struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t ha
 		changed = 1;
 	}
 	int64_t m = sl->mtime_ns;
+	if (changed && s->db) {
+		if (s->npending == s->cappending) {
+			s->cappending = s->cappending ? s->cappending * 2 : 256;
+			s->pending = cas_xrealloc(s->pending, s->cappending * sizeof(*s->pending));
+		}
+		s->pending[s->npending++] = (struct statedb_stamp){ ino, hash, m };
+	}
 	pthread_mutex_unlock(&s->mu);
-	if (changed && s->db)
-		statedb_stamp_put(s->db, ino, hash, m);
 	struct timespec ts = { .tv_sec = m / 1000000000LL, .tv_nsec = m % 1000000000LL };
 	return ts;
 }

@@ -5,7 +5,9 @@
  * cache only while the content is unchanged. Keyed by a 64-bit path hash,
  * which is also the file's stable inode number. Survives cache drops, and,
  * attached to a state database, remounts: the hash and first-seen time of
- * every path are loaded at start and written when they change.
+ * every path are loaded at start, and new ones are written by a writer
+ * thread in one transaction every 200 ms (and at free), so a stat never
+ * waits for the disk; a crash loses at most the last 200 ms of stamps.
  *
  * No mtime is ever later than the clock: a change within the second of the
  * previous one gets the current time to the nanosecond (whole seconds
@@ -25,8 +27,9 @@ struct cas_stamps;
 struct cas_stamps *cas_stamps_new(void);
 void cas_stamps_free(struct cas_stamps *s);
 struct statedb;
-/* Loads the stored stamps and writes every new one to db (may be NULL).
- * Call before the stamps are shared between threads. */
+/* Loads the stored stamps and writes every new one to db (a file database;
+ * NULL or an in-memory one: nothing is kept). Call before the stamps are
+ * shared between threads. */
 void cas_stamps_attach(struct cas_stamps *s, struct statedb *db);
 /* The mtime of `ino` whose content now hashes to `hash`. */
 struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash);

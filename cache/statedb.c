@@ -357,15 +357,29 @@ void statedb_stamps_load(struct statedb *db, statedb_stamp_fn fn, void *ctx)
 	report(db, msg);
 }
 
-void statedb_stamp_put(struct statedb *db, uint64_t ino, uint64_t hash, int64_t mtime_ns)
+void statedb_stamps_put(struct statedb *db, const struct statedb_stamp *v, size_t n)
 {
-	if (!db)
+	if (!db || !n)
 		return;
 	char msg[600] = "";
 	pthread_mutex_lock(&db->mu);
-	if (run(db, "INSERT OR REPLACE INTO stamps(ino, hash, mtime_ns) VALUES(?, ?, ?)", "iii", (int64_t)ino,
-		(int64_t)hash, mtime_ns))
-		db_error(db, "storing a stamp", msg, sizeof(msg));
+	sqlite3_stmt *st = NULL;
+	int ok = exec(db->conn, "BEGIN") == SQLITE_OK &&
+		 sqlite3_prepare_v2(db->conn, "INSERT OR REPLACE INTO stamps(ino, hash, mtime_ns) VALUES(?, ?, ?)", -1, &st,
+				    NULL) == SQLITE_OK;
+	for (size_t i = 0; ok && i < n; i++) {
+		sqlite3_bind_int64(st, 1, (int64_t)v[i].ino);
+		sqlite3_bind_int64(st, 2, (int64_t)v[i].hash);
+		sqlite3_bind_int64(st, 3, v[i].mtime_ns);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	ok = ok && exec(db->conn, "COMMIT") == SQLITE_OK;
+	if (!ok) {
+		db_error(db, "storing stamps", msg, sizeof(msg));
+		exec(db->conn, "ROLLBACK");
+	}
 	pthread_mutex_unlock(&db->mu);
 	report(db, msg);
 }

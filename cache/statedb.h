@@ -50,7 +50,12 @@ void statedb_set_error_hook(struct statedb *db, void (*fn)(void *ctx, const char
 /* stamps */
 typedef void (*statedb_stamp_fn)(void *ctx, uint64_t ino, uint64_t hash, int64_t mtime_ns);
 void statedb_stamps_load(struct statedb *db, statedb_stamp_fn fn, void *ctx);
-void statedb_stamp_put(struct statedb *db, uint64_t ino, uint64_t hash, int64_t mtime_ns);
+struct statedb_stamp {
+	uint64_t ino, hash;
+	int64_t mtime_ns;
+};
+/* Stores n stamps in one transaction. */
+void statedb_stamps_put(struct statedb *db, const struct statedb_stamp *v, size_t n);
 size_t statedb_stamps_count(struct statedb *db);
 
 /* calls: month is "YYYY-MM"; class is "read" or "write". */

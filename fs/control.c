@@ -89,7 +89,8 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 		cJSON_AddStringToObject(sd, "database", statedb_path(fs->state));
 	else
 		cJSON_AddNullToObject(sd, "database");
-	cJSON_AddNumberToObject(sd, "stamps", (double)statedb_stamps_count(fs->state));
+	cJSON_AddNumberToObject(sd, "stamps", (double)cas_stamps_count(fs->stamps));
+	cJSON_AddNumberToObject(sd, "stamps_stored", (double)statedb_stamps_count(fs->state));
 	cJSON_AddNumberToObject(sd, "errors", (double)statedb_errors(fs->state));
 	cJSON_AddNumberToObject(sd, "snapshot_rows", (double)statedb_snapshot_count(fs->state));
 	int64_t since, live;

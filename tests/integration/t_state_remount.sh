@@ -53,7 +53,7 @@ for f in "$SD"/*; do
 	expect_eq "$(stat -c %a "$f")" "600" "mode of $f"
 	grep -q "$SK" "$f" && fail "the AccessKey secret is in $f"
 done
-jq -e '.state.database != null and .state.stamps > 100' "$MNT/.cas/stats" >/dev/null || fail ".cas/stats state: $(jq -c .state "$MNT/.cas/stats")"
+jq -e '.state.database != null and .state.stamps > 100 and .state.stamps_stored > 100' "$MNT/.cas/stats" >/dev/null || fail ".cas/stats state: $(jq -c .state "$MNT/.cas/stats")"
 
 # a corrupt database is moved aside with a warning, and a new one started
 umount_casfs
@@ -64,7 +64,8 @@ mount_casfs
 grep -q "state database $db: .*moved aside" "$T/casfs.log" || fail "no warning about the corrupt database: $(tail -3 "$T/casfs.log")"
 ls "$db".bad-* >/dev/null 2>&1 || fail "the corrupt file was not kept aside"
 cat "$MNT/instances/$id/name" >/dev/null
-jq -e '.state.errors == 0 and .state.stamps > 0' "$MNT/.cas/stats" >/dev/null || fail "new database not in use: $(jq -c .state "$MNT/.cas/stats")"
+sleep 0.5 # stamps are written every 200 ms
+jq -e '.state.errors == 0 and .state.stamps_stored > 0' "$MNT/.cas/stats" >/dev/null || fail "new database not in use: $(jq -c .state "$MNT/.cas/stats")"
 # a database of another program is moved aside too
 umount_casfs
 rm -f "$db" "$db-wal" "$db-shm"

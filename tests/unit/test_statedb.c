@@ -83,7 +83,8 @@ static void stamps_survive_reopen(void **state)
 	/* a stored time ahead of the clock (the clock was set back) comes down to now */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	statedb_stamp_put(db, 44, 0xDD, ((int64_t)now.tv_sec + 3600) * 1000000000LL);
+	struct statedb_stamp ahead = { 44, 0xDD, ((int64_t)now.tv_sec + 3600) * 1000000000LL };
+	statedb_stamps_put(db, &ahead, 1);
 	cas_stamps_free(s);
 	s = cas_stamps_new();
 	cas_stamps_attach(s, db);
@@ -114,7 +115,7 @@ static void corrupt_and_foreign_moved_aside(void **state)
 	struct statedb *db = statedb_open(d, "x");
 	assert_non_null(db);
 	char *path = cas_xstrdup(statedb_path(db));
-	statedb_stamp_put(db, 1, 2, 3);
+	statedb_stamps_put(db, &(struct statedb_stamp){ 1, 2, 3 }, 1);
 	statedb_close(db);
 	FILE *f = fopen(path, "r+");
 	assert_non_null(f);
@@ -125,7 +126,7 @@ static void corrupt_and_foreign_moved_aside(void **state)
 	assert_non_null(db);
 	assert_int_equal(count_aside(d), 1);
 	assert_int_equal(statedb_stamps_count(db), 0); /* a new, empty database */
-	statedb_stamp_put(db, 1, 2, 3);
+	statedb_stamps_put(db, &(struct statedb_stamp){ 1, 2, 3 }, 1);
 	assert_int_equal(statedb_errors(db), 0);
 	statedb_close(db);
 	/* another program's database */
