@@ -23,6 +23,7 @@ struct cas_snapshot {
 	struct cas_api api; /* first: the decorator's face */
 	struct cas_api *live;
 	struct statedb *db;
+	int store;          /* the database is a file: only that outlives the mount */
 	atomic_int offline;
 	atomic_llong since_ms, live_ms;
 	cas_probe_fn probe;
@@ -228,7 +229,7 @@ static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, 
 	struct cas_snapshot *s = S(a);
 	if (!atomic_load(&s->offline)) {
 		int rc = s->live->ops->list_instances(s->live, f, out, e);
-		if (!rc && !f)
+		if (!rc && !f && s->store)
 			put_json(s, CAS_CK_INSTANCES, "", instances_json(*out));
 		return rc;
 	}
@@ -244,7 +245,7 @@ static int doc_call(struct cas_snapshot *s, enum cas_ck kind, const char *key, s
 	if (!atomic_load(&s->offline)) {
 		int rc = kind == CAS_CK_DETAIL ? s->live->ops->get_instance_detail(s->live, key, out, e)
 					       : s->live->ops->get_instance_summary(s->live, out, e);
-		if (!rc)
+		if (!rc && s->store)
 			put_text(s, kind, key, (*out)->text, (*out)->len);
 		return rc;
 	}
@@ -270,7 +271,7 @@ static int entries_call(struct cas_snapshot *s, enum cas_ck kind, struct cas_ent
 	if (!atomic_load(&s->offline)) {
 		int rc = kind == CAS_CK_ACCESS ? s->live->ops->list_cloud_access(s->live, out, e)
 					       : s->live->ops->get_ca_instance_status(s->live, out, e);
-		if (!rc)
+		if (!rc && s->store)
 			put_json(s, kind, "", entries_json(*out));
 		return rc;
 	}
@@ -324,6 +325,7 @@ struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db)
 	s->api.ops = &snapshot_ops;
 	s->live = live;
 	s->db = db;
+	s->store = statedb_persistent(db);
 	pthread_mutex_init(&s->mu, NULL);
 	cas_cond_init_mono(&s->cv);
 	return s;
