@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,20 @@ static const char schema[] =
 	" PRIMARY KEY(month, class));"
 	"CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
 	" path TEXT NOT NULL, action TEXT NOT NULL, fields TEXT, outcome TEXT NOT NULL, request_id TEXT,"
-	" errno INTEGER, code TEXT, message TEXT, uid INTEGER, pid INTEGER, process TEXT);"
+	" errno INTEGER, code TEXT, message TEXT, uid INTEGER, pid INTEGER, process TEXT, mount TEXT);"
 	"CREATE TABLE IF NOT EXISTS snapshot(kind INTEGER NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL,"
 	" stored_ms INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY(kind, key));";
+
+/* This boot's id, to tell a process of this boot from an earlier one's. */
+static void boot_id(char out[40])
+{
+	out[0] = 0;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f && fgets(out, 40, f))
+		out[strcspn(out, "\n")] = 0;
+	if (f)
+		fclose(f);
+}
 
 struct statedb {
 	pthread_mutex_t mu; /* guards conn and every statement below */
@@ -43,6 +55,7 @@ struct statedb {
 	unsigned long errors;
 	int64_t reported_ms;      /* when the last error was logged (monotonic) */
 	unsigned long suppressed; /* errors not logged since */
+	char mount_id[64];        /* "<boot id>:<pid>" of this process, in journal records */
 	uint64_t mem_calls[STATEDB_NCLASS]; /* this mount's calls, the fallback when the database fails */
 	void (*hook)(void *ctx, const char *what);
 	void *hook_ctx;
@@ -115,6 +128,20 @@ static void report(struct statedb *db, const char *msg)
 	cas_warn("%s", msg);
 	if (db->hook)
 		db->hook(db->hook_ctx, msg);
+}
+
+/* True unless the process that wrote a journal record is certainly gone
+ * (another boot, or no such process now). */
+static int mount_alive(const struct statedb *db, const unsigned char *mount)
+{
+	const char *m = (const char *)mount, *colon = m ? strrchr(m, ':') : NULL;
+	const char *mine = strrchr(db->mount_id, ':');
+	if (!colon || !mine)
+		return 1;
+	if ((size_t)(colon - m) != (size_t)(mine - db->mount_id) || memcmp(m, db->mount_id, (size_t)(colon - m)) != 0)
+		return 0; /* written during another boot */
+	pid_t pid = (pid_t)atoi(colon + 1);
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
 }
 
 static int exec(sqlite3 *c, const char *sql)
@@ -232,6 +259,13 @@ static void move_aside(struct statedb *db, const char *why)
 	free(aside);
 }
 
+static void set_mount_id(struct statedb *db)
+{
+	char b[40];
+	boot_id(b);
+	snprintf(db->mount_id, sizeof(db->mount_id), "%s:%d", b, (int)getpid());
+}
+
 struct statedb *statedb_open(const char *dir, const char *account)
 {
 	int rc = make_dir(dir);
@@ -242,6 +276,7 @@ struct statedb *statedb_open(const char *dir, const char *account)
 	struct statedb *db = cas_xcalloc(1, sizeof(*db));
 	pthread_mutex_init(&db->mu, NULL);
 	db->path = cas_xasprintf("%s/account-%s.db", dir, account);
+	set_mount_id(db);
 	const char *why = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		rc = try_open(db, &why);
@@ -265,6 +300,7 @@ struct statedb *statedb_open_memory(void)
 	struct statedb *db = cas_xcalloc(1, sizeof(*db));
 	pthread_mutex_init(&db->mu, NULL);
 	db->path = cas_xstrdup(":memory:");
+	set_mount_id(db);
 	const char *why = NULL;
 	if (try_open(db, &why)) {
 		cas_warn("state: %s", why);
@@ -483,9 +519,9 @@ int64_t statedb_journal_add(struct statedb *db, const struct statedb_journal_rec
 	int64_t seq = 0;
 	pthread_mutex_lock(&db->mu);
 	if (run(db, "INSERT INTO journal(time_ms, path, action, fields, outcome, request_id, errno, code, message,"
-		" uid, pid, process) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "itttttittiit", r->time_ms, r->path,
-		r->action, r->fields, r->outcome, r->request_id, (int64_t)r->err, r->code, r->message, r->uid, r->pid,
-		r->process) == 0) {
+		" uid, pid, process, mount) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "itttttittiitt", r->time_ms,
+		r->path, r->action, r->fields, r->outcome, r->request_id, (int64_t)r->err, r->code, r->message, r->uid,
+		r->pid, r->process, db->mount_id) == 0) {
 		seq = sqlite3_last_insert_rowid(db->conn);
 		char sql[120];
 		snprintf(sql, sizeof(sql), "DELETE FROM journal WHERE seq <= %lld", (long long)(seq - JOURNAL_KEEP));
@@ -528,7 +564,7 @@ void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *ou
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db->conn,
 				    "SELECT seq, time_ms, path, action, fields, outcome, request_id, errno, code, message,"
-				    " uid, pid, process "
+				    " uid, pid, process, mount "
 				    "FROM (SELECT * FROM journal ORDER BY seq DESC LIMIT ?) ORDER BY seq",
 				    -1, &st, NULL);
 	if (rc == SQLITE_OK)
@@ -550,7 +586,11 @@ void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *ou
 		cJSON *fj = f ? cJSON_Parse((const char *)f) : NULL;
 		if (fj)
 			cJSON_AddItemToObject(o, "fields", fj);
-		add_text(o, "outcome", st, 5);
+		const unsigned char *outcome = sqlite3_column_text(st, 5);
+		if (outcome && strcmp((const char *)outcome, "pending") == 0 && !mount_alive(db, sqlite3_column_text(st, 13)))
+			cJSON_AddStringToObject(o, "outcome", "interrupted");
+		else
+			add_text(o, "outcome", st, 5);
 		add_text(o, "request_id", st, 6);
 		int err = sqlite3_column_int(st, 7);
 		if (err)

@@ -3,8 +3,9 @@
  * as JSON lines: time, path, action, the fields with old and new values,
  * RequestId, outcome, and who asked (uid, pid and name of the process). A
  * record is written "pending" before the call and finished after it ("ok", "error", "ambiguous" when the service may or may
- * not have applied it, "dry_run"), so a record still "pending" after a
- * crash marks a call whose outcome the mount never learned. Secrets
+ * not have applied it, "dry_run"); a record left "pending" by a mount
+ * process that is gone is shown "interrupted": a call whose outcome casfs
+ * never learned. Secrets
  * (SecretKey) are never passed in. */
 #ifndef CASFS_JOURNAL_H
 #define CASFS_JOURNAL_H

@@ -5,7 +5,8 @@
  * and the file 0600; a corrupt file and a file of another program are moved
  * aside, and so is one written by a newer casfs, and a new database started; the call counter is shared by two
  * connections and the budget refuses exactly past N with EDQUOT; the
- * journal keeps the last 1,000 records with their outcome; the offline
+ * journal keeps the last 1,000 records with their outcome, and a record
+ * left pending by a process that is gone reads "interrupted"; the offline
  * snapshot stores unchanged bodies once; the billing month is UTC+8; the
  * free-tier warnings come once each at 80% and 100%. */
 #include <setjmp.h>
@@ -323,6 +324,33 @@ static void journal_keeps_last_1000(void **state)
 	statedb_close(db);
 }
 
+static void pending_of_a_gone_mount_is_interrupted(void **state)
+{
+	(void)state;
+	char *d = sub("j");
+	struct statedb *db = statedb_open(d, "acct");
+	assert_non_null(db);
+	struct statedb_journal_rec r = { .time_ms = 1, .path = "/p", .action = "DeleteInstance", .outcome = "pending" };
+	assert_true(statedb_journal_add(db, &r) > 0);
+	assert_true(statedb_journal_add(db, &r) > 0);
+	struct cas_buf b = CAS_BUF_INIT;
+	statedb_journal_render(db, 10, &b);
+	assert_int_equal(occurrences(b.p, "\"outcome\":\"pending\""), 2); /* this process is alive */
+	cas_buf_free(&b);
+	/* the first record as if written during another boot */
+	char *cmd = cas_xasprintf("python3 -c \"import sqlite3; c=sqlite3.connect('%s'); "
+				  "c.execute(\\\"update journal set mount='other-boot:1' where seq=1\\\"); c.commit()\"",
+				  statedb_path(db));
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	statedb_journal_render(db, 10, &b);
+	assert_int_equal(occurrences(b.p, "\"outcome\":\"pending\""), 1);
+	assert_int_equal(occurrences(b.p, "\"outcome\":\"interrupted\""), 1);
+	cas_buf_free(&b);
+	statedb_close(db);
+	free(d);
+}
+
 static void snapshot_rows(void **state)
 {
 	(void)state;
@@ -356,6 +384,7 @@ int main(void)
 		cmocka_unit_test(free_tier_warnings),
 		cmocka_unit_test(billing_month_is_utc8),
 		cmocka_unit_test(journal_keeps_last_1000),
+		cmocka_unit_test(pending_of_a_gone_mount_is_interrupted),
 		cmocka_unit_test(snapshot_rows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
