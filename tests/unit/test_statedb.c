@@ -2,9 +2,9 @@
  * of cache/stamps.h, on real files in a temporary directory. Stamps
  * round-trip across a reopen (an unchanged file keeps its mtime; a stored
  * time ahead of the clock comes down to now); the directory is created 0700
- * and the file 0600; a corrupt file and a file of another program are moved
- * aside, and so is one written by a newer casfs, and a new database started; the call counter is shared by two
- * connections and the budget refuses exactly past N with EDQUOT; the
+ * and the file 0600; a corrupt file, a file of another program and one
+ * written by a newer casfs are moved aside and a new database started; the
+ * call counter is shared by two connections and the budget refuses exactly past N with EDQUOT; the
  * journal keeps the last 1,000 records with their outcome, and a record
  * left pending by a process that is gone reads "interrupted"; the offline
  * snapshot stores unchanged bodies once; the billing month is UTC+8; the
