@@ -208,7 +208,7 @@ static void went_live(void *ctx)
 	control_refresh_all(ctx, "offline -> live: every cache dropped");
 }
 
-/* 0: go on (live, or offline from the snapshot); 1: fail the mount. */
+/* 0: go on live; 2: go on offline from the snapshot; 1: fail the mount. */
 static int probe_endpoint(struct casfs *fs)
 {
 	struct cas_error e;
@@ -230,8 +230,7 @@ static int probe_endpoint(struct casfs *fs)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		cas_warn("the service does not answer (%s): mounted READ-ONLY from the offline snapshot (listing of %s); "
 			 "retrying in the background, live data without a remount once it answers", line, when);
-		cas_snapshot_go_offline(fs->snapshot, probe_call, fs, went_live, fs);
-		return 0;
+		return 2;
 	}
 	snprintf(msg, sizeof(msg), "%s %s: %s%s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
 		 cas_client_endpoint(fs->client), line,
@@ -304,13 +303,14 @@ static int build(struct casfs *fs)
 	}
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr);
-	if (!fs->client || probe_endpoint(fs)) {
+	int probe = fs->client ? probe_endpoint(fs) : 1;
+	if (probe == 1) {
 		if (!fs->client)
 			bad(e.message);
 		free(source);
 		return 1;
 	}
-	if (!cas_snapshot_offline(fs->snapshot))
+	if (probe != 2)
 		cas_info("credentials from %s accepted by %s", source, cas_client_endpoint(fs->client));
 	cas_info("state database %s", statedb_persistent(fs->state) ? statedb_path(fs->state) : "in memory (this mount only)");
 	free(source);
@@ -329,6 +329,9 @@ static int build(struct casfs *fs)
 	fs->uid = getuid();
 	fs->gid = getgid();
 	fs->start_wall = (int64_t)time(NULL);
+	/* last: its retry thread may refresh the caches built above */
+	if (probe == 2)
+		cas_snapshot_go_offline(fs->snapshot, probe_call, fs, went_live, fs);
 	return 0;
 }
 
