@@ -343,8 +343,8 @@ static void teardown(struct casfs *fs)
 	cas_cache_free(fs->cache);
 	cas_client_free(fs->client);
 	cas_accounting_free(fs->acct);
+	cas_stamps_free(fs->stamps); /* before the database: its writer flushes into it */
 	statedb_close(fs->state);
-	cas_stamps_free(fs->stamps);
 	scratch_free(fs->scratch);
 	memo_free(fs->memo);
 	errlog_free(fs->errors);

@@ -109,6 +109,26 @@ static int count_aside(const char *d)
 	return n;
 }
 
+/* Runs SQL on a database file with another SQLite client (python3's). */
+static void sqlite_file(const char *path, const char *sql)
+{
+	char *cmd = cas_xasprintf("python3 -c \"import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+				  "c.executescript(sys.argv[2]); c.commit()\" '%s' \"%s\"", path, sql);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/* Opening dir d finds its database file unusable: it is moved aside (the n-th so far). */
+static void expect_moved_aside(const char *d, int n)
+{
+	struct statedb *db = statedb_open(d, "x");
+	assert_non_null(db);
+	assert_int_equal(count_aside(d), n);
+	assert_int_equal(statedb_stamps_count(db), 0); /* a new, empty database */
+	assert_int_equal(statedb_errors(db), 0);
+	statedb_close(db);
+}
+
 static void corrupt_and_foreign_moved_aside(void **state)
 {
 	(void)state;
@@ -123,33 +143,15 @@ static void corrupt_and_foreign_moved_aside(void **state)
 	for (int i = 0; i < 4096; i++)
 		fputc(i * 7 & 0xff, f);
 	fclose(f);
-	db = statedb_open(d, "x");
-	assert_non_null(db);
-	assert_int_equal(count_aside(d), 1);
-	assert_int_equal(statedb_stamps_count(db), 0); /* a new, empty database */
-	statedb_stamps_put(db, &(struct statedb_stamp){ 1, 2, 3 }, 1);
-	assert_int_equal(statedb_errors(db), 0);
-	statedb_close(db);
+	expect_moved_aside(d, 1);
 	/* another program's database */
 	unlink(path);
-	char *cmd = cas_xasprintf("python3 -c \"import sqlite3; c=sqlite3.connect('%s'); c.execute('create table t(x)'); c.commit()\"", path);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	db = statedb_open(d, "x");
-	assert_non_null(db);
-	assert_int_equal(count_aside(d), 2);
-	statedb_close(db);
+	sqlite_file(path, "create table t(x);");
+	expect_moved_aside(d, 2);
 	/* ours, but from a newer casfs (incompatible schema) */
 	unlink(path);
-	cmd = cas_xasprintf("python3 -c \"import sqlite3; c=sqlite3.connect('%s'); "
-			    "c.execute('pragma application_id=1128354630'); c.execute('pragma user_version=99'); "
-			    "c.execute('create table t(x)'); c.commit()\"", path);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
-	db = statedb_open(d, "x");
-	assert_non_null(db);
-	assert_int_equal(count_aside(d), 3);
-	statedb_close(db);
+	sqlite_file(path, "pragma application_id=1128354630; pragma user_version=99; create table t(x);");
+	expect_moved_aside(d, 3);
 	free(path);
 	free(d);
 }
@@ -338,11 +340,7 @@ static void pending_of_a_gone_mount_is_interrupted(void **state)
 	assert_int_equal(occurrences(b.p, "\"outcome\":\"pending\""), 2); /* this process is alive */
 	cas_buf_free(&b);
 	/* the first record as if written during another boot */
-	char *cmd = cas_xasprintf("python3 -c \"import sqlite3; c=sqlite3.connect('%s'); "
-				  "c.execute(\\\"update journal set mount='other-boot:1' where seq=1\\\"); c.commit()\"",
-				  statedb_path(db));
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	sqlite_file(statedb_path(db), "update journal set mount='other-boot:1' where seq=1;");
 	statedb_journal_render(db, 10, &b);
 	assert_int_equal(occurrences(b.p, "\"outcome\":\"pending\""), 1);
 	assert_int_equal(occurrences(b.p, "\"outcome\":\"interrupted\""), 1);
