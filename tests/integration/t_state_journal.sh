@@ -7,7 +7,7 @@
 # SecretKey). A no-op write and a rejected one leave no record.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 6 --seed 171
-mount_casfs
+mount_casfs allow_delete
 id=$(first_instance '.Status == "normal"')
 [ "$id" != null ] || fail "test setup: no normal instance"
 J=$MNT/.cas/journal
