@@ -17,6 +17,7 @@
 
 struct casfs_opts {
 	char *endpoint, *region, *profile, *cafile, *config_path;
+	char *log_file, *log_level; /* operations (issue 13): where and how much to log */
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
@@ -39,6 +40,7 @@ struct notifier;
 struct statedb;
 struct cas_accounting;
 struct cas_snapshot;
+struct progress;
 
 struct casfs {
 	struct casfs_opts o;
@@ -55,6 +57,7 @@ struct casfs {
 	struct statedb *state;         /* per-account state database (in memory with -o no_state) */
 	struct cas_accounting *acct;   /* monthly call accounting and budget */
 	struct cas_snapshot *snapshot; /* offline snapshot, between the client and the cache */
+	struct progress *progress;     /* progress lines for long work (issue 13) */
 	struct fs_stats st;
 	uid_t uid;
 	gid_t gid;
