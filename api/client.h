@@ -68,6 +68,12 @@ struct cas_api *cas_client_api(struct cas_client *c);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);
 int cas_client_dry_run(const struct cas_client *c);
+/* Installs a gate called before every HTTP attempt (not for dry_run): a
+ * negative errno refuses the attempt and ends the call with it (e filled by
+ * the gate). Used for the monthly call accounting and budget. Set before
+ * the first call. */
+typedef int (*cas_gate_fn)(void *ctx, enum cas_action a, struct cas_error *e);
+void cas_client_set_gate(struct cas_client *c, cas_gate_fn fn, void *ctx);
 
 /* One operation: query q (without signature fields). On success *out is the
  * response object (caller deletes). For a mutation whose response was lost,

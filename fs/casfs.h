@@ -23,6 +23,9 @@ struct casfs_opts {
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
 	char *mountpoint;
+	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
+	int no_state, offline; /* -o no_state, -o offline */
+	double call_budget;    /* -o call_budget=N calls per billing month; 0 = none */
 };
 
 struct fs_stats {
@@ -36,6 +39,9 @@ struct errlog;
 struct notifier;
 struct handle;
 struct ilocks;
+struct statedb;
+struct cas_accounting;
+struct cas_snapshot;
 struct progress;
 
 /* Lock order (also docs/ARCHITECTURE.md). A thread holding a lock may take
@@ -46,7 +52,8 @@ struct progress;
  *   3. the cache's locks (cache/): never held across a call
  *   4. leaves, each held for a few instructions and never nested: handles_mu,
  *      the lock table's mutex, scratch, memo, errlog, notifier, prefetch,
- *      stamps, progress, the client's rate limiter and pools.
+ *      stamps, progress, the state database (disk, never the network), the
+ *      client's rate limiter and pools.
  * No lock is shared by unrelated instances or handles. */
 struct casfs {
 	/* set before the FUSE loop starts, then read-only */
@@ -60,6 +67,9 @@ struct casfs {
 	struct memo *memo;
 	struct errlog *errors;
 	struct notifier *notify;
+	struct statedb *state;         /* per-account state database (in memory with -o no_state) */
+	struct cas_accounting *acct;   /* monthly call accounting and budget */
+	struct cas_snapshot *snapshot; /* offline snapshot, between the client and the cache */
 	struct progress *progress;     /* progress lines for long work (issue 13); set by init */
 	uid_t uid;
 	gid_t gid;

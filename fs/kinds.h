@@ -3,7 +3,8 @@
  * to. Kinds: API nodes (files, directories and links the service backs:
  * apinode.c, apifile.c) and scratch files (scratchfile.c). Row functions:
  * render.c (content, same-meaning), commit.c (writes and removals),
- * control.c (the .cas directory), nodes.c (variable children).
+ * control.c (the .cas directory), journal.c (.cas/journal), nodes.c
+ * (variable children).
  *
  * Ownership: every `struct snap **out` and `struct cas_entries **out` is
  * a new reference the caller drops with cas_obj_unref(); *out is NULL on
@@ -88,7 +89,10 @@ int same_line(const struct snap *written, const struct snap *current);   /* equa
 /* control.c */
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
+/* Drops every cache, the kernel's included, and logs why (.cas/refresh, going live). */
+void control_refresh_all(struct casfs *fs, const char *why);
 
 /* commit.c */
 int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);

@@ -243,6 +243,8 @@ const struct node_kind node_kinds[T_N] = {
 			  .ops = &api_file_ops, .render = render_stats },
 	[T_CTL_ERRORS] = { .name = "errors", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
 			   .ops = &api_file_ops, .render = render_errors },
+	[T_CTL_JOURNAL] = { .name = "journal", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+			    .ops = &api_file_ops, .render = render_journal },
 	[T_CTL_REFRESH] = { .name = "refresh", .parent = T_CTL, .mode = WO, .flags = NF_DIRECT | NF_CHEAP,
 			    .ops = &api_file_ops, .action = "Refresh", .complete = complete_any,
 			    .render = render_empty, .commit = commit_refresh },
