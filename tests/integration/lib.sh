@@ -158,6 +158,21 @@ audit_count() {
 # applied ACTION: mutations of ACTION that changed state
 applied() { audit_count "$1" '.applied == true'; }
 
+# audit_peak_per_second ACTION: the most requests of ACTION in any one-second
+# window of the audit log (by the emulator's arrival times)
+audit_peak_per_second() {
+	[ -s "$AUDIT" ] || fail "audit log $AUDIT is missing or empty"
+	jq -r --arg a "$1" 'select(.action == $a) | .time' "$AUDIT" | python3 -c '
+import sys, datetime
+t = sorted(datetime.datetime.fromisoformat(l.strip().replace("Z", "+00:00")).timestamp() for l in sys.stdin if l.strip())
+best = j = 0
+for i in range(len(t)):
+    while t[i] - t[j] >= 1.0:
+        j += 1
+    best = max(best, i - j + 1)
+print(best)'
+}
+
 emu_get() { curl -sf "$EMU_URL/_emulator/$1"; }
 emu_post() { curl -sf -X POST --data-binary "$2" "$EMU_URL/_emulator/$1" >/dev/null; }
 emu_instance() { emu_get "instances/$1"; }
