@@ -4,7 +4,8 @@
  * text that can never be JSON fails at once with EINVAL and no call; an
  * incomplete document is not committed by the flush of a process that
  * never wrote (the inherited-descriptor rule) but is by the writer's; a
- * handle commits once however often it is flushed. */
+ * handle commits once however often it is flushed. Under -o ro casfs
+ * refuses by itself too (EROFS, with a record), not only the kernel. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,6 +121,33 @@ static void inherited_descriptor(void **state)
 	fake_fs_free(v);
 }
 
+static void read_only_by_itself(void **state)
+{
+	(void)state;
+	struct fake_fs *v = fake_fs_new(3);
+	v->fs.o.ro = 1;
+	struct node n;
+	struct cas_error e;
+	assert_int_equal(node_resolve(&v->fs, "/instances/cas-0001/config", &n, &e), 0);
+	int rc = 0;
+	assert_null(handle_open(&v->fs, &n, O_WRONLY | O_TRUNC, &rc));
+	assert_int_equal(rc, -EROFS);
+	/* a rename of a scratch file onto an API file reaches commit_document */
+	const char doc[] = "{\"City\": \"RO\"}";
+	assert_int_equal(commit_document(&v->fs, &n, doc, sizeof(doc) - 1), -EROFS);
+	assert_int_equal(node_resolve(&v->fs, "/.cas/errors", &n, &e), 0);
+	struct handle *h = handle_open(&v->fs, &n, O_RDONLY, &rc);
+	assert_non_null(h);
+	char buf[4096];
+	ssize_t got = handle_read(&v->fs, h, buf, sizeof(buf) - 1, 0);
+	assert_true(got > 0);
+	buf[got] = '\0';
+	assert_non_null(strstr(buf, "Local.ReadOnly"));
+	handle_release(&v->fs, h);
+	assert_int_equal(fake_calls(&v->f, CAS_UPDATE_INSTANCE), 0);
+	fake_fs_free(v);
+}
+
 int main(void)
 {
 	cas_log_init("test_handle", 0, CAS_LOG_ERR);
@@ -128,6 +156,7 @@ int main(void)
 		cmocka_unit_test(commits_inside_completing_write),
 		cmocka_unit_test(invalid_fails_at_once),
 		cmocka_unit_test(inherited_descriptor),
+		cmocka_unit_test(read_only_by_itself),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
