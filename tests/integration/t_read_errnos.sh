@@ -6,7 +6,7 @@
 # the service's Code; the mount stays usable. GetCAInstanceStatus is held to
 # 10 QPS (at most 10 + a burst of 1 in any second) while other reads are not.
 source "$(dirname "$0")/lib.sh"
-start_emulator --instances 6 --private-ca 2 --seed 41
+start_emulator --instances 6 --private-ca 2 --seed 41 --stall-ms 3000
 mount_casfs
 # ids in casfs's order; the ones read below are never neighbours, so
 # read-ahead stays out of the counts
@@ -19,6 +19,11 @@ expect_record() { # path-suffix errno-name code
 	jq -e --arg p "$1" --arg c "$3" 'select((.path | endswith($p)) and .code == $c)' "$MNT/.cas/errors" \
 		>/dev/null || fail "no .cas/errors record for $1 with Code $3: $(tail -3 "$MNT/.cas/errors")"
 }
+
+# the default timeout is 20 s: an answer that takes 3 s still arrives
+emu_post faults "stall=1@GetInstanceDetail#1"
+cat "$MNT/instances/${ids[5]}/detail" | jq -e . >/dev/null || fail "a 3 s answer at the default timeout"
+emu_post faults ""
 
 # 403: EACCES, not retried
 emu_post faults "403=1@GetInstanceDetail"
