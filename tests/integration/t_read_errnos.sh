@@ -4,9 +4,12 @@
 # retries -> EAGAIN after exactly 1 + 5 attempts; credentials that stop
 # working after mount time -> EACCES. Each leaves a .cas/errors record with
 # the service's Code; the mount stays usable. GetCAInstanceStatus is held to
-# 10 QPS (at most 10 + a burst of 1 in any second) while other reads are not.
+# 10 QPS (at most 10 + a burst of 1 in any second), every action to 100 + 10
+# by default. The default timeout (20 s) lets a 5 s answer through; a
+# refresh stalled past the ttl gives the stale copy after the 2 s soft
+# deadline.
 source "$(dirname "$0")/lib.sh"
-start_emulator --instances 6 --private-ca 2 --seed 41 --stall-ms 3000
+start_emulator --instances 6 --private-ca 2 --seed 41 --stall-ms 5000
 mount_casfs
 # ids in casfs's order; the ones read below are never neighbours, so
 # read-ahead stays out of the counts
@@ -20,9 +23,9 @@ expect_record() { # path-suffix errno-name code
 		>/dev/null || fail "no .cas/errors record for $1 with Code $3: $(tail -3 "$MNT/.cas/errors")"
 }
 
-# the default timeout is 20 s: an answer that takes 3 s still arrives
+# the default timeout is 20 s: an answer that takes 5 s still arrives
 emu_post faults "stall=1@GetInstanceDetail#1"
-cat "$MNT/instances/${ids[5]}/detail" | jq -e . >/dev/null || fail "a 3 s answer at the default timeout"
+cat "$MNT/instances/${ids[5]}/detail" | jq -e . >/dev/null || fail "a 5 s answer at the default timeout"
 emu_post faults ""
 
 # 403: EACCES, not retried
@@ -49,6 +52,28 @@ calls=$(audit_count GetCAInstanceStatus)
 peak=$(audit_peak_per_second GetCAInstanceStatus)
 log "GetCAInstanceStatus: $calls calls, at most $peak in one second"
 [ "$peak" -le 12 ] || fail "$peak GetCAInstanceStatus calls in one second (held to 10, burst 1)"
+# the account-wide default of 100 QPS (burst 10): 4 parallel loops of listings
+loop() { for i in $(seq 1 40); do ls "$MNT/instances" >/dev/null || return 1; done; }
+pids=()
+for j in 1 2 3 4; do loop & pids+=($!); done
+wait "${pids[@]}" || fail "parallel listings failed"
+peak=$(audit_peak_per_second ListInstances)
+log "ListInstances: $(audit_count ListInstances) calls, at most $peak in one second"
+[ "$peak" -le 115 ] || fail "$peak ListInstances calls in one second (default qps 100, burst 10)"
+
+# the soft deadline: past the ttl, a refresh that stalls (5 s) gives the
+# stale copy within 2 s (+ 1.5 s margin), at the default timeout
+remount_casfs ttl=1
+cat "$MNT/instances/${ids[2]}/detail" >"$T/d2" || fail "detail of ${ids[2]}"
+emu_post faults "stall=1@GetInstanceDetail#1"
+sleep 1.3
+t0=$(date +%s%N)
+cat "$MNT/instances/${ids[2]}/detail" >"$T/d2.stale" || fail "stale detail"
+ms=$((($(date +%s%N) - t0) / 1000000))
+emu_post faults ""
+log "stale read during a stalled refresh: $ms ms"
+cmp -s "$T/d2" "$T/d2.stale" || fail "the stale read returned other bytes"
+[ "$ms" -le 3500 ] || fail "a stale read took $ms ms (soft deadline 2 s)"
 
 # credentials that stop working after mount time: EACCES, a record, no crash
 remount_casfs
