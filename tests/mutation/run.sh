@@ -34,7 +34,7 @@ env = dict(os.environ, CASFS_CI="1")
 def ctest(tests):
     rx = "^(" + "|".join(re.escape(t) for t in tests) + ")$"
     r = subprocess.run(["ctest", "-R", rx, "--timeout", "300", "-j", jobs, "--output-on-failure"], cwd=build,
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
     failed = re.findall(r"\d+ - (\S+) \(", r.stdout)
     ran = len(re.findall(r"Test +#\d+: ", r.stdout))
     return r.returncode, failed, ran
