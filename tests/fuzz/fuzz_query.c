@@ -1,5 +1,5 @@
-/* fuzz_query: percent-decoding and query canonicalisation (api/sign.h,
- * api/params.h), which the emulator's verifier runs on untrusted requests.
+/* fuzz_query: percent-decoding and query canonicalisation (api/params.h,
+ * which the emulator's verifier runs on untrusted requests.
  * Properties: decode(encode(x)) == x for any bytes; a parsed query encodes
  * to a canonical form that parses and encodes to the same bytes. */
 #include <stdint.h>
@@ -8,7 +8,6 @@
 
 #include "buf.h"
 #include "params.h"
-#include "sign.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
