@@ -17,7 +17,7 @@ mkdir -p "$W/src"
 jobs=${JOBS:-2}
 
 echo "== copying the tree to $W/src"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T -) | tar -xf - -C "$W/src"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T -) | tar -xmf - -C "$W/src" # -m: fresh mtimes, so no object of an earlier mutant survives
 echo "== building"
 cmake -S "$W/src" -B "$W/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$W/build" -j"$jobs" >"$W/build.log" 2>&1 || { tail -20 "$W/build.log"; exit 1; }
@@ -72,8 +72,8 @@ for name in muts:
                 res[name] = ("KILLED by " + " ".join(failed or ["(ctest rc %d)" % rc])) if rc else "SURVIVED"
         finally:
             open(path, "w").write(orig)
+            build_ok()  # never leave a mutated object behind
     print("%-28s %-60s %5.0f s  [%s]" % (name, res[name], time.time() - t0, m.get("promise", "")), flush=True)
-build_ok()
 killed = sum(v.startswith("KILLED") for v in res.values())
 equiv = sum(v == "EQUIVALENT" for v in res.values())
 judged = len(res) - equiv
