@@ -134,6 +134,10 @@ int commit_refresh(struct casfs *fs, const struct node *n, const char *data, siz
 	cas_cache_drop_all(fs->cache);
 	memo_clear_renders(fs->memo);
 	notify_tree(fs->notify, l, access, ca);
+	/* the write returns once the kernel has forgotten: a read right after
+	 * it must not see a size the kernel kept from before (a cut read) */
+	if (notify_wait(fs->notify, 2000))
+		cas_warn(".cas/refresh: the kernel's invalidations are still being sent");
 	cas_obj_unref(l);
 	cas_obj_unref(access);
 	cas_obj_unref(ca);
