@@ -163,19 +163,22 @@ audit_count() {
 # applied ACTION: mutations of ACTION that changed state
 applied() { audit_count "$1" '.applied == true'; }
 
-# audit_peak_per_second ACTION: the most requests of ACTION in any one-second
-# window of the audit log (by the emulator's arrival times)
-audit_peak_per_second() {
+# audit_burst ACTION QPS: how far the requests of ACTION in the audit log
+# (by the emulator's arrival times) run ahead of QPS: the most, over every
+# window [t_i, t_j], of (requests in it) - QPS * (t_j - t_i). A token bucket
+# of rate QPS and capacity B keeps this at most B + 1.
+audit_burst() {
 	[ -f "$AUDIT" ] || fail "audit log $AUDIT is missing (the emulator creates it at start)"
 	jq -r --arg a "$1" 'select(.action == $a) | .time' "$AUDIT" | python3 -c '
 import sys, datetime
+qps = float(sys.argv[1])
 t = sorted(datetime.datetime.fromisoformat(l.strip().replace("Z", "+00:00")).timestamp() for l in sys.stdin if l.strip())
-best = j = 0
-for i in range(len(t)):
-    while t[i] - t[j] >= 1.0:
-        j += 1
-    best = max(best, i - j + 1)
-print(best)'
+best, low = 0.0, None  # low: min over i of (i - qps * t_i)
+for j, tj in enumerate(t):
+    v = j - qps * tj
+    low = v if low is None or v < low else low
+    best = max(best, v - low + 1)
+print(int(best))' "$2"
 }
 
 emu_get() { curl -sf "$EMU_URL/_emulator/$1"; }
