@@ -50,8 +50,10 @@ sanitizer_check() {
 }
 
 # umount_casfs: unmounts and waits for casfs to exit. A casfs that does not
-# unmount, does not exit within 10 s, or exits non-zero (a crash, a sanitizer
-# abort) fails the test: the status is collected here, never ignored.
+# unmount, does not exit within 30 s (an exit may wait for calls in flight,
+# each bounded by the default -o timeout of 20 s), or exits non-zero (a
+# crash, a sanitizer abort) fails the test: the status is collected here,
+# never ignored.
 umount_casfs() {
 	[ -n "$CASFS_PID" ] || return 0
 	local i pid=$CASFS_PID rc=0 why=""
@@ -65,13 +67,18 @@ umount_casfs() {
 		fusermount3 -uz "$MNT" 2>/dev/null
 		why="the mount was busy for 5 s and had to be detached lazily"
 	fi
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
+		# where it hangs, for the report (gdb is optional)
+		if command -v gdb >/dev/null; then
+			timeout 20 gdb -p "$pid" -batch -ex "thread apply all bt" >"$T/casfs.hang" 2>&1 || true
+			grep -E '^#|^Thread' "$T/casfs.hang" | head -60 >&2
+		fi
 		kill -9 "$pid"
-		why="casfs did not exit within 10 s of the unmount (killed)"
+		why="casfs did not exit within 30 s of the unmount (killed; stacks in $T/casfs.hang)"
 	fi
 	wait "$pid" 2>/dev/null || rc=$?
 	# 127: not a child of this shell (a daemon adopted by pid): its status is unknown
