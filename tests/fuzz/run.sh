@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-B=${FUZZ_BUILD:-$root/build-fuzz}
+B=$(realpath -m "${FUZZ_BUILD:-$root/build-fuzz}") # absolute: the harnesses run from their own directory
 secs=${FUZZ_SECONDS:-300}
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (contrib/deps.sh)" >&2; exit 1; }
 cmake -S "$root" -B "$B" -DCMAKE_C_COMPILER=clang -DCASFS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
