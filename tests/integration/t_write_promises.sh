@@ -4,8 +4,8 @@
 # - the README's own example: a process that inherited the descriptor but
 #   never wrote (the sleep) does not commit the incomplete document; the
 #   writer's close does, once;
-# - fsync on an API file commits the pending bytes; the close after it sends
-#   nothing more;
+# - fsync on an API file commits the pending bytes (a one-line value without
+#   its newline yet); the close after it sends nothing more;
 # - a tag set that would become empty: EINVAL, no call, a record, tags kept;
 # - .cas/errors keeps the last 100 failures, newest last;
 # - the defaults: ttl 60 (in .cas/stats and in behaviour: a change made
@@ -29,26 +29,27 @@ expect_eq "$(emu_instance "${ids[0]}" | jq -r .City)" "Xian" "City after the sle
 
 # fsync commits; the close after it sends nothing
 d=$MNT/instances/${ids[2]}
-python3 - "$d/tags" "$AUDIT" "${ids[2]}" <<'PY' || fail "fsync on tags"
+python3 - "$d/name" "$AUDIT" "${ids[2]}" <<'PY' || fail "fsync on name"
 import json, os, sys
 path, audit, iid = sys.argv[1:]
 def calls():
     return sum(1 for l in open(audit) if json.loads(l)["action"] == "UpdateInstance"
                and json.loads(l)["params"].get("InstanceId") == iid)
 fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
-os.write(fd, b"env=fsynced\n")
+os.write(fd, b"fsynced-name")  # no newline yet: not complete, so not committed
 assert calls() == 0, "committed before fsync"
 os.fsync(fd)
 assert calls() == 1, "fsync did not commit: %d calls" % calls()
 os.close(fd)
 assert calls() == 1, "close after fsync sent again"
 PY
-expect_eq "$(cat "$d/tags")" "env=fsynced" "tags after fsync"
+expect_eq "$(cat "$d/name")" "fsynced-name" "name after fsync"
 
 # an empty tag set: EINVAL before any call, a record, the tags kept
+/usr/bin/printf 'env=kept\n' >"$d/tags" || fail "setting one tag"
 before=$(cat "$d/tags") e0=$(errors_count)
-expect_fail "Invalid argument" python3 -c 'import sys; f = open(sys.argv[1], "w"); f.write("\n"); f.close()' "$d/tags"
-expect_eq "$(upd "${ids[2]}")" "1" "UpdateInstance calls after writing an empty tag set"
+expect_fail "Invalid argument" python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC); os.write(fd, b"\n")' "$d/tags"
+expect_eq "$(upd "${ids[2]}")" "2" "UpdateInstance calls after writing an empty tag set"
 expect_eq "$(cat "$d/tags")" "$before" "tags after a refused empty set"
 [ "$(errors_count)" -gt "$e0" ] || fail "no .cas/errors record for an empty tag set"
 tail -1 "$MNT/.cas/errors" | jq -e '.errno == "EINVAL" or .errno == 22' >/dev/null ||
