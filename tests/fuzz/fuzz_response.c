@@ -14,6 +14,7 @@ static void entries(const cJSON *resp, const char *list, int ca)
 	int rc = 0;
 	const cJSON *items = list_of(resp, list, &e, &rc);
 	const cJSON *it;
+	struct cas_dec_tally tally = { 0 };
 	cJSON_ArrayForEach(it, items) {
 		struct cas_entry en;
 		if (ca) {
@@ -23,7 +24,7 @@ static void entries(const cJSON *resp, const char *list, int ca)
 			cJSON_Delete(copy);
 			continue;
 		}
-		if (parse_access(it, &en)) {
+		if (parse_access(it, &en, &tally)) {
 			if (!cas_safe_name(en.key))
 				abort();
 			free(en.key);
@@ -63,9 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = 0;
 		const cJSON *items = list_of(resp, "InstanceList", &e, &rc);
 		const cJSON *it;
+		struct cas_dec_tally tally = { 0 };
 		cJSON_ArrayForEach(it, items) {
 			struct cas_instance in;
-			if (parse_instance(it, &in)) {
+			if (parse_instance(it, &in, &tally)) {
 				if (!cas_safe_name(in.id))
 					abort();
 				free(in.id);
