@@ -18,6 +18,7 @@
 #include "memo.h"
 #include "nodes.h"
 #include "notify.h"
+#include "progress.h"
 #include "render.h"
 #include "scratch.h"
 
@@ -574,6 +575,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	notifier_start(fs->notify, ctx->fuse);
 	fs->prefetch = cas_prefetch_new(fs->cache, 16, 8);
+	fs->progress = progress_start(fs);
 	return fs;
 }
 
@@ -581,6 +583,8 @@ static void casfs_destroy(void *data)
 {
 	struct casfs *fs = data;
 	handle_release_all(fs);
+	progress_stop(fs->progress);
+	fs->progress = NULL;
 	cas_prefetch_free(fs->prefetch);
 	fs->prefetch = NULL;
 }
