@@ -2,8 +2,8 @@
  * config, the one-line value files, tags, csr and cloud-access/new
  * (fs/handle.h, fs/commit.c), over a FUSE-less fake mount. The input is
  * split into chunks written in order (zero-length writes included), then
- * flushed. Properties: no memory error; a handle commits at most once (at
- * most one UpdateInstance per input); the unchanged config written back
+ * flushed. Properties: no memory error; a handle other than tags commits
+ * at most once (at most one UpdateInstance per input); the unchanged config written back
  * verbatim makes no call. */
 #include <fcntl.h>
 #include <stdint.h>
@@ -80,7 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	handle_flush(&v->fs, h, getpid());
 	handle_flush(&v->fs, h, getpid());
 	handle_release(&v->fs, h);
-	if (updates() - before > 1)
+	/* tags commit inside each write(2) that completes lines (SEMANTICS.md),
+	 * so only the other files are held to one commit per handle */
+	if (strcmp(files[data[1] % 7], "tags") != 0 && updates() - before > 1)
 		abort();
 	return 0;
 }
