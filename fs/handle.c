@@ -450,7 +450,8 @@ static void place(struct cas_buf *b, const char *data, size_t size, size_t off)
 		b->len = off + size;
 		b->p[b->len] = '\0';
 	}
-	memcpy(b->p + off, data, size);
+	if (size) /* a zero-length write into an empty buffer: b->p may be NULL */
+		memcpy(b->p + off, data, size);
 }
 
 ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off, pid_t pid)
