@@ -25,6 +25,7 @@ struct centry {
 	int neg;                /* cached 404 */
 	struct cas_error neg_err;
 	int fetching;
+	struct timespec fetch_dl; /* soft deadline of the fetch in flight: its start + soft_deadline_ms */
 	int waiters;            /* threads waiting on this entry (the sweep leaves it alone) */
 	uint64_t gen;           /* completed fetches */
 	uint64_t epoch;         /* invalidations */
@@ -283,6 +284,9 @@ static int wait_fetch(struct cas_cache *c, struct centry *e, const struct timesp
 	return e->gen == gen ? ETIMEDOUT : 0;
 }
 
+/* Now + the soft deadline. Taken when a fetch starts, so every reader that
+ * joins it is held at most until 2 s after it began, not 2 s after its own
+ * arrival (the lookup, open and read of one `cat` would each wait 2 s). */
 static struct timespec soft_deadline(struct cas_cache *c)
 {
 	return cas_mono_after_ms(c->o.soft_deadline_ms);
@@ -327,6 +331,7 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 	int have_stale = e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
 	if (!e->fetching) {
 		e->fetching = 1;
+		e->fetch_dl = soft_deadline(c);
 		c->st.misses++;
 		if (!have_stale || !start_background(c, e)) {
 			e->waiters++; /* pinned: the sweep must not free it before we read the result */
@@ -340,7 +345,7 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 		c->st.coalesced++;
 	}
 	/* wait for the fetch in flight; with a stale copy, only until the soft deadline */
-	struct timespec dl = soft_deadline(c);
+	struct timespec dl = e->fetch_dl;
 	if (wait_fetch(c, e, have_stale ? &dl : NULL) == ETIMEDOUT) {
 		rc = serve(c, e, out, err, 1);
 		goto out;

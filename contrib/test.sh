@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: the one test command. Installs what is missing, builds, runs every
 # test (unit, emulator, client, integration with real mounts), then builds
-# an ASan+UBSan variant and runs the whole suite again. Exits non-zero on
-# any failure.
+# an ASan+UBSan variant and runs the whole suite again, then runs each
+# fuzz harness (tests/fuzz) for about 10 s when clang is present. Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source contrib/deps.sh
@@ -20,7 +21,13 @@ run_suite() { # build-dir cmake-args...
 	(cd "$dir" && ctest -j"$jobs" --output-on-failure --timeout 300)
 }
 
+# CI mode: a test that skips (a tool missing) fails instead of passing
+export CASFS_CI=${CASFS_CI:-1}
 start=$(date +%s)
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCASFS_SANITIZE=ON
+if command -v clang >/dev/null; then
+	echo "== fuzz (libFuzzer, ASan+UBSan), about 10 s per harness"
+	FUZZ_SECONDS=10 FUZZ_BUILD=build-fuzz tests/fuzz/run.sh
+fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -183,6 +183,10 @@ void control_refresh_all(struct casfs *fs, const char *why)
 	memo_clear_renders(fs->memo);
 	memo_clear_all_written(fs->memo); /* written bytes never outlive a refresh */
 	notify_tree(fs->notify, l, access, ca);
+	/* the write returns once the kernel has forgotten: a read right after
+	 * it must not see a size the kernel kept from before (a cut read) */
+	if (notify_wait(fs->notify, 2000))
+		cas_warn(".cas/refresh: the kernel's invalidations are still being sent");
 	cas_obj_unref(l);
 	cas_obj_unref(access);
 	cas_obj_unref(ca);

@@ -122,7 +122,7 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 static int open_node(struct casfs *fs, const struct node *n, struct fuse_file_info *fi)
 {
 	int rc = 0;
-	struct handle *h = ops_of(n)->open(fs, n, fi->flags, &rc);
+	struct handle *h = handle_open(fs, n, fi->flags, &rc);
 	if (!h) {
 		if (rc == -EACCES || rc == -EROFS)
 			return fs_refuse(fs, n->path, -rc,
@@ -145,7 +145,7 @@ static int casfs_open(const char *path, struct fuse_file_info *fi)
 	int rc = resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (node_is_dir(&n) || !ops_of(&n)->open)
+	if (node_is_dir(&n))
 		return -EISDIR;
 	return open_node(fs, &n, fi);
 }
@@ -203,21 +203,21 @@ static int casfs_read(const char *path, char *buf, size_t size, off_t off, struc
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	return (int)ops_of(&h->node)->read(casfs_get(), h, buf, size, off);
+	return (int)handle_read(casfs_get(), h, buf, size, off);
 }
 
 static int casfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	return (int)ops_of(&h->node)->write(casfs_get(), h, buf, size, off, fuse_get_context()->pid);
+	return (int)handle_write(casfs_get(), h, buf, size, off, fuse_get_context()->pid);
 }
 
 static int casfs_flush(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	return ops_of(&h->node)->flush(casfs_get(), h, fuse_get_context()->pid);
+	return handle_flush(casfs_get(), h, fuse_get_context()->pid);
 }
 
 static int casfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
@@ -238,7 +238,7 @@ static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *f
 	struct casfs *fs = casfs_get();
 	if (fi && fi->fh) {
 		struct handle *h = handle_of(fi);
-		return ops_of(&h->node)->truncate(fs, &h->node, h, size);
+		return handle_truncate(fs, h, size);
 	}
 	struct node n;
 	int rc = resolve(fs, path, &n);

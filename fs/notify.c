@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <fuse.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "log.h"
@@ -18,9 +20,12 @@ struct item {
 	char *path;
 };
 
+/* Lock rule: mu guards every field; cv wakes the thread for new items,
+ * done_cv wakes notify_wait() when an item has been sent. */
 struct notifier {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv, done_cv;
+	unsigned long queued;  /* items ever queued; sent counts those handled */
 	struct item *head, *tail;
 	int stop, started;
 	struct fuse *fuse;
@@ -48,6 +53,7 @@ static void *run(void *arg)
 		free(it);
 		pthread_mutex_lock(&n->mu);
 		n->sent++;
+		pthread_cond_broadcast(&n->done_cv);
 	}
 	pthread_mutex_unlock(&n->mu);
 	return NULL;
@@ -58,6 +64,7 @@ struct notifier *notifier_new(void)
 	struct notifier *n = cas_xcalloc(1, sizeof(*n));
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);
+	pthread_cond_init(&n->done_cv, NULL);
 	return n;
 }
 
@@ -85,6 +92,7 @@ void notifier_free(struct notifier *n)
 	}
 	pthread_mutex_destroy(&n->mu);
 	pthread_cond_destroy(&n->cv);
+	pthread_cond_destroy(&n->done_cv);
 	free(n);
 }
 
@@ -104,8 +112,29 @@ void notify_path(struct notifier *n, const char *path)
 	else
 		n->head = it;
 	n->tail = it;
+	n->queued++;
 	pthread_cond_signal(&n->cv);
 	pthread_mutex_unlock(&n->mu);
+}
+
+int notify_wait(struct notifier *n, int timeout_ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&n->mu);
+	unsigned long want = n->queued;
+	int rc = 0;
+	while (n->started && !n->stop && n->sent < want && rc == 0)
+		rc = pthread_cond_timedwait(&n->done_cv, &n->mu, &dl);
+	int done = !n->started || n->stop || n->sent >= want;
+	pthread_mutex_unlock(&n->mu);
+	return done ? 0 : -ETIMEDOUT;
 }
 
 unsigned long notify_sent(struct notifier *n)

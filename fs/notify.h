@@ -17,6 +17,11 @@ void notify_instance(struct notifier *n, const char *id);
 /* Every file the tree can hold, from the given lists. */
 void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca);
 unsigned long notify_sent(struct notifier *n);
+/* Waits until everything queued so far was sent, at most timeout_ms
+ * (0, or -ETIMEDOUT). Only from a handler that holds no page of a file the
+ * queue may invalidate (e.g. the direct_io .cas/refresh), or the kernel
+ * and this wait would hold each other up until the timeout. */
+int notify_wait(struct notifier *n, int timeout_ms);
 /* The cache's change hook: maps changed content to paths. */
 void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value);
 

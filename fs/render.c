@@ -226,7 +226,8 @@ char *tags_normalize(const char *data, size_t len)
 		}
 		p = nl ? nl + 1 : end;
 	}
-	qsort(lines, n, sizeof(char *), str_cmp);
+	if (n) /* no lines: lines is NULL, which qsort must not get (UBSan) */
+		qsort(lines, n, sizeof(char *), str_cmp);
 	struct cas_buf b = CAS_BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		cas_buf_addf(&b, "%s\n", lines[i]);

@@ -74,7 +74,7 @@ static const struct emu_action *admit(struct emu_server *s, const struct emu_htt
 	return NULL;
 }
 
-/* 500/503/429 faults answer instead of the action. */
+/* 500/503/429/403 faults answer instead of the action. */
 static int fault_before(enum emu_fault f, struct emu_reply *r)
 {
 	switch (f) {
@@ -88,6 +88,9 @@ static int fault_before(enum emu_fault f, struct emu_reply *r)
 		emu_fail(r, 429, "Throttling.User", "Request was denied due to user flow control.");
 		r->retry_after_ms = 100;
 		return -1;
+	case EMU_FAULT_403: /* a RAM policy that denies the action (e.g. revoked after mount time) */
+		return emu_fail(r, 403, "Forbidden.RAM",
+				"User not authorized to operate on the specified resource, or this API doesn't support RAM.");
 	default:
 		return 0;
 	}

@@ -29,7 +29,7 @@ struct emu_faults {
 };
 
 static const char *const names[] = { [EMU_FAULT_500] = "500",	      [EMU_FAULT_503] = "503",
-				     [EMU_FAULT_429] = "429",	      [EMU_FAULT_RESET] = "reset",
+				     [EMU_FAULT_429] = "429", [EMU_FAULT_403] = "403",	      [EMU_FAULT_RESET] = "reset",
 				     [EMU_FAULT_STALL] = "stall",     [EMU_FAULT_MALFORMED] = "malformed",
 				     [EMU_FAULT_BADTOTAL] = "badtotal", [EMU_FAULT_WRONGTYPE] = "wrongtype" };
 

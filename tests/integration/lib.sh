@@ -13,7 +13,7 @@ T=$(mktemp -d /tmp/casfs-it.XXXXXX)
 MNT=$T/mnt
 AUDIT=$T/audit.log
 mkdir -p "$MNT" "$T/home"
-EMU_PID="" CASFS_PID="" EMU_URL=""
+EMU_PID="" CASFS_PID="" EMU_URL="" UNCLEAN=""
 AK=LTAI5tIntegrationTest
 SK=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 # isolate from the caller's credentials and profile files
@@ -49,23 +49,46 @@ sanitizer_check() {
 	done
 }
 
+# umount_casfs: unmounts and waits for casfs to exit. A casfs that does not
+# unmount, does not exit within 30 s (an exit may wait for calls in flight,
+# each bounded by the default -o timeout of 20 s), or exits non-zero (a
+# crash, a sanitizer abort) fails the test: the status is collected here,
+# never ignored.
 umount_casfs() {
 	[ -n "$CASFS_PID" ] || return 0
-	local i
+	local i pid=$CASFS_PID rc=0 why=""
+	CASFS_PID=""
 	for i in $(seq 1 50); do
 		mountpoint -q "$MNT" || break
 		fusermount3 -u "$MNT" 2>/dev/null && break
 		sleep 0.1
 	done
-	mountpoint -q "$MNT" && fusermount3 -uz "$MNT" 2>/dev/null
+	if mountpoint -q "$MNT"; then
+		fusermount3 -uz "$MNT" 2>/dev/null
+		why="the mount was busy for 5 s and had to be detached lazily"
+	fi
 	grep -qF " $MNT " /proc/mounts && fusermount3 -uz "$MNT" 2>/dev/null # a dead mount (kill -9)
-	for i in $(seq 1 100); do
-		kill -0 "$CASFS_PID" 2>/dev/null || break
+	for i in $(seq 1 300); do
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$CASFS_PID" 2>/dev/null && kill -9 "$CASFS_PID"
-	wait "$CASFS_PID" 2>/dev/null || true
-	CASFS_PID=""
+	if kill -0 "$pid" 2>/dev/null; then
+		# where it hangs, for the report (gdb is optional)
+		if command -v gdb >/dev/null; then
+			timeout 20 gdb -p "$pid" -batch -ex "thread apply all bt" >"$T/casfs.hang" 2>&1 || true
+			grep -E '^#|^Thread' "$T/casfs.hang" | head -60 >&2
+		fi
+		kill -9 "$pid"
+		why="casfs did not exit within 30 s of the unmount (killed; stacks in $T/casfs.hang)"
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	# 127: not a child of this shell (a daemon adopted by pid): its status is unknown
+	[ -n "$why" ] || [ "$rc" -eq 0 ] || [ "$rc" -eq 127 ] || why="casfs exited with status $rc at unmount"
+	if [ -n "$why" ]; then
+		echo "FAIL: $why" >&2
+		UNCLEAN=1
+		return 1
+	fi
 }
 
 stop_emulator() {
@@ -85,10 +108,11 @@ stop_emulator() {
 cleanup() {
 	local rc=$?
 	set +e
-	umount_casfs
+	umount_casfs || rc=1
 	stop_emulator
 	sanitizer_check || rc=1
-	if [ "$rc" -ne 0 ] || [ -n "${KEEP:-}" ]; then
+	[ -z "$UNCLEAN" ] || rc=1
+	if { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ -n "${KEEP:-}" ]; then
 		echo "test files kept in $T" >&2
 	else
 		rm -rf "$T"
@@ -113,11 +137,13 @@ start_emulator() {
 }
 
 # mount_casfs [casfs -o options...]: mounts $MNT against the emulator
+# (with the flags in CASFS_FLAGS too, e.g. CASFS_FLAGS=-s)
 mount_casfs() {
 	local opts="endpoint=$EMU_URL"
 	local o
 	for o in "$@"; do opts="$opts,$o"; done
-	"$CASFS_BIN" -f -o "$opts" "$MNT" >>"$T/casfs.log" 2>&1 &
+	# shellcheck disable=SC2086 # CASFS_FLAGS: extra flags, e.g. "-s"
+	"$CASFS_BIN" -f ${CASFS_FLAGS:-} -o "$opts" "$MNT" >>"$T/casfs.log" 2>&1 &
 	CASFS_PID=$!
 	local i
 	for i in $(seq 1 200); do
@@ -129,19 +155,38 @@ mount_casfs() {
 }
 
 remount_casfs() {
-	umount_casfs
+	umount_casfs || fail "unclean unmount before the remount"
 	mount_casfs "$@"
 }
 
 # audit_count ACTION [jq condition]: API requests of ACTION in the audit log
 audit_count() {
 	local cond=${2:-true}
-	[ -f "$AUDIT" ] || { echo 0; return; }
+	# a missing audit log would make every "0 calls" check pass vacuously
+	[ -f "$AUDIT" ] || fail "audit log $AUDIT is missing (the emulator creates it at start)"
 	jq -c --arg a "$1" "select(.action == \$a) | select($cond)" "$AUDIT" | wc -l
 }
 
 # applied ACTION: mutations of ACTION that changed state
 applied() { audit_count "$1" '.applied == true'; }
+
+# audit_burst ACTION QPS: how far the requests of ACTION in the audit log
+# (by the emulator's arrival times) run ahead of QPS: the most, over every
+# window [t_i, t_j], of (requests in it) - QPS * (t_j - t_i). A token bucket
+# of rate QPS and capacity B keeps this at most B + 1.
+audit_burst() {
+	[ -f "$AUDIT" ] || fail "audit log $AUDIT is missing (the emulator creates it at start)"
+	jq -r --arg a "$1" 'select(.action == $a) | .time' "$AUDIT" | python3 -c '
+import sys, datetime
+qps = float(sys.argv[1])
+t = sorted(datetime.datetime.fromisoformat(l.strip().replace("Z", "+00:00")).timestamp() for l in sys.stdin if l.strip())
+best, low = 0.0, None  # low: min over i of (i - qps * t_i)
+for j, tj in enumerate(t):
+    v = j - qps * tj
+    low = v if low is None or v < low else low
+    best = max(best, v - low + 1)
+print(int(best))' "$2"
+}
 
 emu_get() { curl -sf "$EMU_URL/_emulator/$1"; }
 emu_post() { curl -sf -X POST --data-binary "$2" "$EMU_URL/_emulator/$1" >/dev/null; }
@@ -157,14 +202,51 @@ expect_eq() { # actual expected message
 	[ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"
 }
 
-# expect_fail ERRNO_TEXT command...: the command must fail and stderr must mention ERRNO_TEXT
+# expect_fail ERRNO_TEXT command...: the command must fail and its output must
+# mention ERRNO_TEXT (pin it: "Invalid argument", "Read-only file system").
+# A dead mount's errors never count as the expected failure, even with "".
 expect_fail() {
 	local want=$1
 	shift
 	local out rc=0
 	out=$("$@" 2>&1) || rc=$?
 	[ "$rc" -ne 0 ] || fail "expected failure ($want) from: $*"
+	if grep -qE 'Transport endpoint is not connected|Software caused connection abort' <<<"$out"; then
+		fail "the mount is dead (casfs crashed?) during: $* ; got: $out"
+	fi
 	[ -z "$want" ] || grep -q -- "$want" <<<"$out" || fail "expected '$want' from: $* ; got: $out"
 }
+
+# expect_absent DIR NAME: the listing of DIR succeeds and has no entry NAME
+# (a failing ls must not pass for an absence).
+expect_absent() {
+	local out
+	out=$(ls -a -- "$1") || fail "listing $1 failed while checking that $2 is absent"
+	! grep -qxF -- "$2" <<<"$out" || fail "$1/$2 exists"
+}
+
+# expect_present DIR NAME: the listing of DIR succeeds and has an entry NAME.
+expect_present() {
+	local out
+	out=$(ls -a -- "$1") || fail "listing $1 failed while looking for $2"
+	grep -qxF -- "$2" <<<"$out" || fail "$1/$2 is missing"
+}
+
+# skip_test REASON: this test cannot run here (exit 77, which ctest reports
+# as skipped). Under CI (CASFS_CI set, as contrib/test.sh does) a skip is a
+# failure, unless the script declared OPTIONAL="why it may be skipped"
+# before sourcing lib.sh.
+skip_test() {
+	if [ -n "${CASFS_CI:-}" ] && [ "${CASFS_CI}" != 0 ] && [ -z "${OPTIONAL:-}" ]; then
+		fail "skipped under CI: $*"
+	fi
+	echo "SKIP: $*${OPTIONAL:+ (optional: $OPTIONAL)}" >&2
+	SKIPPED=1
+	exit 77
+}
+
+# rename SRC DST: rename(2) itself (mv falls back to copying and rewords
+# errnos); a failure prints Python's "[Errno N] strerror".
+rename() { python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$1" "$2"; }
 
 errors_count() { wc -l <"$MNT/.cas/errors"; }

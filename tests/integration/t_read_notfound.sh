@@ -37,7 +37,7 @@ expect_eq "$(audit_count GetInstanceDetail '.params.InstanceId == "cas-cn-nevere
 
 # after a refresh the instance is gone from the tree
 echo 1 >"$MNT/.cas/refresh"
-ls "$MNT/instances" | grep -qxF "$x" && fail "$x still listed after refresh"
+expect_absent "$MNT/instances" "$x"
 expect_fail "No such file or directory" stat "$MNT/instances/$x"
 expect_eq "$(ls "$MNT/instances" | wc -l)" "$((${#ids[@]} - 1))" "listing after refresh"
 # docs/SEMANTICS.md (Errors): every failure leaves a record in .cas/errors and a log line with the RequestId

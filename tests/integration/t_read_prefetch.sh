@@ -25,7 +25,11 @@ expect_eq "$(audit_count GetInstanceDetail)" "$N" "GetInstanceDetail calls of a 
 expect_eq "$(jq -r 'select(.action == "GetInstanceDetail") | .params.InstanceId' "$AUDIT" | sort -u | wc -l)" "$N" \
 	"distinct instances fetched"
 expect_eq "$(audit_count GetInstanceDetail '.status != 200')" "0" "failed detail calls"
-jq -e '.cache.prefetched >= 1' "$MNT/.cas/stats" >/dev/null || log "note: no detail was prefetched"
+# read-ahead did the fetching: the reader goes through the details in order,
+# so the workers (window 16) are ahead of it for most of them
+pf=$(jq -r .cache.prefetched "$MNT/.cas/stats")
+log "prefetched $pf of $N details"
+[ "$pf" -ge $((N / 4)) ] || fail "only $pf of $N details were prefetched by a cold tar (read-ahead)"
 
 # a second tar within the TTL costs no detail call
 tar -cf "$T/b.tar" -C "$MNT" . 2>"$T/tar2.err" || fail "second tar failed: $(head -3 "$T/tar2.err")"

@@ -117,11 +117,11 @@ recorded "/bin/echo of an incomplete document" "$rel/config" EINVAL
 emu_post faults '500=1@UpdateInstance'
 snapshot
 tags0=$(cat "$d/tags")
-expect_fail "" bash -c 'printf "server=fails\n" | tee "$1" >/dev/null' _ "$d/tags"
+expect_fail "Input/output error" bash -c 'printf "server=fails\n" | tee "$1" >/dev/null' _ "$d/tags"
 recorded "tee of tags under HTTP 500" "$rel/tags" EIO
 expect_eq "$(cat "$d/tags")" "$tags0" "tags after the failed tee"
 snapshot
-expect_fail "" bash -c '/bin/echo server=fails > "$1"' _ "$d/tags"
+expect_fail "Input/output error" bash -c '/bin/echo server=fails > "$1"' _ "$d/tags"
 recorded "/bin/echo > tags under HTTP 500" "$rel/tags" EIO
 expect_eq "$(cat "$d/tags")" "$tags0" "tags after the failed /bin/echo"
 emu_post faults ''
@@ -132,9 +132,9 @@ for f in detail status not_after; do
 	[ -e "$d/$f" ] || continue
 	before=$(sha256sum <"$d/$f")
 	snapshot
-	expect_fail "" bash -c 'echo x > "$1"' _ "$d/$f"
-	expect_fail "" bash -c 'echo x >> "$1"' _ "$d/$f"
-	expect_fail "" cp /etc/hostname "$d/$f"
+	expect_fail "Permission denied" bash -c 'echo x > "$1"' _ "$d/$f"
+	expect_fail "Permission denied" bash -c 'echo x >> "$1"' _ "$d/$f"
+	expect_fail "Permission denied" cp /etc/hostname "$d/$f"
 	expect_eq "$(sha256sum <"$d/$f")" "$before" "$f after the refused writes"
 	expect_eq "$(upd)" "$U0" "UpdateInstance calls after writing $f"
 done
@@ -150,8 +150,8 @@ expect_fail "Operation not permitted" mkdir "$MNT/instances/sub"
 expect_fail "Operation not permitted" ln -s config "$d/link"
 expect_fail "Operation not permitted" mv "$d/config" "$d/name"
 # writes outside instance directories cannot create files
-expect_fail "" bash -c 'echo x > "$1"' _ "$MNT/instances/newfile"
-expect_fail "" bash -c 'echo x > "$1"' _ "$MNT/summary"
+expect_fail "Permission denied" bash -c 'echo x > "$1"' _ "$MNT/instances/newfile"
+expect_fail "Permission denied" bash -c 'echo x > "$1"' _ "$MNT/summary"
 expect_eq "$(audit_count DeleteInstance)" 0 "DeleteInstance calls"
 expect_eq "$(stat -f -c %d "$d")" 64 "free scratch slots at the end"
 echo PASS

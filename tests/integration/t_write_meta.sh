@@ -69,9 +69,9 @@ mv "$d/notes2.txt" "$MNT/instances/${ids[1]}/moved.txt" || fail "mv of a scratch
 expect_eq "$(cat "$MNT/instances/${ids[1]}/moved.txt")" he "scratch file moved to another instance"
 rm "$MNT/instances/${ids[1]}/moved.txt" || fail "rm of a scratch file"
 # scratch files exist only in instance directories
-expect_fail "" touch "$MNT/instances/scratch"
-expect_fail "" touch "$MNT/scratch"
-expect_fail "" touch "$MNT/cloud-access/scratch"
+expect_fail "Permission denied" touch "$MNT/instances/scratch"
+expect_fail "Permission denied" touch "$MNT/scratch"
+expect_fail "Permission denied" touch "$MNT/cloud-access/scratch"
 
 # ---- size limit: 1 MiB per scratch file
 head -c 1048576 /dev/zero >"$d/big" || fail "a 1 MiB scratch file"
@@ -125,29 +125,25 @@ for bad in '{"AutoReissue": "sometimes"}' '{"City": ' '{"Unknown": 1}'; do
 	before=$(sha256sum <"$d/config")
 	printf '%s\n' "$bad" >"$d/bad.tmp"
 	e0=$(wc -l <"$MNT/.cas/errors")
-	# (mv words rename's EINVAL as "cannot move ... to a subdirectory of itself")
-	expect_fail "" mv "$d/bad.tmp" "$d/config"
-	python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$d/bad.tmp" "$d/config" 2>"$T/py.err" &&
-		fail "os.rename of a bad document onto config succeeded"
-	grep -q "Invalid argument" "$T/py.err" || fail "os.rename of a bad document: $(cat "$T/py.err")"
+	expect_fail "Invalid argument" rename "$d/bad.tmp" "$d/config"
 	expect_eq "$(sha256sum <"$d/config")" "$before" "config after a refused rename of: $bad"
 	[ -f "$d/bad.tmp" ] || fail "the scratch file vanished after a refused rename of: $bad"
 	[ "$(wc -l <"$MNT/.cas/errors")" -gt "$e0" ] || fail "no .cas/errors record for a refused rename of: $bad"
 	rm "$d/bad.tmp"
 done
 printf 'a=1\nacs:reserved=2\n' >"$d/tags.tmp"
-expect_fail "" mv "$d/tags.tmp" "$d/tags"
+expect_fail "Invalid argument" rename "$d/tags.tmp" "$d/tags"
 expect_eq "$(tail -n1 "$MNT/.cas/errors" | jq -r '.errno + " " + .path')" "EINVAL /instances/$id/tags" "error record of a refused rename onto tags"
 rm "$d/tags.tmp"
 expect_eq "$(upd)" 3 "UpdateInstance calls after refused renames"
 # onto read-only or write-only files, and API files onto each other: refused
 echo x >"$d/ro.tmp"
-expect_fail "" mv "$d/ro.tmp" "$d/detail"
-expect_fail "" mv "$d/ro.tmp" "$d/status"
+expect_fail "Operation not permitted" rename "$d/ro.tmp" "$d/detail"
+expect_fail "Operation not permitted" rename "$d/ro.tmp" "$d/status"
 [ -f "$d/ro.tmp" ] || fail "the scratch file vanished after a refused rename onto detail"
 rm "$d/ro.tmp"
 expect_fail "Operation not permitted" mv "$d/name" "$d/domain"
-expect_fail "" mv "$d/config" "$MNT/instances/${ids[1]}/config"
+expect_fail "Invalid cross-device link" rename "$d/config" "$MNT/instances/${ids[1]}/config"
 expect_eq "$(upd)" 3 "UpdateInstance calls at the end"
 ls -A "$d" >"$T/nodes.end"
 diff "$T/nodes" "$T/nodes.end" >&2 || fail "scratch files left behind"

@@ -1,42 +1,54 @@
-/* fsfix: the fs/ unit tests' mount (see fsfix.h). */
+/* fsfix: the fs/ tests' mounts (see fsfix.h). */
 #include "fsfix.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "errlog.h"
 #include "memo.h"
 #include "notify.h"
+#include "prefetch.h"
 #include "scratch.h"
+#include "stamps.h"
 
-void fsfix_init(struct fsfix *x)
+/* What every mount has besides its API. */
+static void mount_parts_new(struct casfs *fs)
 {
-	memset(x, 0, sizeof(*x));
-	fake_init(&x->f);
-	struct casfs *fs = &x->fs;
-	fs->api = &x->f.api;
+	fs->o.ttl = 60;
 	fs->stamps = cas_stamps_new();
 	fs->scratch = scratch_new();
 	fs->memo = memo_new();
 	fs->errors = errlog_new();
 	fs->notify = notifier_new();
+	fs->uid = getuid();
+	fs->gid = getgid();
 	casfs_state_init(fs);
 }
 
-void fsfix_free(struct fsfix *x)
+static void mount_parts_free(struct casfs *fs)
 {
-	struct casfs *fs = &x->fs;
 	casfs_state_free(fs);
 	notifier_free(fs->notify);
 	errlog_free(fs->errors);
 	memo_free(fs->memo);
 	scratch_free(fs->scratch);
 	cas_stamps_free(fs->stamps);
-	fake_destroy(&x->f);
 }
 
-unsigned long fsfix_errors(struct fsfix *x)
+void fsfix_init(struct fsfix *x)
 {
-	return errlog_total(x->fs.errors);
+	memset(x, 0, sizeof(*x));
+	fake_init(&x->f);
+	x->fs.api = &x->f.api;
+	mount_parts_new(&x->fs);
+}
+
+void fsfix_free(struct fsfix *x)
+{
+	mount_parts_free(&x->fs);
+	fake_destroy(&x->f);
 }
 
 int fsfix_setup(void **state)
@@ -56,4 +68,35 @@ int fsfix_resolve(struct fsfix *x, const char *path, struct node *n)
 	struct cas_error e;
 	cas_error_clear(&e);
 	return node_resolve(&x->fs, path, n, &e);
+}
+
+unsigned long fsfix_errors(struct fsfix *x)
+{
+	return errlog_total(x->fs.errors);
+}
+
+struct fake_fs *fake_fs_new(int ninstances)
+{
+	struct fake_fs *v = cas_xcalloc(1, sizeof(*v));
+	fake_init(&v->f);
+	v->f.ninstances = ninstances;
+	atomic_store(&v->clk.now, 1000000);
+	struct cas_cache_opts o = { .ttl_ms = 60000, .soft_deadline_ms = 600000, .now_ms = fake_now_ms,
+				    .clock_ctx = &v->clk };
+	struct casfs *fs = &v->fs;
+	fs->cache = cas_cache_new(&v->f.api, &o);
+	fs->api = cas_cache_api(fs->cache);
+	fs->prefetch = cas_prefetch_new(fs->cache, 16, 1);
+	mount_parts_new(fs);
+	return v;
+}
+
+void fake_fs_free(struct fake_fs *v)
+{
+	struct casfs *fs = &v->fs;
+	mount_parts_free(fs);
+	cas_prefetch_free(fs->prefetch);
+	cas_cache_free(fs->cache);
+	fake_destroy(&v->f);
+	free(v);
 }

@@ -1,7 +1,10 @@
-/* fsfix: a struct casfs for the fs/ unit tests, over the fake API (reads
- * and writes go straight to it, no cache), with the mount's scratch store,
- * memos, error log, stamps and per-mount state, and a notifier that is never
- * started (invalidations are dropped). */
+/* fsfix: a struct casfs for the fs/ tests and fuzz harnesses, without FUSE
+ * or network: the mount's scratch store, memos, error log, stamps and
+ * per-mount state, and a notifier that is never started (invalidations are
+ * dropped). Two fronts for the fake API: fsfix_init puts it behind the
+ * mount directly (every read is a call, so tests can count them);
+ * fake_fs_new puts a real cache over it (fake clock) and a prefetcher, as a
+ * mount has. */
 #ifndef FSFIX_H
 #define FSFIX_H
 
@@ -24,5 +27,15 @@ int fsfix_teardown(void **state);
 int fsfix_resolve(struct fsfix *x, const char *path, struct node *n);
 /* Failures recorded in the mount's error log so far. */
 unsigned long fsfix_errors(struct fsfix *x);
+
+/* The cached mount. */
+struct fake_fs {
+	struct casfs fs;
+	struct fake_api f;
+	struct fake_clock clk;
+};
+
+struct fake_fs *fake_fs_new(int ninstances);
+void fake_fs_free(struct fake_fs *v);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "../support/ci_skip.h"
 
 #define JQ "/usr/bin/jq"
 
@@ -403,8 +404,7 @@ static char *run_jq(const char *all, size_t len)
 static void compare_with_jq(uint64_t seed, int ndocs, int bad_keys)
 {
 	if (access(JQ, X_OK) != 0) {
-		print_message("jq not found at " JQ "; skipping the comparison with jq\n");
-		skip();
+		ci_skip("jq not found at " JQ "; the comparison with jq cannot run");
 	}
 	struct gen g = { .s = seed, .b = CAS_BUF_INIT, .bad_keys = bad_keys };
 	size_t *ends = calloc((size_t)ndocs, sizeof(size_t));
