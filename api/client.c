@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "deadline.h"
 #include "http.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -37,6 +38,8 @@ struct cas_client {
 };
 
 extern const struct cas_api_ops cas_client_ops; /* ops.c */
+
+#define MUTATION_MIN_MS 1000
 
 const char *cas_region_host(const char *region, char *buf, size_t n)
 {
@@ -400,7 +403,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		*out = cJSON_CreateObject();
 		return 0;
 	}
-	int64_t start = cas_now_ns(), deadline = start + (int64_t)c->timeout_ms * 1000000;
+	/* the call's own timeout, cut to the file-system operation's deadline */
+	int64_t deadline = cas_op_cap_ns(cas_now_ns(), c->timeout_ms);
 	int64_t last_delay = 0;
 	for (int attempt = 0;; attempt++) {
 		if (cas_bucket_take(&c->bucket, deadline) ||
@@ -408,6 +412,15 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			if (!e->err)
 				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
 					      "the client rate limit (-o qps=) leaves no slot within the timeout");
+			break;
+		}
+		/* a mutation sent with almost no time left would likely end with an
+		 * unknown outcome: refuse it while it is certainly not applied */
+		if (ai->mutating && deadline - cas_now_ns() < (int64_t)MUTATION_MIN_MS * 1000000) {
+			if (!e->err)
+				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
+					      "not sent: the operation's deadline (-o timeout=) leaves under %d ms",
+					      MUTATION_MIN_MS);
 			break;
 		}
 		struct signed_req r = { 0 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "deadline.h"
 #include "log.h"
 #include "ops.h"
 
@@ -21,11 +22,13 @@ struct pager {
 	struct cas_instances **pages;    /* indexed by page - 1 */
 	int rc;
 	struct cas_error err;
+	struct cas_op op;                /* the caller's operation: pages end by its deadline too */
 };
 
 static void *page_worker(void *arg)
 {
 	struct pager *pg = arg;
+	cas_op_adopt(&pg->op);
 	for (;;) {
 		pthread_mutex_lock(&pg->mu);
 		int64_t page = pg->rc ? pg->last + 1 : pg->next++;
@@ -68,7 +71,7 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 		return rc;
 	int64_t pages = (first->total_count + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (pages > 1) {
-		struct pager pg = { .c = c, .f = f, .next = 2, .last = pages };
+		struct pager pg = { .c = c, .f = f, .next = 2, .last = pages, .op = cas_op_current() };
 		pthread_mutex_init(&pg.mu, NULL);
 		pg.pages = cas_xcalloc((size_t)pages, sizeof(*pg.pages));
 		int nthreads = cas_client_page_workers(c);

@@ -95,6 +95,8 @@ void cas_prefetch_free(struct cas_prefetch *pf)
 
 void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id)
 {
+	if (!pf)
+		return; /* read-ahead is off (ttl=0: nothing fetched ahead could be fresh) */
 	const struct cas_instance *it = cas_instances_find(l, id);
 	if (!it)
 		return;
@@ -139,6 +141,8 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 
 uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
 {
+	if (!pf)
+		return 0;
 	pthread_mutex_lock(&pf->mu);
 	uint64_t n = pf->issued;
 	pthread_mutex_unlock(&pf->mu);

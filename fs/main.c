@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,7 +130,7 @@ static int check_numbers(struct casfs_opts *o)
 {
 	char msg[160];
 	struct { const char *name; double v, lo, hi; } n[] = {
-		{ "ttl", o->ttl, 0.001, 86400 },
+		{ "ttl", o->ttl, 0, 86400 },
 		{ "qps", o->qps, 0.1, 10000 },
 		{ "timeout", o->timeout, 1, 3600 },
 		{ "max_stale", o->max_stale, 0, 604800 },
@@ -215,6 +216,7 @@ static int build(struct casfs *fs)
 	free(source);
 	struct cas_cache_opts cache_o = {
 		.ttl_ms = (int64_t)(fs->o.ttl * 1000),
+		.ttl_zero = fs->o.ttl == 0 || (int64_t)(fs->o.ttl * 1000) == 0,
 		.max_stale_ms = (int64_t)(fs->o.max_stale * 1000) + 1,
 	};
 	fs->cache = cas_cache_new(cas_client_api(fs->client), &cache_o);
@@ -231,11 +233,15 @@ static int build(struct casfs *fs)
 	return 0;
 }
 
+/* Order: the workers that use the fuse session are gone (casfs_stop_workers
+ * in run, before unmount); background refreshes finish inside
+ * cas_cache_free and may still call the (stopped) notifier's hook, so it is
+ * freed after the cache; the client after both. */
 static void teardown(struct casfs *fs)
 {
-	notifier_free(fs->notify);
 	cas_prefetch_free(fs->prefetch);
 	cas_cache_free(fs->cache);
+	notifier_free(fs->notify);
 	cas_client_free(fs->client);
 	cas_stamps_free(fs->stamps);
 	scratch_free(fs->scratch);
@@ -284,6 +290,7 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
 	fuse_remove_signal_handlers(se);
 unmount:
+	casfs_stop_workers(fs); /* nothing may touch the session once it is unmounted */
 	fuse_unmount(f);
 	return rc;
 }
@@ -313,6 +320,10 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
+	/* no core file or unprivileged ptrace may copy the AccessKey secret or a
+	 * SecretKey being written out of this process; -d keeps it debuggable */
+	if (!fs.o.debug && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		cas_warn("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
 	if (check_numbers(&fs.o) || check_mountpoint(mp) || check_cafile(fs.o.cafile))
 		goto out;
