@@ -18,6 +18,7 @@
 #include "ratelimit.h"
 #include "retry.h"
 #include "sign.h"
+#include "wipe.h"
 
 struct cas_client {
 	struct cas_api api; /* first: cas_client_api() hands out &api */
@@ -202,11 +203,12 @@ struct signed_req {
 	size_t nh;
 };
 
+/* The URL and headers may carry a SecretKey or a token: wiped, not just freed. */
 static void req_free(struct signed_req *r)
 {
-	free(r->url);
+	cas_wipe_free(r->url);
 	for (size_t i = 0; i < r->nh; i++)
-		free(r->hdrs[i]);
+		cas_wipe_free(r->hdrs[i]);
 }
 
 static void add_hdr(struct signed_req *r, struct cas_header *sh, size_t *nsh, const char *name, const char *value)
@@ -226,7 +228,7 @@ static void finish_request(struct cas_client *c, struct cas_params *q, struct si
 	add_hdr(r, NULL, NULL, "User-Agent", "casfs/" CASFS_VERSION);
 	char *qs = cas_params_encode(q, 0);
 	r->url = cas_xasprintf("%s/?%s", c->base, qs);
-	free(qs);
+	cas_wipe_free(qs);
 	cas_params_free(q);
 }
 
@@ -260,7 +262,7 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 		add_hdr(r, sh, &nsh, "x-acs-bearer-token", c->creds.bearer_token);
 		char *auth = cas_xasprintf("Bearer %s", c->creds.bearer_token);
 		add_hdr(r, NULL, NULL, "Authorization", auth);
-		free(auth);
+		cas_wipe_free(auth);
 	} else {
 		if (c->creds.kind == CAS_CRED_STS) {
 			add_hdr(r, sh, &nsh, "x-acs-accesskey-id", c->creds.access_key_id);
@@ -274,8 +276,8 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 		char *auth = cas_v3_authorization(c->creds.access_key_id, signed_headers, sig);
 		add_hdr(r, NULL, NULL, "Authorization", auth);
 		free(auth);
-		free(sts);
-		free(canon);
+		cas_wipe_free(sts);
+		cas_wipe_free(canon);
 		free(signed_headers);
 	}
 	finish_request(c, &q, r);
@@ -307,7 +309,7 @@ static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_pa
 		char *sig = cas_v2_signature(c->creds.access_key_secret, sts);
 		cas_params_set(&q, "Signature", sig);
 		free(sig);
-		free(sts);
+		cas_wipe_free(sts);
 	}
 	add_hdr(r, NULL, NULL, "host", c->host);
 	add_hdr(r, NULL, NULL, "x-acs-action", ai->name);
@@ -416,11 +418,11 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		}
 		/* a mutation sent with almost no time left would likely end with an
 		 * unknown outcome: refuse it while it is certainly not applied */
-		if (ai->mutating && deadline - cas_now_ns() < (int64_t)MUTATION_MIN_MS * 1000000) {
+		long min_ms = c->timeout_ms / 2 < MUTATION_MIN_MS ? c->timeout_ms / 2 : MUTATION_MIN_MS;
+		if (ai->mutating && deadline - cas_now_ns() < (int64_t)min_ms * 1000000) {
 			if (!e->err)
 				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
-					      "not sent: the operation's deadline (-o timeout=) leaves under %d ms",
-					      MUTATION_MIN_MS);
+					      "not sent: the operation's deadline (-o timeout=) leaves under %ld ms", min_ms);
 			break;
 		}
 		struct signed_req r = { 0 };

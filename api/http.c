@@ -1,5 +1,6 @@
 /* http: libcurl transport with shared connection reuse (see http.h). */
 #include "http.h"
+#include "wipe.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,7 +29,7 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
 static void global_init(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cas_wipe_curl_init(CURL_GLOBAL_DEFAULT); /* libcurl's copies of a request are wiped when freed */
 }
 
 static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *userp)

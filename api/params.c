@@ -7,12 +7,13 @@
 
 #include "buf.h"
 #include "sign.h"
+#include "wipe.h"
 
 void cas_params_free(struct cas_params *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].key);
-		free(p->v[i].val);
+		cas_wipe_free(p->v[i].val); /* AddCloudAccess carries a SecretKey */
 	}
 	free(p->v);
 	p->v = NULL;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "buf.h"
 #include "canon.h"
 #include "kinds.h"
@@ -195,7 +197,7 @@ static void wipe_secret(cJSON *j)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "SecretKey");
 	if (cJSON_IsString(v) && v->valuestring)
-		explicit_bzero(v->valuestring, strlen(v->valuestring));
+		OPENSSL_cleanse(v->valuestring, strlen(v->valuestring));
 }
 
 int commit_access_new(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
@@ -206,7 +208,7 @@ int commit_access_new(struct casfs *fs, const struct node *n, const char *data, 
 		return rc;
 	cJSON *j = cas_json_parse(data, len);
 	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
+		cJSON_Delete(j); /* freed memory is scrubbed by the allocator (main) */
 		return cas_error_set(e, EINVAL, "Local.Value",
 				     "cloud-access/new takes a JSON object {\"CloudName\",\"SecretId\",\"SecretKey\"}");
 	}

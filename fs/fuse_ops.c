@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include <openssl/crypto.h>
+
 #include "deadline.h"
 #include "errlog.h"
 #include "handle.h"
@@ -289,8 +291,12 @@ static int casfs_read(const char *path, char *buf, size_t size, off_t off, struc
 static int casfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
-	return (int)handle_write(op_begin(), (struct handle *)(uintptr_t)fi->fh, buf, size, off,
-				 fuse_get_context()->pid);
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	int rc = (int)handle_write(op_begin(), h, buf, size, off, fuse_get_context()->pid);
+	/* the request buffer libfuse reuses still holds the bytes: wipe a secret there too */
+	if (node_kinds[handle_node(h)->type].flags & NF_SECRET)
+		OPENSSL_cleanse((void *)buf, size);
+	return rc;
 }
 
 static int casfs_flush(const char *path, struct fuse_file_info *fi)

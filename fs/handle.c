@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <json-c/json_tokener.h>
+#include <openssl/crypto.h>
 #include <json-c/json_object.h>
 
 #include "buf.h"
@@ -308,10 +309,22 @@ static int fail(struct casfs *fs, struct handle *h, int err, const char *why)
 	return -err;
 }
 
+/* A buffer that held a secret: wiped with the tokener that saw it. */
+static void wipe(struct handle *h)
+{
+	if (h->buf.p)
+		OPENSSL_cleanse(h->buf.p, h->buf.cap);
+	if (h->tok)
+		json_tokener_free(h->tok); /* its string buffer is freed; the allocator scrubs it (main) */
+	h->tok = NULL;
+}
+
 static int commit(struct casfs *fs, struct handle *h)
 {
 	h->done = 1;
 	h->rc = commit_document(fs, &h->node, h->buf.p ? h->buf.p : "", h->buf.len);
+	if (node_kinds[h->node.type].flags & NF_SECRET)
+		wipe(h);
 	return h->rc;
 }
 
@@ -492,11 +505,8 @@ void handle_release(struct casfs *fs, struct handle *h)
 	if (!h)
 		return;
 	untrack(h);
-	if (h->buf.p)
-		explicit_bzero(h->buf.p, h->buf.cap); /* cloud-access/new carries a SecretKey */
+	wipe(h); /* cloud-access/new carries a SecretKey; uncommitted bytes may too */
 	cas_buf_free(&h->buf);
-	if (h->tok)
-		json_tokener_free(h->tok);
 	cas_obj_unref(h->snap);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

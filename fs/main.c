@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include <openssl/crypto.h>
+#include "wipe.h"
 #include "errlog.h"
 #include "log.h"
 #include "memo.h"
@@ -190,6 +192,20 @@ static int probe_endpoint(struct casfs *fs)
 	return bad(msg);
 }
 
+/* The environment is the one copy of a secret this process did not make:
+ * once the client holds its own, wipe it there (and in /proc/PID/environ). */
+static void wipe_secret_env(void)
+{
+	static const char *const names[] = { "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
+					     "DASHSCOPE_API_KEY", "ALIBABA_CLOUD_BEARER_TOKEN" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *v = getenv(names[i]);
+		if (v)
+			OPENSSL_cleanse(v, strlen(v));
+		unsetenv(names[i]);
+	}
+}
+
 static int build(struct casfs *fs)
 {
 	struct cas_creds cr;
@@ -205,7 +221,8 @@ static int build(struct casfs *fs)
 	};
 	fs->client = cas_client_new(&co, &cr, &e);
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
-	cas_creds_free(&cr);
+	cas_creds_free(&cr); /* wiped: the client's copy is the only one */
+	wipe_secret_env();
 	if (!fs->client || probe_endpoint(fs)) {
 		if (!fs->client)
 			bad(e.message);
@@ -324,6 +341,7 @@ int main(int argc, char *argv[])
 	 * SecretKey being written out of this process; -d keeps it debuggable */
 	if (!fs.o.debug && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		cas_warn("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	cas_wipe_cjson_hooks(); /* parsed documents (a SecretKey, a profile file) are wiped when freed */
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
 	if (check_numbers(&fs.o) || check_mountpoint(mp) || check_cafile(fs.o.cafile))
 		goto out;

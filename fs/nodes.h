@@ -33,6 +33,7 @@ enum node_flags {
 	NF_DETAIL = 4,     /* rendered from GetInstanceDetail */
 	NF_CHEAP = 8,      /* attributes are cheap (no per-instance call): offered in readdirplus */
 	NF_OVERRIDE = 16,  /* after a write, reads return the written bytes while they mean the same */
+	NF_SECRET = 32,    /* writes carry a secret: the buffer is wiped as soon as it was committed */
 };
 
 /* A resolved path. Strings point into `buf`. */
