@@ -143,6 +143,12 @@ void cas_client_free(struct cas_client *c)
 	free(c);
 }
 
+void cas_client_shutdown(struct cas_client *c)
+{
+	if (c)
+		cas_http_abort(c->http);
+}
+
 struct cas_api *cas_client_api(struct cas_client *c)
 {
 	return &c->api;
@@ -466,7 +472,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			e->ambiguous = 1;
 			break;
 		}
-		if (rc == CAS_RC_FATAL || rc == CAS_RC_DONE || attempt >= c->max_retries)
+		if (rc == CAS_RC_FATAL || rc == CAS_RC_DONE || attempt >= c->max_retries || cas_http_aborted(c->http))
 			break;
 		int64_t delay = backoff(c, attempt, retry_after);
 		if (cas_now_ns() + delay * 1000000 >= deadline)

@@ -307,6 +307,9 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
 	fuse_remove_signal_handlers(se);
 unmount:
+	/* the FUSE workers are done (the loop joined them, mutations included):
+	 * what still calls the API is background work, which need not finish */
+	cas_client_shutdown(fs->client);
 	casfs_stop_workers(fs); /* nothing may touch the session once it is unmounted */
 	fuse_unmount(f);
 	return rc;
