@@ -36,6 +36,14 @@ struct cas_client {
 	struct cas_action_stats stats[CAS_NACTIONS];
 	pthread_mutex_t rng_mu;
 	uint64_t rng;
+	/* lists_mu guards the four fields below */
+	pthread_mutex_t lists_mu;
+	struct cas_list_stats lists;
+	void (*notice)(void *ctx, const struct cas_error *e);
+	void *notice_ctx;
+	struct cas_instances *primed;  /* owned reference or NULL */
+	int64_t primed_at_ns;
+	long first_page_ttl_ms;
 };
 
 extern const struct cas_api_ops cas_client_ops; /* ops.c */
@@ -121,6 +129,8 @@ struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct 
 	c->dry_run = o->dry_run;
 	c->v2 = o->signature_v2;
 	c->page_workers = o->page_workers > 0 ? o->page_workers : 8;
+	c->first_page_ttl_ms = o->first_page_ttl_ms > 0 ? o->first_page_ttl_ms : 60000;
+	pthread_mutex_init(&c->lists_mu, NULL);
 	pthread_mutex_init(&c->stats_mu, NULL);
 	pthread_mutex_init(&c->rng_mu, NULL);
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
@@ -137,6 +147,8 @@ void cas_client_free(struct cas_client *c)
 	cas_bucket_destroy(&c->ca_bucket);
 	pthread_mutex_destroy(&c->stats_mu);
 	pthread_mutex_destroy(&c->rng_mu);
+	cas_obj_unref(c->primed);
+	pthread_mutex_destroy(&c->lists_mu);
 	cas_creds_free(&c->creds);
 	free(c->base);
 	free(c->host);
@@ -176,6 +188,78 @@ void cas_client_stats(struct cas_client *c, struct cas_client_stats *out)
 	pthread_mutex_unlock(&c->stats_mu);
 	out->connections = cas_http_connections(c->http);
 	out->rate_waits = c->bucket.waits + c->ca_bucket.waits;
+	pthread_mutex_lock(&c->lists_mu);
+	out->lists = c->lists;
+	pthread_mutex_unlock(&c->lists_mu);
+}
+
+void cas_client_list_count(struct cas_client *c, const struct cas_list_stats *d)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	c->lists.listings += d->listings;
+	c->lists.refetches += d->refetches;
+	c->lists.inconsistent += d->inconsistent;
+	c->lists.repeated += d->repeated;
+	c->lists.skipped += d->skipped;
+	c->lists.probe_reused += d->probe_reused;
+	pthread_mutex_unlock(&c->lists_mu);
+}
+
+void cas_client_set_notice(struct cas_client *c, void (*fn)(void *ctx, const struct cas_error *e), void *ctx)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	c->notice = fn;
+	c->notice_ctx = ctx;
+	pthread_mutex_unlock(&c->lists_mu);
+}
+
+void cas_client_notice(struct cas_client *c, const struct cas_error *e)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	void (*fn)(void *, const struct cas_error *) = c->notice;
+	void *ctx = c->notice_ctx;
+	pthread_mutex_unlock(&c->lists_mu);
+	if (fn)
+		fn(ctx, e);
+}
+
+void cas_client_notify(struct cas_client *c, const char *action, int err, const char *code, const char *msg)
+{
+	struct cas_error ne;
+	cas_error_clear(&ne);
+	snprintf(ne.action, sizeof(ne.action), "%s", action);
+	cas_error_set(&ne, err, code, "%s", msg);
+	cas_err("%s: %s", action, msg);
+	cas_client_notice(c, &ne);
+}
+
+static void set_primed(struct cas_client *c, struct cas_instances *page)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	struct cas_instances *old = c->primed;
+	c->primed = page;
+	c->primed_at_ns = cas_now_ns();
+	pthread_mutex_unlock(&c->lists_mu);
+	cas_obj_unref(old);
+}
+
+void cas_client_prime(struct cas_client *c, struct cas_instances *page)
+{
+	set_primed(c, cas_obj_ref(page));
+}
+
+struct cas_instances *cas_client_take_primed(struct cas_client *c)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	struct cas_instances *p = c->primed;
+	int fresh = p && cas_now_ns() - c->primed_at_ns < (int64_t)c->first_page_ttl_ms * 1000000;
+	c->primed = NULL;
+	pthread_mutex_unlock(&c->lists_mu);
+	if (!fresh) {
+		cas_obj_unref(p);
+		return NULL;
+	}
+	return p;
 }
 
 #define STAT(c, a, field, n)                      \
@@ -191,15 +275,6 @@ static void utc_stamp(char out[32])
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void nonce(char out[33])
-{
-	unsigned char r[16];
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		abort();
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
 /* A signed request ready to send: URL plus header lines. */
@@ -249,7 +324,7 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 		cas_params_set(&q, "SignatureType", "BEARERTOKEN");
 	char date[32], nc[33], attempts[16], delay[24];
 	utc_stamp(date);
-	nonce(nc);
+	cas_random_hex(nc);
 	struct cas_header sh[12];
 	size_t nsh = 0;
 	add_hdr(r, sh, &nsh, "host", c->host);
@@ -296,7 +371,7 @@ static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_pa
 	cas_params_copy(&q, q0);
 	char date[32], nc[33];
 	utc_stamp(date);
-	nonce(nc);
+	cas_random_hex(nc);
 	cas_params_set(&q, "Action", ai->name);
 	cas_params_set(&q, "Version", ai->version);
 	cas_params_set(&q, "Format", "json");
@@ -403,6 +478,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 	*out = NULL;
 	cas_error_clear(e);
 	snprintf(e->action, sizeof(e->action), "%s", ai->name);
+	if (ai->mutating)
+		set_primed(c, NULL); /* the probe's page may no longer be true */
 	if (ai->mutating && c->dry_run) {
 		char *d = describe_request(c, a, q);
 		cas_info("dry_run: would send %s", d);

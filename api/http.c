@@ -49,7 +49,8 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
 static void global_init(void)
 {
-	cas_wipe_curl_init(CURL_GLOBAL_DEFAULT); /* libcurl's copies of a request are wiped when freed */
+	/* libcurl's copies of a request (URL, request buffer) are wiped when freed or moved */
+	curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, cas_wipe_free, cas_wipe_try_realloc, strdup, calloc);
 }
 
 static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *userp)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 
 
@@ -24,8 +23,7 @@ static void *c_malloc(size_t n)
 	return malloc(n);
 }
 
-/* realloc that never leaves the old block behind unwiped */
-static void *c_realloc(void *p, size_t n)
+void *cas_wipe_try_realloc(void *p, size_t n)
 {
 	if (!p)
 		return malloc(n);
@@ -40,28 +38,14 @@ static void *c_realloc(void *p, size_t n)
 	return q;
 }
 
-static char *c_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 void *cas_wipe_realloc(void *p, size_t n)
 {
-	void *q = c_realloc(p, n);
+	void *q = cas_wipe_try_realloc(p, n);
 	if (!q) {
 		fprintf(stderr, "casfs: out of memory allocating %zu bytes\n", n);
 		abort();
 	}
 	return q;
-}
-
-int cas_wipe_curl_init(long flags)
-{
-	return (int)curl_global_init_mem(flags, c_malloc, cas_wipe_free, c_realloc, c_strdup, calloc);
 }
 
 void cas_wipe_cjson_hooks(void)

@@ -46,7 +46,7 @@ struct cas_cache {
 	struct centry *buckets[NBUCKETS];
 	struct cas_cache_stats st;
 	/* the API is slow or failing: a refresh overran its soft deadline or
-	 * failed, and no fetch has succeeded since. Readers with a stale copy
+	 * failed, and no fetch has succeeded within the soft deadline since. Readers with a stale copy
 	 * then get it at once while a background refresh tries again. */
 	int degraded;
 	int background;
@@ -204,7 +204,9 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 		e->fetched_ms = e->epoch == epoch ? (now ? now : 1) : 0;
 		e->fetched_ns = cas_now_ns();
 		e->retry_at_ms = 0;
-		c->degraded = 0;
+		/* healthy again only when a refresh answered within the soft deadline */
+		if (cas_now_ns() - e->fetch_start_ns < c->o.soft_deadline_ms * 1000000)
+			c->degraded = 0;
 		changed = !same_doc(old, e->value, kind) && (old || e->value);
 		new_value = cas_obj_ref(e->value);
 	} else {

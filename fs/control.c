@@ -90,6 +90,14 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(c, "prefetched", (double)cas_prefetch_issued(fs->prefetch));
 	cJSON_AddNumberToObject(c, "kernel_invalidations", (double)notify_sent(fs->notify));
 
+	cJSON *ls = cJSON_AddObjectToObject(root, "listings");
+	cJSON_AddNumberToObject(ls, "assembled", (double)cs.lists.listings);
+	cJSON_AddNumberToObject(ls, "refetched_after_drift", (double)cs.lists.refetches);
+	cJSON_AddNumberToObject(ls, "inconsistent", (double)cs.lists.inconsistent);
+	cJSON_AddNumberToObject(ls, "repeated_entries", (double)cs.lists.repeated);
+	cJSON_AddNumberToObject(ls, "skipped_unsafe_ids", (double)cs.lists.skipped);
+	cJSON_AddNumberToObject(ls, "probe_page_reused", (double)cs.lists.probe_reused);
+
 	cJSON *w = cJSON_AddObjectToObject(root, "writes");
 	cJSON_AddNumberToObject(w, "committed", (double)atomic_load(&fs->st.commits));
 	cJSON_AddNumberToObject(w, "unchanged_no_call", (double)atomic_load(&fs->st.noop_commits));

@@ -175,14 +175,12 @@ static int check_cafile(const char *path)
 	return 0;
 }
 
-/* One cheap call proves the endpoint answers and accepts the credentials. */
+/* One call proves the endpoint answers and accepts the credentials; it is
+ * page 1 of the real listing, kept for the first `ls` (api/paging.c). */
 static int probe_endpoint(struct casfs *fs)
 {
-	struct cas_list_query q = { .current_page = 1, .show_size = 1 };
-	struct cas_instances *l = NULL;
 	struct cas_error e;
-	int rc = cas_list_instances(fs->client, &q, &l, &e);
-	cas_obj_unref(l);
+	int rc = cas_list_prime(fs->client, &e);
 	if (!rc)
 		return 0;
 	char line[800], msg[1000];
@@ -206,6 +204,12 @@ static void wipe_secret_env(void)
 	}
 }
 
+/* The client's notices (an inconsistent listing, skipped ids) become records in .cas/errors. */
+static void record_notice(void *ctx, const struct cas_error *e)
+{
+	fs_fail(ctx, "/instances", -e->err, e);
+}
+
 static int build(struct casfs *fs)
 {
 	struct cas_creds cr;
@@ -218,6 +222,7 @@ static int build(struct casfs *fs)
 	struct cas_client_opts co = {
 		.endpoint = fs->o.endpoint, .region = fs->o.region, .cafile = fs->o.cafile, .qps = fs->o.qps,
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
+		.first_page_ttl_ms = fs->o.ttl > 0 ? (long)(fs->o.ttl * 1000) : 1, /* ttl=0: never stands in */
 	};
 	fs->client = cas_client_new(&co, &cr, &e);
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
@@ -242,6 +247,7 @@ static int build(struct casfs *fs)
 	fs->scratch = scratch_new();
 	fs->memo = memo_new();
 	fs->errors = errlog_new();
+	cas_client_set_notice(fs->client, record_notice, fs);
 	fs->notify = notifier_new();
 	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
 	fs->uid = getuid();

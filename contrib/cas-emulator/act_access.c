@@ -13,6 +13,7 @@ int emu_act_list_cloud_access(struct emu_state *s, const struct cas_params *p, s
 	int sent_page, sent_size;
 	if (emu_page_params(p, 1, &page, &size, &sent_page, &sent_size, r))
 		return -1;
+	size = emu_listing_page_size(&s->listing, size);
 	cJSON *list = cJSON_CreateArray();
 	int64_t first = (page - 1) * size, total = 0;
 	pthread_rwlock_rdlock(&s->lock);

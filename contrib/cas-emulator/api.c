@@ -1,7 +1,7 @@
 /* api: the pipeline of one API request, independent of the HTTP library:
  * authentication, per-credential throttling, routing by (action, version),
  * fault injection, the action itself, the response body (the real success
- * and error shapes, cas-api.md §1.3 and §7.1), the audit line, and the
+ * and error shapes, docs/PROTOCOL.md §1 and §5), the audit line, and the
  * --latency-ms / stall delays. */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -56,7 +56,7 @@ static const struct emu_action *admit(struct emu_server *s, const struct emu_htt
 		atomic_fetch_add(&s->state.auth_failures, 1);
 	} else if ((wait = emu_throttle_take(s->throttle, id->cred)) > 0) {
 		atomic_fetch_add(&s->state.throttled, 1);
-		emu_fail(r, 429, "Throttling.User", "Request was denied due to user flow control.");
+		emu_fail(r, (int)s->opts->throttle_status, "Throttling.User", "Request was denied due to user flow control.");
 		r->retry_after_ms = wait;
 	} else if (!id->action || !*id->action) {
 		emu_fail(r, 400, "MissingParameter.Action",

@@ -102,7 +102,7 @@ start_emulator() {
 	EMU_PID=$!
 	local i
 	for i in $(seq 1 200); do
-		EMU_URL=$(sed -n 's/^listening on //p' "$T/emu.out" 2>/dev/null | head -n1)
+		EMU_URL=$(sed -n 's/^listening on //p' "$T/emu.out" 2>/dev/null | head -n1 || true) # (pipefail: emu.out may not exist yet)
 		[ -n "$EMU_URL" ] && return 0
 		kill -0 "$EMU_PID" 2>/dev/null || fail "emulator exited: $(cat "$T/emu.err")"
 		sleep 0.05
