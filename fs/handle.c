@@ -11,6 +11,7 @@
 #include <json-c/json_tokener.h>
 #include <openssl/crypto.h>
 #include <json-c/json_object.h>
+#include <json-c/linkhash.h>
 
 #include "buf.h"
 #include "errlog.h"
@@ -120,6 +121,30 @@ static int all_ws(const char *p, size_t n)
 }
 
 /* JSON: json-c's tokener tells "needs more" from "can never parse". */
+/* Overwrites every string in a parsed document before json-c frees it. */
+static void wipe_strings(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		OPENSSL_cleanse((char *)json_object_get_string(o), (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v)
+		{
+			(void)k;
+			wipe_strings(v);
+		}
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			wipe_strings(json_object_array_get_idx(o, i));
+		break;
+	default:
+		break;
+	}
+}
+
 static enum verdict judge_json(struct handle *h, int final, char *why, size_t whylen)
 {
 	const char *p = h->buf.p ? h->buf.p : "";
@@ -153,6 +178,8 @@ static enum verdict judge_json(struct handle *h, int final, char *why, size_t wh
 		/* parse_end is where the object ended within the chunk just fed;
 		 * everything after it must be blank */
 		const char *close = p + chunk + json_tokener_get_parse_end(h->tok);
+		if (node_kinds[h->node.type].flags & NF_SECRET)
+			wipe_strings(obj);
 		json_object_put(obj);
 		json_tokener_reset(h->tok);
 		h->fed = (size_t)-1; /* anything more re-parses from the start */
@@ -309,14 +336,24 @@ static int fail(struct casfs *fs, struct handle *h, int err, const char *why)
 	return -err;
 }
 
-/* A buffer that held a secret: wiped with the tokener that saw it. */
+/* A buffer that held a secret: wiped, and the tokener that saw it made to
+ * overwrite its string buffer (json-c frees it unwiped) before it is freed. */
 static void wipe(struct handle *h)
 {
+	if (h->tok) {
+		size_t n = h->buf.len + 2;
+		char *dummy = cas_xmalloc(n + 1);
+		memset(dummy, 'x', n);
+		dummy[0] = dummy[n - 1] = '"';
+		dummy[n] = '\0';
+		json_tokener_reset(h->tok);
+		json_object_put(json_tokener_parse_ex(h->tok, dummy, (int)n));
+		free(dummy);
+		json_tokener_free(h->tok);
+		h->tok = NULL;
+	}
 	if (h->buf.p)
 		OPENSSL_cleanse(h->buf.p, h->buf.cap);
-	if (h->tok)
-		json_tokener_free(h->tok); /* its string buffer is freed; the allocator scrubs it (main) */
-	h->tok = NULL;
 }
 
 static int commit(struct casfs *fs, struct handle *h)
