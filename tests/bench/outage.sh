@@ -47,10 +47,10 @@ umnt() { fusermount3 -u "$W/mnt"; wait "$CASFS_PID" || true; CASFS_PID=""; }
 ms() { local t0; t0=$(date +%s%N); timeout 60 cat "$1" >/dev/null 2>&1 || true; echo $((($(date +%s%N) - t0) / 1000000)); }
 pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int(NR*p/100); if (i<1) i=1; print a[i]}'; }
 
-# cached KIND SETUP RESTORE: ttl=1, cache, expire, apply SETUP, measure, RESTORE
+# cached KIND OPTS SETUP RESTORE: mount with OPTS, cache, expire, apply SETUP, measure, RESTORE
 cached() {
-	local kind=$1 setup=$2 restore=$3 first t
-	mnt "ttl=1,timeout=3"
+	local kind=$1 opts=$2 setup=$3 restore=$4 first
+	mnt "$opts"
 	id=$(ls "$W/mnt/instances" | head -n1)
 	cat "$W/mnt/instances/$id/detail" "$W/mnt/instances/$id/status" >/dev/null
 	sleep 1.2
@@ -69,29 +69,13 @@ cached() {
 
 echo "== cached reads past the TTL (ttl=1, timeout=3)"
 emu
-cached healthy : :
-cached "hung (SIGSTOP)" 'kill -STOP $EMU_PID' 'kill -CONT $EMU_PID'
-cached "refused (emulator killed)" emu_stop emu
+cached healthy "ttl=1,timeout=3" : :
+cached "hung (SIGSTOP)" "ttl=1,timeout=3" 'kill -STOP $EMU_PID' 'kill -CONT $EMU_PID'
+cached "refused (emulator killed)" "ttl=1,timeout=3" emu_stop emu
 emu_stop
 emu --latency-ms 2500
 # slow: one attempt must outlast the latency, so timeout=8 (an attempt gets timeout/3)
-cached_slow() {
-	local first
-	mnt "ttl=1,timeout=8"
-	id=$(ls "$W/mnt/instances" | head -n1)
-	cat "$W/mnt/instances/$id/detail" "$W/mnt/instances/$id/status" >/dev/null
-	sleep 1.2
-	first=$(ms "$W/mnt/instances/$id/detail")
-	: >"$W/t"
-	for _ in $(seq 1 "$READS"); do
-		ms "$W/mnt/instances/$id/detail" >>"$W/t"
-		ms "$W/mnt/instances/$id/status" >>"$W/t"
-	done
-	printf '%-28s first %5d ms   p50 %4d ms   p99 %4d ms   (%d reads; the refreshes succeed every 2.5 s)\n' \
-		"slow (latency 2500 ms)" "$first" "$(pct 50 <"$W/t")" "$(pct 99 <"$W/t")" "$((2 * READS))"
-	umnt
-}
-cached_slow
+cached "slow (latency 2500 ms)" "ttl=1,timeout=8" : :
 emu_stop
 
 echo "== uncached reads: time to fail against -o timeout"
