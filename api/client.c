@@ -15,6 +15,7 @@
 #include "deadline.h"
 #include "http.h"
 #include "log.h"
+#include "meter.h"
 #include "ratelimit.h"
 #include "retry.h"
 #include "sign.h"
@@ -34,6 +35,11 @@ struct cas_client {
 	int page_workers;
 	pthread_mutex_t stats_mu;
 	struct cas_action_stats stats[CAS_NACTIONS];
+	/* progress, under stats_mu */
+	long in_flight;
+	int64_t list_done, list_total;
+	uint64_t list_fetched;
+	struct cas_meter sent; /* its own lock */
 	pthread_mutex_t rng_mu;
 	uint64_t rng;
 	/* lists_mu guards the four fields below */
@@ -63,6 +69,22 @@ const char *cas_region_host(const char *region, char *buf, size_t n)
 	/* the China site and every other mapped region use the central host */
 	snprintf(buf, n, "cas.aliyuncs.com");
 	return buf;
+}
+
+int cas_region_known(const char *region)
+{
+	static const char *const known[] = {
+		"cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-hangzhou",
+		"cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-wuhan-lr", "cn-shenzhen", "cn-heyuan", "cn-guangzhou",
+		"cn-chengdu", "cn-hongkong", "cn-beijing-finance-1", "cn-shanghai-finance-1", "cn-shenzhen-finance-1",
+		"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-5", "ap-southeast-6",
+		"ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "us-east-1", "us-west-1",
+		"eu-west-1", "eu-central-1", "me-east-1", "me-central-1", "na-south-1", NULL,
+	};
+	for (size_t i = 0; region && known[i]; i++)
+		if (strcmp(region, known[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static int parse_endpoint(struct cas_client *c, const char *url, struct cas_error *e)
@@ -132,6 +154,7 @@ struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct 
 	c->first_page_ttl_ms = o->first_page_ttl_ms > 0 ? o->first_page_ttl_ms : 60000;
 	pthread_mutex_init(&c->lists_mu, NULL);
 	pthread_mutex_init(&c->stats_mu, NULL);
+	cas_meter_init(&c->sent);
 	pthread_mutex_init(&c->rng_mu, NULL);
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
 		c->rng = (uint64_t)time(NULL) | 1;
@@ -146,6 +169,7 @@ void cas_client_free(struct cas_client *c)
 	cas_bucket_destroy(&c->bucket);
 	cas_bucket_destroy(&c->ca_bucket);
 	pthread_mutex_destroy(&c->stats_mu);
+	cas_meter_destroy(&c->sent);
 	pthread_mutex_destroy(&c->rng_mu);
 	cas_obj_unref(c->primed);
 	pthread_mutex_destroy(&c->lists_mu);
@@ -185,7 +209,12 @@ void cas_client_stats(struct cas_client *c, struct cas_client_stats *out)
 {
 	pthread_mutex_lock(&c->stats_mu);
 	memcpy(out->a, c->stats, sizeof(c->stats));
+	out->in_flight = c->in_flight;
+	out->list_pages_done = c->list_done;
+	out->list_pages_total = c->list_total;
+	out->list_pages_fetched = c->list_fetched;
 	pthread_mutex_unlock(&c->stats_mu);
+	out->rate_10s = cas_meter_rate(&c->sent, cas_now_ns());
 	out->connections = cas_http_connections(c->http);
 	out->rate_waits = c->bucket.waits + c->ca_bucket.waits;
 	pthread_mutex_lock(&c->lists_mu);
@@ -260,6 +289,30 @@ struct cas_instances *cas_client_take_primed(struct cas_client *c)
 		return NULL;
 	}
 	return p;
+}
+
+static void listing_add(struct cas_client *c, int64_t total, int64_t done, uint64_t fetched)
+{
+	pthread_mutex_lock(&c->stats_mu);
+	c->list_total += total;
+	c->list_done += done;
+	c->list_fetched += fetched;
+	pthread_mutex_unlock(&c->stats_mu);
+}
+
+void cas_client_listing_start(struct cas_client *c, int64_t total)
+{
+	listing_add(c, total, 0, 0);
+}
+
+void cas_client_listing_page(struct cas_client *c)
+{
+	listing_add(c, 0, 1, 0);
+}
+
+void cas_client_listing_end(struct cas_client *c, int64_t total, int64_t done)
+{
+	listing_add(c, -total, -done, (uint64_t)done);
 }
 
 #define STAT(c, a, field, n)                      \
@@ -518,8 +571,15 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		if (per_attempt > remaining_ms)
 			per_attempt = remaining_ms > 1 ? (long)remaining_ms : 1;
 		struct cas_http_result hr;
+		cas_meter_add(&c->sent, cas_now_ns(), 1);
+		pthread_mutex_lock(&c->stats_mu);
+		c->in_flight++;
+		pthread_mutex_unlock(&c->stats_mu);
 		cas_http_post(c->http, r.url, (const char *const *)r.hdrs, r.nh, per_attempt, ai->mutating, &hr);
 		req_free(&r);
+		pthread_mutex_lock(&c->stats_mu);
+		c->in_flight--;
+		pthread_mutex_unlock(&c->stats_mu);
 		STAT(c, a, calls, 1);
 		STAT(c, a, bytes_in, hr.body.len);
 		cJSON *j = interpret(&hr, e);

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "ratelimit.h"
 
 struct cas_prefetch {
 	struct cas_cache *cache;
@@ -24,6 +25,10 @@ struct cas_prefetch {
 	int nworkers;
 	pthread_t *workers;
 	uint64_t issued;
+	/* progress */
+	uint64_t queued, dequeued_done;
+	int busy;             /* workers fetching now */
+	int64_t last_hint_ns;
 };
 
 static void *worker(void *arg)
@@ -39,18 +44,21 @@ static void *worker(void *arg)
 		char *id = pf->q[pf->qhead];
 		pf->qhead = (pf->qhead + 1) % pf->window;
 		pf->qlen--;
+		pf->busy++;
 		pthread_mutex_unlock(&pf->mu);
+		int fetched = 0;
 		if (!cas_cache_fresh(pf->cache, CAS_CK_DETAIL, id)) {
 			struct cas_doc *d = NULL;
 			struct cas_error e;
 			api->ops->get_instance_detail(api, id, &d, &e);
 			cas_obj_unref(d);
-			pthread_mutex_lock(&pf->mu);
-			pf->issued++;
-			pthread_mutex_unlock(&pf->mu);
+			fetched = 1;
 		}
 		free(id);
 		pthread_mutex_lock(&pf->mu);
+		pf->issued += fetched;
+		pf->dequeued_done++;
+		pf->busy--;
 	}
 	pthread_mutex_unlock(&pf->mu);
 	return NULL;
@@ -101,7 +109,9 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 	if (!it)
 		return;
 	long idx = (long)(it - l->v);
+	int64_t now = cas_now_ns();
 	pthread_mutex_lock(&pf->mu);
+	pf->last_hint_ns = now;
 	if (pf->list != l) {
 		cas_obj_unref(pf->list);
 		pf->list = cas_obj_ref((void *)l);
@@ -132,6 +142,7 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 			if (need) {
 				pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(l->v[i].id);
 				pf->qlen++;
+				pf->queued++;
 				pthread_cond_signal(&pf->cv);
 			}
 		}
@@ -147,4 +158,19 @@ uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
 	uint64_t n = pf->issued;
 	pthread_mutex_unlock(&pf->mu);
 	return n;
+}
+
+void cas_prefetch_progress(struct cas_prefetch *pf, struct cas_prefetch_progress *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!pf)
+		return; /* read-ahead is off: nothing in progress */
+	pthread_mutex_lock(&pf->mu);
+	out->queued = pf->queued;
+	out->done = pf->dequeued_done;
+	out->pending = pf->qlen + pf->busy;
+	out->scan_pos = pf->list ? pf->last + 1 : 0;
+	out->scan_n = pf->list ? (long)pf->list->n : 0;
+	out->last_hint_ns = pf->last_hint_ns;
+	pthread_mutex_unlock(&pf->mu);
 }

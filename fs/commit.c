@@ -9,10 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json_object.h>
+#include <json-c/linkhash.h>
+#include <json-c/json_tokener.h>
 #include <openssl/crypto.h>
 
 #include "buf.h"
 #include "canon.h"
+#include "jsonc.h"
 #include "kinds.h"
 #include "log.h"
 #include "memo.h"
@@ -96,8 +100,29 @@ out:
 	return rc;
 }
 
+static int nul_in(json_object *s)
+{
+	return (size_t)json_object_get_string_len(s) != strlen(json_object_get_string(s));
+}
+
+/* A NUL (\u0000) in any string value: cJSON would cut the string there and
+ * send what comes before it, so it is refused (json-c keeps the length). */
+static int refuse_nul(const char *data, size_t len, struct cas_error *e)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = json_tokener_parse_ex(tok, data, (int)len);
+	int bad = o && jsonc_any_string(o, nul_in);
+	jsonc_wipe(o); /* cloud-access/new: the SecretKey */
+	json_object_put(o);
+	jsonc_tokener_free_wiped(tok, len);
+	return bad ? cas_error_set(e, EINVAL, "Local.Value", "a string value contains a NUL character (\\u0000)") : 0;
+}
+
 int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
 {
+	int nul = refuse_nul(data, len, e);
+	if (nul)
+		return nul;
 	cJSON *j = cas_json_parse(data, len);
 	if (!j)
 		return cas_error_set(e, EINVAL, "Local.Config", "config is not valid JSON");
@@ -204,7 +229,7 @@ int commit_access_new(struct casfs *fs, const struct node *n, const char *data, 
 {
 	(void)n;
 	int rc = read_only(fs, e);
-	if (rc)
+	if (rc || (rc = refuse_nul(data, len, e)))
 		return rc;
 	cJSON *j = cas_json_parse(data, len);
 	if (!cJSON_IsObject(j)) {

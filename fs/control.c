@@ -62,6 +62,21 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(tot, "rate_limit_waits", (double)cs.rate_waits);
 	cJSON_AddNumberToObject(tot, "dry_run_mutations", (double)dry);
 
+	/* progress (issue 13): what is running now */
+	struct cas_prefetch_progress pp;
+	cas_prefetch_progress(fs->prefetch, &pp);
+	cJSON *pr = cJSON_AddObjectToObject(root, "progress");
+	cJSON_AddNumberToObject(pr, "calls_in_flight", (double)cs.in_flight);
+	cJSON_AddNumberToObject(pr, "calls_per_second_10s", cs.rate_10s);
+	cJSON_AddNumberToObject(pr, "readahead_queued", (double)pp.queued);
+	cJSON_AddNumberToObject(pr, "readahead_done", (double)pp.done);
+	cJSON_AddNumberToObject(pr, "readahead_pending", (double)pp.pending);
+	cJSON_AddNumberToObject(pr, "scan_position", (double)pp.scan_pos);
+	cJSON_AddNumberToObject(pr, "scan_instances", (double)pp.scan_n);
+	cJSON_AddNumberToObject(pr, "listing_pages_done", (double)cs.list_pages_done);
+	cJSON_AddNumberToObject(pr, "listing_pages_total", (double)cs.list_pages_total);
+	cJSON_AddNumberToObject(pr, "listing_pages_fetched", (double)cs.list_pages_fetched);
+
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
@@ -109,6 +124,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddStringToObject(root, "endpoint", cas_client_endpoint(fs->client));
 	cJSON_AddBoolToObject(root, "read_only", fs->o.ro);
 	cJSON_AddBoolToObject(root, "dry_run", fs->o.dry_run);
+	cJSON_AddBoolToObject(root, "allow_delete", fs->o.allow_delete);
 
 	struct cas_buf b = CAS_BUF_INIT;
 	cas_canon_render(&b, root);
@@ -142,10 +158,11 @@ int commit_refresh(struct casfs *fs, const struct node *n, const char *data, siz
 	struct cas_entries *ca = cas_cache_peek(fs->cache, CAS_CK_CA, "");
 	cas_cache_drop_all(fs->cache);
 	memo_clear_renders(fs->memo);
+	memo_clear_all_written(fs->memo); /* written bytes never outlive a refresh */
 	notify_tree(fs->notify, l, access, ca);
 	cas_obj_unref(l);
 	cas_obj_unref(access);
 	cas_obj_unref(ca);
-	cas_info(".cas/refresh: every cache dropped");
+	cas_info(".cas/refresh: every cache dropped, written bytes forgotten");
 	return 0;
 }

@@ -5,6 +5,7 @@
  *
  * SOURCE is accepted (and ignored) so that mount.fuse3 and fstab work:
  *   casfs  /mnt/cas  fuse.casfs  _netdev,region=cn-hangzhou  0 0 */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -14,8 +15,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "buf.h"
 #include <openssl/crypto.h>
@@ -42,7 +46,11 @@ static const struct fuse_opt option_table[] = {
 	OPT("qps=%lf", qps),
 	OPT("timeout=%lf", timeout),
 	OPT("max_stale=%lf", max_stale),
+	OPT("log_file=%s", log_file),
+	OPT("log_level=%s", log_level),
 	OPT("dry_run", dry_run),
+	OPT("allow_delete", allow_delete),
+	OPT("nonempty", nonempty),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -73,7 +81,7 @@ static const char usage[] =
 	"  -o endpoint=URL     API endpoint (default https://cas.aliyuncs.com; region picks a regional host)\n"
 	"  -o region=ID        region, e.g. cn-hangzhou, ap-southeast-1\n"
 	"  -o profile=NAME     aliyun CLI profile in ~/.aliyun/config.json (skips environment credentials)\n"
-	"  -o credentials_file=PATH  another aliyun CLI config file\n"
+	"  -o credentials_file=PATH  another aliyun CLI config file (mode 0600)\n"
 	"  -o ttl=SECONDS      cache freshness, also the kernel's attribute timeout (default 60)\n"
 	"  -o qps=N            client rate limit in calls per second (default 100)\n"
 	"  -o timeout=SECONDS  longest a call may take, retries included (default 20)\n"
@@ -81,17 +89,60 @@ static const char usage[] =
 	"  -o cafile=PATH      extra CA bundle for TLS (verification is always on)\n"
 	"  -o ro               read-only: every mutation fails with EROFS\n"
 	"  -o dry_run          validate and log mutations instead of sending them\n"
-	"  -f, -d, -s          foreground, debug (foreground), single-threaded\n"
+	"  -o allow_delete     let rmdir instances/<id> and rm cloud-access/<id> delete (off by default)\n"
+	"  -o nonempty         mount over a directory that is not empty\n"
+	"  -o log_file=PATH    append the log to PATH (reopened on SIGHUP, for logrotate)\n"
+	"  -o log_level=LEVEL  error, warn, info (default) or debug (-d implies debug)\n"
+	"  -f, -d, -s          foreground (log to stderr), debug (foreground), single-threaded\n"
 	"\n"
 	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
 	"DASHSCOPE_API_KEY or ALIBABA_CLOUD_BEARER_TOKEN, then ~/.aliyun/config.json (never argv).\n"
-	"\n";
+	"\n"
+	"Examples:\n"
+	"  casfs -o region=cn-hangzhou ~/cas                     mount with the environment's AccessKey\n"
+	"  casfs -f -o profile=prod,ro,log_level=debug /mnt/cas  foreground, read-only, debug log on stderr\n"
+	"  mount -t fuse.casfs casfs /mnt/cas -o credentials_file=/etc/casfs/aliyun.json,allow_other\n"
+	"\n"
+	"FUSE options that matter (see mount.fuse3(8)):\n"
+	"  -o allow_other      let other users see the mount (non-root: user_allow_other in /etc/fuse.conf)\n"
+	"  -o allow_root       let root see a user's mount\n"
+	"  -o auto_unmount     unmount when casfs exits, even if killed\n"
+	"  -o max_threads=N    at most N threads serving requests (default 32)\n"
+	"  -o clone_fd         one /dev/fuse descriptor per thread\n"
+	"  -o fsname=NAME      the source shown in /proc/mounts (default casfs)\n"
+	"\n"
+	"Signals: SIGTERM/SIGINT unmount and exit 0; SIGHUP reopens the log file.\n"
+	"Manual: man casfs\n";
 
 struct parse_state {
 	struct casfs_opts *o;
 	char *positional[3];
 	int npositional;
 };
+
+/* The libfuse 3 mount, library and loop options casfs passes through
+ * (flags, and "name=" prefixes), each checked to reach libfuse 3.14 without
+ * its "unknown option" complaint; anything else gets casfs's own message. */
+static int fuse_option_known(const char *arg)
+{
+	static const char *const flags[] = {
+		"-s", "allow_other", "allow_root", "auto_unmount", "blkdev", "default_permissions", "kernel_cache",
+		"auto_cache", "noauto_cache", "no_rofd_flush", "noforget", "clone_fd", "rw", "suid", "nosuid", "dev",
+		"nodev", "exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
+	};
+	static const char *const valued[] = {
+		"fsname=", "subtype=", "max_read=", "blksize=", "context=", "fscontext=", "defcontext=",
+		"rootcontext=", "umask=", "uid=", "gid=", "entry_timeout=", "negative_timeout=", "attr_timeout=",
+		"ac_attr_timeout=", "remember=", "modules=", "max_threads=", "max_idle_threads=", NULL,
+	};
+	for (size_t i = 0; flags[i]; i++)
+		if (strcmp(arg, flags[i]) == 0)
+			return 1;
+	for (size_t i = 0; valued[i]; i++)
+		if (strncmp(arg, valued[i], strlen(valued[i])) == 0)
+			return 1;
+	return 0;
+}
 
 static struct parse_state parsed; /* fuse_opt hands opt_proc the options struct, not this */
 
@@ -117,7 +168,10 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case FUSE_OPT_KEY_OPT:
 		if (strncmp(arg, "x-", 2) == 0)
 			return 0; /* x-systemd.* and other userspace-only mount options */
-		return 1;
+		if (fuse_option_known(arg))
+			return 1;
+		fprintf(stderr, "casfs: unknown option \"%s\" (casfs --help lists the options)\n", arg);
+		return -1;
 	}
 	return 1;
 }
@@ -147,13 +201,71 @@ static int check_numbers(struct casfs_opts *o)
 	return 0;
 }
 
-static int check_mountpoint(const char *mp)
+/* The fstype mounted exactly at dir (a canonical path), from /proc/self/mountinfo. */
+static int mounted_at(const char *dir, char *fstype, size_t n)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[8192], mp[4096];
+	int found = 0;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		const char *p = line;
+		for (int field = 0; field < 4 && p; field++)
+			p = (p = strchr(p, ' ')) ? p + 1 : NULL;
+		if (!p)
+			continue;
+		size_t j = 0; /* the mount point, with mountinfo's octal escapes (\040) undone */
+		for (; *p && *p != ' ' && j + 1 < sizeof(mp); p++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+				mp[j++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+				p += 3;
+			} else {
+				mp[j++] = *p;
+			}
+		}
+		mp[j] = '\0';
+		const char *sep = strstr(p, " - ");
+		if (strcmp(mp, dir) == 0 && sep) {
+			snprintf(fstype, n, "%.*s", (int)strcspn(sep + 3, " "), sep + 3);
+			found = 1;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int empty = 1;
+	while (d && empty && (de = readdir(d)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	if (d)
+		closedir(d);
+	return empty;
+}
+
+static int dead_mount(const char *mp)
+{
+	char msg[9000];
+	snprintf(msg, sizeof(msg), "mountpoint %s is a dead FUSE mount (its daemon is gone); clear it with: "
+				   "fusermount3 -u %s", mp, mp);
+	return bad(msg);
+}
+
+/* Mount hygiene, as s3fs and rclone do it: a dead FUSE mount gets the
+ * command that clears it, an existing mount is never stacked on, and a
+ * non-empty directory is hidden only with -o nonempty. */
+static int check_mountpoint(const char *mp, int nonempty)
 {
 	struct stat st;
-	char msg[600];
+	char msg[9000], fstype[64];
 	if (!mp)
 		return bad("no mountpoint given (usage: casfs [options] MOUNTPOINT; see --help)");
 	if (stat(mp, &st) != 0) {
+		if (errno == ENOTCONN)
+			return dead_mount(mp);
 		snprintf(msg, sizeof(msg), "mountpoint %s: %s", mp, strerror(errno));
 		return bad(msg);
 	}
@@ -161,18 +273,87 @@ static int check_mountpoint(const char *mp)
 		snprintf(msg, sizeof(msg), "mountpoint %s is not a directory", mp);
 		return bad(msg);
 	}
-	return 0;
-}
-
-/* An unreadable CA bundle would only surface as a vague TLS error at the first call. */
-static int check_cafile(const char *path)
-{
-	char msg[600];
-	if (path && access(path, R_OK) != 0) {
-		snprintf(msg, sizeof(msg), "-o cafile=%s: %s", path, strerror(errno));
+	char *real = realpath(mp, NULL);
+	int mounted = real && mounted_at(real, fstype, sizeof(fstype));
+	free(real);
+	struct statvfs sv; /* always asks the daemon: a dead one answers ENOTCONN */
+	if (mounted && statvfs(mp, &sv) != 0 && errno == ENOTCONN)
+		return dead_mount(mp);
+	if (mounted) {
+		snprintf(msg, sizeof(msg), "mountpoint %s is already mounted (%s); unmount it first (fusermount3 -u %s)",
+			 mp, fstype, mp);
+		return bad(msg);
+	}
+	if (!nonempty && !dir_is_empty(mp)) {
+		snprintf(msg, sizeof(msg), "mountpoint %s is not empty; use -o nonempty to mount over its files", mp);
 		return bad(msg);
 	}
 	return 0;
+}
+
+/* libfuse's own failure would be "fuse: failed to open /dev/fuse: Permission denied". */
+static int check_dev_fuse(void)
+{
+	char msg[400];
+	if (access("/dev/fuse", R_OK | W_OK) == 0)
+		return 0;
+	if (errno == ENOENT)
+		snprintf(msg, sizeof(msg), "/dev/fuse is missing: load the fuse module (modprobe fuse), or give the "
+					   "container the device (--device /dev/fuse)");
+	else
+		snprintf(msg, sizeof(msg), "cannot open /dev/fuse: %s; it must be readable and writable by you "
+					   "(Debian's default is mode 0666: ls -l /dev/fuse), or join the group that owns it "
+					   "(e.g. sudo usermod -aG fuse $USER)", strerror(errno));
+	return bad(msg);
+}
+
+/* A file named by an option must be readable: an unreadable CA bundle would
+ * only surface as a vague TLS error at the first call, and a missing
+ * credentials file must never fall back to other credentials. */
+static int check_readable(const char *opt, const char *path)
+{
+	char msg[600];
+	if (path && access(path, R_OK) != 0) {
+		snprintf(msg, sizeof(msg), "-o %s=%s: %s", opt, path, strerror(errno));
+		return bad(msg);
+	}
+	return 0;
+}
+
+/* Operations (issue 13): the log level and file are settled before
+ * mounting, so a bad value fails with one line on the terminal. A relative
+ * log_file is made absolute: the daemon runs in / and reopens by path. */
+static int log_max = CAS_LOG_INFO;
+
+static int setup_log(struct casfs_opts *o)
+{
+	char msg[4200];
+	log_max = o->debug ? CAS_LOG_DEBUG : CAS_LOG_INFO;
+	if (o->log_level && (log_max = cas_log_level_parse(o->log_level)) < 0) {
+		snprintf(msg, sizeof(msg), "-o log_level must be error, warn, info or debug (got \"%s\")", o->log_level);
+		return bad(msg);
+	}
+	cas_log_init("casfs", 0, log_max);
+	if (!o->log_file)
+		return 0;
+	char cwd[2048] = "";
+	if (o->log_file[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		cwd[0] = 0;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s%s%s", cwd, cwd[0] ? "/" : "", o->log_file);
+	int rc = cas_log_open_file(path);
+	if (rc) {
+		snprintf(msg, sizeof(msg), "-o log_file=%s: %s", o->log_file, strerror(-rc));
+		return bad(msg);
+	}
+	return 0;
+}
+
+/* SIGHUP reopens the log file (logrotate's postrotate); it never unmounts. */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	cas_log_reopen();
 }
 
 /* One call proves the endpoint answers and accepts the credentials; it is
@@ -224,7 +405,11 @@ static int build(struct casfs *fs)
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
 		.first_page_ttl_ms = fs->o.ttl > 0 ? (long)(fs->o.ttl * 1000) : 1, /* ttl=0: never stands in */
 	};
+	const char *region = fs->o.region ? fs->o.region : cr.region;
 	fs->client = cas_client_new(&co, &cr, &e);
+	if (fs->client && region && !cas_region_known(region))
+		fprintf(stderr, "casfs: warning: region \"%s\" is not a region casfs knows; using endpoint %s\n", region,
+			cas_client_endpoint(fs->client));
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr); /* wiped: the client's copy is the only one */
 	wipe_secret_env();
@@ -271,7 +456,8 @@ static void teardown(struct casfs *fs)
 	memo_free(fs->memo);
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
-	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint };
+	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint,
+			 o->log_file, o->log_level };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 }
@@ -291,13 +477,23 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	int rc = 1;
 	if (fuse_mount(f, cmd->mountpoint) != 0)
 		return 1;
+	if (!cmd->foreground && !fs->o.log_file && access("/dev/log", W_OK) != 0)
+		fprintf(stderr, "casfs: warning: no syslog socket (/dev/log), the daemon's log is lost; "
+				"use -o log_file=PATH or -f\n");
 	if (fuse_daemonize(cmd->foreground) != 0)
 		goto unmount;
 	if (!cmd->foreground)
-		cas_log_init("casfs", 1, fs->o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
+		cas_log_init("casfs", 1, log_max); /* syslog, unless -o log_file */
 	struct fuse_session *se = fuse_get_session(f);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto unmount;
+	struct sigaction hup = { .sa_handler = on_sighup, .sa_flags = SA_RESTART };
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
+	/* systemd Type=notify: the mount is up and requests queue until the loop
+	 * below reads them (a no-op without NOTIFY_SOCKET) */
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
+	cas_info("mounted at %s", fs->o.mountpoint);
 	int res;
 	if (cmd->singlethread) {
 		res = fuse_loop(f);
@@ -311,6 +507,8 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	}
 	/* the loop returns the signal that stopped it: a requested stop is success */
 	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
+	sd_notify(0, "STOPPING=1");
+	cas_info("unmounting %s", fs->o.mountpoint);
 	fuse_remove_signal_handlers(se);
 unmount:
 	/* the FUSE workers are done (the loop joined them, mutations included):
@@ -336,7 +534,6 @@ int main(int argc, char *argv[])
 		goto out;
 	if (fs.o.show_help) {
 		fputs(usage, stdout);
-		fuse_lib_help(&args);
 		rc = 0;
 		goto out;
 	}
@@ -345,14 +542,16 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
-	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
+	if (setup_log(&fs.o))
+		goto out;
 	/* no core file or unprivileged ptrace may copy the AccessKey secret or a
 	 * SecretKey being written out of this process; -d keeps it debuggable */
 	if (!fs.o.debug && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		cas_warn("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	cas_wipe_cjson_hooks(); /* parsed documents (a SecretKey, a profile file) are wiped when freed */
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
-	if (check_numbers(&fs.o) || check_mountpoint(mp) || check_cafile(fs.o.cafile))
+	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_readable("cafile", fs.o.cafile) ||
+	    check_readable("credentials_file", fs.o.config_path) || check_dev_fuse())
 		goto out;
 	fs.o.mountpoint = cas_xstrdup(mp);
 	fuse_opt_add_arg(&args, mp);

@@ -15,7 +15,7 @@ enum node_type {
 	T_ROOT,
 	T_INSTANCES, T_INSTANCE,
 	T_DETAIL, T_CONFIG, T_STATUS, T_CERT_STATUS, T_DOMAIN, T_NAME, T_AUTO_REISSUE, T_KEY_ALG,
-	T_NOT_BEFORE, T_NOT_AFTER, T_TAGS, T_CSR, T_REFUND, T_SCRATCH,
+	T_NOT_BEFORE, T_NOT_AFTER, T_TAGS, T_CSR, T_REFUND, T_SCRATCH, T_SCRATCH_DIR,
 	T_BY_STATUS, T_STATUS_DIR, T_STATUS_LINK,
 	T_SUMMARY,
 	T_ACCESS, T_ACCESS_NEW, T_ACCESS_ENTRY,
@@ -33,7 +33,9 @@ enum node_flags {
 	NF_DETAIL = 4,     /* rendered from GetInstanceDetail */
 	NF_CHEAP = 8,      /* attributes are cheap (no per-instance call): offered in readdirplus */
 	NF_OVERRIDE = 16,  /* after a write, reads return the written bytes while they mean the same */
-	NF_SECRET = 32,    /* writes carry a secret: the buffer is wiped as soon as it was committed */
+	NF_SCRATCH = 32,   /* a user's scratch entry held by scratch.c, not an API node */
+	NF_DESTROYS = 64,  /* removing it deletes something remotely: needs -o allow_delete */
+	NF_SECRET = 128,   /* writes carry a secret: the buffer is wiped as soon as it was committed */
 };
 
 /* A resolved path. Strings point into `buf`. */
@@ -84,5 +86,6 @@ int node_children(struct casfs *fs, const struct node *dir, struct namelist *out
 int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e);
 int node_is_dir(const struct node *n);
 int node_is_instance_file(int type);
+int node_is_scratch(int type);
 
 #endif

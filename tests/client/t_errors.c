@@ -181,7 +181,8 @@ static void test_einval_client(void **state)
 	expect_rc(cas_update_instance(c, &u5, &e), -EINVAL, &e);
 	expect_rc(cas_delete_instance(c, "", &e), -EINVAL, &e);
 	expect_rc(cas_refund_instance(c, "no/slash\n", &e), -EINVAL, &e);
-	struct cas_access_new n = { "AWS", "AKIDx", "secret" };
+	/* the provider is the service's to judge; a control character is not */
+	struct cas_access_new n = { "Aws\n", "AKIDx", "secret" };
 	expect_rc(cas_add_cloud_access(c, &n, &e), -EINVAL, &e);
 	assert_string_equal(e.code, "InvalidParameter.CloudName");
 	struct cas_access_new n2 = { "Tencent", "AKIDx", NULL };
