@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include <openssl/crypto.h>
+
+#include "deadline.h"
 #include "errlog.h"
 #include "handle.h"
 #include "log.h"
@@ -25,6 +28,15 @@
 struct casfs *casfs_get(void)
 {
 	return fuse_get_context()->private_data;
+}
+
+/* Every handler starts here: one deadline (-o timeout) for the whole
+ * file-system operation, however many cache lookups and calls it makes. */
+static struct casfs *op_begin(void)
+{
+	struct casfs *fs = casfs_get();
+	cas_op_begin((int64_t)(fs->o.timeout * 1000));
+	return fs;
 }
 
 /* Resolves path; API failures other than "not found" are recorded. */
@@ -116,7 +128,7 @@ static int stat_node(struct casfs *fs, const struct node *n, struct stat *st)
 
 static int casfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc;
 	if (fi && fi->fh) {
@@ -134,7 +146,7 @@ static int casfs_getattr(const char *path, struct stat *st, struct fuse_file_inf
 
 static int casfs_readlink(const char *path, char *buf, size_t size)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc = resolve(fs, path, &n);
 	if (rc)
@@ -155,7 +167,7 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 {
 	(void)off;
 	(void)fi;
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node dir;
 	int rc = resolve(fs, path, &dir);
 	if (rc)
@@ -197,14 +209,15 @@ static void set_open_flags(const struct node *n, struct handle *h, struct fuse_f
 	fi->fh = (uint64_t)(uintptr_t)h;
 	/* writes to API files bypass the page cache, so it never holds uncommitted bytes */
 	fi->direct_io = (k->flags & NF_DIRECT) || (wr && n->type != T_SCRATCH);
-	fi->keep_cache = !fi->direct_io && handle_keep_cache(h);
+	/* ttl=0: the kernel caches nothing, pages included */
+	fi->keep_cache = !fi->direct_io && handle_keep_cache(h) && casfs_get()->o.ttl > 0;
 	/* a read-only open has nothing to commit: spare the kernel a FLUSH per close */
 	fi->noflush = !wr;
 }
 
 static int casfs_open(const char *path, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc = resolve(fs, path, &n);
 	if (rc)
@@ -264,7 +277,7 @@ static int scratch_added(struct casfs *fs, const char *path, int rc)
 
 static int casfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node dir, n;
 	const char *name;
 	int rc = scratch_parent(fs, path, &dir, &name, EACCES,
@@ -288,33 +301,37 @@ static int casfs_create(const char *path, mode_t mode, struct fuse_file_info *fi
 static int casfs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
-	return (int)handle_read(casfs_get(), (struct handle *)(uintptr_t)fi->fh, buf, size, off);
+	return (int)handle_read(op_begin(), (struct handle *)(uintptr_t)fi->fh, buf, size, off);
 }
 
 static int casfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
-	return (int)handle_write(casfs_get(), (struct handle *)(uintptr_t)fi->fh, buf, size, off,
-				 fuse_get_context()->pid);
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	int rc = (int)handle_write(op_begin(), h, buf, size, off, fuse_get_context()->pid);
+	/* the request buffer libfuse reuses still holds the bytes: wipe a secret there too */
+	if (node_kinds[handle_node(h)->type].flags & NF_SECRET)
+		OPENSSL_cleanse((void *)buf, size);
+	return rc;
 }
 
 static int casfs_flush(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
+	return handle_flush(op_begin(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
 }
 
 static int casfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
 	(void)path;
 	(void)datasync;
-	return handle_flush(casfs_get(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
+	return handle_flush(op_begin(), (struct handle *)(uintptr_t)fi->fh, fuse_get_context()->pid);
 }
 
 static int casfs_release(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	handle_release(casfs_get(), (struct handle *)(uintptr_t)fi->fh);
+	handle_release(op_begin(), (struct handle *)(uintptr_t)fi->fh);
 	return 0;
 }
 
@@ -332,7 +349,7 @@ static int resolve_meta(struct casfs *fs, const char *path, struct node *n, stru
 
 static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	if (fi && fi->fh)
 		return handle_truncate(fs, (struct handle *)(uintptr_t)fi->fh, size);
 	struct node n;
@@ -352,7 +369,7 @@ static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *f
  * rm -rf, find -delete and Ansible's rmtree reach the rmdir that deletes. */
 static int remove_node(const char *path, int want_dir)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc = resolve(fs, path, &n);
 	if (rc)
@@ -395,7 +412,7 @@ static int casfs_rmdir(const char *path)
 
 static int casfs_rename(const char *from, const char *to, unsigned int flags)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node src, dir, dst;
 	const char *name;
 	if (flags & RENAME_EXCHANGE)
@@ -459,7 +476,7 @@ static int api_meta(struct casfs *fs, const struct node *n, int unchanged)
 static int casfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	struct stat st;
 	int rc = resolve_meta(fs, path, &n, &st);
@@ -471,7 +488,7 @@ static int casfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 static int casfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	struct stat st;
 	int rc = resolve_meta(fs, path, &n, &st);
@@ -489,7 +506,7 @@ static int same_time(const struct timespec *want, const struct timespec *have)
 static int casfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	struct stat st;
 	int rc = resolve_meta(fs, path, &n, &st);
@@ -501,7 +518,7 @@ static int casfs_utimens(const char *path, const struct timespec tv[2], struct f
 static int casfs_statfs(const char *path, struct statvfs *sv)
 {
 	(void)path;
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	memset(sv, 0, sizeof(*sv));
 	sv->f_bsize = sv->f_frsize = 4096;
 	sv->f_blocks = 1 << 20;
@@ -516,7 +533,7 @@ static int casfs_access(const char *path, int mask)
 {
 	(void)mask;
 	struct node n;
-	return resolve(casfs_get(), path, &n);
+	return resolve(op_begin(), path, &n);
 }
 
 static int refuse_mknod(const char *path, mode_t mode, dev_t dev)
@@ -574,19 +591,26 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	notifier_start(fs->notify, ctx->fuse);
-	fs->prefetch = cas_prefetch_new(fs->cache, 16, 8);
+	/* with ttl=0 nothing read ahead would still be fresh when it is read */
+	fs->prefetch = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, 16, 8) : NULL;
 	fs->progress = progress_start(fs);
 	return fs;
+}
+
+void casfs_stop_workers(struct casfs *fs)
+{
+	progress_stop(fs->progress);
+	fs->progress = NULL;
+	cas_prefetch_free(fs->prefetch);
+	fs->prefetch = NULL;
+	notifier_stop(fs->notify);
 }
 
 static void casfs_destroy(void *data)
 {
 	struct casfs *fs = data;
+	casfs_stop_workers(fs); /* already done by main after the loop; harmless twice */
 	handle_release_all(fs);
-	progress_stop(fs->progress);
-	fs->progress = NULL;
-	cas_prefetch_free(fs->prefetch);
-	fs->prefetch = NULL;
 }
 
 const struct fuse_operations casfs_ops = {

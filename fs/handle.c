@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include <json-c/json_tokener.h>
+#include <openssl/crypto.h>
 #include <json-c/json_object.h>
 
 #include "buf.h"
 #include "errlog.h"
+#include "jsonc.h"
 #include "log.h"
 #include "memo.h"
 #include "notify.h"
@@ -156,6 +158,8 @@ static enum verdict judge_json(struct handle *h, int final, char *why, size_t wh
 		/* parse_end is where the object ended within the chunk just fed;
 		 * everything after it must be blank */
 		const char *close = p + chunk + json_tokener_get_parse_end(h->tok);
+		if (node_kinds[h->node.type].flags & NF_SECRET)
+			jsonc_wipe(obj);
 		json_object_put(obj);
 		json_tokener_reset(h->tok);
 		h->fed = (size_t)-1; /* anything more re-parses from the start */
@@ -359,10 +363,22 @@ static int fail(struct casfs *fs, struct handle *h, int err, const char *why)
 	return -err;
 }
 
+/* A buffer that held a secret: wiped, and the tokener that saw it made to
+ * overwrite its string buffer (json-c frees it unwiped) before it is freed. */
+static void wipe(struct handle *h)
+{
+	jsonc_tokener_free_wiped(h->tok, h->buf.len);
+	h->tok = NULL;
+	if (h->buf.p)
+		OPENSSL_cleanse(h->buf.p, h->buf.cap);
+}
+
 static int commit(struct casfs *fs, struct handle *h)
 {
 	h->done = 1;
 	h->rc = commit_document(fs, &h->node, h->buf.p ? h->buf.p : "", h->buf.len);
+	if (node_kinds[h->node.type].flags & NF_SECRET)
+		wipe(h);
 	return h->rc;
 }
 
@@ -557,11 +573,8 @@ static void release(struct casfs *fs, struct handle *h, int final)
 	if (final && h->emptied && !h->dirty && !h->done)
 		commit(fs, h);
 	untrack(h);
-	if (h->buf.p)
-		explicit_bzero(h->buf.p, h->buf.cap); /* cloud-access/new carries a SecretKey */
+	wipe(h); /* cloud-access/new carries a SecretKey; uncommitted bytes may too */
 	cas_buf_free(&h->buf);
-	if (h->tok)
-		json_tokener_free(h->tok);
 	cas_obj_unref(h->snap);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

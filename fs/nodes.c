@@ -241,7 +241,7 @@ const struct node_kind node_kinds[T_N] = {
 			    exists_status_link },
 	[T_SUMMARY] = { "summary", T_ROOT, RO, 0, C_NONE, NULL, render_summary, NULL, NULL, NULL, NULL },
 	[T_ACCESS] = { "cloud-access", T_ROOT, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, list_access, NULL },
-	[T_ACCESS_NEW] = { "new", T_ACCESS, RW, NF_CHEAP | NF_DIRECT, C_JSON, "AddCloudAccess", render_empty,
+	[T_ACCESS_NEW] = { "new", T_ACCESS, RW, NF_CHEAP | NF_DIRECT | NF_SECRET, C_JSON, "AddCloudAccess", render_empty,
 			   commit_access_new, NULL, NULL, NULL },
 	[T_ACCESS_ENTRY] = { NULL, T_ACCESS, RO, NF_DESTROYS, C_NONE, "DeleteCloudAccess", render_entry, NULL, remove_access,
 			     NULL, exists_access },

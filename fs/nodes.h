@@ -35,6 +35,7 @@ enum node_flags {
 	NF_OVERRIDE = 16,  /* after a write, reads return the written bytes while they mean the same */
 	NF_SCRATCH = 32,   /* a user's scratch entry held by scratch.c, not an API node */
 	NF_DESTROYS = 64,  /* removing it deletes something remotely: needs -o allow_delete */
+	NF_SECRET = 128,   /* writes carry a secret: the buffer is wiped as soon as it was committed */
 };
 
 /* A resolved path. Strings point into `buf`. */
