@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wipe.h"
+
 static void oom(size_t n)
 {
 	fprintf(stderr, "casfs: out of memory allocating %zu bytes\n", n);
@@ -66,7 +68,7 @@ void cas_buf_reserve(struct cas_buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	b->p = cas_xrealloc(b->p, cap);
+	b->p = cas_wipe_realloc(b->p, cap);
 	b->cap = cap;
 }
 
@@ -119,7 +121,7 @@ void cas_buf_reset(struct cas_buf *b)
 
 void cas_buf_free(struct cas_buf *b)
 {
-	free(b->p);
+	cas_wipe_free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
 }

@@ -1,4 +1,5 @@
 /* buf: a growable byte buffer (always NUL-terminated) and checked allocation.
+ * A buffer is wiped when it grows or is freed (wipe.h): any may carry a secret.
  * Allocation failure aborts: a FUSE daemon that cannot allocate a few bytes
  * has no useful way to continue, and every caller stays simpler. */
 #ifndef CAS_BUF_H

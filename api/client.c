@@ -12,12 +12,14 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "deadline.h"
 #include "http.h"
 #include "log.h"
 #include "meter.h"
 #include "ratelimit.h"
 #include "retry.h"
 #include "sign.h"
+#include "wipe.h"
 
 struct cas_client {
 	struct cas_api api; /* first: cas_client_api() hands out &api */
@@ -53,6 +55,8 @@ struct cas_client {
 };
 
 extern const struct cas_api_ops cas_client_ops; /* ops.c */
+
+#define MUTATION_MIN_MS 1000
 
 const char *cas_region_host(const char *region, char *buf, size_t n)
 {
@@ -175,6 +179,12 @@ void cas_client_free(struct cas_client *c)
 	free(c->base);
 	free(c->host);
 	free(c);
+}
+
+void cas_client_shutdown(struct cas_client *c)
+{
+	if (c)
+		cas_http_abort(c->http);
 }
 
 struct cas_api *cas_client_api(struct cas_client *c)
@@ -335,11 +345,12 @@ struct signed_req {
 	size_t nh;
 };
 
+/* The URL and headers may carry a SecretKey or a token: wiped, not just freed. */
 static void req_free(struct signed_req *r)
 {
-	free(r->url);
+	cas_wipe_free(r->url);
 	for (size_t i = 0; i < r->nh; i++)
-		free(r->hdrs[i]);
+		cas_wipe_free(r->hdrs[i]);
 }
 
 static void add_hdr(struct signed_req *r, struct cas_header *sh, size_t *nsh, const char *name, const char *value)
@@ -359,7 +370,7 @@ static void finish_request(struct cas_client *c, struct cas_params *q, struct si
 	add_hdr(r, NULL, NULL, "User-Agent", "casfs/" CASFS_VERSION);
 	char *qs = cas_params_encode(q, 0);
 	r->url = cas_xasprintf("%s/?%s", c->base, qs);
-	free(qs);
+	cas_wipe_free(qs);
 	cas_params_free(q);
 }
 
@@ -393,7 +404,7 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 		add_hdr(r, sh, &nsh, "x-acs-bearer-token", c->creds.bearer_token);
 		char *auth = cas_xasprintf("Bearer %s", c->creds.bearer_token);
 		add_hdr(r, NULL, NULL, "Authorization", auth);
-		free(auth);
+		cas_wipe_free(auth);
 	} else {
 		if (c->creds.kind == CAS_CRED_STS) {
 			add_hdr(r, sh, &nsh, "x-acs-accesskey-id", c->creds.access_key_id);
@@ -407,8 +418,8 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 		char *auth = cas_v3_authorization(c->creds.access_key_id, signed_headers, sig);
 		add_hdr(r, NULL, NULL, "Authorization", auth);
 		free(auth);
-		free(sts);
-		free(canon);
+		cas_wipe_free(sts);
+		cas_wipe_free(canon);
 		free(signed_headers);
 	}
 	finish_request(c, &q, r);
@@ -440,7 +451,7 @@ static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_pa
 		char *sig = cas_v2_signature(c->creds.access_key_secret, sts);
 		cas_params_set(&q, "Signature", sig);
 		free(sig);
-		free(sts);
+		cas_wipe_free(sts);
 	}
 	add_hdr(r, NULL, NULL, "host", c->host);
 	add_hdr(r, NULL, NULL, "x-acs-action", ai->name);
@@ -538,7 +549,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		*out = cJSON_CreateObject();
 		return 0;
 	}
-	int64_t start = cas_now_ns(), deadline = start + (int64_t)c->timeout_ms * 1000000;
+	/* the call's own timeout, cut to the file-system operation's deadline */
+	int64_t deadline = cas_op_cap_ns(cas_now_ns(), c->timeout_ms);
 	int64_t last_delay = 0;
 	for (int attempt = 0;; attempt++) {
 		if (cas_bucket_take(&c->bucket, deadline) ||
@@ -546,6 +558,15 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			if (!e->err)
 				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
 					      "the client rate limit (-o qps=) leaves no slot within the timeout");
+			break;
+		}
+		/* a mutation sent with almost no time left would likely end with an
+		 * unknown outcome: refuse it while it is certainly not applied */
+		long min_ms = c->timeout_ms / 2 < MUTATION_MIN_MS ? c->timeout_ms / 2 : MUTATION_MIN_MS;
+		if (ai->mutating && deadline - cas_now_ns() < (int64_t)min_ms * 1000000) {
+			if (!e->err)
+				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
+					      "not sent: the operation's deadline (-o timeout=) leaves under %ld ms", min_ms);
 			break;
 		}
 		if (c->gate && c->gate(c->gate_ctx, a, e) < 0)
@@ -598,7 +619,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			e->ambiguous = 1;
 			break;
 		}
-		if (rc == CAS_RC_FATAL || rc == CAS_RC_DONE || attempt >= c->max_retries)
+		if (rc == CAS_RC_FATAL || rc == CAS_RC_DONE || attempt >= c->max_retries || cas_http_aborted(c->http))
 			break;
 		int64_t delay = backoff(c, attempt, retry_after);
 		if (cas_now_ns() + delay * 1000000 >= deadline)

@@ -64,6 +64,8 @@ struct cas_client;
 
 struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct cas_creds *cr, struct cas_error *e);
 void cas_client_free(struct cas_client *c);
+/* At shutdown: calls in flight end now (EIO), no more are sent. */
+void cas_client_shutdown(struct cas_client *c);
 struct cas_api *cas_client_api(struct cas_client *c);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);

@@ -11,13 +11,14 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "wipe.h"
 
 void cas_creds_free(struct cas_creds *c)
 {
 	free(c->access_key_id);
-	free(c->access_key_secret);
-	free(c->security_token);
-	free(c->bearer_token);
+	cas_wipe_free(c->access_key_secret);
+	cas_wipe_free(c->security_token);
+	cas_wipe_free(c->bearer_token);
 	free(c->source);
 	free(c->region);
 	memset(c, 0, sizeof(*c));
@@ -93,7 +94,7 @@ static int from_profile(struct cas_creds *c, const char *profile, const char *pa
 	if (rc)
 		return rc;
 	cJSON *root = cJSON_Parse(text);
-	free(text);
+	cas_wipe_free(text);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return cas_error_set(e, EINVAL, "Local.Credentials", "%s is not valid JSON", path);

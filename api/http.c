@@ -1,5 +1,6 @@
 /* http: libcurl transport with shared connection reuse (see http.h). */
 #include "http.h"
+#include "wipe.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,13 +23,34 @@ struct cas_http {
 	size_t max_body;
 	int verbose;
 	atomic_long connections;
+	atomic_int aborting;   /* shutdown: every transfer ends at its next progress tick */
 };
+
+void cas_http_abort(struct cas_http *h)
+{
+	atomic_store(&h->aborting, 1);
+}
+
+int cas_http_aborted(struct cas_http *h)
+{
+	return atomic_load(&h->aborting);
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return cas_http_aborted(ud); /* non-zero aborts the transfer */
+}
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
 static void global_init(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* libcurl's copies of a request (URL, request buffer) are wiped when freed or moved */
+	curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, cas_wipe_free, cas_wipe_try_realloc, strdup, calloc);
 }
 
 static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *userp)
@@ -203,6 +225,11 @@ void cas_http_post(struct cas_http *h, const char *url, const char *const *heade
 {
 	memset(r, 0, sizeof(*r));
 	r->retry_after_ms = -1;
+	if (cas_http_aborted(h)) {
+		r->net = CAS_NET_NOT_SENT;
+		snprintf(r->detail, sizeof(r->detail), "not sent: casfs is shutting down");
+		return;
+	}
 	CURL *c = get_handle(h);
 	struct curl_slist *hl = NULL;
 	for (size_t i = 0; i < nheaders; i++)
@@ -222,6 +249,9 @@ void cas_http_post(struct cas_http *h, const char *url, const char *const *heade
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 20000L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms > 0 && timeout_ms < 5000 ? timeout_ms : 5000L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);

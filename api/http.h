@@ -40,5 +40,8 @@ void cas_http_post(struct cas_http *h, const char *url, const char *const *heade
 		   long timeout_ms, int fresh, struct cas_http_result *r);
 /* Total connections opened so far. */
 long cas_http_connections(struct cas_http *h);
+/* Shutdown: transfers in flight end at once (CAS_NET_LOST, "aborted"), later ones are not sent. */
+void cas_http_abort(struct cas_http *h);
+int cas_http_aborted(struct cas_http *h);
 
 #endif

@@ -253,6 +253,19 @@ static cJSON *read_detail(struct cas_client *c, const char *id, int *rc)
 	return j;
 }
 
+/* A mutation whose response was lost and whose reconciling read could not
+ * tell: the errno is EIO, and the message says what the caller must do. */
+static void outcome_unknown(struct cas_error *e)
+{
+	char was[sizeof(e->message)];
+	snprintf(was, sizeof(was), "%s", e->message);
+	snprintf(e->message, sizeof(e->message),
+		 "the change may have been applied: the response was lost (%.300s) and the state could not be read "
+		 "back; read the file to see",
+		 was);
+	e->err = EIO;
+}
+
 /* Runs a mutation; after an ambiguous failure asks `applied` whether it took
  * effect, and sends it again only when it certainly did not. e->ambiguous
  * stays set on return only when the outcome is really unknown. */
@@ -282,6 +295,8 @@ static int mutate(struct cas_client *c, enum cas_action a, const struct cas_para
 		cas_warn("%s: response lost (%s); a read shows it was not applied, sending again", cas_actions[a].name,
 			 e->code);
 	}
+	if (e->ambiguous)
+		outcome_unknown(e);
 	return -e->err;
 }
 

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "deadline.h"
 #include "log.h"
 #include "ops.h"
 
@@ -44,6 +45,7 @@ struct pager {
 	struct cas_instances **pages;    /* indexed by page - first */
 	int rc;
 	struct cas_error err;
+	struct cas_op op;                /* the caller's operation: pages end by its deadline too */
 };
 
 static int fetch_page(struct cas_client *c, const struct cas_list_filter *f, int64_t page,
@@ -56,6 +58,7 @@ static int fetch_page(struct cas_client *c, const struct cas_list_filter *f, int
 static void *page_worker(void *arg)
 {
 	struct pager *pg = arg;
+	cas_op_adopt(&pg->op);
 	for (;;) {
 		pthread_mutex_lock(&pg->mu);
 		int64_t page = pg->rc ? pg->last + 1 : pg->next++;
@@ -81,7 +84,8 @@ static void *page_worker(void *arg)
 static int fetch_batch(struct cas_client *c, const struct cas_list_filter *f, int64_t first, int64_t last,
 		       struct cas_instances **pages, struct cas_error *e)
 {
-	struct pager pg = { .c = c, .f = f, .first = first, .next = first, .last = last, .pages = pages };
+	struct pager pg = { .c = c, .f = f, .first = first, .next = first, .last = last, .pages = pages,
+			    .op = cas_op_current() };
 	pthread_mutex_init(&pg.mu, NULL);
 	int64_t nthreads = cas_client_page_workers(c);
 	if (nthreads > last - first + 1)

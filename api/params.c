@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "wipe.h"
 
 /* ---- RFC 3986 percent-encoding (both signers and the query parser) ---- */
 
@@ -73,7 +74,7 @@ void cas_params_free(struct cas_params *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].key);
-		free(p->v[i].val);
+		cas_wipe_free(p->v[i].val); /* AddCloudAccess carries a SecretKey */
 	}
 	free(p->v);
 	p->v = NULL;

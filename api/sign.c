@@ -1,5 +1,6 @@
 /* sign: SDK-compatible request signing (see sign.h). */
 #include "sign.h"
+#include "wipe.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -197,7 +198,7 @@ out:
 		free(ch[i].value);
 	}
 	free(ch);
-	free(qs);
+	cas_wipe_free(qs); /* AddCloudAccess: the query holds a SecretKey */
 	return result;
 }
 
@@ -231,7 +232,7 @@ char *cas_v2_string_to_sign(const char *method, const struct cas_params *query)
 	cas_buf_adds(&b, method);
 	cas_buf_adds(&b, "&%2F&");
 	cas_pct_encode(&b, canon, strlen(canon));
-	free(canon);
+	cas_wipe_free(canon);
 	return cas_buf_steal(&b);
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "deadline.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -25,7 +26,9 @@ struct centry {
 	int neg;                /* cached 404 */
 	struct cas_error neg_err;
 	int fetching;
-	struct timespec fetch_dl; /* soft deadline of the fetch in flight: its start + soft_deadline_ms */
+	int64_t fetch_start_ns; /* CLOCK_MONOTONIC when the fetch in flight began */
+	int64_t fetched_ns;     /* CLOCK_MONOTONIC of the last store (ttl=0: fresh for operations begun before it) */
+	uint64_t logged_gen;    /* gen + 1 when "serving stale" was last logged (once per refresh) */
 	int waiters;            /* threads waiting on this entry (the sweep leaves it alone) */
 	uint64_t gen;           /* completed fetches */
 	uint64_t epoch;         /* invalidations */
@@ -38,10 +41,14 @@ struct cas_cache {
 	struct cas_api api; /* first: the decorator's face */
 	struct cas_api *inner;
 	struct cas_cache_opts o;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;             /* guards everything below, and every centry */
 	pthread_cond_t cv;
 	struct centry *buckets[NBUCKETS];
 	struct cas_cache_stats st;
+	/* the API is slow or failing: a refresh overran its soft deadline or
+	 * failed, and no fetch has succeeded within the soft deadline since. Readers with a stale copy
+	 * then get it at once while a background refresh tries again. */
+	int degraded;
 	int background;
 	cas_cache_change_fn hook;
 	void *hook_ctx;
@@ -106,6 +113,10 @@ static int fresh(struct cas_cache *c, const struct centry *e, int64_t now)
 {
 	if (!e->fetched_ms)
 		return 0;
+	if (c->o.ttl_zero) { /* fresh only for an operation that began before it was fetched */
+		struct cas_op op = cas_op_current();
+		return op.start_ns && e->fetched_ns >= op.start_ns;
+	}
 	return now - e->fetched_ms < (e->neg ? c->o.neg_ttl_ms : ttl_of(c, e->kind));
 }
 
@@ -191,13 +202,18 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 		e->neg_err = err;
 		/* invalidated while in flight: keep the result, but as already expired */
 		e->fetched_ms = e->epoch == epoch ? (now ? now : 1) : 0;
+		e->fetched_ns = cas_now_ns();
 		e->retry_at_ms = 0;
+		/* healthy again only when a refresh answered within the soft deadline */
+		if (cas_now_ns() - e->fetch_start_ns < c->o.soft_deadline_ms * 1000000)
+			c->degraded = 0;
 		changed = !same_doc(old, e->value, kind) && (old || e->value);
 		new_value = cas_obj_ref(e->value);
 	} else {
 		cas_obj_unref(obj);
 		c->st.fetch_errors++;
 		e->retry_at_ms = now + c->o.error_retry_ms;
+		c->degraded = 1;
 	}
 	pthread_cond_broadcast(&c->cv);
 	cas_cache_change_fn hook = c->hook;
@@ -257,39 +273,65 @@ static int serve(struct cas_cache *c, struct centry *e, void **out, struct cas_e
 	*out = cas_obj_ref(e->value);
 	if (stale_reason) {
 		c->st.stale_served++;
+		c->st.stale_on_error += stale_reason == 2;
+		if (e->logged_gen == e->gen + 1)
+			return 0; /* logged once for this refresh (counted every time) */
+		e->logged_gen = e->gen + 1;
+		const char *what = e->kind == CAS_CK_DETAIL ? "detail of " : "cached list";
+		const char *key = e->kind == CAS_CK_DETAIL ? e->key : "";
 		if (stale_reason == 2) {
-			c->st.stale_on_error++;
 			char msg[700];
 			cas_error_format(&e->last_err, msg, sizeof(msg));
-			cas_warn("serving stale %s%s%s: refresh failed: %s", e->kind == CAS_CK_DETAIL ? "detail of " : "cached list",
-				 e->kind == CAS_CK_DETAIL ? e->key : "", "", msg);
+			cas_warn("serving stale %s%s: refresh failed: %s", what, key, msg);
 		} else {
-			cas_info("serving stale %s %s: refresh is slow, continuing in the background",
-				 e->kind == CAS_CK_DETAIL ? "detail of" : "list", e->kind == CAS_CK_DETAIL ? e->key : "");
+			cas_info("serving stale %s%s: the API is slow or down, refreshing in the background", what, key);
 		}
 	}
 	return 0;
 }
 
-/* Waits for the fetch in flight on e to complete (lock held). With a stale
- * copy, gives up at deadline dl and returns ETIMEDOUT. */
-static int wait_fetch(struct cas_cache *c, struct centry *e, const struct timespec *dl)
+/* Waits for the fetch in flight on e to complete (lock held), until
+ * deadline_ns (CLOCK_MONOTONIC; 0 = no limit); ETIMEDOUT if it did not. */
+static int wait_fetch(struct cas_cache *c, struct centry *e, int64_t deadline_ns)
 {
 	uint64_t gen = e->gen;
+	struct timespec dl = { (time_t)(deadline_ns / 1000000000), (long)(deadline_ns % 1000000000) };
 	int rc = 0;
 	e->waiters++;
 	while (e->gen == gen && rc != ETIMEDOUT)
-		rc = dl ? pthread_cond_timedwait(&c->cv, &c->mu, dl) : pthread_cond_wait(&c->cv, &c->mu);
+		rc = deadline_ns ? pthread_cond_timedwait(&c->cv, &c->mu, &dl) : pthread_cond_wait(&c->cv, &c->mu);
 	e->waiters--;
 	return e->gen == gen ? ETIMEDOUT : 0;
 }
 
-/* Now + the soft deadline. Taken when a fetch starts, so every reader that
- * joins it is held at most until 2 s after it began, not 2 s after its own
- * arrival (the lookup, open and read of one `cat` would each wait 2 s). */
-static struct timespec soft_deadline(struct cas_cache *c)
+/* How long a reader holding a stale copy waits for the refresh in flight:
+ * until the soft deadline of its operation and of the refresh, whichever is
+ * first (so only the first reader of an overdue refresh waits), and not at
+ * all while the API is degraded. */
+static int64_t stale_wait_until(struct cas_cache *c, const struct centry *e)
 {
-	return cas_mono_after_ms(c->o.soft_deadline_ms);
+	if (c->degraded)
+		return 0;
+	struct cas_op op = cas_op_current();
+	int64_t soft = c->o.soft_deadline_ms * 1000000;
+	int64_t dl = e->fetch_start_ns + soft;
+	if (op.start_ns && op.start_ns + soft < dl)
+		dl = op.start_ns + soft;
+	return dl;
+}
+
+/* The operation's hard deadline for a reader with nothing stale (0 = none). */
+static int64_t hard_wait_until(void)
+{
+	return cas_op_current().deadline_ns;
+}
+
+/* A reader whose operation's deadline passed while it waited. */
+static int op_timed_out(struct cas_error *err)
+{
+	cas_error_clear(err);
+	return cas_error_set(err, ETIMEDOUT, "Local.Timeout",
+			     "no answer from the service within the operation's deadline (-o timeout=)");
 }
 
 static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *err)
@@ -320,8 +362,12 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 	 * reader that came after it: let it finish, then fetch again */
 	if (e->fetching && e->fetch_epoch != e->epoch)
 		c->st.coalesced++;
-	while (e->fetching && e->fetch_epoch != e->epoch)
-		wait_fetch(c, e, NULL);
+	while (e->fetching && e->fetch_epoch != e->epoch) {
+		if (wait_fetch(c, e, hard_wait_until()) == ETIMEDOUT) {
+			rc = op_timed_out(err);
+			goto out;
+		}
+	}
 	now = now_ms(c);
 	if (fresh(c, e, now)) {
 		rc = serve(c, e, out, err, 0);
@@ -330,10 +376,16 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 	int64_t stored = e->fetched_ms;
 	int have_stale = e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
 	if (!e->fetching) {
-		e->fetching = 1;
-		e->fetch_dl = soft_deadline(c);
 		c->st.misses++;
-		if (!have_stale || !start_background(c, e)) {
+		e->fetching = 1;
+		e->fetch_start_ns = cas_now_ns();
+		if (have_stale && !start_background(c, e)) {
+			/* no room for another background refresh: the stale copy, at once */
+			e->fetching = 0;
+			rc = serve(c, e, out, err, 1);
+			goto out;
+		}
+		if (!have_stale) {
 			e->waiters++; /* pinned: the sweep must not free it before we read the result */
 			pthread_mutex_unlock(&c->mu);
 			run_fetch(c, e);
@@ -344,10 +396,17 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 	} else {
 		c->st.coalesced++;
 	}
-	/* wait for the fetch in flight; with a stale copy, only until the soft deadline */
-	struct timespec dl = e->fetch_dl;
-	if (wait_fetch(c, e, have_stale ? &dl : NULL) == ETIMEDOUT) {
-		rc = serve(c, e, out, err, 1);
+	/* wait for the fetch in flight: with a stale copy only until the soft
+	 * deadline, without one until the operation's deadline */
+	if (have_stale) {
+		int64_t until = stale_wait_until(c, e);
+		if (until <= cas_now_ns() || wait_fetch(c, e, until) == ETIMEDOUT) {
+			c->degraded = 1;
+			rc = serve(c, e, out, err, 1);
+			goto out;
+		}
+	} else if (wait_fetch(c, e, hard_wait_until()) == ETIMEDOUT) {
+		rc = op_timed_out(err);
 		goto out;
 	}
 result:
@@ -560,9 +619,11 @@ struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_op
 	c->api.ops = &cache_ops;
 	c->inner = inner;
 	c->o = *o;
-	if (c->o.ttl_ms <= 0)
+	if (c->o.ttl_zero)
+		c->o.ttl_ms = 0;
+	else if (c->o.ttl_ms <= 0)
 		c->o.ttl_ms = 60000;
-	if (c->o.neg_ttl_ms <= 0)
+	if (c->o.neg_ttl_ms <= 0 && !c->o.ttl_zero)
 		c->o.neg_ttl_ms = c->o.ttl_ms < 10000 ? c->o.ttl_ms : 10000;
 	if (c->o.max_stale_ms <= 0)
 		c->o.max_stale_ms = 600000;

@@ -2,7 +2,11 @@
  * Reads are cached per kind with a TTL; concurrent misses for one key make
  * one call; 404s are cached briefly; after expiry a refresh that does not
  * answer within a soft deadline (~2 s) lets readers have the stale copy
- * while it continues in the background; on errors stale data is served up
+ * while it continues in the background (the soft deadline counts from the
+ * start of the file-system operation, deadline.h, and of the refresh, so
+ * only the first reader of an overdue refresh waits, and while the API is
+ * slow or failing a reader with a stale copy gets it at once; a reader with
+ * nothing stale waits at most until its operation's deadline); on errors stale data is served up
  * to max_stale, each time logged and counted. Mutations pass through and
  * invalidate what they affect, even when they fail. The clock is injectable
  * for tests. A change hook tells the caller when cached content changed. */
@@ -17,6 +21,9 @@ enum cas_ck { CAS_CK_INSTANCES, CAS_CK_DETAIL, CAS_CK_SUMMARY, CAS_CK_ACCESS, CA
 
 struct cas_cache_opts {
 	int64_t ttl_ms;                   /* freshness of every kind (default 60000) */
+	int ttl_zero;                     /* ttl=0: a value is fresh only for the file-system operations
+	                                   * that began before it was fetched (every operation revalidates;
+	                                   * concurrent readers still share one call) */
 	int64_t ttl_kind_ms[CAS_CK_N];    /* per-kind override; 0 = ttl_ms */
 	int64_t neg_ttl_ms;               /* cached 404s (default min(ttl, 10000)) */
 	int64_t max_stale_ms;             /* stale data served on errors up to this past expiry (default 600000) */

@@ -103,6 +103,8 @@ void cas_prefetch_free(struct cas_prefetch *pf)
 
 void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id)
 {
+	if (!pf)
+		return; /* read-ahead is off (ttl=0: nothing fetched ahead could be fresh) */
 	const struct cas_instance *it = cas_instances_find(l, id);
 	if (!it)
 		return;
@@ -150,6 +152,8 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 
 uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
 {
+	if (!pf)
+		return 0;
 	pthread_mutex_lock(&pf->mu);
 	uint64_t n = pf->issued;
 	pthread_mutex_unlock(&pf->mu);
@@ -158,6 +162,9 @@ uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
 
 void cas_prefetch_progress(struct cas_prefetch *pf, struct cas_prefetch_progress *out)
 {
+	memset(out, 0, sizeof(*out));
+	if (!pf)
+		return; /* read-ahead is off: nothing in progress */
 	pthread_mutex_lock(&pf->mu);
 	out->queued = pf->queued;
 	out->done = pf->dequeued_done;

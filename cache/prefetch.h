@@ -14,7 +14,8 @@ struct cas_prefetch;
 
 struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, int window, int workers);
 void cas_prefetch_free(struct cas_prefetch *pf);
-/* A detail-backed file of instance `id` (an element of list l) is being read. */
+/* A detail-backed file of instance `id` (an element of list l) is being
+ * read. pf may be NULL (read-ahead off); so may it for _issued, _progress and _free. */
 void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id);
 uint64_t cas_prefetch_issued(struct cas_prefetch *pf);
 

@@ -170,6 +170,8 @@ static int commit(struct casfs *fs, struct handle *h)
 	struct apifile *a = A(h);
 	a->done = 1;
 	a->rc = commit_document(fs, &h->node, cas_buf_str(&a->w.b), a->w.b.len);
+	if (node_kind(&h->node)->flags & NF_SECRET)
+		wbuf_free(&a->w); /* the secret is gone as soon as it was sent */
 	return a->rc;
 }
 
@@ -196,6 +198,7 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 	h->priv = a;
 	pthread_mutex_init(&a->mu, NULL);
 	a->writing = wr;
+	a->w.secret = (k->flags & NF_SECRET) != 0;
 	/* writes bypass the page cache, so it never holds uncommitted bytes */
 	h->direct_io = (k->flags & NF_DIRECT) || wr;
 	if (k->mode & 0444) {

@@ -31,6 +31,7 @@ struct casfs_opts {
 struct fs_stats {
 	atomic_ulong commits, commit_errors, noop_commits, validation_errors;
 	atomic_ulong scratch_files;
+	atomic_ulong outcome_unknown;  /* mutations that may or may not have been applied (EIO) */
 };
 
 struct scratch;

@@ -11,11 +11,13 @@
 #include <json-c/json_object.h>
 #include <json-c/linkhash.h>
 #include <json-c/json_tokener.h>
+#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "canon.h"
 #include "ilock.h"
 #include "journal.h"
+#include "jsonc.h"
 #include "kinds.h"
 #include "log.h"
 #include "memo.h"
@@ -83,26 +85,9 @@ out:
 	return rc;
 }
 
-static int has_nul(json_object *o)
+static int nul_in(json_object *s)
 {
-	switch (json_object_get_type(o)) {
-	case json_type_string:
-		return (size_t)json_object_get_string_len(o) != strlen(json_object_get_string(o));
-	case json_type_array:
-		for (size_t i = 0; i < json_object_array_length(o); i++)
-			if (has_nul(json_object_array_get_idx(o, i)))
-				return 1;
-		return 0;
-	case json_type_object: {
-		json_object_object_foreach(o, key, val) {
-			(void)key;
-			if (has_nul(val))
-				return 1;
-		}
-		return 0;
-	}
-	default: return 0;
-	}
+	return (size_t)json_object_get_string_len(s) != strlen(json_object_get_string(s));
 }
 
 /* A NUL (\u0000) in any string value: cJSON would cut the string there and
@@ -111,9 +96,10 @@ static int refuse_nul(const char *data, size_t len, struct cas_error *e)
 {
 	json_tokener *tok = json_tokener_new();
 	json_object *o = json_tokener_parse_ex(tok, data, (int)len);
-	int bad = o && has_nul(o);
+	int bad = o && jsonc_any_string(o, nul_in);
+	jsonc_wipe(o); /* cloud-access/new: the SecretKey */
 	json_object_put(o);
-	json_tokener_free(tok);
+	jsonc_tokener_free_wiped(tok, len);
 	return bad ? cas_error_set(e, EINVAL, "Local.Value", "a string value contains a NUL character (\\u0000)") : 0;
 }
 
@@ -238,7 +224,7 @@ static void wipe_secret(cJSON *j)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "SecretKey");
 	if (cJSON_IsString(v) && v->valuestring)
-		explicit_bzero(v->valuestring, strlen(v->valuestring));
+		OPENSSL_cleanse(v->valuestring, strlen(v->valuestring));
 }
 
 int commit_access_new(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
@@ -249,7 +235,7 @@ int commit_access_new(struct casfs *fs, const struct node *n, const char *data, 
 		return rc;
 	cJSON *j = cas_json_parse(data, len);
 	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
+		cJSON_Delete(j); /* freed memory is scrubbed by the allocator (main) */
 		return cas_error_set(e, EINVAL, "Local.Value",
 				     "cloud-access/new takes a JSON object {\"CloudName\",\"SecretId\",\"SecretKey\"}");
 	}

@@ -145,6 +145,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(w, "committed", (double)atomic_load(&fs->st.commits));
 	cJSON_AddNumberToObject(w, "unchanged_no_call", (double)atomic_load(&fs->st.noop_commits));
 	cJSON_AddNumberToObject(w, "failed", (double)atomic_load(&fs->st.commit_errors));
+	cJSON_AddNumberToObject(w, "outcome_unknown", (double)atomic_load(&fs->st.outcome_unknown));
 	cJSON_AddNumberToObject(w, "rejected_before_sending", (double)atomic_load(&fs->st.validation_errors));
 	cJSON_AddNumberToObject(w, "scratch_files", (double)scratch_count(fs->scratch));
 	cJSON_AddNumberToObject(root, "errors_recorded", (double)errlog_total(fs->errors));

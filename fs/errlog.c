@@ -58,6 +58,8 @@ void fs_fail(struct casfs *fs, const char *path, int rc, const struct cas_error 
 	r.err = rc < 0 ? -rc : rc;
 	if (e)
 		r.e = *e;
+	if (e && e->ambiguous)
+		atomic_fetch_add(&fs->st.outcome_unknown, 1);
 	if (!r.e.message[0])
 		snprintf(r.e.message, sizeof(r.e.message), "%s", strerror(r.err));
 	char line[900];

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include <openssl/crypto.h>
+
+#include "deadline.h"
 #include "errlog.h"
 #include "handle.h"
 #include "ilock.h"
@@ -25,6 +28,15 @@
 struct casfs *casfs_get(void)
 {
 	return fuse_get_context()->private_data;
+}
+
+/* Every handler starts here: one deadline (-o timeout) for the whole
+ * file-system operation, however many cache lookups and calls it makes. */
+static struct casfs *op_begin(void)
+{
+	struct casfs *fs = casfs_get();
+	cas_op_begin((int64_t)(fs->o.timeout * 1000));
+	return fs;
 }
 
 static const struct kind_ops *ops_of(const struct node *n)
@@ -49,7 +61,7 @@ static int resolve(struct casfs *fs, const char *path, struct node *n)
 }
 static int casfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	if (fi && fi->fh) {
 		struct handle *h = handle_of(fi);
 		return ops_of(&h->node)->getattr(fs, &h->node, h, st);
@@ -61,7 +73,7 @@ static int casfs_getattr(const char *path, struct stat *st, struct fuse_file_inf
 
 static int casfs_readlink(const char *path, char *buf, size_t size)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc = resolve(fs, path, &n);
 	if (rc)
@@ -82,7 +94,7 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 {
 	(void)off;
 	(void)fi;
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node dir;
 	int rc = resolve(fs, path, &dir);
 	if (rc)
@@ -132,7 +144,8 @@ static int open_node(struct casfs *fs, const struct node *n, struct fuse_file_in
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = h->direct_io;
-	fi->keep_cache = !fi->direct_io && h->keep_cache;
+	/* ttl=0: the kernel caches nothing, pages included */
+	fi->keep_cache = !fi->direct_io && h->keep_cache && fs->o.ttl > 0;
 	/* a read-only open has nothing to commit: spare the kernel a FLUSH per close */
 	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
 	return 0;
@@ -140,7 +153,7 @@ static int open_node(struct casfs *fs, const struct node *n, struct fuse_file_in
 
 static int casfs_open(const char *path, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc = resolve(fs, path, &n);
 	if (rc)
@@ -182,7 +195,7 @@ static int creator_of(struct casfs *fs, const char *path, mode_t type, int err, 
 
 static int casfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node dir, n;
 	const char *name;
 	const struct node_kind *k;
@@ -203,21 +216,25 @@ static int casfs_read(const char *path, char *buf, size_t size, off_t off, struc
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	return (int)handle_read(casfs_get(), h, buf, size, off);
+	return (int)handle_read(op_begin(), h, buf, size, off);
 }
 
 static int casfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	return (int)handle_write(casfs_get(), h, buf, size, off, fuse_get_context()->pid);
+	int rc = (int)handle_write(op_begin(), h, buf, size, off, fuse_get_context()->pid);
+	/* the request buffer libfuse reuses still holds the bytes: wipe a secret there too */
+	if (node_kind(&h->node)->flags & NF_SECRET)
+		OPENSSL_cleanse((void *)buf, size);
+	return rc;
 }
 
 static int casfs_flush(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
 	struct handle *h = handle_of(fi);
-	return handle_flush(casfs_get(), h, fuse_get_context()->pid);
+	return handle_flush(op_begin(), h, fuse_get_context()->pid);
 }
 
 static int casfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
@@ -229,13 +246,13 @@ static int casfs_fsync(const char *path, int datasync, struct fuse_file_info *fi
 static int casfs_release(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	handle_release(casfs_get(), handle_of(fi));
+	handle_release(op_begin(), handle_of(fi));
 	return 0;
 }
 
 static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	if (fi && fi->fh) {
 		struct handle *h = handle_of(fi);
 		return handle_truncate(fs, h, size);
@@ -254,7 +271,7 @@ static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *f
  * that deletes. */
 static int remove_node(const char *path, int want_dir)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc = resolve(fs, path, &n);
 	if (rc)
@@ -295,7 +312,7 @@ static int casfs_rmdir(const char *path)
 
 static int casfs_rename(const char *from, const char *to, unsigned int flags)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node src, dir;
 	const char *name;
 	if (flags & RENAME_EXCHANGE)
@@ -315,7 +332,7 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 
 static int setattr(const char *path, const struct attr_change *a)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node n;
 	int rc = resolve(fs, path, &n);
 	return rc ? rc : ops_of(&n)->setattr(fs, &n, a);
@@ -342,7 +359,7 @@ static int casfs_utimens(const char *path, const struct timespec tv[2], struct f
 static int casfs_statfs(const char *path, struct statvfs *sv)
 {
 	(void)path;
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	memset(sv, 0, sizeof(*sv));
 	sv->f_bsize = sv->f_frsize = 4096;
 	sv->f_blocks = 1 << 20;
@@ -357,14 +374,14 @@ static int casfs_access(const char *path, int mask)
 {
 	(void)mask;
 	struct node n;
-	return resolve(casfs_get(), path, &n);
+	return resolve(op_begin(), path, &n);
 }
 
 static int refuse_mknod(const char *path, mode_t mode, dev_t dev)
 {
 	(void)mode;
 	(void)dev;
-	return fs_refuse(casfs_get(), path, EPERM, "devices and links cannot be created in casfs");
+	return fs_refuse(op_begin(), path, EPERM, "devices and links cannot be created in casfs");
 }
 
 static int refuse_link(const char *from, const char *to)
@@ -377,7 +394,7 @@ static int refuse_link(const char *from, const char *to)
  * directories inside instances/<id>/). */
 static int casfs_mkdir(const char *path, mode_t mode)
 {
-	struct casfs *fs = casfs_get();
+	struct casfs *fs = op_begin();
 	struct node dir, n;
 	const char *name;
 	const struct node_kind *k;
@@ -434,19 +451,26 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	casfs_state_init(fs);
 	notifier_start(fs->notify, ctx->fuse);
-	fs->prefetch = cas_prefetch_new(fs->cache, 16, 8);
+	/* with ttl=0 nothing read ahead would still be fresh when it is read */
+	fs->prefetch = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, 16, 8) : NULL;
 	fs->progress = progress_start(fs);
 	return fs;
+}
+
+void casfs_stop_workers(struct casfs *fs)
+{
+	progress_stop(fs->progress);
+	fs->progress = NULL;
+	cas_prefetch_free(fs->prefetch);
+	fs->prefetch = NULL;
+	notifier_stop(fs->notify);
 }
 
 static void casfs_destroy(void *data)
 {
 	struct casfs *fs = data;
+	casfs_stop_workers(fs); /* already done by main after the loop; harmless twice */
 	casfs_state_free(fs);
-	progress_stop(fs->progress);
-	fs->progress = NULL;
-	cas_prefetch_free(fs->prefetch);
-	fs->prefetch = NULL;
 }
 
 const struct fuse_operations casfs_ops = {

@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
 #include "accounting.h"
@@ -34,6 +36,7 @@
 #include "sign.h"
 #include "snapshot.h"
 #include "statedb.h"
+#include "wipe.h"
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG };
 
@@ -196,7 +199,7 @@ static int check_numbers(struct casfs_opts *o)
 {
 	char msg[160];
 	struct { const char *name; double v, lo, hi; } n[] = {
-		{ "ttl", o->ttl, 0.001, 86400 },
+		{ "ttl", o->ttl, 0, 86400 },
 		{ "qps", o->qps, 0.1, 10000 },
 		{ "timeout", o->timeout, 1, 3600 },
 		{ "max_stale", o->max_stale, 0, 604800 },
@@ -417,6 +420,20 @@ static int probe_endpoint(struct casfs *fs)
 	return bad(msg);
 }
 
+/* The environment is the one copy of a secret this process did not make:
+ * once the client holds its own, wipe it there (and in /proc/PID/environ). */
+static void wipe_secret_env(void)
+{
+	static const char *const names[] = { "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
+					     "DASHSCOPE_API_KEY", "ALIBABA_CLOUD_BEARER_TOKEN" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *v = getenv(names[i]);
+		if (v)
+			OPENSSL_cleanse(v, strlen(v));
+		unsetenv(names[i]);
+	}
+}
+
 /* The client's notices (an inconsistent listing, skipped ids) become records in .cas/errors. */
 static void record_notice(void *ctx, const struct cas_error *e)
 {
@@ -479,7 +496,7 @@ static int build(struct casfs *fs)
 	struct cas_client_opts co = {
 		.endpoint = fs->o.endpoint, .region = fs->o.region, .cafile = fs->o.cafile, .qps = fs->o.qps,
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
-		.first_page_ttl_ms = (long)(fs->o.ttl * 1000),
+		.first_page_ttl_ms = fs->o.ttl > 0 ? (long)(fs->o.ttl * 1000) : 1, /* ttl=0: never stands in */
 	};
 	const char *region = fs->o.region ? fs->o.region : cr.region;
 	fs->client = cas_client_new(&co, &cr, &e);
@@ -492,7 +509,8 @@ static int build(struct casfs *fs)
 		fprintf(stderr, "casfs: warning: region \"%s\" is not a region casfs knows; using endpoint %s\n", region,
 			cas_client_endpoint(fs->client));
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
-	cas_creds_free(&cr);
+	cas_creds_free(&cr); /* wiped: the client's copy is the only one */
+	wipe_secret_env();
 	int probe = fs->client ? probe_endpoint(fs) : 1;
 	if (probe == 1) {
 		if (!fs->client)
@@ -506,6 +524,7 @@ static int build(struct casfs *fs)
 	free(source);
 	struct cas_cache_opts cache_o = {
 		.ttl_ms = (int64_t)(fs->o.ttl * 1000),
+		.ttl_zero = fs->o.ttl == 0 || (int64_t)(fs->o.ttl * 1000) == 0,
 		.max_stale_ms = (int64_t)(fs->o.max_stale * 1000) + 1,
 	};
 	fs->cache = cas_cache_new(cas_snapshot_api(fs->snapshot), &cache_o);
@@ -525,12 +544,16 @@ static int build(struct casfs *fs)
 	return 0;
 }
 
+/* Order: the workers that use the fuse session are gone (casfs_stop_workers
+ * in run, before unmount); background refreshes finish inside
+ * cas_cache_free and may still call the (stopped) notifier's hook, so it is
+ * freed after the cache; the client after both. */
 static void teardown(struct casfs *fs)
 {
 	cas_snapshot_free(fs->snapshot); /* first: its thread may refresh the caches */
-	notifier_free(fs->notify);
 	cas_prefetch_free(fs->prefetch);
 	cas_cache_free(fs->cache);
+	notifier_free(fs->notify);
 	cas_client_free(fs->client);
 	cas_accounting_free(fs->acct);
 	cas_stamps_free(fs->stamps); /* before the database: its writer flushes into it */
@@ -594,6 +617,10 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	cas_info("unmounting %s", fs->o.mountpoint);
 	fuse_remove_signal_handlers(se);
 unmount:
+	/* the FUSE workers are done (the loop joined them, mutations included):
+	 * what still calls the API is background work, which need not finish */
+	cas_client_shutdown(fs->client);
+	casfs_stop_workers(fs); /* nothing may touch the session once it is unmounted */
 	fuse_unmount(f);
 	return rc;
 }
@@ -623,6 +650,11 @@ int main(int argc, char *argv[])
 	}
 	if (setup_log(&fs.o))
 		goto out;
+	/* no core file or unprivileged ptrace may copy the AccessKey secret or a
+	 * SecretKey being written out of this process; -d keeps it debuggable */
+	if (!fs.o.debug && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		cas_warn("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	cas_wipe_cjson_hooks(); /* parsed documents (a SecretKey, a profile file) are wiped when freed */
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
 	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_readable("cafile", fs.o.cafile) ||
 	    check_readable("credentials_file", fs.o.config_path) || check_dev_fuse())

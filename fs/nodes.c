@@ -228,7 +228,7 @@ const struct node_kind node_kinds[T_N] = {
 	[T_SUMMARY] = { .name = "summary", .parent = T_ROOT, .mode = RO, .ops = &api_file_ops,
 			.render = render_summary },
 	[T_ACCESS] = { .name = "cloud-access", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
-	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_CHEAP | NF_DIRECT,
+	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_SECRET,
 			   .ops = &api_file_ops, .action = "AddCloudAccess", .complete = complete_json,
 			   .render = render_empty, .commit = commit_access_new },
 	[T_ACCESS_ENTRY] = { .parent = T_ACCESS, .mode = RO, .flags = NF_DESTROYS, .ops = &api_file_ops,

@@ -40,6 +40,7 @@ enum node_flags {
 	NF_INSTANCE = 16,  /* a commit changes the instance the node belongs to (its files are invalidated) */
 	NF_DESTROYS = 32,  /* removing it deletes something remotely: needs -o allow_delete */
 	NF_EXTENDS = 64,   /* no end marker (tags): writes after the first commit extend it; close commits again */
+	NF_SECRET = 128,   /* writes carry a secret: the buffer is wiped as soon as it was committed */
 };
 
 /* A resolved path. Strings point into `buf`. A variable component is

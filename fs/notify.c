@@ -46,9 +46,10 @@ static void *run(void *arg)
 		n->head = it->next;
 		if (!n->head)
 			n->tail = NULL;
+		struct fuse *f = n->fuse;
 		pthread_mutex_unlock(&n->mu);
-		if (n->fuse)
-			fuse_invalidate_path(n->fuse, it->path); /* -ENOENT: the kernel never saw it */
+		if (f)
+			fuse_invalidate_path(f, it->path); /* -ENOENT: the kernel never saw it */
 		free(it->path);
 		free(it);
 		pthread_mutex_lock(&n->mu);
@@ -75,16 +76,26 @@ void notifier_start(struct notifier *n, struct fuse *f)
 		n->started = 1;
 }
 
-void notifier_free(struct notifier *n)
+void notifier_stop(struct notifier *n)
 {
 	if (!n)
 		return;
 	pthread_mutex_lock(&n->mu);
 	n->stop = 1;
+	n->fuse = NULL; /* what is still queued is dropped, never sent to a session being torn down */
 	pthread_cond_broadcast(&n->cv);
+	int started = n->started;
+	n->started = 0;
 	pthread_mutex_unlock(&n->mu);
-	if (n->started)
+	if (started)
 		pthread_join(n->th, NULL);
+}
+
+void notifier_free(struct notifier *n)
+{
+	if (!n)
+		return;
+	notifier_stop(n);
 	for (struct item *it = n->head, *next; it; it = next) {
 		next = it->next;
 		free(it->path);

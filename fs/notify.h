@@ -10,6 +10,9 @@
 struct fuse;
 struct notifier *notifier_new(void);
 void notifier_start(struct notifier *n, struct fuse *f);
+/* Joins the thread and drops what is queued; later notify_* calls are
+ * no-ops. Called before the fuse session is unmounted and destroyed. */
+void notifier_stop(struct notifier *n);
 void notifier_free(struct notifier *n);
 void notify_path(struct notifier *n, const char *path);
 /* Every file of an instance, its directory and its by-status links. */

@@ -8,6 +8,9 @@
 #include <json-c/json_object.h>
 #include <json-c/json_tokener.h>
 
+#include <openssl/crypto.h>
+
+#include "jsonc.h"
 #include "validate.h"
 
 static size_t skip_blanks(const char *p, size_t n)
@@ -54,6 +57,8 @@ enum verdict complete_json(struct wbuf *w, int final, char *why, size_t whylen)
 		/* parse_end is where the object ended within the chunk just fed;
 		 * everything after it must be blank */
 		const char *close = p + chunk + json_tokener_get_parse_end(w->tok);
+		if (w->secret)
+			jsonc_wipe(obj);
 		json_object_put(obj);
 		json_tokener_reset(w->tok);
 		w->fed = (size_t)-1; /* anything more re-parses from the start */
@@ -189,11 +194,11 @@ void wbuf_truncate(struct wbuf *w, size_t size)
 
 void wbuf_free(struct wbuf *w)
 {
-	if (w->b.p)
-		explicit_bzero(w->b.p, w->b.cap);
-	cas_buf_free(&w->b);
-	if (w->tok)
-		json_tokener_free(w->tok);
+	/* json-c frees its string buffer unwiped: make it overwrite it first */
+	jsonc_tokener_free_wiped(w->tok, w->b.len);
 	w->tok = NULL;
+	if (w->b.p)
+		OPENSSL_cleanse(w->b.p, w->b.cap);
+	cas_buf_free(&w->b);
 	w->fed = 0;
 }

@@ -18,6 +18,7 @@ struct wbuf {
 	struct cas_buf b;          /* the bytes written (NUL-terminated) */
 	struct json_tokener *tok;  /* complete_json's incremental parser, or NULL */
 	size_t fed;                /* bytes of b fed to tok; (size_t)-1: parse again */
+	int secret;                /* the bytes carry a secret: what the tokener parsed is wiped */
 };
 
 enum verdict { V_INCOMPLETE, V_COMPLETE, V_INVALID };
@@ -38,7 +39,8 @@ enum verdict complete_any(struct wbuf *w, int final, char *why, size_t whylen); 
 /* Writes size bytes at off (a gap reads as NUL bytes). */
 void wbuf_place(struct wbuf *w, const char *data, size_t size, size_t off);
 void wbuf_truncate(struct wbuf *w, size_t size);
-/* Wipes the bytes (cloud-access/new carries a SecretKey) and frees w's storage. */
+/* Wipes the bytes and the tokener's copy (cloud-access/new carries a
+ * SecretKey) and frees w's storage; w can be used again, empty. */
 void wbuf_free(struct wbuf *w);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "deadline.h"
 #include "fake_api.h"
 #include "log.h"
 
@@ -427,6 +429,23 @@ static void not_found_is_never_served_stale(void **state)
 
 /* ---- stale data ------------------------------------------------------------------- */
 
+/* Background refreshes run on their own threads: wait (bounded) until the
+ * counter at `off` in the stats reaches n. */
+static void wait_stat(struct env *v, size_t off, uint64_t n)
+{
+	for (int i = 0; i < 10000; i++) {
+		struct cas_cache_stats s = stats(v);
+		uint64_t got;
+		memcpy(&got, (const char *)&s + off, sizeof(got));
+		if (got >= n)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("a background refresh did not complete");
+}
+#define wait_errors(v, n) wait_stat(v, offsetof(struct cas_cache_stats, fetch_errors), n)
+
 static void stale_on_error_within_max_stale(void **state)
 {
 	(void)state;
@@ -446,23 +465,28 @@ static void stale_on_error_within_max_stale(void **state)
 	expect_detail(v, "a", 1);
 	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
 	assert_int_equal(stats(v).stale_on_error, 2);
-	/* then it tries again, fails again, and still serves stale */
+	/* then it tries again; the API failed last time, so the reader gets the
+	 * stale copy at once while the refresh fails again in the background */
 	set_now(v, T0 + 1500 + 5000);
 	expect_detail(v, "a", 1);
+	wait_errors(v, 2);
 	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 3);
-	assert_int_equal(stats(v).stale_on_error, 3);
-	/* the service recovers: the next refresh replaces the copy */
+	assert_int_equal(stats(v).stale_served, 3);
+	assert_int_equal(stats(v).stale_on_error, 2);
+	/* the service recovers (and the copy is past max_stale): the reader
+	 * waits for the refresh */
 	fake_set(&v->f, &v->f.read_rc, 0);
 	fake_bump_version(&v->f);
 	set_now(v, T0 + 1500 + 10000);
 	expect_detail(v, "a", 2);
-	assert_int_equal(stats(v).stale_on_error, 3);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 4);
+	assert_int_equal(stats(v).stale_on_error, 2);
 	/* stale serving works for the lists too */
 	assert_int_equal(list(v, NULL), 0);
 	fake_set(&v->f, &v->f.read_rc, -EAGAIN);
 	set_now(v, T0 + 1500 + 12000);
 	assert_int_equal(list(v, NULL), 0);
-	assert_int_equal(stats(v).stale_on_error, 4);
+	assert_int_equal(stats(v).stale_on_error, 3);
 	free_env(v);
 }
 
@@ -586,6 +610,100 @@ static void soft_deadline_without_stale_waits(void **state)
 	pthread_join(r.th, NULL);
 	assert_int_equal(r.rc, 0);
 	free(r.text);
+	free_env(v);
+}
+
+/* ---- one deadline per operation (deadline.h) ---------------------------------------- */
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void op_deadline_caps_the_soft_wait(void **state)
+{
+	(void)state;
+	/* a 5 s soft deadline, but the operation began 5 s ago: it has none left,
+	 * so the first reader gets the stale copy while the refresh is still held;
+	 * the API is now degraded, and a reader with a fresh operation gets the
+	 * stale copy at once too instead of waiting its 5 s */
+	struct cas_cache_opts o = opts();
+	o.soft_deadline_ms = 5000;
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_bump_version(&v->f);
+	fake_hold(&v->f, 1);
+	set_now(v, T0 + 1500);
+	struct cas_op old = { mono_ns() - 5000000000LL, mono_ns() + 15000000000LL };
+	cas_op_adopt(&old);
+	expect_detail(v, "a", 1);
+	fake_wait_held(&v->f, 1);
+	cas_op_begin(20000);
+	int64_t t0 = mono_ns();
+	expect_detail(v, "a", 1);
+	assert_true(mono_ns() - t0 < 2500000000LL); /* far below the 5 s it would wait if not degraded */
+	assert_int_equal(stats(v).stale_served, 2);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2); /* one refresh in flight, shared */
+	fake_release(&v->f);
+	cas_op_end();
+	free_env(v);
+}
+
+static void *read_detail_in_op(void *arg)
+{
+	struct reader *r = arg;
+	cas_op_begin(100); /* this reader's operation has 100 ms */
+	r->rc = detail(r->v, r->id, &r->text, NULL);
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+static void nothing_stale_fails_at_the_op_deadline(void **state)
+{
+	(void)state;
+	/* a fetch with nothing stale is held; a second reader whose operation has
+	 * 100 ms gets ETIMEDOUT while the fetch is still held */
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	fake_hold(&v->f, 1);
+	struct reader a = { .v = v, .id = "a" }, b = { .v = v, .id = "a" };
+	assert_int_equal(pthread_create(&a.th, NULL, read_detail, &a), 0);
+	fake_wait_held(&v->f, 1);
+	assert_int_equal(pthread_create(&b.th, NULL, read_detail_in_op, &b), 0);
+	pthread_join(b.th, NULL);
+	assert_int_equal(b.rc, -ETIMEDOUT);
+	assert_false(atomic_load(&a.done));
+	fake_release(&v->f);
+	pthread_join(a.th, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
+	free(a.text);
+	free(b.text);
+	free_env(v);
+}
+
+static void ttl_zero_fresh_within_one_operation(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	o.ttl_ms = 0;
+	o.ttl_zero = 1;
+	struct env *v = new_env(&o);
+	cas_op_begin(20000);
+	expect_detail(v, "a", 1);
+	expect_detail(v, "a", 1); /* the same operation: no second call */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
+	fake_bump_version(&v->f);
+	struct timespec ts = { 0, 2000000 };
+	nanosleep(&ts, NULL); /* the next operation begins after the fetch */
+	cas_op_begin(20000);
+	expect_detail(v, "a", 2); /* a new operation revalidates */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	cas_op_end();
+	expect_detail(v, "a", 2); /* no operation (a background thread): never fresh */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 3);
 	free_env(v);
 }
 
@@ -1016,6 +1134,9 @@ int main(void)
 		cmocka_unit_test(negative_caching),
 		cmocka_unit_test(negative_hits_counted_once),
 		cmocka_unit_test(not_found_is_never_served_stale),
+		cmocka_unit_test(op_deadline_caps_the_soft_wait),
+		cmocka_unit_test(nothing_stale_fails_at_the_op_deadline),
+		cmocka_unit_test(ttl_zero_fresh_within_one_operation),
 		cmocka_unit_test(stale_on_error_within_max_stale),
 		cmocka_unit_test(error_past_max_stale),
 		cmocka_unit_test(soft_deadline_serves_stale),
