@@ -24,6 +24,7 @@ struct cas_client_opts {
 	int dry_run;           /* mutations are logged, not sent */
 	int signature_v2;      /* legacy HMAC-SHA1 RPC signature instead of V3 */
 	int page_workers;      /* parallel page fetches; 0 = 8 */
+	int keep_keys;         /* keep certificates' private keys (-o keys); otherwise wiped when parsed */
 };
 
 struct cas_action_stats {
@@ -50,6 +51,10 @@ struct cas_api *cas_client_api(struct cas_client *c);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);
 int cas_client_dry_run(const struct cas_client *c);
+int cas_client_keep_keys(const struct cas_client *c);
+/* "Now" on the service's clock, in epoch ms: our clock corrected by the Date
+ * header of the latest response (1 s resolution); our clock until one came. */
+int64_t cas_client_service_now_ms(struct cas_client *c);
 
 /* One operation: query q (without signature fields). On success *out is the
  * response object (caller deletes). For a mutation whose response was lost,

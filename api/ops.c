@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "certdetail.h"
 #include "log.h"
 #include "update.h"
 #include "validate.h"
@@ -118,6 +119,7 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 	out->key_algorithm = opt_str(it, "KeyAlgorithm", &ok);
 	out->not_before = opt_ms(it, "CertificateNotBefore", &ok);
 	out->not_after = opt_ms(it, "CertificateNotAfter", &ok);
+	out->cert_id = opt_ms(it, "CertificateId", &ok);
 	char *printed = cJSON_PrintUnformatted(it);
 	out->hash = printed ? cas_hash64(printed, strlen(printed)) : 0;
 	free(printed);
@@ -132,6 +134,10 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 		free(out->key_algorithm);
 		return 0;
 	}
+	struct cas_buf line = CAS_BUF_INIT;
+	cas_canon_render_line(&line, it);
+	out->json_len = line.len;
+	out->json = cas_buf_steal(&line);
 	return 1;
 }
 
@@ -168,6 +174,7 @@ int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, str
 	const cJSON *items = list_of(resp, "InstanceList", e, &rc);
 	if (!rc)
 		rc = total_of(resp, &l->total_count, e);
+	l->as_of_ms = cas_client_service_now_ms(c);
 	if (!rc) {
 		size_t n = (size_t)cJSON_GetArraySize(items);
 		l->v = cas_xcalloc(n ? n : 1, sizeof(*l->v));
@@ -605,6 +612,11 @@ static int api_ca_status(struct cas_api *a, struct cas_entries **out, struct cas
 	return cas_get_ca_instance_status(C(a), NULL, NULL, out, e);
 }
 
+static int api_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
+{
+	return cas_get_user_certificate_detail(C(a), cert_id, cas_client_keep_keys(C(a)), out, e);
+}
+
 const struct cas_api_ops cas_client_ops = {
 	.list_instances = api_list_instances,
 	.get_instance_detail = api_detail,
@@ -616,4 +628,5 @@ const struct cas_api_ops cas_client_ops = {
 	.add_cloud_access = api_add_access,
 	.delete_cloud_access = api_delete_access,
 	.get_ca_instance_status = api_ca_status,
+	.get_user_certificate_detail = api_cert,
 };
