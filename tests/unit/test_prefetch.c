@@ -44,7 +44,7 @@ static struct env *new_env(int n, int window, int workers)
 	struct cas_error e;
 	assert_int_equal(v->api->ops->list_instances(v->api, NULL, &v->l, &e), 0);
 	assert_int_equal(v->l->n, (size_t)n);
-	v->pf = cas_prefetch_new(v->c, window, workers);
+	v->pf = cas_prefetch_new(v->c, CAS_CK_DETAIL, window, workers);
 	return v;
 }
 
