@@ -10,6 +10,7 @@
  *   DELETE /_emulator/instances/<id>   remove it
  *   GET|POST /_emulator/clock          {"offset_ms": N} shifts "now"
  *   GET|POST|DELETE /_emulator/faults  the fault SPEC (body text; empty clears)
+ *   GET    /_emulator/ca.pem           the root CA certificate (PEM) the leaves chain to
  *   GET    /_emulator/health
  * <id> is percent-decoded from the raw path. */
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "data.h"
+#include "pki.h"
 #include "server.h"
 
 #define PREFIX "/_emulator/"
@@ -177,6 +179,9 @@ void emu_control_handle(struct emu_server *s, const char *method, const char *ra
 		*status = clock_route(method, body, len, out);
 	} else if (strcmp(rest, "faults") == 0) {
 		*status = faults_route(s, method, body, len, out);
+	} else if (strcmp(rest, "ca.pem") == 0 && strcmp(method, "GET") == 0) {
+		*out = cas_xstrdup(emu_pki_root_pem());
+		*status = 200;
 	} else if (strcmp(rest, "health") == 0) {
 		*out = cas_xstrdup("{\"ok\":true}");
 		*status = 200;
