@@ -19,6 +19,7 @@ struct casfs_opts {
 	char *endpoint, *region, *profile, *cafile, *config_path;
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
+	int keys;       /* -o keys: show key.pem (certificates' private keys) */
 	char *mountpoint;
 };
 
@@ -38,7 +39,8 @@ struct casfs {
 	struct cas_client *client;
 	struct cas_cache *cache;
 	struct cas_api *api;           /* the cache's face: every read and write goes here */
-	struct cas_prefetch *prefetch;
+	struct cas_prefetch *prefetch;       /* details */
+	struct cas_prefetch *prefetch_cert;  /* certificates */
 	struct cas_stamps *stamps;
 	struct scratch *scratch;
 	struct overrides *ov;
@@ -65,5 +67,7 @@ struct snap {
 
 struct snap *snap_new(const char *data, size_t len);
 struct snap *snap_of_doc(struct cas_doc *d); /* zero-copy; takes its own reference */
+/* Zero-copy view of data inside owner (referenced), with the given content hash. */
+struct snap *snap_of_bytes(void *owner, const char *data, size_t len, uint64_t hash);
 
 #endif

@@ -40,6 +40,7 @@ static const struct fuse_opt option_table[] = {
 	OPT("timeout=%lf", timeout),
 	OPT("max_stale=%lf", max_stale),
 	OPT("dry_run", dry_run),
+	OPT("keys", keys),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -78,6 +79,7 @@ static const char usage[] =
 	"  -o cafile=PATH      extra CA bundle for TLS (verification is always on)\n"
 	"  -o ro               read-only: every mutation fails with EROFS\n"
 	"  -o dry_run          validate and log mutations instead of sending them\n"
+	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
 	"  -f, -d, -s          foreground, debug (foreground), single-threaded\n"
 	"\n"
 	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
@@ -201,6 +203,7 @@ static int build(struct casfs *fs)
 	struct cas_client_opts co = {
 		.endpoint = fs->o.endpoint, .region = fs->o.region, .cafile = fs->o.cafile, .qps = fs->o.qps,
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
+		.keep_keys = fs->o.keys,
 	};
 	fs->client = cas_client_new(&co, &cr, &e);
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
@@ -235,6 +238,7 @@ static void teardown(struct casfs *fs)
 {
 	notifier_free(fs->notify);
 	cas_prefetch_free(fs->prefetch);
+	cas_prefetch_free(fs->prefetch_cert);
 	cas_cache_free(fs->cache);
 	cas_client_free(fs->client);
 	cas_stamps_free(fs->stamps);
