@@ -79,8 +79,9 @@ for id in $(cat "$T/issued"); do
 	expect_eq "$(grep -c 'BEGIN CERTIFICATE' "$d/cert.pem")" "1" "$id: blocks in cert.pem"
 done
 
-# ---- -o keys ----
+# ---- -o keys, cold, while certificate calls fail now and then (retried) ----
 remount_casfs ttl=600,keys
+emu_post faults "500=0.3@GetUserCertificateDetail#4,429=0.3@GetUserCertificateDetail#3,reset=0.2@GetUserCertificateDetail#2"
 checked=0
 for id in $(cat "$T/issued"); do
 	d=$MNT/instances/$id
@@ -98,6 +99,10 @@ for id in $(cat "$T/issued"); do
 	checked=$((checked + 1))
 done
 [ "$checked" -ge 3 ] || fail "too few keys checked ($checked)"
+curl -sf -X DELETE "$EMU_URL/_emulator/faults" >/dev/null
+[ "$(audit_count GetUserCertificateDetail '.status != 200 or .fault != null')" -ge 1 ] || fail "no fault fired"
+expect_eq "$(audit_count GetUserCertificateDetail '.status == 200 and .fault == null')" "$((2 * ISSUED))" \
+	"successful certificate calls (one per issued instance per mount)"
 for f in "$T/casfs.log" "$T/emu.err" "$AUDIT" "$MNT/.cas/stats" "$MNT/.cas/errors"; do
 	grep -qFf "$T/key-lines" "$f" && fail "key bytes found in $f"
 	grep -q "PRIVATE KEY" "$f" && fail "a private key marker found in $f"
