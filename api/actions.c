@@ -1,6 +1,5 @@
 /* actions: the table of the eleven operations: wire name, API version, and how
  * the client may retry and rate-limit each. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "cas.h"
@@ -25,22 +24,4 @@ int cas_action_by_name(const char *name)
 		if (name && strcmp(cas_actions[i].name, name) == 0)
 			return i;
 	return -1;
-}
-
-void cas_update_free(struct cas_update *u)
-{
-	char **strs[] = { &u->instance_id, &u->auto_reissue, &u->certificate_name, &u->city,
-			  &u->country_code, &u->csr, &u->domain, &u->generate_csr_method,
-			  &u->key_algorithm, &u->province, &u->resource_group_id, &u->validation_method };
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		free(*strs[i]);
-		*strs[i] = NULL;
-	}
-	free(u->contact_ids);
-	for (size_t i = 0; i < u->ntags; i++) {
-		free(u->tags[i].key);
-		free(u->tags[i].value);
-	}
-	free(u->tags);
-	memset(u, 0, sizeof(*u));
 }

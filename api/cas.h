@@ -102,6 +102,5 @@ struct cas_api {
 	const struct cas_api_ops *ops;
 };
 
-void cas_update_free(struct cas_update *u);
 
 #endif

@@ -206,15 +206,6 @@ static void utc_stamp(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void nonce(char out[33])
-{
-	unsigned char r[16];
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		abort();
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 /* A signed request ready to send: URL plus header lines. */
 struct signed_req {
 	char *url;
@@ -261,7 +252,7 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 		cas_params_set(&q, "SignatureType", "BEARERTOKEN");
 	char date[32], nc[33], attempts[16], delay[24];
 	utc_stamp(date);
-	nonce(nc);
+	cas_random_hex(nc);
 	struct cas_header sh[12];
 	size_t nsh = 0;
 	add_hdr(r, sh, &nsh, "host", c->host);
@@ -308,7 +299,7 @@ static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_pa
 	cas_params_copy(&q, q0);
 	char date[32], nc[33];
 	utc_stamp(date);
-	nonce(nc);
+	cas_random_hex(nc);
 	cas_params_set(&q, "Action", ai->name);
 	cas_params_set(&q, "Version", ai->version);
 	cas_params_set(&q, "Format", "json");

@@ -1,6 +1,6 @@
 /* client: the CAS API client. It signs each attempt (ACS3-HMAC-SHA256, STS
  * or bearer), waits for the shared rate limiter, sends over the pooled
- * transport, retries per the policy of DESIGN §5 within one deadline per
+ * transport, retries per the policy of docs/PROTOCOL.md §6 within one deadline per
  * call, and keeps per-action counters. cas_client_api() exposes it as a
  * struct cas_api (the ten operations, ops.c). */
 #ifndef CAS_CLIENT_H
@@ -63,7 +63,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		    struct cas_error *e);
 void cas_client_stats(struct cas_client *c, struct cas_client_stats *out);
 
-/* The URL host for a region (cas-api.md §9). */
+/* The URL host for a region (docs/PROTOCOL.md §1). */
 const char *cas_region_host(const char *region, char *buf, size_t n);
 
 #endif

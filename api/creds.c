@@ -1,4 +1,4 @@
-/* creds: the credential chain (see creds.h and cas-api.md §8). */
+/* creds: the credential chain (see creds.h and docs/PROTOCOL.md §3). */
 #include "creds.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* creds: where credentials come from (DESIGN §5): the environment
+/* creds: where credentials come from (docs/PROTOCOL.md §3): the environment
  * (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET[/_SECURITY_TOKEN]), then a bearer token
  * (DASHSCOPE_API_KEY or ALIBABA_CLOUD_BEARER_TOKEN), then an aliyun CLI
  * profile in ~/.aliyun/config.json (modes AK, StsToken, BearerToken). An

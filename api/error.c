@@ -1,4 +1,4 @@
-/* error: error values and the errno mapping (see error.h and DESIGN §4). */
+/* error: error values and the errno mapping (see error.h and docs/PROTOCOL.md §5). */
 #include "error.h"
 
 #include <errno.h>

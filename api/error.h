@@ -1,5 +1,5 @@
 /* error: the uniform result of every API call (HTTP status, Code, Message,
- * RequestId, action) and the errno mapping of DESIGN §4. */
+ * RequestId, action) and the errno mapping of docs/PROTOCOL.md §5. */
 #ifndef CAS_ERROR_H
 #define CAS_ERROR_H
 

@@ -7,12 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "buf.h"
 #include "canon.h"
 #include "certdetail.h"
 #include "log.h"
+#include "sign.h"
 #include "update.h"
 #include "validate.h"
 
@@ -335,11 +334,8 @@ int cas_delete_instance(struct cas_client *c, const char *id, struct cas_error *
 	int rc = cas_validate_id("InstanceId", id, e);
 	if (rc)
 		return rc;
-	unsigned char r[16];
-	char token[40];
-	RAND_bytes(r, sizeof(r));
-	for (int i = 0; i < 16; i++)
-		snprintf(token + 2 * i, 3, "%02x", r[i]);
+	char token[33];
+	cas_random_hex(token);
 	struct cas_params p = CAS_PARAMS_INIT;
 	cas_params_set(&p, "InstanceId", id);
 	cas_params_set(&p, "ClientToken", token); /* the service's own idempotency key */

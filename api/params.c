@@ -6,7 +6,68 @@
 #include <string.h>
 
 #include "buf.h"
-#include "sign.h"
+
+/* ---- RFC 3986 percent-encoding (both signers and the query parser) ---- */
+
+static int unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_' || c == '.' || c == '~';
+}
+
+void cas_pct_encode(struct cas_buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	cas_buf_reserve(out, n * 3);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (unreserved(c)) {
+			out->p[out->len++] = (char)c;
+		} else {
+			out->p[out->len++] = '%';
+			out->p[out->len++] = hex[c >> 4];
+			out->p[out->len++] = hex[c & 15];
+		}
+	}
+	out->p[out->len] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *cas_pct_decode(const char *s, size_t n, int plus_is_space)
+{
+	char *out = cas_xmalloc(n + 1);
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0) {
+				free(out);
+				return NULL;
+			}
+			out[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && plus_is_space) {
+			out[j++] = ' ';
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* ---- the parameter list ------------------------------------------------ */
 
 void cas_params_free(struct cas_params *p)
 {

@@ -1,10 +1,19 @@
-/* params: the flat key/value query of an RPC call, and the SDK's flattening
- * rules for lists and objects (cas-api.md §1.2): ContactIdList.1, Tags.1.TagKey. */
+/* params: the flat key/value query of an RPC call, the SDK's flattening
+ * rules for lists and objects (ContactIdList.1, Tags.1.TagKey; see
+ * docs/PROTOCOL.md §1) and RFC 3986 percent-encoding. */
 #ifndef CAS_PARAMS_H
 #define CAS_PARAMS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct cas_buf;
+
+/* Every byte except A-Z a-z 0-9 - _ . ~ becomes %XX (uppercase hex), as both
+ * SDK signers encode values. */
+void cas_pct_encode(struct cas_buf *out, const char *s, size_t n);
+/* Decodes %XX (and '+' as space when plus_is_space); NULL on a bad escape. */
+char *cas_pct_decode(const char *s, size_t n, int plus_is_space);
 
 struct cas_param {
 	char *key;

@@ -1,4 +1,4 @@
-/* ratelimit: a token bucket shared by all threads (DESIGN §5: 100 QPS for the
+/* ratelimit: a token bucket shared by all threads (docs/PROTOCOL.md §6: 100 QPS for the
  * account, 10 QPS for GetCAInstanceStatus). Callers reserve a token and sleep
  * until it is theirs, so waiting threads are served in arrival order. */
 #ifndef CAS_RATELIMIT_H

@@ -1,4 +1,4 @@
-/* retry: the retry policy of DESIGN §5 as pure functions: how to classify an
+/* retry: the retry policy of docs/PROTOCOL.md §6 as pure functions: how to classify an
  * attempt's outcome and how long to back off (full jitter from 100 ms,
  * honouring the server's retry-after hint). */
 #ifndef CAS_RETRY_H

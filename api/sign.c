@@ -3,69 +3,22 @@
 
 #include <ctype.h>
 #include <strings.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
-static int unreserved(unsigned char c)
+void cas_random_hex(char out[33])
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-	       c == '_' || c == '.' || c == '~';
-}
-
-void cas_pct_encode(struct cas_buf *out, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	cas_buf_reserve(out, n * 3);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (unreserved(c)) {
-			out->p[out->len++] = (char)c;
-		} else {
-			out->p[out->len++] = '%';
-			out->p[out->len++] = hex[c >> 4];
-			out->p[out->len++] = hex[c & 15];
-		}
-	}
-	out->p[out->len] = '\0';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-char *cas_pct_decode(const char *s, size_t n, int plus_is_space)
-{
-	char *out = cas_xmalloc(n + 1);
-	size_t j = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-			if (hi < 0 || lo < 0) {
-				free(out);
-				return NULL;
-			}
-			out[j++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (s[i] == '+' && plus_is_space) {
-			out[j++] = ' ';
-		} else {
-			out[j++] = s[i];
-		}
-	}
-	out[j] = '\0';
-	return out;
+	unsigned char r[16];
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		abort(); /* no entropy: signing nonces and tokens would repeat */
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
 static void to_hex(const unsigned char *d, size_t n, char *out)
@@ -132,7 +85,7 @@ static int default_signed(const char *lname)
 	       strncmp(lname, "x-acs-", 6) == 0;
 }
 
-static int in_list(const char *lname, const char *list)
+int cas_signed_list_has(const char *list, const char *lname)
 {
 	size_t n = strlen(lname);
 	for (const char *p = list; p && *p;) {
@@ -161,7 +114,7 @@ static size_t collect_headers(const struct cas_header *h, size_t nh, const char 
 	size_t n = 0;
 	for (size_t i = 0; i < nh; i++) {
 		char *lname = lower_dup(h[i].name);
-		if (only ? !in_list(lname, only) : !default_signed(lname)) {
+		if (only ? !cas_signed_list_has(only, lname) : !default_signed(lname)) {
 			free(lname);
 			continue;
 		}

@@ -1,8 +1,8 @@
-/* sign: request signing as the official SDKs do it (cas-api.md §4):
- * RFC 3986 percent-encoding, SHA-256/HMAC helpers, the ACS3-HMAC-SHA256
+/* sign: request signing as the official SDKs do it (docs/PROTOCOL.md §2):
+ * SHA-256/HMAC helpers, the ACS3-HMAC-SHA256
  * canonical request / string-to-sign / Authorization (V3), and the legacy
  * HMAC-SHA1 RPC signature (V2). Used by the client to sign and by the
- * emulator to verify, so both are held to the vectors of cas-api.md §5. */
+ * emulator to verify, so both are held to the SDK's vectors (tests/unit/test_sign.c). */
 #ifndef CAS_SIGN_H
 #define CAS_SIGN_H
 
@@ -19,11 +19,9 @@ struct cas_header {
 	const char *value;
 };
 
-/* Every byte except A-Z a-z 0-9 - _ . ~ becomes %XX (uppercase hex). */
-void cas_pct_encode(struct cas_buf *out, const char *s, size_t n);
-/* Decodes %XX (and '+' as space when plus_is_space); NULL on a bad escape. */
-char *cas_pct_decode(const char *s, size_t n, int plus_is_space);
-
+/* 32 lowercase hex digits from 16 random bytes (nonces, ClientTokens);
+ * aborts if the system has no randomness to give. */
+void cas_random_hex(char out[33]);
 void cas_sha256_hex(const void *data, size_t n, char out[65]);
 void cas_hmac_sha256_hex(const char *key, const void *msg, size_t n, char out[65]);
 /* Constant-time comparison of two NUL-terminated strings. */
@@ -37,6 +35,8 @@ int cas_secure_streq(const char *a, const char *b);
 char *cas_v3_canonical_request(const char *method, const char *path, const struct cas_params *query,
 			       const struct cas_header *h, size_t nh, const char *hashed_payload,
 			       const char *only, char **signed_headers);
+/* Is lname one of the names in the ';'-separated SignedHeaders list? */
+int cas_signed_list_has(const char *list, const char *lname);
 char *cas_v3_string_to_sign(const char *canonical_request);
 /* Lowercase hex HMAC-SHA256(secret, string_to_sign). */
 void cas_v3_signature(const char *secret, const char *string_to_sign, char out[65]);

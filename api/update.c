@@ -53,6 +53,32 @@ static char *const *cstr_slot(const struct cas_update *u, const struct field *f)
 	return (char *const *)((const char *)u + f->off);
 }
 
+void cas_update_free(struct cas_update *u)
+{
+	for (size_t i = 0; i < CAS_UPDATE_NFIELDS; i++)
+		if (fields[i].type == F_STR)
+			free(*str_slot(u, &fields[i]));
+	free(u->instance_id);
+	free(u->contact_ids);
+	for (size_t i = 0; i < u->ntags; i++) {
+		free(u->tags[i].key);
+		free(u->tags[i].value);
+	}
+	free(u->tags);
+	memset(u, 0, sizeof(*u));
+}
+
+void cas_update_strings_from_params(const struct cas_params *p, struct cas_update *u)
+{
+	for (size_t i = 0; i < CAS_UPDATE_NFIELDS; i++) {
+		const char *v = fields[i].type == F_STR ? cas_params_get(p, fields[i].name) : NULL;
+		if (v) {
+			free(*str_slot(u, &fields[i]));
+			*str_slot(u, &fields[i]) = cas_xstrdup(v);
+		}
+	}
+}
+
 static const struct field *find_field(const char *name)
 {
 	for (size_t i = 0; i < CAS_UPDATE_NFIELDS; i++)

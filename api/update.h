@@ -26,6 +26,12 @@ cJSON *cas_update_config_json(const cJSON *detail);
 int cas_update_diff(const struct cas_update *want, const cJSON *detail, struct cas_update *diff);
 int cas_update_count(const struct cas_update *u);
 void cas_update_to_params(const struct cas_update *u, struct cas_params *p);
+/* The inverse for the string fields: each one present in p (by wire name)
+ * replaces u's copy. Lists and integers are the caller's (their wire forms
+ * need per-field checks). */
+void cas_update_strings_from_params(const struct cas_params *p, struct cas_update *u);
 void cas_update_copy(struct cas_update *dst, const struct cas_update *src);
+/* Frees every string and list of u and zeroes it (u itself is the caller's). */
+void cas_update_free(struct cas_update *u);
 
 #endif

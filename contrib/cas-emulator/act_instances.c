@@ -1,7 +1,7 @@
 /* act_instances: ListInstances, GetInstanceDetail, GetInstanceSummary,
  * DeleteInstance and RefundInstance over the state (UpdateInstance is in
  * act_update.c). Business errors (codes are the emulator's choice; the real
- * ones are not documented, cas-api.md §10):
+ * ones are not documented, docs/PROTOCOL.md marks them OURS):
  *   404 InvalidInstanceId.NotFound          unknown InstanceId
  *   400 OperationDenied.RefundPeriodExpired more than 7 days after OrderStartTime
  *   400 OperationDenied.InstanceStatus      TEST, already refunded or closed */

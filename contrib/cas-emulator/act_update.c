@@ -4,7 +4,7 @@
  * applies it. Unknown parameters are ignored, as the gateway does. Tags
  * replace the whole set; "Tags=" (or "Tags=[]") clears it, which the
  * flattened form cannot otherwise express. A Csr implies GenerateCsrMethod
- * upload, and when Domain is given as well the CSR's CN wins (cas-api.md §2.4). */
+ * upload, and when Domain is given as well the CSR's CN wins (docs/PROTOCOL.md §4). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "csrgen.h"
 #include "data.h"
+#include "update.h"
 #include "validate.h"
 
 #define MAX_LIST_INDEX 1000
@@ -107,17 +108,7 @@ static void parse_tags(const struct cas_params *p, struct cas_update *u)
 static int parse_update(const struct cas_params *p, struct cas_update *u, struct emu_reply *r)
 {
 	u->instance_id = dup_param(p, "InstanceId");
-	u->auto_reissue = dup_param(p, "AutoReissue");
-	u->certificate_name = dup_param(p, "CertificateName");
-	u->city = dup_param(p, "City");
-	u->country_code = dup_param(p, "CountryCode");
-	u->csr = dup_param(p, "Csr");
-	u->domain = dup_param(p, "Domain");
-	u->generate_csr_method = dup_param(p, "GenerateCsrMethod");
-	u->key_algorithm = dup_param(p, "KeyAlgorithm");
-	u->province = dup_param(p, "Province");
-	u->resource_group_id = dup_param(p, "ResourceGroupId");
-	u->validation_method = dup_param(p, "ValidationMethod");
+	cas_update_strings_from_params(p, u);
 	const char *company = cas_params_get(p, "CompanyId");
 	if (company) {
 		u->has_company_id = 1;

@@ -1,7 +1,7 @@
 /* api: the pipeline of one API request, independent of the HTTP library:
  * authentication, per-credential throttling, routing by (action, version),
  * fault injection, the action itself, the response body (the real success
- * and error shapes, cas-api.md §1.3 and §7.1), the audit line, and the
+ * and error shapes, docs/PROTOCOL.md §1 and §5), the audit line, and the
  * --latency-ms / stall delays. */
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -131,19 +131,6 @@ static char *auth_item(const char *items, const char *name)
 	return NULL;
 }
 
-static int in_semicolon_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; p && *p;) {
-		const char *semi = strchr(p, ';');
-		size_t len = semi ? (size_t)(semi - p) : strlen(p);
-		if (len == n && strncmp(p, name, n) == 0)
-			return 1;
-		p = semi ? semi + 1 : NULL;
-	}
-	return 0;
-}
-
 static int v3_headers_ok(const struct emu_http *h, const char *signed_list, struct emu_reply *r)
 {
 	for (size_t i = 0; i < sizeof(v3_required) / sizeof(v3_required[0]); i++) {
@@ -151,12 +138,12 @@ static int v3_headers_ok(const struct emu_http *h, const char *signed_list, stru
 			return emu_fail(r, 400, "IncompleteSignature",
 					"The request signature does not conform to Aliyun standards: header %s is "
 					"missing.", v3_required[i]);
-		if (!in_semicolon_list(signed_list, v3_required[i]))
+		if (!cas_signed_list_has(signed_list, v3_required[i]))
 			return emu_fail(r, 400, "IncompleteSignature",
 					"The request signature does not conform to Aliyun standards: header %s must "
 					"be signed.", v3_required[i]);
 	}
-	if (emu_http_header(h, "x-acs-security-token") && !in_semicolon_list(signed_list, "x-acs-security-token"))
+	if (emu_http_header(h, "x-acs-security-token") && !cas_signed_list_has(signed_list, "x-acs-security-token"))
 		return emu_fail(r, 400, "IncompleteSignature",
 				"The request signature does not conform to Aliyun standards: header "
 				"x-acs-security-token must be signed.");

@@ -1,4 +1,4 @@
-/* t_errors: each error class of DESIGN §4 mapped to its errno by the client,
+/* t_errors: each error class of docs/PROTOCOL.md §5 mapped to its errno by the client,
  * against the real emulator: unknown instance/access id → ENOENT; a bad
  * parameter refused by the server → EINVAL (sent through cas_client_call or
  * through a rule only the server can check), and client-side validation

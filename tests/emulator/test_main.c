@@ -257,7 +257,7 @@ static void test_auth_nonce_and_tamper(void **state)
 	call_free(&c);
 }
 
-/* The URL of cas-api.md vector V2 as Node sends it: insertion order and
+/* The URL of signing vector V2 as Node sends it: insertion order and
  * encodeURIComponent (*()!' unescaped); the signature covers the canonical form. */
 static void test_auth_node_encoding(void **state)
 {

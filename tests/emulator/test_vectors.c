@@ -1,5 +1,5 @@
 /* test_vectors: the emulator's authentication against the requests the
- * official Node SDK produced in cas-api.md §5 (V0-V7), verbatim: headers,
+ * official Node SDK produced (V0-V7, docs/PROTOCOL.md §2), verbatim: headers,
  * wire URL (V2 in Node's non-canonical order and encoding), form body (V4),
  * STS (V3), bearer (V5) and the legacy HMAC-SHA1 signature (V6). The clock
  * is pinned to the vectors' date; each vector must pass once, fail as a

@@ -40,7 +40,7 @@ echo 1 >"$MNT/.cas/refresh"
 ls "$MNT/instances" | grep -qxF "$x" && fail "$x still listed after refresh"
 expect_fail "No such file or directory" stat "$MNT/instances/$x"
 expect_eq "$(ls "$MNT/instances" | wc -l)" "$((${#ids[@]} - 1))" "listing after refresh"
-# DESIGN §4: every failure leaves a record in .cas/errors and a log line with the RequestId
+# docs/SEMANTICS.md (Errors): every failure leaves a record in .cas/errors and a log line with the RequestId
 rid=$(jq -r "select(.action == \"GetInstanceDetail\" and .params.InstanceId == \"$x\") | .request_id" "$AUDIT")
 grep -F "$x" "$MNT/.cas/errors" | grep -q -e 404 -e NotFound || fail ".cas/errors has no 404 record for $x"
 grep -qF "$rid" "$T/casfs.log" || fail "no log line with the RequestId $rid of the 404"

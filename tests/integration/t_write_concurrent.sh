@@ -26,7 +26,7 @@ for round in 1 2 3 4; do
 	# both files are open before either writer finishes; the sleeps only invite
 	# interleaving, the assertions hold for any order. One process (cat) writes
 	# each file: the sleeps must not hold the descriptor, as every close(2) of
-	# it (a flush) commits what the buffer holds (DESIGN §3).
+	# it (a flush) commits what the buffer holds (docs/SEMANTICS.md, Writing).
 	(
 		printf '{"City":'
 		sleep 0.2

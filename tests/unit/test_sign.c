@@ -1,4 +1,4 @@
-/* test_sign: every signing vector of cas-api.md §5, byte for byte, plus
+/* test_sign: every signing vector produced by the official Node SDK (docs/PROTOCOL.md §2), byte for byte, plus
  * percent-encoding and query-flattening edge cases. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -328,7 +328,7 @@ static void config_json_absent_and_wrong_types(void **state)
 	}
 }
 
-/* DESIGN §3 and commit.c: a verbatim round trip of config must always
+/* docs/SEMANTICS.md (Writing) and commit.c: a verbatim round trip of config must always
  * succeed. The config rendered from a detail, written back, must parse as
  * an update and differ from that detail in nothing. */
 static void round_trip(const char *detail)
