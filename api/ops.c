@@ -118,7 +118,14 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 	out->key_algorithm = opt_str(it, "KeyAlgorithm", &ok);
 	out->not_before = opt_ms(it, "CertificateNotBefore", &ok);
 	out->not_after = opt_ms(it, "CertificateNotAfter", &ok);
-	out->cert_id = opt_ms(it, "CertificateId", &ok);
+	/* a CertificateId that is not a count only costs the certificate files */
+	int cert_ok = 1;
+	out->cert_id = opt_ms(it, "CertificateId", &cert_ok);
+	if (!cert_ok)
+		out->cert_id = 0;
+	if (!cert_ok && ok)
+		cas_err("ListInstances: instance '%s': CertificateId is not a number; its certificate files are hidden",
+			out->id);
 	char *printed = cJSON_PrintUnformatted(it);
 	out->hash = printed ? cas_hash64(printed, strlen(printed)) : 0;
 	free(printed);

@@ -494,7 +494,11 @@ static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, str
 
 static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_CERT, cert_id, (void **)out, e);
+	int rc = cache_get(CC(a), CAS_CK_CERT, cert_id, (void **)out, e);
+	/* the listed CertificateId is gone (reissued or deleted): the list is out of date */
+	if (rc == -ENOENT && !e->from_cache)
+		cas_cache_invalidate(CC(a), CAS_CK_INSTANCES, "");
+	return rc;
 }
 
 static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
