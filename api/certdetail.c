@@ -23,18 +23,10 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
+#include "ops.h"
 #include "validate.h"
 
 static const char *const secret_fields[] = { "Key", "SignPrivateKey", "EncryptPrivateKey" };
-
-static int bad(struct cas_error *e, const cJSON *resp, const char *what)
-{
-	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(resp, "RequestId");
-	int rc = cas_error_set(e, EPROTO, "Local.Response", "unexpected response: %s", what);
-	if (cJSON_IsString(rid))
-		snprintf(e->request_id, sizeof(e->request_id), "%s", rid->valuestring);
-	return rc;
-}
 
 /* A string member, or NULL when absent, null, "" or not a string. */
 static const char *str_of(const cJSON *o, const char *k)
@@ -146,27 +138,27 @@ int cas_cert_parse(cJSON *resp, const char *cert_id, int keep_key, struct cas_ce
 	}
 	const cJSON *kv = cJSON_GetObjectItemCaseSensitive(resp, key_field);
 	if (!cJSON_IsObject(resp))
-		rc = bad(e, resp, "the response is not an object");
+		rc = cas_protocol_error(e, "the response is not an object", resp);
 	else if (id_text(resp, "Id", id) || (*id && strcmp(id, cert_id) != 0))
-		rc = bad(e, resp, "the certificate is not the requested CertId");
+		rc = cas_protocol_error(e, "the certificate is not the requested CertId", resp);
 	else if (!cert)
-		rc = bad(e, resp, "the response carries no certificate (Cert and SignCert are empty)");
+		rc = cas_protocol_error(e, "the response carries no certificate (Cert and SignCert are empty)", resp);
 	else if (kv && !cJSON_IsNull(kv) && !cJSON_IsString(kv))
-		rc = bad(e, resp, "the private key field is not a string");
+		rc = cas_protocol_error(e, "the private key field is not a string", resp);
 	struct cas_buf pem = CAS_BUF_INIT;
 	X509 *leaf = NULL;
 	size_t leaf_len = 0;
 	if (!rc) {
 		/* the first block is the leaf; what follows it is the chain */
 		if (append_certs(&pem, cert, &leaf, &leaf_len) < 1)
-			rc = bad(e, resp, "Cert is not a PEM certificate");
+			rc = cas_protocol_error(e, "Cert is not a PEM certificate", resp);
 	}
 	char *key = NULL;
 	size_t key_len = 0;
 	if (!rc && keep_key && cJSON_IsString(kv) && *kv->valuestring) {
 		key = checked_key(kv->valuestring, leaf, &key_len);
 		if (!key)
-			rc = bad(e, resp, "the private key does not parse or does not match the certificate");
+			rc = cas_protocol_error(e, "the private key does not parse or does not match the certificate", resp);
 	}
 	X509_free(leaf);
 	wipe_secrets(resp);

@@ -15,7 +15,7 @@
 #include "update.h"
 #include "validate.h"
 
-static int protocol_error(struct cas_error *e, const char *what, const cJSON *resp)
+int cas_protocol_error(struct cas_error *e, const char *what, const cJSON *resp)
 {
 	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(resp, "RequestId");
 	int rc = cas_error_set(e, EPROTO, "Local.Response", "unexpected response: %s", what);
@@ -78,9 +78,9 @@ static int total_of(const cJSON *resp, int64_t *total, struct cas_error *e)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(resp, "TotalCount");
 	if (!cJSON_IsNumber(t) || t->valuedouble < 0 || t->valuedouble != floor(t->valuedouble))
-		return protocol_error(e, "TotalCount is missing or not a count", resp);
+		return cas_protocol_error(e, "TotalCount is missing or not a count", resp);
 	if (t->valuedouble > CAS_MAX_TOTAL)
-		return protocol_error(e, "TotalCount is absurdly large", resp);
+		return cas_protocol_error(e, "TotalCount is absurdly large", resp);
 	*total = (int64_t)t->valuedouble;
 	return 0;
 }
@@ -92,7 +92,7 @@ static const cJSON *list_of(const cJSON *resp, const char *name, struct cas_erro
 	if (!l || cJSON_IsNull(l))
 		return NULL; /* an empty page may omit the list */
 	if (!cJSON_IsArray(l))
-		*rc = protocol_error(e, "the list is not an array", resp);
+		*rc = cas_protocol_error(e, "the list is not an array", resp);
 	return l;
 }
 
@@ -219,7 +219,7 @@ int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc
 		return rc;
 	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(resp, "InstanceId");
 	if (!cJSON_IsString(rid) || strcmp(rid->valuestring, id) != 0)
-		rc = protocol_error(e, "the detail is not for the requested InstanceId", resp);
+		rc = cas_protocol_error(e, "the detail is not for the requested InstanceId", resp);
 	else
 		*out = doc_of(resp);
 	cJSON_Delete(resp);
@@ -248,7 +248,7 @@ int cas_get_instance_summary(struct cas_client *c, const char *instance_type, st
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && !rc; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(resp, counts[i]);
 		if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != floor(v->valuedouble)))
-			rc = protocol_error(e, "a summary count is not a count", resp);
+			rc = cas_protocol_error(e, "a summary count is not a count", resp);
 	}
 	if (!rc)
 		*out = doc_of(resp);

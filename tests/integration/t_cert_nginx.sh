@@ -10,14 +10,7 @@ command -v nginx >/dev/null || fail "nginx is not installed (contrib/deps.sh ins
 NGINX_PID=""
 stop_nginx() {
 	[ -n "$NGINX_PID" ] || return 0
-	kill -TERM "$NGINX_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 1 100); do
-		kill -0 "$NGINX_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$NGINX_PID" 2>/dev/null && kill -9 "$NGINX_PID"
-	wait "$NGINX_PID" 2>/dev/null || true
+	stop_pid "$NGINX_PID"
 	NGINX_PID=""
 }
 trap 'r=$?; set +e; stop_nginx; (exit $r); cleanup' EXIT
