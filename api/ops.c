@@ -126,9 +126,6 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 	if (!cert_ok && ok)
 		cas_err("ListInstances: instance '%s': CertificateId is not a number; its certificate files are hidden",
 			out->id);
-	char *printed = cJSON_PrintUnformatted(it);
-	out->hash = printed ? cas_hash64(printed, strlen(printed)) : 0;
-	free(printed);
 	if (!ok) {
 		cas_err("ListInstances: skipped instance '%s': a field has the wrong JSON type", out->id);
 		free(out->id);
@@ -143,7 +140,9 @@ static int parse_instance(const cJSON *it, struct cas_instance *out)
 	struct cas_buf line = CAS_BUF_INIT;
 	cas_canon_render_line(&line, it);
 	out->json_len = line.len;
-	out->json = cas_buf_steal(&line);
+	out->json = cas_xstrndup(line.p, line.len); /* exact size: the list holds N of these */
+	cas_buf_free(&line);
+	out->hash = cas_hash64(out->json, out->json_len);
 	return 1;
 }
 
