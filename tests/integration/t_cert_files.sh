@@ -16,6 +16,17 @@ N=24
 start_emulator --instances $N --seed 11 --latency-ms 5
 emu_get ca.pem >"$T/root.pem"
 grep -q "BEGIN CERTIFICATE" "$T/root.pem" || fail "/_emulator/ca.pem is not a certificate"
+# the CA comes from --seed: the same seed gives the same root, another seed another
+root_of_seed() { # seed -> the root PEM of a fresh emulator with that seed
+	local out=$T/emu-$1.out pid url=""
+	"$EMU_BIN" --seed "$1" --instances 1 --access-key "$AK:$SK" >"$out" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 100); do url=$(sed -n 's/^listening on //p' "$out"); [ -n "$url" ] && break; sleep 0.05; done
+	curl -sf "$url/_emulator/ca.pem"
+	stop_pid "$pid"
+}
+root_of_seed 11 | cmp -s - "$T/root.pem" || fail "two emulators with --seed 11 have different roots"
+root_of_seed 12 | cmp -s - "$T/root.pem" && fail "emulators with --seed 11 and 12 have the same root"
 # cover every key kind: an SM2 dual certificate, ECC and RSA-3072 keys
 i=0
 for alg in SM2 ECC_256 RSA_3072; do
