@@ -17,6 +17,11 @@ static const struct window {
 	int days; /* 0: already expired */
 } windows[] = { { "expired", 0 }, { "7d", 7 }, { "30d", 30 }, { "90d", 90 } };
 
+const char *expiry_window(size_t i)
+{
+	return i < sizeof(windows) / sizeof(windows[0]) ? windows[i].name : NULL;
+}
+
 static const struct window *window_named(const char *name)
 {
 	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)

@@ -25,6 +25,8 @@ int list_windows(struct casfs *fs, const struct node *dir, struct namelist *out,
 int exists_window(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e);
 int list_expiry_links(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e);
 int exists_expiry_link(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e);
+/* The name of window i ("expired", "7d", ...), NULL past the last. */
+const char *expiry_window(size_t i);
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "kinds.h"
 #include "log.h"
 #include "nodes.h"
 #include "validate.h"
@@ -133,7 +134,14 @@ void notify_instance(struct notifier *n, const char *id)
 		snprintf(path, sizeof(path), "/by-status/%s", *s);
 		notify_path(n, path);
 	}
+	for (size_t i = 0; expiry_window(i); i++) {
+		snprintf(path, sizeof(path), "/by-expiry/%s/%s", expiry_window(i), id);
+		notify_path(n, path);
+		snprintf(path, sizeof(path), "/by-expiry/%s", expiry_window(i));
+		notify_path(n, path);
+	}
 	notify_path(n, "/instances");
+	notify_path(n, "/instances.jsonl");
 	notify_path(n, "/summary");
 }
 

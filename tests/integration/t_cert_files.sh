@@ -157,4 +157,14 @@ jq -S -c . "$T/i.jsonl" | cmp -s - "$T/i.jsonl" || fail "instances.jsonl is not 
 expect_eq "$(jq -r .InstanceId "$T/i.jsonl" | tr '\n' ' ')" "$(ls "$MNT/instances" | tr '\n' ' ')" "ids of instances.jsonl"
 expect_eq "$(jq -s length "$AUDIT")" "$(audit_count ListInstances)" "calls of instances.jsonl beyond the list"
 jq -r '[.InstanceId, .Status, .CertificateNotAfter // ""] | @csv' "$T/i.jsonl" >/dev/null || fail "jq @csv failed"
+# a change seen when the ttl runs out reaches instances.jsonl, size included
+remount_casfs ttl=1
+cat "$MNT/instances.jsonl" >/dev/null
+id=$(head -1 "$T/issued")
+emu_post "instances/$id" '{"CertificateName": "renamed-for-jsonl"}'
+sleep 2.5
+cat "$MNT/instances.jsonl" >"$T/j2"
+expect_eq "$(jq -r --arg id "$id" 'select(.InstanceId == $id) | .CertificateName' "$T/j2")" "renamed-for-jsonl" \
+	"instances.jsonl after the ttl"
+expect_eq "$(stat -c %s "$MNT/instances.jsonl")" "$(stat -c %s "$T/j2")" "st_size of instances.jsonl after a change"
 echo PASS
