@@ -1,9 +1,10 @@
 /* pki: root and intermediate CA, and leaves for issued instances (see pki.h).
  * Keys of leaves, per KeyAlgorithm: RSA_2048 and ECC_256 use the embedded
- * test keys of csrgen.c (so leaves are reproducible too); RSA_3072,
- * RSA_4096 and SM2 keys are generated once per process on first use
- * (OpenSSL offers no seeded generation of those), and shared by the leaves
- * of that algorithm. An instance whose CSR was uploaded gets a leaf for the
+ * test keys of csrgen.c, RSA_3072 and RSA_4096 the two embedded below (so
+ * those leaves are reproducible, and no request waits seconds for an RSA
+ * key generation); SM2 keys are generated once per process on first use
+ * (fast; OpenSSL offers no seeded generation). Every leaf of an algorithm
+ * shares its key. These keys are public test material and protect nothing. An instance whose CSR was uploaded gets a leaf for the
  * CSR's public key and an empty Key: the service never saw the private key.
  * SM2 instances get a signing and an encryption certificate (SignCert /
  * EncryptCert) and an empty Cert, as the service returns dual certificates. */
@@ -29,6 +30,104 @@
 #include "sign.h"
 
 #define DAY_MS 86400000LL
+
+static const char rsa3072_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIIG/QIBADANBgkqhkiG9w0BAQEFAASCBucwggbjAgEAAoIBgQCtBky0urniQpJ+\n"
+	"L+p/L94rbz1XIUbO2nnUIm2Z+mIhtVAn6LLzmiEcgawDfBTBYmCkpOvwD93VoETB\n"
+	"8yQuUzUePqwGK/gspfaW1pDkm1RNSB7YigNdUbIPZqrUz5oGHmvPNkQfYJGLDwtr\n"
+	"98llQmRKzlBvJm2e7J13NKj8QCve7dhXcDrjyWMM4EUo8E1DF5JSvXU19hBUVN3X\n"
+	"r2ITEXxs7LIcAKnun5JvEwYGMImS/tscJmjHI81gDF8RQJc63yivEUO7gPd5wDFz\n"
+	"AF9IPaDeyL4xQzm+g/eNrI0LXGt5ubUQkgn129GTKSxMM2vmO2pWvoDV5J2GjOPI\n"
+	"2hB0Ueb6Z7clKLMahiKZaSPqaqIjIfzREVWzjhFcq7Z2BUhndgNUNNsvQaVneeFz\n"
+	"GNdutq3RqsBYcAo2uN44387pg3sMK6k4QzRd8eg8cb8Zj6Jr7uCOFymHgSQQLEND\n"
+	"yoCCQxTH9GZukFtY3lLGbWDZOROyq04GF6DKF7rPVg6wD+oGuP8CAwEAAQKCAYBI\n"
+	"v9rVrKNGpo4Yv4Xd518HLTUB4wx2IfdSgg1KTjQfjzA+L4G6mkYsybrtFilV7ErN\n"
+	"P0iyvcEcts/iKpy+W578cgZ7a9Zj0348isgOTt8hxV6u1ky22og/IIBYjVdqFjVn\n"
+	"QR5ggQaBDRjU0zEbQdCQgXHhYit6RGuq+PnKYiLwD1pE3XvtVbovaka6AVvDB3Cv\n"
+	"GFjlkOnpw2spamUWtmX2GImE66SHoBF+YWXJiXP22fB/xAiPHpcWOO1qABn2F2i+\n"
+	"FFm6s6Wi1Vg+3UIh+ITT+ECfn2Meha3qgtCtJGSPHQAirAU/S7CGBJHWhcy1XG+T\n"
+	"X8r/ceHxvLotgGsPI/+ocke3RU9OJZ3LNKGOf2QA1yVeOfl+xQP1tztKADcVxktx\n"
+	"/BE4+3Z8qM6reMwlMdb5ZTPFSc1e12q/gFj+gdQ5ZzWbAlfyap1DgeJsqLp7gRB5\n"
+	"sA6T3C84NDp2u7RYWyPLrQpz6GdmAH8z5sHl8oSxSSZueY83RinfDyflTx3OvaEC\n"
+	"gcEA7EKIfJe6KrWvvcIUNodIDhzGm70/FZfTgBVnIHlyq6ji55Q84skpRGIsHaX1\n"
+	"4uwMIQm1tEVEeoS8yvCvqzbz7n/0zQvjxHC5I15Xs+L8erMor/e861yeUXNWQucy\n"
+	"9fxw6177J0RZvopxdaSC0D4iX0HxNQcNqth81rC2ibfAaYqMuSwAEAeiL0lPPMG1\n"
+	"EeZF1kl7mjR7dVQLfp3KgbXWod0n+nDNEoqKempaNMsVEwNMINe9e7LqgNAwB1hL\n"
+	"DhGfAoHBALt7MvhKrZeNZcZOFQsxlv7YEBfZIU3Kat8glUINdsu86IQGqQB3BJ6I\n"
+	"uDfPIwx23dGsd0PlSCuD5VNZcAachz8dPy2Tk7FTJsbU6UpjcoDQGLiYKpZFe1x2\n"
+	"ZLZuir5Cu88v4MYjRSVv5Fb2Z01OUryKQLjc9zUvhiQ6/dVCiCKtwWEgB9Hdgv2B\n"
+	"yscDMlgg75srmP8gC6/4qH2DFSAaFArCmASCq+vLOyeD3JLgV+77ut1zTbSVgycs\n"
+	"ZkjQHlfcoQKBwGvQdN5+kus4nCk5LuYvV/dwtEWP2ADvlwnFOpl8MpMZb+qEIEDR\n"
+	"0a4uKrmg6ZOTanmNJ8lLLtPGTS1DJrc4TZrR85G60kbrteDpBZbGh7cqmO+sWx8A\n"
+	"1hKPUpcXUI8mkxUl8/DYZSfpn5sy5qtHH4Je4kbzoA4N2vJSFArGutyu6Eb8SE8I\n"
+	"XL+9cZZlQ08WyVnfkLMvLgO9xb0THr2QkJCvDrZf0YWbiVQRwnaDEmvpvkzihsqz\n"
+	"PAZqevBvH1kdOwKBwQC2h4XiUuKbkKCr5015rngx+a4BafaQxCg0wIZQ3sbwKSW/\n"
+	"lLRprXaj2rxwKY0YD4p7Hwym383Z//n/oi39YdwTSKg/+VRr6mbwYk4XjKboXrIS\n"
+	"1qNv1on6RZJcQ1d1UYeEejq+7YvenQeU2yVMEJtg0MGeuhM8ht5027JSNQpRqRWD\n"
+	"OCok2yMzKXCBPc2AG+DsFBBLI6n9U3zHZh3lOT6WE0rp6Ub0tNMM78aKgT1bgV43\n"
+	"SJE45e/g7ctPzMAeDsECgcBLKfZbxPs9AQu6cOttx1rhX7cYz7cieYaGFnz7Bad7\n"
+	"CmK6n1rQUmE4qBIZ7facexHaze8ucYw8q3InHrZuiTNmWqfSQyj83auXC2Lqbjhu\n"
+	"fruVlQ8C6Imxdy94RZXAAy/x8AC48TfA7hj1k/DFxIkTvZKF0CGbyAOklocuIKFD\n"
+	"bzvJr6gWh9yEoKugjZPSNyZDCv15/CGY15FLaEx3Yr8QcZXSUxU2gOESZ8JVsFyh\n"
+	"SFeM63Jhe1dSCAJWvrR6E1I=\n"
+	"-----END PRIVATE KEY-----\n"
+;
+
+static const char rsa4096_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIIJQQIBADANBgkqhkiG9w0BAQEFAASCCSswggknAgEAAoICAQDKzbfm/4x1nX3X\n"
+	"ucHNHQwQDmY+ZFlRZGzM0ABCVS5Wl1IssvPZID246eIltSe5dtgGx116EpOZvtUf\n"
+	"U7nBAA7VmMZ5Q91N5xGZs1h8lcsZS8nGxA6SumxJIOo4YZrLccKLFVy0uX01ifgb\n"
+	"sJRfC7TQrxRt+7n4JrTfbWL3re9iS5SCKBzFZEXal3ofHgVDa2ndg0rauF4LXzGc\n"
+	"Nen4on93pcq3vQRhonL8vBfMxbHML/qcbtqHq4Z1dcZMrHhjSXmoJEbJ5Hv9pXc0\n"
+	"OD8oihtjmy0FTLB5ane+o27xn7QdVIcJid+4nIagW2AlLR6tyZ1uVOnBgNnaQkin\n"
+	"AHWy/Ex6E4AzycM7zz4GoKUnnBxmxQY14mwRy+B7fsZdb5eD2DXUstXWLom8JFb6\n"
+	"uG6xO25LxJjuCT0LiPNaATkGqFlF7c5smW4hhMzKTswFsv7SOLxOKAy+SZUF3adY\n"
+	"nw0EnsPDrMViU43iFXf+yPmn9hOKdmqz4fRrIsNHPPFqj6Lo80BbX/y1cDUXMHMQ\n"
+	"SUBi3KWyaZKGBBSOx8kjzEosiXTKdbBx6ciz/Y01sQt/QWFqd5XkiZ3Hsl/+zc8z\n"
+	"X0I14Dhi41HaNUGG9EG5/Q7boWyNl6W1fMEg/GM7dzGi6gJYF3wJGQiMyYlORukh\n"
+	"ECvu14dWvd+R7+Nty99QdLfJpBmw7QIDAQABAoICAAdWR/f4eNlseDgMxWEpUt1l\n"
+	"1/cb5EtYicMjJ08/C60gTl3Fn6LUUsdU1tSsaCKClTAxmEUpVOO0DrvSaJ795It/\n"
+	"unZ6qQ//cxiPb30aYj2pC0TApRJT4kUHBtJBXbtMg1BK1o7HQytjsXE3AzcpEkKW\n"
+	"gvOzrre2lsaai4EQbt+sglPvJZNSnGBbKJTlniUhRrQ34sZk8yoQKJhRLwTKxDfM\n"
+	"7LeXBAiQOv6/w1CqOlN7zOJJ9GgCIZwwRZtShgx5hQg7P8BgHsg/az+dZVOPI4yH\n"
+	"+an+a0gJPQnNmd7t+zMwcq46qbhhGVHF3IWby0dYSvTJ56cThU4rJbu8/YUbMZ0M\n"
+	"dl936RRr2tvkxW3eKGE8ZJ4tljlmXE3g3QnqLndAN8Ph9Ir4hxciuwzpIxSgArq+\n"
+	"ALW1DtRG40vrsCNkWeKwv67rpx5P3s08g9KbziJZgkJ8Eu0BlzjnWTI/CX9R2Mzo\n"
+	"rRGoeOCMnX7eLruRPEQ5NxlNjpnvndcUbyVU+nVwouSN6du054i6pN8w4Y8RrEJw\n"
+	"0THgbiszBF7AuId04YWP6zyXQOTbURA2ZwbWtmkR2zimKw77dvWh/Qf/pGqSkxnR\n"
+	"XIaldCYTe20BnFOf9sQmpFV9YqDPmQziuDBH08qctcS3t1GIS/IX2LDivGc7rxop\n"
+	"vBhT8u0V2Y9WfoXt5+9VAoIBAQD6PC1AsHVmPVz6X6EBPWlSdc6frXhRhcuaN2U8\n"
+	"hDfBEbMuv0na8Y4QVx0rAC6u3clg18tILY+FLTH2vJH+kjSzWjhLRSOwKLzbM0Lm\n"
+	"Q1Qk99ANp4c3hR1leH8rCZ+ARekxsrO3O8SNZY/+cyb/NlaFMMzgBb9hfhdsqo7g\n"
+	"l2F9Jahq+AYPbBv4DAw/8f9fV+VSTtxyePbsmjchr0Fi9RW7bRpTtfmF6TwIyFu6\n"
+	"y18S5fUj8gmrPQGN77rMBn75OkFWSLrw7n7il9C8bg9duMOYBKBryz/geyDohmu2\n"
+	"kboHbI5mQ15DAlnj0ln5JA1/e/dvsmjOmuPo93I1DcPhWR7vAoIBAQDPec1++QrD\n"
+	"WCWIVCQSXlqLFt+8D5RXFF84WmlUZb2aN3JqqzuObqW6y4m/GXRJedyuvuZQtl83\n"
+	"idI0lq8hfOLyuHpXqEsjqd8ZAJ2yoZAJ+/2UymAm4D1F9y4T1qgGL2J5IcMRFoNL\n"
+	"mmyqm+i6awcVCbDzeXgDX3Tityxu0x95hgCAXV7bah02STvGtwSqZoOpfzAIllez\n"
+	"fxBlJi6yN1E9Cb0GvizJRoXcmj7e4TdPD8JUwD2X7rh6NraV/udGQjf1g8bXL/3a\n"
+	"ARlnWpdTv3ADrgZN85c7cwK4chlKibowaShDjk4z4KL/x1b4Ok5isodFug5002LT\n"
+	"LiMg6Ea2kO3jAoIBAGji/FzXGf5mzigsGUJ5yUHFG3yWq44QNM1JVufMy8njb2Wy\n"
+	"zHQ3N8LloNY7V1X4pMYw7YYtgrDhxsWTOOapxek/ccUrD9Bw4uhGTk5R/l0Yel6e\n"
+	"z/CXnUDBBxy1BeQwaZRpQScWqEZUQcz322qyDgX59IYaIqPsxEjKHOVKzpQ0Sqm7\n"
+	"mF6yg+6urhvHhbEjGH4ti/13cpit81ntKc0eyaMsEhLwfcyBfKZ5xOlBAXLcbKpK\n"
+	"c38RLSufRn7qYiJ5JpXSGnmOniTAWcABqfMw1NtNZSiJoxamxZ5xaYi3AHDIMc/v\n"
+	"gP05aRAzRX9Ge1nqTkbFU2T2S32E6pwOTwKP5oUCggEAXXNgcxObnHdEmI5FnRxw\n"
+	"rfuElQFzcHGVnh1jGgeliiP1XkR4U+RUs7lf9vpxHXNNSkxkEvDCHJLwYo2Ino3Q\n"
+	"70DWoksEZTDrcyiK313UMhsVkgJBouEX2D7Iu1jRX8/SC/uAEF9SjiglUAdfoS/6\n"
+	"BajS0ifhPauuSzv0QIrJv4PzD95+jlfShpQf35ap/FKmdR77tLJ7GDdgXB8Bo3Y1\n"
+	"Gkgbo0DfjV09iCrVrLBGqE7R2jioxZlZ8HpabV9eLpA/Ak/zrRNJxPr/xUTRqoAs\n"
+	"5QtqfYv9j2JzVD7YU3GLsqh64UrkwIsrAAh6jN4+VkhRk7+FKWvZNIOwgO7+gtbu\n"
+	"vwKCAQBvebW1IKyty+JzwJEoEuJfVi+wZS+WQAt07McoJ9QbygGtJFBXoQ0GR5cs\n"
+	"5r6cgF/e72Pu8U7j6ZQ0UPU1tgGJi0UpgX6QsAjqtPWbalj5ZaX9ldBuGr2JtzbJ\n"
+	"/zuYnghr12u7IdgiLnSt7MNNTSWNxsDduc3Q9MytX9gR7eOxFS964K+oacdIu31W\n"
+	"ktPhMKyJqCEcWNsNFWoQkXOQQKmnjCJk8WEK4GQfyl2aRUG1MVtl9UFYALvxHrtN\n"
+	"Te3yjW4LKrtCvgwMgBBeglY4hw0fbOemTt8ehF0GbCGH37JmUv95grhdUmsAX4N+\n"
+	"cKgkNKqz/BHE2aFc6BEn7wsICBE3\n"
+	"-----END PRIVATE KEY-----\n"
+;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static EVP_PKEY *g_root_key, *g_int_key, *g_rsa3072, *g_rsa4096, *g_sm2_sign, *g_sm2_enc;
@@ -156,9 +255,13 @@ static EVP_PKEY *shared_key(const char *alg, int enc)
 		slot = enc ? &g_sm2_enc : &g_sm2_sign;
 	else
 		return emu_csr_key(alg);
-	if (!*slot)
-		*slot = strcmp(alg, "SM2") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "SM2")
-						: EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)(alg[4] == '3' ? 3072 : 4096));
+	if (!*slot && strcmp(alg, "SM2") == 0) {
+		*slot = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
+	} else if (!*slot) {
+		BIO *b = BIO_new_mem_buf(slot == &g_rsa3072 ? rsa3072_pem : rsa4096_pem, -1);
+		*slot = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+		BIO_free(b);
+	}
 	ERR_clear_error();
 	return *slot;
 }
