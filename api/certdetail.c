@@ -5,12 +5,11 @@
  * private key must parse and match the leaf. Secret fields (Key and the SM2
  * SignPrivateKey / EncryptPrivateKey) are wiped in the parsed response as
  * soon as they are read, kept in the result only when asked to, and never
- * appear in an error message. Numbers are decoded leniently (a number or a
- * string of digits) until the shared lenient-decode module lands. */
+ * appear in an error message. Numbers go through the lenient decoder
+ * (decode.h: a number or a string of digits; null and "" are absent). */
 #include "certdetail.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
+#include "decode.h"
 #include "ops.h"
 #include "validate.h"
 
@@ -33,26 +33,6 @@ static const char *str_of(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsString(v) && v->valuestring && *v->valuestring ? v->valuestring : NULL;
-}
-
-/* Id as text: a whole number or a string of digits; "" when absent/null/"". */
-static int id_text(const cJSON *o, const char *k, char out[24])
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	out[0] = '\0';
-	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
-		return 0;
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9.007e15 &&
-	    v->valuedouble == floor(v->valuedouble)) {
-		snprintf(out, 24, "%lld", (long long)v->valuedouble);
-		return 0;
-	}
-	if (cJSON_IsString(v) && strlen(v->valuestring) < 20 &&
-	    strspn(v->valuestring, "0123456789") == strlen(v->valuestring)) {
-		snprintf(out, 24, "%s", v->valuestring);
-		return 0;
-	}
-	return -1;
 }
 
 /* Appends every certificate in pem to b, re-encoded by OpenSSL; returns the
@@ -127,7 +107,8 @@ static void wipe_secrets(cJSON *resp)
 int cas_cert_parse(cJSON *resp, const char *cert_id, int keep_key, struct cas_cert **out, struct cas_error *e)
 {
 	*out = NULL;
-	char id[24];
+	int64_t id = 0;
+	enum cas_dec idr;
 	int rc = 0;
 	/* SM2 dual certificates come as SignCert/EncryptCert with Cert empty: the
 	 * signing pair is what cert.pem and key.pem show */
@@ -139,7 +120,8 @@ int cas_cert_parse(cJSON *resp, const char *cert_id, int keep_key, struct cas_ce
 	const cJSON *kv = cJSON_GetObjectItemCaseSensitive(resp, key_field);
 	if (!cJSON_IsObject(resp))
 		rc = cas_protocol_error(e, "the response is not an object", resp);
-	else if (id_text(resp, "Id", id) || (*id && strcmp(id, cert_id) != 0))
+	else if ((idr = cas_dec_int(resp, "Id", &id)) == CAS_DEC_BAD ||
+		 (idr == CAS_DEC_OK && id != strtoll(cert_id, NULL, 10)))
 		rc = cas_protocol_error(e, "the certificate is not the requested CertId", resp);
 	else if (!cert)
 		rc = cas_protocol_error(e, "the response carries no certificate (Cert and SignCert are empty)", resp);

@@ -39,6 +39,14 @@ struct cas_client {
 	uint64_t rng;
 	/* the service's clock (Date header) minus ours, in ms; lock-free */
 	atomic_llong clock_offset_ms;
+	/* lists_mu guards the four fields below */
+	pthread_mutex_t lists_mu;
+	struct cas_list_stats lists;
+	void (*notice)(void *ctx, const struct cas_error *e);
+	void *notice_ctx;
+	struct cas_instances *primed;  /* owned reference or NULL */
+	int64_t primed_at_ns;
+	long first_page_ttl_ms;
 };
 
 extern const struct cas_api_ops cas_client_ops; /* ops.c */
@@ -68,6 +76,22 @@ const char *cas_region_host(const char *region, char *buf, size_t n)
 	/* the China site and every other mapped region use the central host */
 	snprintf(buf, n, "cas.aliyuncs.com");
 	return buf;
+}
+
+int cas_region_known(const char *region)
+{
+	static const char *const known[] = {
+		"cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-hangzhou",
+		"cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-wuhan-lr", "cn-shenzhen", "cn-heyuan", "cn-guangzhou",
+		"cn-chengdu", "cn-hongkong", "cn-beijing-finance-1", "cn-shanghai-finance-1", "cn-shenzhen-finance-1",
+		"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-5", "ap-southeast-6",
+		"ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "us-east-1", "us-west-1",
+		"eu-west-1", "eu-central-1", "me-east-1", "me-central-1", "na-south-1", NULL,
+	};
+	for (size_t i = 0; region && known[i]; i++)
+		if (strcmp(region, known[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static int parse_endpoint(struct cas_client *c, const char *url, struct cas_error *e)
@@ -135,6 +159,8 @@ struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct 
 	c->v2 = o->signature_v2;
 	c->page_workers = o->page_workers > 0 ? o->page_workers : 8;
 	c->keep_keys = o->keep_keys;
+	c->first_page_ttl_ms = o->first_page_ttl_ms > 0 ? o->first_page_ttl_ms : 60000;
+	pthread_mutex_init(&c->lists_mu, NULL);
 	pthread_mutex_init(&c->stats_mu, NULL);
 	pthread_mutex_init(&c->rng_mu, NULL);
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
@@ -151,6 +177,8 @@ void cas_client_free(struct cas_client *c)
 	cas_bucket_destroy(&c->ca_bucket);
 	pthread_mutex_destroy(&c->stats_mu);
 	pthread_mutex_destroy(&c->rng_mu);
+	cas_obj_unref(c->primed);
+	pthread_mutex_destroy(&c->lists_mu);
 	cas_creds_free(&c->creds);
 	free(c->base);
 	free(c->host);
@@ -189,6 +217,78 @@ void cas_client_stats(struct cas_client *c, struct cas_client_stats *out)
 	pthread_mutex_unlock(&c->stats_mu);
 	out->connections = cas_http_connections(c->http);
 	out->rate_waits = c->bucket.waits + c->ca_bucket.waits;
+	pthread_mutex_lock(&c->lists_mu);
+	out->lists = c->lists;
+	pthread_mutex_unlock(&c->lists_mu);
+}
+
+void cas_client_list_count(struct cas_client *c, const struct cas_list_stats *d)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	c->lists.listings += d->listings;
+	c->lists.refetches += d->refetches;
+	c->lists.inconsistent += d->inconsistent;
+	c->lists.repeated += d->repeated;
+	c->lists.skipped += d->skipped;
+	c->lists.probe_reused += d->probe_reused;
+	pthread_mutex_unlock(&c->lists_mu);
+}
+
+void cas_client_set_notice(struct cas_client *c, void (*fn)(void *ctx, const struct cas_error *e), void *ctx)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	c->notice = fn;
+	c->notice_ctx = ctx;
+	pthread_mutex_unlock(&c->lists_mu);
+}
+
+void cas_client_notice(struct cas_client *c, const struct cas_error *e)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	void (*fn)(void *, const struct cas_error *) = c->notice;
+	void *ctx = c->notice_ctx;
+	pthread_mutex_unlock(&c->lists_mu);
+	if (fn)
+		fn(ctx, e);
+}
+
+void cas_client_notify(struct cas_client *c, const char *action, int err, const char *code, const char *msg)
+{
+	struct cas_error ne;
+	cas_error_clear(&ne);
+	snprintf(ne.action, sizeof(ne.action), "%s", action);
+	cas_error_set(&ne, err, code, "%s", msg);
+	cas_err("%s: %s", action, msg);
+	cas_client_notice(c, &ne);
+}
+
+static void set_primed(struct cas_client *c, struct cas_instances *page)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	struct cas_instances *old = c->primed;
+	c->primed = page;
+	c->primed_at_ns = cas_now_ns();
+	pthread_mutex_unlock(&c->lists_mu);
+	cas_obj_unref(old);
+}
+
+void cas_client_prime(struct cas_client *c, struct cas_instances *page)
+{
+	set_primed(c, cas_obj_ref(page));
+}
+
+struct cas_instances *cas_client_take_primed(struct cas_client *c)
+{
+	pthread_mutex_lock(&c->lists_mu);
+	struct cas_instances *p = c->primed;
+	int fresh = p && cas_now_ns() - c->primed_at_ns < (int64_t)c->first_page_ttl_ms * 1000000;
+	c->primed = NULL;
+	pthread_mutex_unlock(&c->lists_mu);
+	if (!fresh) {
+		cas_obj_unref(p);
+		return NULL;
+	}
+	return p;
 }
 
 #define STAT(c, a, field, n)                      \
@@ -406,6 +506,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 	*out = NULL;
 	cas_error_clear(e);
 	snprintf(e->action, sizeof(e->action), "%s", ai->name);
+	if (ai->mutating)
+		set_primed(c, NULL); /* the probe's page may no longer be true */
 	if (ai->mutating && c->dry_run) {
 		char *d = describe_request(c, a, q);
 		cas_info("dry_run: would send %s", d);

@@ -25,6 +25,17 @@ struct cas_client_opts {
 	int signature_v2;      /* legacy HMAC-SHA1 RPC signature instead of V3 */
 	int page_workers;      /* parallel page fetches; 0 = 8 */
 	int keep_keys;         /* keep certificates' private keys (-o keys); otherwise wiped when parsed */
+	long first_page_ttl_ms; /* how long the mount probe's page may stand in for page 1; 0 = 60000 */
+};
+
+/* Listing bookkeeping (paging.c), shown in .cas/stats. */
+struct cas_list_stats {
+	uint64_t listings;      /* whole listings assembled */
+	uint64_t refetches;     /* listings fetched again after drift */
+	uint64_t inconsistent;  /* listings shown as a union because no snapshot was consistent */
+	uint64_t repeated;      /* entries whose id was already seen (the newest kept) */
+	uint64_t skipped;       /* entries whose id cannot be a file name */
+	uint64_t probe_reused;  /* page 1 taken from the mount probe instead of a call */
 };
 
 struct cas_action_stats {
@@ -41,6 +52,7 @@ struct cas_client_stats {
 	struct cas_action_stats a[CAS_NACTIONS];
 	long connections;
 	uint64_t rate_waits;
+	struct cas_list_stats lists;
 };
 
 struct cas_client;
@@ -63,7 +75,23 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		    struct cas_error *e);
 void cas_client_stats(struct cas_client *c, struct cas_client_stats *out);
 
+/* paging.c's hooks into the client (all thread-safe): */
+void cas_client_list_count(struct cas_client *c, const struct cas_list_stats *delta);
+/* A failure worth a record although the operation succeeded (an
+ * inconsistent listing); fs/ sets the hook to record it in .cas/errors. */
+void cas_client_set_notice(struct cas_client *c, void (*fn)(void *ctx, const struct cas_error *e), void *ctx);
+void cas_client_notice(struct cas_client *c, const struct cas_error *e);
+/* Logs "<action>: <msg>" and passes it to the notice hook as (err, code). */
+void cas_client_notify(struct cas_client *c, const char *action, int err, const char *code, const char *msg);
+/* The unfiltered listing's first page, kept from the mount probe. take()
+ * hands it out once, if it is younger than first_page_ttl_ms and no mutation
+ * was sent since; otherwise NULL. */
+void cas_client_prime(struct cas_client *c, struct cas_instances *page);
+struct cas_instances *cas_client_take_primed(struct cas_client *c);
+
 /* The URL host for a region (docs/PROTOCOL.md §1). */
 const char *cas_region_host(const char *region, char *buf, size_t n);
+/* 1 if region is an Alibaba Cloud region id casfs knows. */
+int cas_region_known(const char *region);
 
 #endif

@@ -119,32 +119,55 @@ static int inst_cmp(const void *a, const void *b)
 	return strcmp(((const struct cas_instance *)a)->id, ((const struct cas_instance *)b)->id);
 }
 
-/* Sorts an array by key and drops every element whose key appears more than
- * once: a duplicated id is ambiguous, so no copy is trusted. Returns the new
- * count; drop() frees a dropped element. */
-static size_t sort_drop_duplicates(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *),
-				   const char *(*key)(const void *), void (*drop)(void *), const char *what)
+struct keyed {
+	const char *key;
+	size_t pos;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Sorts an array by key; of the elements sharing a key, keeps the last one
+ * (the newest answer: later pages and later fetches are appended later) and
+ * frees the others with drop(). Returns the new count; *dropped is added to. */
+static size_t sort_keep_newest(void *base, size_t n, size_t size, const char *(*key)(const void *),
+			       void (*drop)(void *), size_t *dropped, const char *what)
 {
 	char *v = base;
-	if (n > 1)
-		qsort(v, n, size, cmp);
+	if (n < 2)
+		return n;
+	struct keyed *k = cas_xmalloc(n * sizeof(*k));
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct keyed){ key(v + i * size), i };
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	char *out = cas_xmalloc(n * size);
 	size_t j = 0;
-	for (size_t i = 0; i < n;) {
-		size_t k = i + 1;
-		while (k < n && cmp(v + k * size, v + i * size) == 0)
-			k++;
-		if (k - i > 1) {
-			cas_err("%s: id '%s' appears %zu times; skipped", what, key(v + i * size), k - i);
-			for (size_t m = i; m < k; m++)
-				drop(v + m * size);
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && strcmp(k[i].key, k[i + 1].key) == 0) {
+			cas_warn("%s: id '%s' appears more than once; its newest entry is shown", what, k[i].key);
+			drop(v + k[i].pos * size);
+			(*dropped)++;
 		} else {
-			if (j != i)
-				memcpy(v + j * size, v + i * size, size);
-			j++;
+			memcpy(out + j++ * size, v + k[i].pos * size, size);
 		}
-		i = k;
 	}
+	memcpy(v, out, j * size);
+	free(out);
+	free(k);
 	return j;
+}
+
+/* Appends src's n elements of `size` bytes to *dst (count *dn). */
+static void append_elems(void **dst, size_t *dn, void *src, size_t *sn, size_t size)
+{
+	*dst = cas_xrealloc(*dst, (*dn + *sn + 1) * size);
+	memcpy((char *)*dst + *dn * size, src, *sn * size);
+	*dn += *sn;
+	*sn = 0; /* ownership moved */
 }
 
 static const char *inst_key(const void *p)
@@ -159,9 +182,14 @@ static void inst_drop(void *p)
 
 void cas_instances_sort_unique(struct cas_instances *l)
 {
-	size_t n = sort_drop_duplicates(l->v, l->n, sizeof(*l->v), inst_cmp, inst_key, inst_drop, "ListInstances");
-	l->skipped += l->n - n;
-	l->n = n;
+	l->n = sort_keep_newest(l->v, l->n, sizeof(*l->v), inst_key, inst_drop, &l->repeated, "ListInstances");
+}
+
+void cas_instances_append(struct cas_instances *dst, struct cas_instances *src)
+{
+	append_elems((void **)&dst->v, &dst->n, src->v, &src->n, sizeof(*src->v));
+	dst->skipped += src->skipped;
+	dst->repeated += src->repeated;
 }
 
 const struct cas_instance *cas_instances_find(const struct cas_instances *l, const char *id)
@@ -207,9 +235,16 @@ static void entry_drop(void *p)
 	cas_obj_unref(e->doc);
 }
 
-void cas_entries_sort_unique(struct cas_entries *l)
+size_t cas_entries_sort_unique(struct cas_entries *l)
 {
-	l->n = sort_drop_duplicates(l->v, l->n, sizeof(*l->v), entry_cmp, entry_key, entry_drop, "entry list");
+	size_t dropped = 0;
+	l->n = sort_keep_newest(l->v, l->n, sizeof(*l->v), entry_key, entry_drop, &dropped, "entry list");
+	return dropped;
+}
+
+void cas_entries_append(struct cas_entries *dst, struct cas_entries *src)
+{
+	append_elems((void **)&dst->v, &dst->n, src->v, &src->n, sizeof(*src->v));
 }
 
 const struct cas_entry *cas_entries_find(const struct cas_entries *l, const char *key)

@@ -50,14 +50,19 @@ struct cas_instance {
 	uint64_t hash;       /* of the entry as received, to detect changes cheaply */
 };
 
-/* Every instance, sorted by id (bytewise), ids unique and safe as names. */
+/* Every instance, sorted by id (bytewise), ids unique and safe as names.
+ * One page (ops.c) has the same shape, in server order until merged. */
 struct cas_instances {
 	struct cas_obj obj;
 	size_t n;
 	struct cas_instance *v;
-	int64_t total_count; /* as reported by the service */
-	int64_t as_of_ms;    /* the service's clock when the list was fetched (epoch ms) */
-	size_t skipped;      /* entries refused as unsafe or duplicate */
+	int64_t total_count; /* as reported by the service; -1 = not given */
+	int64_t page_size;   /* one page: ShowSize as echoed (0 = not given) */
+	size_t received;     /* one page: entries in the response, skipped ones included */
+	size_t skipped;      /* entries refused as unsafe names */
+	size_t repeated;     /* entries whose id was already seen (the newest kept) */
+	int inconsistent;    /* the whole list: no consistent snapshot was obtained (paging.c) */
+	int64_t as_of_ms;    /* the whole list: the service's clock when it was fetched (epoch ms) */
 };
 const struct cas_instance *cas_instances_find(const struct cas_instances *l, const char *id);
 
@@ -96,8 +101,13 @@ void cas_secret_free(char *s, size_t len);
 /* Builders used by the parsers (they take ownership of nothing). */
 struct cas_instances *cas_instances_new(void);
 struct cas_entries *cas_entries_new(void);
+/* Sort by key; of entries with one key, the one that came last (the newest)
+ * is kept, the others are freed and counted in l->repeated / returned. */
 void cas_instances_sort_unique(struct cas_instances *l);
-void cas_entries_sort_unique(struct cas_entries *l);
+size_t cas_entries_sort_unique(struct cas_entries *l);
+/* Moves src's entries to the end of dst (src is left empty). */
+void cas_instances_append(struct cas_instances *dst, struct cas_instances *src);
+void cas_entries_append(struct cas_entries *dst, struct cas_entries *src);
 
 /* Name rules for identifiers that become path components: 1..255 bytes, not
  * "." or "..", no '/', no control characters, valid UTF-8. */

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "certdetail.h"
+#include "decode.h"
 #include "log.h"
 #include "sign.h"
 #include "update.h"
@@ -36,52 +37,35 @@ static struct cas_doc *doc_of(cJSON *obj)
 	return d;
 }
 
-/* A string member; absent/null gives NULL with *ok kept, a wrong type clears *ok. */
-static char *opt_str(const cJSON *o, const char *k, int *ok)
+/* A string field, leniently (decode.h); an odd type is noted and absent. */
+static char *opt_str(const cJSON *o, const char *k, struct cas_dec_tally *t, const char *entry)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!v || cJSON_IsNull(v))
-		return NULL;
-	if (!cJSON_IsString(v)) {
-		*ok = 0;
-		return NULL;
-	}
-	return cas_xstrdup(v->valuestring);
+	char *s = NULL;
+	cas_dec_note(t, cas_dec_str(o, k, &s), k, entry);
+	return s;
 }
 
-/* Epoch milliseconds: number, digits in a string, or absent/empty (0). */
-static int64_t opt_ms(const cJSON *o, const char *k, int *ok)
+/* Epoch milliseconds; absent, or odd (noted), gives 0 = none. */
+static int64_t opt_ms(const cJSON *o, const char *k, struct cas_dec_tally *t, const char *entry)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
-		return 0;
-	double d;
-	if (cJSON_IsNumber(v)) {
-		d = v->valuedouble;
-	} else if (cJSON_IsString(v)) {
-		char *end;
-		d = strtod(v->valuestring, &end);
-		if (*end)
-			*ok = 0;
-	} else {
-		*ok = 0;
-		return 0;
-	}
-	if (!(d >= 0 && d < 1e15) || d != floor(d)) {
-		*ok = 0;
-		return 0;
-	}
-	return (int64_t)d;
+	int64_t v = 0;
+	enum cas_dec r = cas_dec_int(o, k, &v);
+	if (r == CAS_DEC_OK && (v < 0 || v >= 1000000000000000LL))
+		r = CAS_DEC_BAD;
+	cas_dec_note(t, r, k, entry);
+	return r == CAS_DEC_OK ? v : 0;
 }
 
+/* TotalCount: a count, a digit string, or absent (-1: not given). */
 static int total_of(const cJSON *resp, int64_t *total, struct cas_error *e)
 {
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(resp, "TotalCount");
-	if (!cJSON_IsNumber(t) || t->valuedouble < 0 || t->valuedouble != floor(t->valuedouble))
-		return cas_protocol_error(e, "TotalCount is missing or not a count", resp);
-	if (t->valuedouble > CAS_MAX_TOTAL)
+	int64_t v = -1;
+	enum cas_dec r = cas_dec_int(resp, "TotalCount", &v);
+	if (r == CAS_DEC_BAD || (r == CAS_DEC_OK && v < 0))
+		return cas_protocol_error(e, "TotalCount is not a count", resp);
+	if (v > CAS_MAX_TOTAL)
 		return cas_protocol_error(e, "TotalCount is absurdly large", resp);
-	*total = (int64_t)t->valuedouble;
+	*total = r == CAS_DEC_OK ? v : -1;
 	return 0;
 }
 
@@ -89,54 +73,58 @@ static const cJSON *list_of(const cJSON *resp, const char *name, struct cas_erro
 {
 	const cJSON *l = cJSON_GetObjectItemCaseSensitive(resp, name);
 	*rc = 0;
-	if (!l || cJSON_IsNull(l))
+	if (!l || cJSON_IsNull(l) || (cJSON_IsString(l) && !*l->valuestring))
 		return NULL; /* an empty page may omit the list */
 	if (!cJSON_IsArray(l))
 		*rc = cas_protocol_error(e, "the list is not an array", resp);
 	return l;
 }
 
-static int parse_instance(const cJSON *it, struct cas_instance *out)
+/* Entries of `action` skipped for their id: one record in .cas/errors. */
+static void report_skipped(struct cas_client *c, const char *action, size_t n)
 {
-	int ok = cJSON_IsObject(it);
-	memset(out, 0, sizeof(*out));
-	out->id = ok ? opt_str(it, "InstanceId", &ok) : NULL;
-	if (!out->id || !cas_safe_name(out->id)) {
+	char msg[120];
+	if (!n)
+		return;
+	snprintf(msg, sizeof(msg), "%zu entries skipped: their id cannot be a file name", n);
+	cas_client_notify(c, action, EPROTO, "Local.UnsafeId", msg);
+}
+
+/* An id that becomes a file name: a string (or number) that is a safe name. */
+static char *entry_id(const cJSON *it, const char *k, const char *what)
+{
+	char *id = NULL;
+	if (cJSON_IsObject(it))
+		cas_dec_str(it, k, &id);
+	if (!id || !cas_safe_name(id)) {
 		char *printed = cJSON_PrintUnformatted(it);
-		cas_err("ListInstances: skipped an entry whose InstanceId is missing or unsafe as a file name: %.200s",
+		cas_err("%s: skipped an entry whose %s is missing or unsafe as a file name: %.200s", what, k,
 			printed ? printed : "?");
 		free(printed);
-		free(out->id);
-		out->id = NULL;
-		return 0;
+		free(id);
+		return NULL;
 	}
-	out->name = opt_str(it, "CertificateName", &ok);
-	out->domain = opt_str(it, "Domain", &ok);
-	out->status = opt_str(it, "Status", &ok);
-	out->cert_status = opt_str(it, "CertificateStatus", &ok);
-	out->auto_reissue = opt_str(it, "AutoReissue", &ok);
-	out->key_algorithm = opt_str(it, "KeyAlgorithm", &ok);
-	out->not_before = opt_ms(it, "CertificateNotBefore", &ok);
-	out->not_after = opt_ms(it, "CertificateNotAfter", &ok);
-	/* a CertificateId that is not a count only costs the certificate files */
-	int cert_ok = 1;
-	out->cert_id = opt_ms(it, "CertificateId", &cert_ok);
-	if (!cert_ok)
-		out->cert_id = 0;
-	if (!cert_ok && ok)
-		cas_err("ListInstances: instance '%s': CertificateId is not a number; its certificate files are hidden",
-			out->id);
-	if (!ok) {
-		cas_err("ListInstances: skipped instance '%s': a field has the wrong JSON type", out->id);
-		free(out->id);
-		free(out->name);
-		free(out->domain);
-		free(out->status);
-		free(out->cert_status);
-		free(out->auto_reissue);
-		free(out->key_algorithm);
+	return id;
+}
+
+static int parse_instance(const cJSON *it, struct cas_instance *out, struct cas_dec_tally *t)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = entry_id(it, "InstanceId", "ListInstances");
+	if (!out->id)
 		return 0;
-	}
+	const char *id = out->id;
+	out->name = opt_str(it, "CertificateName", t, id);
+	out->domain = opt_str(it, "Domain", t, id);
+	out->status = opt_str(it, "Status", t, id);
+	out->cert_status = opt_str(it, "CertificateStatus", t, id);
+	out->auto_reissue = opt_str(it, "AutoReissue", t, id);
+	out->key_algorithm = opt_str(it, "KeyAlgorithm", t, id);
+	out->not_before = opt_ms(it, "CertificateNotBefore", t, id);
+	out->not_after = opt_ms(it, "CertificateNotAfter", t, id);
+	/* an odd CertificateId (noted) only hides the certificate files */
+	out->cert_id = opt_ms(it, "CertificateId", t, id);
+	/* the entry as received, on one line: instances.jsonl, and the change hash */
 	struct cas_buf line = CAS_BUF_INIT;
 	cas_canon_render_line(&line, it);
 	out->json_len = line.len;
@@ -179,18 +167,23 @@ int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, str
 	const cJSON *items = list_of(resp, "InstanceList", e, &rc);
 	if (!rc)
 		rc = total_of(resp, &l->total_count, e);
-	l->as_of_ms = cas_client_service_now_ms(c);
 	if (!rc) {
+		struct cas_dec_tally t = { 0 };
+		if (cas_dec_note(&t, cas_dec_int(resp, "ShowSize", &l->page_size), "ShowSize", NULL) != CAS_DEC_OK ||
+		    l->page_size < 1)
+			l->page_size = 0;
 		size_t n = (size_t)cJSON_GetArraySize(items);
+		l->received = n;
 		l->v = cas_xcalloc(n ? n : 1, sizeof(*l->v));
 		const cJSON *it;
 		cJSON_ArrayForEach(it, items)
 		{
-			if (parse_instance(it, &l->v[l->n]))
+			if (parse_instance(it, &l->v[l->n], &t))
 				l->n++;
 			else
 				l->skipped++;
 		}
+		cas_dec_report(&t, "ListInstances");
 	}
 	cJSON_Delete(resp);
 	if (rc) {
@@ -216,11 +209,13 @@ int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc
 	cas_params_free(&p);
 	if (rc)
 		return rc;
-	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(resp, "InstanceId");
-	if (!cJSON_IsString(rid) || strcmp(rid->valuestring, id) != 0)
+	char *rid = NULL;
+	cas_dec_str(resp, "InstanceId", &rid);
+	if (!rid || strcmp(rid, id) != 0)
 		rc = cas_protocol_error(e, "the detail is not for the requested InstanceId", resp);
 	else
 		*out = doc_of(resp);
+	free(rid);
 	cJSON_Delete(resp);
 	return rc;
 }
@@ -244,13 +239,14 @@ int cas_get_instance_summary(struct cas_client *c, const char *instance_type, st
 		return rc;
 	static const char *const counts[] = { "TotalCount", "InactiveCount", "WillExpireCount", "AutoReissueCount",
 					      "CertificateCount" };
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && !rc; i++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(resp, counts[i]);
-		if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != floor(v->valuedouble)))
-			rc = cas_protocol_error(e, "a summary count is not a count", resp);
+	struct cas_dec_tally t = { 0 };
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		int64_t v = 0;
+		if (cas_dec_note(&t, cas_dec_int(resp, counts[i], &v), counts[i], NULL) == CAS_DEC_OK && v < 0)
+			cas_dec_note(&t, CAS_DEC_BAD, counts[i], NULL);
 	}
-	if (!rc)
-		*out = doc_of(resp);
+	cas_dec_report(&t, "GetInstanceSummary"); /* the document is shown as the service sent it */
+	*out = doc_of(resp);
 	cJSON_Delete(resp);
 	return rc;
 }
@@ -376,32 +372,17 @@ int cas_refund_instance(struct cas_client *c, const char *id, struct cas_error *
 	return rc;
 }
 
-static int parse_access(const cJSON *it, struct cas_entry *out)
+static int parse_access(const cJSON *it, struct cas_entry *out, struct cas_dec_tally *t)
 {
 	memset(out, 0, sizeof(*out));
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "AccessId");
-	char key[32];
-	if (cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < 9.007e15 &&
-	    id->valuedouble == floor(id->valuedouble))
-		snprintf(key, sizeof(key), "%lld", (long long)id->valuedouble);
-	else if (cJSON_IsString(id) && strlen(id->valuestring) < sizeof(key))
-		snprintf(key, sizeof(key), "%s", id->valuestring);
-	else
-		key[0] = '\0';
-	int ok = 1;
-	if (!cJSON_IsObject(it) || !cas_safe_name(key) || strspn(key, "0123456789") != strlen(key)) {
+	int64_t n;
+	if (!cJSON_IsObject(it) || cas_dec_int(it, "AccessId", &n) != CAS_DEC_OK || n < 0) {
 		cas_err("ListCloudAccess: skipped an entry whose AccessId is missing or not a number");
 		return 0;
 	}
-	out->cloud_name = opt_str(it, "CloudName", &ok);
-	out->secret_id = opt_str(it, "SecretId", &ok);
-	if (!ok) {
-		cas_err("ListCloudAccess: skipped entry %s: a field has the wrong JSON type", key);
-		free(out->cloud_name);
-		free(out->secret_id);
-		return 0;
-	}
-	out->key = cas_xstrdup(key);
+	out->key = cas_xasprintf("%lld", (long long)n);
+	out->cloud_name = opt_str(it, "CloudName", t, out->key);
+	out->secret_id = opt_str(it, "SecretId", t, out->key);
 	out->doc = doc_of((cJSON *)it);
 	return 1;
 }
@@ -434,12 +415,18 @@ int cas_list_cloud_access(struct cas_client *c, int64_t current_page, int64_t sh
 	if (!rc) {
 		size_t n = (size_t)cJSON_GetArraySize(items);
 		l->v = cas_xcalloc(n ? n : 1, sizeof(*l->v));
+		struct cas_dec_tally t = { 0 };
+		size_t skipped = 0;
 		cJSON *it;
 		cJSON_ArrayForEach(it, items)
 		{
-			if (parse_access(it, &l->v[l->n]))
+			if (parse_access(it, &l->v[l->n], &t))
 				l->n++;
+			else
+				skipped++;
 		}
+		cas_dec_report(&t, "ListCloudAccess");
+		report_skipped(c, "ListCloudAccess", skipped);
 	}
 	cJSON_Delete(resp);
 	if (rc) {
@@ -532,21 +519,24 @@ int cas_get_ca_instance_status(struct cas_client *c, const char *instance_id, co
 	if (!rc) {
 		size_t n = (size_t)cJSON_GetArraySize(items);
 		l->v = cas_xcalloc(n ? n : 1, sizeof(*l->v));
+		size_t skipped = 0;
 		cJSON *it;
 		cJSON_ArrayForEach(it, items)
 		{
-			int ok = cJSON_IsObject(it);
-			char *id = ok ? opt_str(it, "InstanceId", &ok) : NULL;
-			if (!ok || !id || !cas_safe_name(id)) {
-				cas_err("GetCAInstanceStatus: skipped an entry whose InstanceId is missing or unsafe");
-				free(id);
+			char *id = entry_id(it, "InstanceId", "GetCAInstanceStatus");
+			if (!id) {
+				skipped++;
 				continue;
 			}
 			l->v[l->n].key = id;
 			l->v[l->n].doc = doc_of(it);
 			l->n++;
 		}
-		cas_entries_sort_unique(l);
+		report_skipped(c, "GetCAInstanceStatus", skipped);
+		size_t rep = cas_entries_sort_unique(l);
+		if (rep)
+			cas_warn("GetCAInstanceStatus: %zu repeated InstanceId%s; the last entry of each is shown", rep,
+				 rep == 1 ? "" : "s");
 	}
 	cJSON_Delete(resp);
 	if (rc) {

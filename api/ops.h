@@ -1,13 +1,17 @@
 /* ops: one function per CAS operation over a cas_client, with response
- * parsing that treats the server as untrusted (wrong types, missing fields,
- * absurd totals and unsafe ids give EPROTO or are skipped with a logged
- * error), and reconciliation after a mutation whose response was lost. */
+ * parsing that treats the server as untrusted but reads fields leniently,
+ * as the official SDK does (decode.h): a field of an odd type is absent,
+ * an unsafe id skips its entry (logged and recorded), a broken shape or an
+ * absurd total gives EPROTO; and reconciliation after a mutation whose
+ * response was lost. */
 #ifndef CAS_OPS_H
 #define CAS_OPS_H
 
 #include "client.h"
 
 #define CAS_MAX_TOTAL 1000000 /* a TotalCount above this is treated as hostile */
+#define CAS_LIST_ATTEMPTS 3     /* fetches of one listing at most (2 refetches after drift) */
+#define CAS_LIST_EXTRA_PAGES 2  /* pages beyond what TotalCount promised, at most */
 
 struct cas_list_query {
 	struct cas_list_filter filter;
@@ -38,5 +42,8 @@ int cas_get_ca_instance_status(struct cas_client *c, const char *instance_id, co
 int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f, struct cas_instances **out,
 			   struct cas_error *e);
 int cas_list_all_cloud_access(struct cas_client *c, struct cas_entries **out, struct cas_error *e);
+/* The mount probe: page 1 of the unfiltered listing (ShowSize 100), kept in
+ * the client so that the first listing does not fetch it again. */
+int cas_list_prime(struct cas_client *c, struct cas_error *e);
 
 #endif

@@ -1,8 +1,31 @@
-/* paging: whole lists from paged operations. ListInstances pages 2..k are
- * fetched by a few worker threads at once; the shared rate limiter keeps
- * them within the QPS budget. */
+/* paging: whole lists from paged operations, checked for consistency.
+ *
+ * ListInstances pages by offset, so an instance created or deleted while
+ * the pages are fetched shifts every later entry: one is then repeated or
+ * never returned. A listing is therefore checked: the pages must together
+ * hold exactly TotalCount entries, no id may appear on two pages, and
+ * TotalCount must be the same on every page. If not, the whole listing is
+ * fetched again, at most CAS_LIST_ATTEMPTS times in all; a consistent
+ * attempt is the answer. If none is, the answer is the union of everything
+ * seen (never less), marked inconsistent, counted, and reported through the
+ * client's notice hook. A repeated id is one instance: its newest entry
+ * (later page, later attempt) is kept.
+ *
+ * Paging follows what the server does, not what was asked: the page size
+ * is the one the server used (ShowSize as echoed, or the length of a short
+ * first page when TotalCount says more exist); fetching continues while
+ * TotalCount says more exist, even after a short page; it stops on an empty
+ * page, on a page that adds no new id, and at a hard cap of
+ * ceil(TotalCount / page size) + CAS_LIST_EXTRA_PAGES pages. Pages 2..k are
+ * fetched in batches of 1, 2, 4, ... up to the client's page workers, so a
+ * lying TotalCount costs at most about as many calls as real progress.
+ *
+ * The unfiltered listing's page 1 may come from the mount probe
+ * (cas_client_take_primed), so a fresh mount lists N instances in
+ * ceil(N/100) calls, probe included. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +40,18 @@ struct pager {
 	struct cas_client *c;
 	const struct cas_list_filter *f;
 	pthread_mutex_t mu;
-	int64_t next, last;              /* next page to claim, last page */
-	struct cas_instances **pages;    /* indexed by page - 1 */
+	int64_t first, next, last;       /* pages first..last; next to claim */
+	struct cas_instances **pages;    /* indexed by page - first */
 	int rc;
 	struct cas_error err;
 };
+
+static int fetch_page(struct cas_client *c, const struct cas_list_filter *f, int64_t page,
+		      struct cas_instances **out, struct cas_error *e)
+{
+	struct cas_list_query q = { .filter = *f, .current_page = page, .show_size = PAGE_SIZE };
+	return cas_list_instances(c, &q, out, e);
+}
 
 static void *page_worker(void *arg)
 {
@@ -32,27 +62,142 @@ static void *page_worker(void *arg)
 		pthread_mutex_unlock(&pg->mu);
 		if (page > pg->last)
 			return NULL;
-		struct cas_list_query q = { .filter = *pg->f, .current_page = page, .show_size = PAGE_SIZE };
 		struct cas_error e;
 		struct cas_instances *l = NULL;
-		int rc = cas_list_instances(pg->c, &q, &l, &e);
+		int rc = fetch_page(pg->c, pg->f, page, &l, &e);
 		pthread_mutex_lock(&pg->mu);
 		if (rc && !pg->rc) {
 			pg->rc = rc;
 			pg->err = e;
 		}
-		pg->pages[page - 1] = l;
+		pg->pages[page - pg->first] = l;
 		pthread_mutex_unlock(&pg->mu);
 	}
 }
 
-static void merge(struct cas_instances *dst, struct cas_instances *src)
+/* Fetches pages first..last concurrently into pages[]; the first error wins. */
+static int fetch_batch(struct cas_client *c, const struct cas_list_filter *f, int64_t first, int64_t last,
+		       struct cas_instances **pages, struct cas_error *e)
 {
-	dst->v = cas_xrealloc(dst->v, (dst->n + src->n + 1) * sizeof(*dst->v));
-	memcpy(dst->v + dst->n, src->v, src->n * sizeof(*src->v));
-	dst->n += src->n;
-	dst->skipped += src->skipped;
-	src->n = 0; /* ownership of the strings moved */
+	struct pager pg = { .c = c, .f = f, .first = first, .next = first, .last = last, .pages = pages };
+	pthread_mutex_init(&pg.mu, NULL);
+	int64_t nthreads = cas_client_page_workers(c);
+	if (nthreads > last - first + 1)
+		nthreads = last - first + 1;
+	pthread_t th[64];
+	int started = 0;
+	for (int64_t i = 0; i < nthreads && i < 64; i++)
+		if (pthread_create(&th[started], NULL, page_worker, &pg) == 0)
+			started++;
+	if (!started)
+		page_worker(&pg);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&pg.mu);
+	if (pg.rc)
+		*e = pg.err;
+	return pg.rc;
+}
+
+/* One attempt at the whole listing. */
+struct attempt {
+	struct cas_instances *all; /* the union so far, sorted, ids unique */
+	int64_t total;             /* page 1's TotalCount; -1 = not given */
+	int64_t most;              /* the largest TotalCount any page gave */
+	int64_t received;          /* entries in all responses */
+	size_t cross;              /* entries whose id an earlier page had */
+	int total_changed;
+	int capped;
+};
+
+/* Merges one page into the attempt; returns how many new ids it added. */
+static size_t absorb(struct attempt *at, struct cas_instances *page)
+{
+	if (page->total_count != at->total)
+		at->total_changed = 1;
+	if (page->total_count > at->most)
+		at->most = page->total_count;
+	at->received += (int64_t)page->received;
+	cas_instances_sort_unique(page); /* repeats within one page are not drift */
+	size_t n = page->n, before = at->all->n;
+	cas_instances_append(at->all, page);
+	cas_instances_sort_unique(at->all);
+	size_t added = at->all->n - before;
+	at->cross += n - added;
+	return added;
+}
+
+static int consistent(const struct attempt *at)
+{
+	if (at->capped || at->cross || at->total_changed)
+		return 0;
+	return at->total < 0 || at->received == at->total;
+}
+
+/* One attempt. Unless it is the last one, it stops as soon as drift is
+ * certain (a changed TotalCount, an id on two pages): it will be fetched
+ * again anyway. The last attempt reads on, to see as much as it can. */
+static int list_once(struct cas_client *c, const struct cas_list_filter *f, int may_reuse, int last_try,
+		     struct attempt *at, struct cas_list_stats *st, struct cas_error *e)
+{
+	memset(at, 0, sizeof(*at));
+	at->all = cas_instances_new();
+	struct cas_instances *p1 = may_reuse ? cas_client_take_primed(c) : NULL;
+	int rc = 0;
+	if (p1)
+		st->probe_reused++;
+	else if ((rc = fetch_page(c, f, 1, &p1, e)))
+		return rc;
+	at->total = at->most = p1->total_count;
+	int64_t got = (int64_t)p1->received;
+	int64_t size = p1->page_size > 0 && p1->page_size <= PAGE_SIZE ? p1->page_size : PAGE_SIZE;
+	if (got > 0 && got < size && at->total > got)
+		size = got; /* the server's page is smaller than asked, or echoed */
+	int64_t expected = at->total >= 0 ? (at->total + size - 1) / size : 1;
+	int64_t cap = (at->total >= 0 ? expected : CAS_MAX_TOTAL / size) + CAS_LIST_EXTRA_PAGES;
+	int more = absorb(at, p1) > 0 && (at->total >= 0 ? at->received < at->most : got >= size);
+	cas_obj_unref(p1);
+	int64_t next = 2, batch = 1;
+	while (more && !rc) {
+		if (next > cap) {
+			at->capped = 1;
+			break;
+		}
+		int64_t last = next + batch - 1;
+		if (last > cap)
+			last = cap;
+		if (last > expected)
+			last = expected >= next ? expected : next; /* beyond the promised pages, one at a time */
+		struct cas_instances **pages = cas_xcalloc((size_t)(last - next + 1), sizeof(*pages));
+		rc = fetch_batch(c, f, next, last, pages, e);
+		for (int64_t p = next; p <= last; p++) {
+			struct cas_instances *pg = pages[p - next];
+			if (!rc && more) {
+				int64_t recv = (int64_t)pg->received;
+				size_t added = absorb(at, pg);
+				if (recv == 0 || added == 0)
+					more = 0; /* the end, or no progress */
+				else if (!last_try && (at->total_changed || at->cross))
+					more = 0; /* drift: this attempt cannot be consistent */
+				else if (at->total >= 0)
+					more = at->received < at->most;
+				else
+					more = recv >= size;
+			}
+			cas_obj_unref(pg);
+		}
+		free(pages);
+		next = last + 1;
+		if (batch < cas_client_page_workers(c))
+			batch *= 2;
+	}
+	return rc;
+}
+
+static int unfiltered(const struct cas_list_filter *f)
+{
+	return !f->status && !f->brand && !f->cert_status && !f->cert_type && !f->instance_type && !f->keyword &&
+	       !f->resource_group_id;
 }
 
 int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f, struct cas_instances **out,
@@ -61,74 +206,109 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 	static const struct cas_list_filter none;
 	f = f ? f : &none;
 	*out = NULL;
-	struct cas_list_query q = { .filter = *f, .current_page = 1, .show_size = PAGE_SIZE };
-	struct cas_instances *first = NULL;
-	int rc = cas_list_instances(c, &q, &first, e);
-	if (rc)
-		return rc;
-	int64_t pages = (first->total_count + PAGE_SIZE - 1) / PAGE_SIZE;
-	if (pages > 1) {
-		struct pager pg = { .c = c, .f = f, .next = 2, .last = pages };
-		pthread_mutex_init(&pg.mu, NULL);
-		pg.pages = cas_xcalloc((size_t)pages, sizeof(*pg.pages));
-		int nthreads = cas_client_page_workers(c);
-		if (nthreads > pages - 1)
-			nthreads = (int)(pages - 1);
-		pthread_t *th = cas_xcalloc((size_t)nthreads, sizeof(*th));
-		int started = 0;
-		for (int i = 0; i < nthreads; i++)
-			if (pthread_create(&th[i], NULL, page_worker, &pg) == 0)
-				started++;
-			else
-				break;
-		if (!started)
-			page_worker(&pg);
-		for (int i = 0; i < started; i++)
-			pthread_join(th[i], NULL);
-		free(th);
-		for (int64_t i = 1; i < pages; i++) {
-			if (pg.pages[i] && !pg.rc)
-				merge(first, pg.pages[i]);
-			cas_obj_unref(pg.pages[i]);
+	struct cas_list_stats st = { .listings = 1 };
+	struct cas_instances *seen = cas_instances_new(); /* the union over all attempts */
+	struct cas_instances *result = NULL;
+	struct attempt at = { 0 };
+	size_t last_skipped = 0, last_repeated = 0;
+	int rc = 0;
+	for (int n = 0; n < CAS_LIST_ATTEMPTS && !result; n++) {
+		if (n)
+			st.refetches++;
+		rc = list_once(c, f, n == 0 && unfiltered(f), n + 1 == CAS_LIST_ATTEMPTS, &at, &st, e);
+		if (rc) {
+			cas_obj_unref(at.all);
+			break;
 		}
-		free(pg.pages);
-		pthread_mutex_destroy(&pg.mu);
-		if (pg.rc) {
-			*e = pg.err;
-			cas_obj_unref(first);
-			return pg.rc;
+		st.skipped += at.all->skipped;
+		st.repeated += at.all->repeated;
+		at.all->total_count = at.most;
+		if (consistent(&at)) {
+			result = at.all;
+		} else {
+			cas_warn("ListInstances: attempt %d is inconsistent (TotalCount %lld%s, %lld entries received, "
+				 "%zu ids on two pages%s)%s",
+				 n + 1, (long long)at.total, at.total_changed ? " and changing" : "", (long long)at.received,
+				 at.cross, at.capped ? ", page cap reached" : "",
+				 n + 1 < CAS_LIST_ATTEMPTS ? "; fetching again" : "");
+			last_skipped = at.all->skipped;
+			last_repeated = at.all->repeated;
+			cas_instances_append(seen, at.all);
+			cas_obj_unref(at.all);
 		}
 	}
-	cas_instances_sort_unique(first);
-	if (first->skipped)
-		cas_warn("ListInstances: %zu entries skipped as unsafe or duplicate", first->skipped);
-	*out = first;
+	if (!rc && !result) {
+		cas_instances_sort_unique(seen);
+		seen->skipped = last_skipped; /* per listing, as in a consistent one */
+		seen->repeated = last_repeated;
+		seen->inconsistent = 1;
+		seen->total_count = at.most;
+		result = cas_obj_ref(seen);
+		st.inconsistent = 1;
+		char msg[300];
+		snprintf(msg, sizeof(msg),
+			 "no consistent listing in %d attempts (the account changed while it was paged, or the "
+			 "server's paging is inconsistent); showing the union of everything seen: %zu instances",
+			 CAS_LIST_ATTEMPTS, seen->n);
+		cas_client_notify(c, "ListInstances", EAGAIN, "Local.InconsistentListing", msg);
+	}
+	cas_obj_unref(seen);
+	cas_client_list_count(c, &st);
+	if (rc)
+		return rc;
+	if (result->skipped) {
+		char msg[120];
+		snprintf(msg, sizeof(msg), "%zu entries skipped: their InstanceId cannot be a file name",
+			 result->skipped);
+		cas_client_notify(c, "ListInstances", EPROTO, "Local.UnsafeId", msg);
+	}
+	if (result->repeated)
+		cas_warn("ListInstances: %zu repeated entries; the newest entry of each id is shown", result->repeated);
+	result->as_of_ms = cas_client_service_now_ms(c); /* "now" of by-expiry/ */
+	*out = result;
 	return 0;
+}
+
+int cas_list_prime(struct cas_client *c, struct cas_error *e)
+{
+	struct cas_instances *p1 = NULL;
+	static const struct cas_list_filter none;
+	int rc = fetch_page(c, &none, 1, &p1, e);
+	if (!rc)
+		cas_client_prime(c, p1);
+	cas_obj_unref(p1);
+	return rc;
 }
 
 int cas_list_all_cloud_access(struct cas_client *c, struct cas_entries **out, struct cas_error *e)
 {
 	*out = NULL;
 	struct cas_entries *all = cas_entries_new();
-	int64_t total = 0;
+	int64_t total = -1, size = ACCESS_PAGE_SIZE, received = 0;
 	for (int64_t page = 1;; page++) {
 		struct cas_entries *l = NULL;
-		int rc = cas_list_cloud_access(c, page, ACCESS_PAGE_SIZE, &l, &total, e);
+		int64_t t = -1;
+		int rc = cas_list_cloud_access(c, page, ACCESS_PAGE_SIZE, &l, &t, e);
 		if (rc) {
 			cas_obj_unref(all);
 			return rc;
 		}
-		size_t got = l->n;
-		all->v = cas_xrealloc(all->v, (all->n + l->n + 1) * sizeof(*all->v));
-		memcpy(all->v + all->n, l->v, l->n * sizeof(*l->v));
-		all->n += l->n;
-		l->n = 0;
+		int64_t got = (int64_t)l->n;
+		if (page == 1 && got > 0 && got < size && t > got)
+			size = got; /* the server's page is smaller than asked */
+		if (t > total)
+			total = t;
+		received += got;
+		size_t before = all->n;
+		cas_entries_append(all, l);
 		cas_obj_unref(l);
-		/* stop at the end, and on a short or empty page (no endless loop on a lying total) */
-		if (got < ACCESS_PAGE_SIZE || page * ACCESS_PAGE_SIZE >= total)
+		cas_entries_sort_unique(all);
+		int added = all->n > before;
+		/* the same rules as instances: continue while TotalCount says more exist */
+		int more = got > 0 && added && (total >= 0 ? received < total : got >= size);
+		if (!more || page >= (total >= 0 ? (total + size - 1) / size : CAS_MAX_TOTAL / size) + CAS_LIST_EXTRA_PAGES)
 			break;
 	}
-	cas_entries_sort_unique(all);
 	*out = all;
 	return 0;
 }

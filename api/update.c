@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "decode.h"
 
 enum ftype { F_STR, F_I64, F_I64_LIST, F_TAGS };
 
@@ -197,35 +198,56 @@ int cas_update_from_json(const cJSON *obj, struct cas_update *u, struct cas_erro
 	return 0;
 }
 
-/* The detail comes from the service: a list with unexpected element types
- * is shown as null rather than as something that could not be written back. */
-static int int_list(const cJSON *v)
+/* Values of the detail come from the service and are read leniently
+ * (decode.h): "47305" is the integer 47305, "" and null are absent. */
+static int detail_int(const cJSON *v, int64_t *out)
+{
+	return cas_dec_int_value(v, out) == CAS_DEC_OK;
+}
+
+/* A detail list with an element that is not an integer is shown as null
+ * rather than as something that could not be written back. */
+static cJSON *int_list(const cJSON *v)
 {
 	int64_t n;
 	const cJSON *it;
 	if (!cJSON_IsArray(v))
-		return 0;
+		return NULL;
+	cJSON *out = cJSON_CreateArray();
 	cJSON_ArrayForEach(it, v)
 	{
-		if (!integral(it, &n))
-			return 0;
+		if (!detail_int(it, &n)) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+		cJSON_AddItemToArray(out, cJSON_CreateNumber((double)n));
 	}
-	return 1;
+	return out;
 }
 
-static int tag_list(const cJSON *v)
+static cJSON *tag_list(const cJSON *v)
 {
 	const cJSON *t;
 	if (!cJSON_IsArray(v))
-		return 0;
+		return NULL;
+	cJSON *out = cJSON_CreateArray();
 	cJSON_ArrayForEach(t, v)
 	{
-		const cJSON *k = cJSON_GetObjectItemCaseSensitive(t, "TagKey");
-		const cJSON *val = cJSON_GetObjectItemCaseSensitive(t, "TagValue");
-		if (!cJSON_IsObject(t) || !cJSON_IsString(k) || (val && !cJSON_IsString(val) && !cJSON_IsNull(val)))
-			return 0;
+		char *k = NULL, *val = NULL;
+		if (!cJSON_IsObject(t) || cas_dec_str(t, "TagKey", &k) != CAS_DEC_OK ||
+		    cas_dec_str(t, "TagValue", &val) == CAS_DEC_BAD) {
+			free(k);
+			cJSON_Delete(out);
+			return NULL;
+		}
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "TagKey", k);
+		cJSON_AddStringToObject(o, "TagValue", val ? val : "");
+		cJSON_AddItemToArray(out, o);
+		free(k);
+		free(val);
 	}
-	return 1;
+	return out;
 }
 
 cJSON *cas_update_config_json(const cJSON *detail)
@@ -234,31 +256,20 @@ cJSON *cas_update_config_json(const cJSON *detail)
 	for (size_t i = 0; i < CAS_UPDATE_NFIELDS; i++) {
 		const struct field *f = &fields[i];
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(detail, f->name);
-		int ok = 0;
+		cJSON *out = NULL;
 		int64_t n;
+		char *s = NULL;
 		switch (f->type) {
-		case F_STR: ok = cJSON_IsString(v); break;
-		case F_I64: ok = integral(v, &n); break;
-		case F_I64_LIST: ok = int_list(v); break;
-		case F_TAGS: ok = tag_list(v); break;
+		case F_STR:
+			if (cas_dec_str_value(v, &s) == CAS_DEC_OK)
+				out = cJSON_CreateString(s);
+			free(s);
+			break;
+		case F_I64: out = detail_int(v, &n) ? cJSON_CreateNumber((double)n) : NULL; break;
+		case F_I64_LIST: out = int_list(v); break;
+		case F_TAGS: out = tag_list(v); break;
 		}
-		if (!ok) {
-			cJSON_AddNullToObject(cfg, f->name);
-		} else if (f->type == F_TAGS) {
-			cJSON *tags = cJSON_AddArrayToObject(cfg, f->name);
-			const cJSON *t;
-			cJSON_ArrayForEach(t, v)
-			{
-				const cJSON *k = cJSON_GetObjectItemCaseSensitive(t, "TagKey");
-				const cJSON *val = cJSON_GetObjectItemCaseSensitive(t, "TagValue");
-				cJSON *o = cJSON_CreateObject();
-				cJSON_AddStringToObject(o, "TagKey", cJSON_IsString(k) ? k->valuestring : "");
-				cJSON_AddStringToObject(o, "TagValue", cJSON_IsString(val) ? val->valuestring : "");
-				cJSON_AddItemToArray(tags, o);
-			}
-		} else {
-			cJSON_AddItemToObject(cfg, f->name, cJSON_Duplicate(v, 1));
-		}
+		cJSON_AddItemToObject(cfg, f->name, out ? out : cJSON_CreateNull());
 	}
 	return cfg;
 }
@@ -273,14 +284,18 @@ static size_t rtrim_len(const char *s)
 
 static int str_differs(const struct field *f, const char *want, const cJSON *have)
 {
-	const char *h = cJSON_IsString(have) ? have->valuestring : NULL;
-	if (!h)
+	char *h = NULL;
+	if (cas_dec_str_value(have, &h) != CAS_DEC_OK)
 		return 1;
+	int differ;
 	if (strcmp(f->name, "Csr") == 0) {
 		size_t a = rtrim_len(want), b = rtrim_len(h);
-		return a != b || memcmp(want, h, a) != 0;
+		differ = a != b || memcmp(want, h, a) != 0;
+	} else {
+		differ = strcmp(want, h) != 0;
 	}
-	return strcmp(want, h) != 0;
+	free(h);
+	return differ;
 }
 
 static int i64_cmp(const void *a, const void *b)
@@ -299,7 +314,7 @@ static int contacts_differ(const struct cas_update *u, const cJSON *have)
 	int differ = 0;
 	cJSON_ArrayForEach(it, have)
 	{
-		if (!integral(it, &b[i++]))
+		if (!detail_int(it, &b[i++]))
 			differ = 1;
 	}
 	if (u->ncontacts)
@@ -336,7 +351,18 @@ static int tag_in_json(const cJSON *have, const char *k, const char *v)
 
 /* Tag sets are equal when each side's every tag is in the other and the
  * sizes match (so duplicates on one side cannot hide a missing tag). */
-static int tags_differ(const struct cas_update *u, const cJSON *have)
+static int tags_differ_clean(const struct cas_update *u, const cJSON *have);
+
+/* The detail's tags are compared as read leniently (tag_list). */
+static int tags_differ(const struct cas_update *u, const cJSON *raw)
+{
+	cJSON *have = tag_list(raw);
+	int differ = have ? tags_differ_clean(u, have) : u->ntags != 0 || cJSON_GetArraySize(raw) != 0;
+	cJSON_Delete(have);
+	return differ;
+}
+
+static int tags_differ_clean(const struct cas_update *u, const cJSON *have)
 {
 	size_t n = cJSON_IsArray(have) ? (size_t)cJSON_GetArraySize(have) : 0;
 	if (n != u->ntags)
@@ -394,7 +420,7 @@ int cas_update_diff(const struct cas_update *want, const cJSON *detail, struct c
 			break;
 		}
 		case F_I64:
-			if (want->has_company_id && (!integral(have, &cur) || cur != want->company_id)) {
+			if (want->has_company_id && (!detail_int(have, &cur) || cur != want->company_id)) {
 				diff->has_company_id = 1;
 				diff->company_id = want->company_id;
 				n++;

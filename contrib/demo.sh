@@ -82,9 +82,12 @@ tour "jq -r '.Domain' instances/*/detail | grep -F '*.' | head -n 5"
 tour "ls by-status/willExpire"
 tour "cat summary"
 tour "jq '{calls: .totals.calls, cache: {hits: .cache.hits, misses: .cache.misses}, free_tier}' .cas/stats"
+# safe by default: nothing is deleted without -o allow_delete
+tour "rmdir instances/$id || tail -n 1 .cas/errors | jq -c '{path, errno, message}'"
 cd - >/dev/null
 echo
 echo "casfs is mounted at $mnt; try: echo '{\"AutoReissue\":\"enable\"}' > $mnt/instances/$id/config"
+echo "deleting needs consent: remount with -o allow_delete, then rmdir or rm -rf instances/<id> deletes it"
 echo "emulator state: curl -s $url/_emulator/state | jq .instances[0]"
 [ -n "${CASFS_DEMO_ONCE:-}" ] && exit 0
 echo "press Ctrl-C to unmount and stop"

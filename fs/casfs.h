@@ -19,6 +19,7 @@ struct casfs_opts {
 	char *endpoint, *region, *profile, *cafile, *config_path;
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
+	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
 	int keys;       /* -o keys: show key.pem (certificates' private keys) */
 	char *mountpoint;
 };

@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json_object.h>
+#include <json-c/linkhash.h>
+#include <json-c/json_tokener.h>
+
 #include "buf.h"
 #include "canon.h"
 #include "kinds.h"
@@ -94,8 +98,45 @@ out:
 	return rc;
 }
 
+static int has_nul(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		return (size_t)json_object_get_string_len(o) != strlen(json_object_get_string(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (has_nul(json_object_array_get_idx(o, i)))
+				return 1;
+		return 0;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (has_nul(val))
+				return 1;
+		}
+		return 0;
+	}
+	default: return 0;
+	}
+}
+
+/* A NUL (\u0000) in any string value: cJSON would cut the string there and
+ * send what comes before it, so it is refused (json-c keeps the length). */
+static int refuse_nul(const char *data, size_t len, struct cas_error *e)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = json_tokener_parse_ex(tok, data, (int)len);
+	int bad = o && has_nul(o);
+	json_object_put(o);
+	json_tokener_free(tok);
+	return bad ? cas_error_set(e, EINVAL, "Local.Value", "a string value contains a NUL character (\\u0000)") : 0;
+}
+
 int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
 {
+	int nul = refuse_nul(data, len, e);
+	if (nul)
+		return nul;
 	cJSON *j = cas_json_parse(data, len);
 	if (!j)
 		return cas_error_set(e, EINVAL, "Local.Config", "config is not valid JSON");
@@ -202,7 +243,7 @@ int commit_access_new(struct casfs *fs, const struct node *n, const char *data, 
 {
 	(void)n;
 	int rc = read_only(fs, e);
-	if (rc)
+	if (rc || (rc = refuse_nul(data, len, e)))
 		return rc;
 	cJSON *j = cas_json_parse(data, len);
 	if (!cJSON_IsObject(j)) {

@@ -90,6 +90,14 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(c, "prefetched", (double)cas_prefetch_issued(fs->prefetch));
 	cJSON_AddNumberToObject(c, "kernel_invalidations", (double)notify_sent(fs->notify));
 
+	cJSON *ls = cJSON_AddObjectToObject(root, "listings");
+	cJSON_AddNumberToObject(ls, "assembled", (double)cs.lists.listings);
+	cJSON_AddNumberToObject(ls, "refetched_after_drift", (double)cs.lists.refetches);
+	cJSON_AddNumberToObject(ls, "inconsistent", (double)cs.lists.inconsistent);
+	cJSON_AddNumberToObject(ls, "repeated_entries", (double)cs.lists.repeated);
+	cJSON_AddNumberToObject(ls, "skipped_unsafe_ids", (double)cs.lists.skipped);
+	cJSON_AddNumberToObject(ls, "probe_page_reused", (double)cs.lists.probe_reused);
+
 	cJSON *w = cJSON_AddObjectToObject(root, "writes");
 	cJSON_AddNumberToObject(w, "committed", (double)atomic_load(&fs->st.commits));
 	cJSON_AddNumberToObject(w, "unchanged_no_call", (double)atomic_load(&fs->st.noop_commits));
@@ -100,6 +108,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddStringToObject(root, "endpoint", cas_client_endpoint(fs->client));
 	cJSON_AddBoolToObject(root, "read_only", fs->o.ro);
 	cJSON_AddBoolToObject(root, "dry_run", fs->o.dry_run);
+	cJSON_AddBoolToObject(root, "allow_delete", fs->o.allow_delete);
 
 	struct cas_buf b = CAS_BUF_INIT;
 	cas_canon_render(&b, root);
@@ -133,10 +142,11 @@ int commit_refresh(struct casfs *fs, const struct node *n, const char *data, siz
 	struct cas_entries *ca = cas_cache_peek(fs->cache, CAS_CK_CA, "");
 	cas_cache_drop_all(fs->cache);
 	memo_clear_renders(fs->memo);
+	memo_clear_all_written(fs->memo); /* written bytes never outlive a refresh */
 	notify_tree(fs->notify, l, access, ca);
 	cas_obj_unref(l);
 	cas_obj_unref(access);
 	cas_obj_unref(ca);
-	cas_info(".cas/refresh: every cache dropped");
+	cas_info(".cas/refresh: every cache dropped, written bytes forgotten");
 	return 0;
 }

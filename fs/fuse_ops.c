@@ -64,7 +64,7 @@ static uint64_t names_hash(const struct namelist *l)
 static int stat_node(struct casfs *fs, const struct node *n, struct stat *st)
 {
 	const struct node_kind *k = &node_kinds[n->type];
-	if (n->type == T_SCRATCH)
+	if (node_is_scratch(n->type))
 		return scratch_stat(fs->scratch, n->id, n->name, st);
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
@@ -237,26 +237,41 @@ static int split_parent(struct casfs *fs, const char *path, struct node *dir, co
 	return resolve(fs, parent, dir);
 }
 
+/* The instance directory a new scratch entry goes into: 0, or -errno with a record. */
+static int scratch_parent(struct casfs *fs, const char *path, struct node *dir, const char **name, int err,
+			  const char *why)
+{
+	int rc = split_parent(fs, path, dir, name);
+	if (rc)
+		return rc;
+	if (fs->o.ro)
+		return refuse(fs, path, EROFS, "");
+	return dir->type == T_INSTANCE ? 0 : refuse(fs, path, err, why);
+}
+
+/* Records a full scratch table. */
+static int scratch_added(struct casfs *fs, const char *path, int rc)
+{
+	if (rc == -ENOSPC) {
+		struct cas_error e;
+		cas_error_clear(&e);
+		cas_error_set(&e, ENOSPC, "Local.Scratch", "at most %d scratch entries per mount", SCRATCH_MAX_FILES);
+		fs_fail(fs, path, rc, &e);
+	}
+	return rc;
+}
+
 static int casfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct casfs *fs = casfs_get();
 	struct node dir, n;
 	const char *name;
-	int rc = split_parent(fs, path, &dir, &name);
+	int rc = scratch_parent(fs, path, &dir, &name, EACCES,
+				"new files can be created only inside instances/<id>/ (as scratch files)");
 	if (rc)
 		return rc;
-	if (fs->o.ro)
-		return refuse(fs, path, EROFS, "");
-	if (dir.type != T_INSTANCE)
-		return refuse(fs, path, EACCES, "new files can be created only inside instances/<id>/ (as scratch files)");
 	struct fuse_context *ctx = fuse_get_context();
-	rc = scratch_create(fs->scratch, dir.id, name, mode & ~ctx->umask, ctx->uid, ctx->gid);
-	if (rc == -ENOSPC) {
-		struct cas_error e;
-		cas_error_clear(&e);
-		cas_error_set(&e, ENOSPC, "Local.Scratch", "at most %d scratch files per mount", SCRATCH_MAX_FILES);
-		fs_fail(fs, path, rc, &e);
-	}
+	rc = scratch_added(fs, path, scratch_create(fs->scratch, dir.id, name, mode & ~ctx->umask, ctx->uid, ctx->gid));
 	if (rc)
 		return rc;
 	struct cas_error e;
@@ -309,7 +324,7 @@ static int resolve_meta(struct casfs *fs, const char *path, struct node *n, stru
 	int rc = resolve(fs, path, n);
 	if (rc)
 		return rc;
-	if (n->type == T_SCRATCH)
+	if (node_is_scratch(n->type))
 		return 1;
 	return stat_node(fs, n, st);
 }
@@ -329,6 +344,11 @@ static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *f
 								 "the file while writing it (O_TRUNC) instead");
 }
 
+/* Removal rules (docs/SEMANTICS.md): deleting anything remote needs
+ * -o allow_delete; a directory holding scratch entries is ENOTEMPTY either
+ * way; with allow_delete, unlinking an instance's own files succeeds and
+ * changes nothing (they are views of the instance and come back), so that
+ * rm -rf, find -delete and Ansible's rmtree reach the rmdir that deletes. */
 static int remove_node(const char *path, int want_dir)
 {
 	struct casfs *fs = casfs_get();
@@ -339,16 +359,25 @@ static int remove_node(const char *path, int want_dir)
 	if (want_dir != node_is_dir(&n))
 		return want_dir ? -ENOTDIR : -EISDIR;
 	const struct node_kind *k = &node_kinds[n.type];
+	if (!k->remove && node_is_instance_file(n.type) && fs->o.allow_delete && !fs->o.ro) {
+		cas_debug("%s: unlink of an instance's own file: nothing to do (it stays while the instance exists)",
+			  path);
+		return 0;
+	}
 	if (!k->remove)
 		return refuse(fs, path, EPERM, node_is_instance_file(n.type)
 						       ? "files of an instance cannot be removed; rmdir the instance "
-							 "directory to delete the instance"
+							 "directory to delete the instance (needs -o allow_delete)"
 						       : "this entry cannot be removed");
+	if (node_is_dir(&n) && !node_is_scratch(n.type) && scratch_count_in(fs->scratch, n.id))
+		return refuse(fs, path, ENOTEMPTY, "the directory holds scratch files or directories; remove them first");
+	if ((k->flags & NF_DESTROYS) && !fs->o.allow_delete)
+		return refuse(fs, path, EPERM, "deleting needs the mount option -o allow_delete (off by default)");
 	struct cas_error e;
 	cas_error_clear(&e);
 	snprintf(e.action, sizeof(e.action), "%s", k->action ? k->action : "");
 	rc = k->remove(fs, &n, &e);
-	if (rc && n.type != T_SCRATCH)
+	if (rc && !node_is_scratch(n.type))
 		fs_fail(fs, path, rc, &e);
 	return rc;
 }
@@ -377,7 +406,7 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 		return rc;
 	if (fs->o.ro)
 		return refuse(fs, from, EROFS, "");
-	if (src.type != T_SCRATCH && !node_is_instance_file(src.type))
+	if (!node_is_instance_file(src.type))
 		return refuse(fs, from, EPERM, "only files inside an instance directory can be renamed");
 	if (dir.type != T_INSTANCE)
 		return -EXDEV;
@@ -387,10 +416,12 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 	int exists = node_child(fs, &dir, name, &dst, &e) == 0;
 	if (exists && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
-	int dst_is_node = exists && dst.type != T_SCRATCH;
-	if (src.type == T_SCRATCH && !dst_is_node)
+	int dst_is_node = exists && !node_is_scratch(dst.type);
+	if (node_is_scratch(src.type) && !dst_is_node)
 		return scratch_rename(fs->scratch, src.id, src.name, name);
-	if (src.type == T_SCRATCH) {
+	if (node_is_scratch(src.type) && node_is_dir(&src))
+		return -ENOTDIR; /* a scratch directory onto an API file */
+	if (node_is_scratch(src.type)) {
 		/* the atomic save: commit the scratch file's bytes to the node */
 		if (!node_kinds[dst.type].commit)
 			return refuse(fs, to, EPERM, "the target is read-only; rename onto config or a writable value file");
@@ -487,22 +518,37 @@ static int casfs_access(const char *path, int mask)
 	return resolve(casfs_get(), path, &n);
 }
 
-static int refuse_mkdir(const char *path, mode_t mode)
-{
-	(void)mode;
-	return refuse(casfs_get(), path, EPERM, "directories, devices and links cannot be created in casfs");
-}
-
 static int refuse_mknod(const char *path, mode_t mode, dev_t dev)
 {
+	(void)mode;
 	(void)dev;
-	return refuse_mkdir(path, mode);
+	return refuse(casfs_get(), path, EPERM, "devices and links cannot be created in casfs");
 }
 
 static int refuse_link(const char *from, const char *to)
 {
 	(void)from;
-	return refuse_mkdir(to, 0);
+	return refuse_mknod(to, 0, 0);
+}
+
+/* Scratch directories: empty directories inside instances/<id>/ (see scratch.h). */
+static int casfs_mkdir(const char *path, mode_t mode)
+{
+	struct casfs *fs = casfs_get();
+	struct node dir, n;
+	const char *name;
+	int rc = scratch_parent(fs, path, &dir, &name, EPERM,
+				"directories can be created only inside instances/<id>/ (as empty scratch directories)");
+	if (rc)
+		return rc;
+	struct cas_error e;
+	cas_error_clear(&e);
+	if ((rc = node_child(fs, &dir, name, &n, &e)) == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	struct fuse_context *ctx = fuse_get_context();
+	return scratch_added(fs, path, scratch_mkdir(fs->scratch, dir.id, name, mode & ~ctx->umask, ctx->uid, ctx->gid));
 }
 
 static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
@@ -563,7 +609,7 @@ const struct fuse_operations casfs_ops = {
 	.utimens = casfs_utimens,
 	.statfs = casfs_statfs,
 	.access = casfs_access,
-	.mkdir = refuse_mkdir,
+	.mkdir = casfs_mkdir,
 	.mknod = refuse_mknod,
 	.symlink = refuse_link,
 	.link = refuse_link,

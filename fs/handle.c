@@ -28,6 +28,8 @@ struct handle {
 	pthread_mutex_t mu;
 	int writing;
 	int dirty;             /* the buffer differs from what was opened */
+	int emptied;           /* opened with O_TRUNC: see release() */
+	int extended;          /* written again after its commit (tags): the rest commits at close */
 	int done;              /* the one commit happened (or the buffer failed) */
 	int rc;                /* its result */
 	struct cas_buf buf;
@@ -36,6 +38,8 @@ struct handle {
 	pid_t writers[8];      /* processes that wrote through this handle */
 	int nwriters;          /* > 8: too many to track, every flush counts */
 };
+
+static void release(struct casfs *fs, struct handle *h, int final);
 
 static void note_writer(struct handle *h, pid_t pid)
 {
@@ -209,8 +213,9 @@ static enum verdict judge_pem(struct handle *h, int final, char *why, size_t why
 	return final || memchr(after, '\n', (size_t)(p + n - after)) ? V_COMPLETE : V_INCOMPLETE;
 }
 
-/* Tags have no end marker, so they commit at close; but a line that can
- * never be valid fails the write at once. */
+/* Tags have no end marker: a buffer that ends in a newline is committed,
+ * and more lines written later extend it (see rule_extends); a line that
+ * can never be valid fails the write at once. */
 static enum verdict judge_tags(struct handle *h, int final, char *why, size_t whylen)
 {
 	const char *p = h->buf.p ? h->buf.p : "";
@@ -248,7 +253,53 @@ static enum verdict judge_tags(struct handle *h, int final, char *why, size_t wh
 		}
 		q = nl ? nl + 1 : p + n;
 	}
-	return final ? V_COMPLETE : V_INCOMPLETE;
+	/* the usual single write (echo, printf, one write of the whole set) ends
+	 * in a newline: commit it now, so even bash's builtin echo sees a failure */
+	return final || (n && p[n - 1] == '\n') ? V_COMPLETE : V_INCOMPLETE;
+}
+
+/* Rules whose document has no end marker (tags): the first write that ends
+ * a line commits (the usual single write: echo, printf, one write of the
+ * set); bytes written after that extend the same document, which close
+ * commits again as a whole. So a handle applies at most twice, and the end
+ * state is exactly what was written. */
+static int rule_extends(const struct handle *h)
+{
+	return node_kinds[h->node.type].complete == C_TAGS;
+}
+
+/* Every line written so far is already a line of the file's current
+ * content: committing now could only remove lines that a later write may
+ * still bring (bash's builtins write line by line), so the commit waits for
+ * close, which applies the document exactly. */
+static int lines_already_there(struct casfs *fs, struct handle *h)
+{
+	struct snap *cur = NULL;
+	struct cas_error e;
+	cas_error_clear(&e);
+	if (render_node(fs, &h->node, &cur, &e))
+		return 0;
+	int all = 1, any = 0;
+	const char *p = h->buf.p ? h->buf.p : "", *end = p + h->buf.len;
+	while (all && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		while (l && p[l - 1] == '\r')
+			l--;
+		if (l && !all_ws(p, l)) {
+			all = 0;
+			any = 1;
+			for (const char *q = cur->data, *qe = cur->data + cur->len; q < qe && !all;) {
+				const char *qn = memchr(q, '\n', (size_t)(qe - q));
+				size_t ql = qn ? (size_t)(qn - q) : (size_t)(qe - q);
+				all = ql == l && memcmp(q, p, l) == 0;
+				q = qn ? qn + 1 : qe;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	cas_obj_unref(cur);
+	return all && any; /* blank lines alone are an empty set: committed (and refused) now */
 }
 
 static enum verdict judge(struct handle *h, int final, char *why, size_t whylen)
@@ -348,7 +399,7 @@ struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, in
 		*rc = render_node(fs, n, &h->snap, &e);
 		if (*rc) {
 			fs_fail_read(fs, n->path, *rc, &e);
-			handle_release(fs, h);
+			release(fs, h, 0);
 			return NULL;
 		}
 		h->keep_cache = !(k->flags & NF_DIRECT) && cas_stamps_keep_cache(fs->stamps, n->ino, h->snap->hash);
@@ -356,6 +407,7 @@ struct handle *handle_open(struct casfs *fs, const struct node *n, int flags, in
 		if (wr && !(flags & O_TRUNC))
 			cas_buf_add(&h->buf, h->snap->data, h->snap->len);
 	}
+	h->emptied = wr && (flags & O_TRUNC) && n->type != T_SCRATCH;
 	return h;
 }
 
@@ -410,6 +462,10 @@ ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t
 	pthread_mutex_lock(&h->mu);
 	ssize_t rc = (ssize_t)size;
 	char why[600] = "";
+	if (h->done && !h->rc && rule_extends(h) && !all_ws(buf, size)) {
+		h->done = 0; /* more of the same document: close commits it again */
+		h->extended = 1;
+	}
 	if (h->done) {
 		/* the document was committed (or failed): only trailing blank lines are welcome */
 		if (h->rc)
@@ -428,6 +484,8 @@ ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t
 		switch (judge(h, 0, why, sizeof(why))) {
 		case V_INVALID: rc = fail(fs, h, EINVAL, why); break;
 		case V_COMPLETE:
+			if (rule_extends(h) && (h->extended || lines_already_there(fs, h)))
+				break;
 			if (commit(fs, h))
 				rc = h->rc;
 			break;
@@ -486,11 +544,17 @@ off_t handle_size(struct handle *h)
 	return s;
 }
 
-void handle_release(struct casfs *fs, struct handle *h)
+static void release(struct casfs *fs, struct handle *h, int final)
 {
-	(void)fs;
 	if (!h)
 		return;
+	/* An emptied file that nobody wrote is the empty document. It cannot be
+	 * committed at flush: bash closes the descriptor it redirects (a FLUSH)
+	 * before the command writes. So it is committed here, at the last
+	 * close: its failure (an empty tag set, an empty config) is recorded in
+	 * .cas/errors and the log, though close(2) has already returned. */
+	if (final && h->emptied && !h->dirty && !h->done)
+		commit(fs, h);
 	untrack(h);
 	if (h->buf.p)
 		explicit_bzero(h->buf.p, h->buf.cap); /* cloud-access/new carries a SecretKey */
@@ -502,6 +566,11 @@ void handle_release(struct casfs *fs, struct handle *h)
 	free(h);
 }
 
+void handle_release(struct casfs *fs, struct handle *h)
+{
+	release(fs, h, 1);
+}
+
 void handle_release_all(struct casfs *fs)
 {
 	for (;;) {
@@ -510,6 +579,6 @@ void handle_release_all(struct casfs *fs)
 		pthread_mutex_unlock(&open_mu);
 		if (!h)
 			break;
-		handle_release(fs, h);
+		release(fs, h, 0); /* unmounting: nothing is committed any more */
 	}
 }

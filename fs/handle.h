@@ -2,8 +2,12 @@
  * a per-handle buffer that is committed exactly once: inside the write(2)
  * that makes it a complete, valid document (so even bash's builtin echo,
  * which ignores close(2) errors, sees the error), or else at flush (close).
- * A buffer that can never become valid fails the write at once. Truncate
- * and release never commit. */
+ * A buffer that can never become valid fails the write at once. Tags have
+ * no end marker: the first write ending a line commits, and bytes written
+ * after that extend the document, which close commits again as a whole
+ * (see rule_extends in handle.c). Truncate never commits; release
+ * commits only a file emptied (O_TRUNC) that nobody wrote, as the empty
+ * document (see release() in handle.c). */
 #ifndef CASFS_HANDLE_H
 #define CASFS_HANDLE_H
 

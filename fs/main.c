@@ -5,6 +5,7 @@
  *
  * SOURCE is accepted (and ignored) so that mount.fuse3 and fstab work:
  *   casfs  /mnt/cas  fuse.casfs  _netdev,region=cn-hangzhou  0 0 */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,8 @@ static const struct fuse_opt option_table[] = {
 	OPT("timeout=%lf", timeout),
 	OPT("max_stale=%lf", max_stale),
 	OPT("dry_run", dry_run),
+	OPT("allow_delete", allow_delete),
+	OPT("nonempty", nonempty),
 	OPT("keys", keys),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
@@ -79,6 +83,8 @@ static const char usage[] =
 	"  -o cafile=PATH      extra CA bundle for TLS (verification is always on)\n"
 	"  -o ro               read-only: every mutation fails with EROFS\n"
 	"  -o dry_run          validate and log mutations instead of sending them\n"
+	"  -o allow_delete     let rmdir instances/<id> and rm cloud-access/<id> delete (off by default)\n"
+	"  -o nonempty         mount over a directory that is not empty\n"
 	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
 	"  -f, -d, -s          foreground, debug (foreground), single-threaded\n"
 	"\n"
@@ -91,6 +97,30 @@ struct parse_state {
 	char *positional[3];
 	int npositional;
 };
+
+/* The libfuse 3 mount, library and loop options casfs passes through
+ * (flags, and "name=" prefixes), each checked to reach libfuse 3.14 without
+ * its "unknown option" complaint; anything else gets casfs's own message. */
+static int fuse_option_known(const char *arg)
+{
+	static const char *const flags[] = {
+		"-s", "allow_other", "allow_root", "auto_unmount", "blkdev", "default_permissions", "kernel_cache",
+		"auto_cache", "noauto_cache", "no_rofd_flush", "noforget", "clone_fd", "rw", "suid", "nosuid", "dev",
+		"nodev", "exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
+	};
+	static const char *const valued[] = {
+		"fsname=", "subtype=", "max_read=", "blksize=", "context=", "fscontext=", "defcontext=",
+		"rootcontext=", "umask=", "uid=", "gid=", "entry_timeout=", "negative_timeout=", "attr_timeout=",
+		"ac_attr_timeout=", "remember=", "modules=", "max_threads=", "max_idle_threads=", NULL,
+	};
+	for (size_t i = 0; flags[i]; i++)
+		if (strcmp(arg, flags[i]) == 0)
+			return 1;
+	for (size_t i = 0; valued[i]; i++)
+		if (strncmp(arg, valued[i], strlen(valued[i])) == 0)
+			return 1;
+	return 0;
+}
 
 static struct parse_state parsed; /* fuse_opt hands opt_proc the options struct, not this */
 
@@ -116,7 +146,10 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case FUSE_OPT_KEY_OPT:
 		if (strncmp(arg, "x-", 2) == 0)
 			return 0; /* x-systemd.* and other userspace-only mount options */
-		return 1;
+		if (fuse_option_known(arg))
+			return 1;
+		fprintf(stderr, "casfs: unknown option \"%s\" (casfs --help lists the options)\n", arg);
+		return -1;
 	}
 	return 1;
 }
@@ -146,13 +179,71 @@ static int check_numbers(struct casfs_opts *o)
 	return 0;
 }
 
-static int check_mountpoint(const char *mp)
+/* The fstype mounted exactly at dir (a canonical path), from /proc/self/mountinfo. */
+static int mounted_at(const char *dir, char *fstype, size_t n)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[8192], mp[4096];
+	int found = 0;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		const char *p = line;
+		for (int field = 0; field < 4 && p; field++)
+			p = (p = strchr(p, ' ')) ? p + 1 : NULL;
+		if (!p)
+			continue;
+		size_t j = 0; /* the mount point, with mountinfo's octal escapes (\040) undone */
+		for (; *p && *p != ' ' && j + 1 < sizeof(mp); p++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+				mp[j++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+				p += 3;
+			} else {
+				mp[j++] = *p;
+			}
+		}
+		mp[j] = '\0';
+		const char *sep = strstr(p, " - ");
+		if (strcmp(mp, dir) == 0 && sep) {
+			snprintf(fstype, n, "%.*s", (int)strcspn(sep + 3, " "), sep + 3);
+			found = 1;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int empty = 1;
+	while (d && empty && (de = readdir(d)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	if (d)
+		closedir(d);
+	return empty;
+}
+
+static int dead_mount(const char *mp)
+{
+	char msg[9000];
+	snprintf(msg, sizeof(msg), "mountpoint %s is a dead FUSE mount (its daemon is gone); clear it with: "
+				   "fusermount3 -u %s", mp, mp);
+	return bad(msg);
+}
+
+/* Mount hygiene, as s3fs and rclone do it: a dead FUSE mount gets the
+ * command that clears it, an existing mount is never stacked on, and a
+ * non-empty directory is hidden only with -o nonempty. */
+static int check_mountpoint(const char *mp, int nonempty)
 {
 	struct stat st;
-	char msg[600];
+	char msg[9000], fstype[64];
 	if (!mp)
 		return bad("no mountpoint given (usage: casfs [options] MOUNTPOINT; see --help)");
 	if (stat(mp, &st) != 0) {
+		if (errno == ENOTCONN)
+			return dead_mount(mp);
 		snprintf(msg, sizeof(msg), "mountpoint %s: %s", mp, strerror(errno));
 		return bad(msg);
 	}
@@ -160,28 +251,59 @@ static int check_mountpoint(const char *mp)
 		snprintf(msg, sizeof(msg), "mountpoint %s is not a directory", mp);
 		return bad(msg);
 	}
-	return 0;
-}
-
-/* An unreadable CA bundle would only surface as a vague TLS error at the first call. */
-static int check_cafile(const char *path)
-{
-	char msg[600];
-	if (path && access(path, R_OK) != 0) {
-		snprintf(msg, sizeof(msg), "-o cafile=%s: %s", path, strerror(errno));
+	char *real = realpath(mp, NULL);
+	int mounted = real && mounted_at(real, fstype, sizeof(fstype));
+	free(real);
+	struct statvfs sv; /* always asks the daemon: a dead one answers ENOTCONN */
+	if (mounted && statvfs(mp, &sv) != 0 && errno == ENOTCONN)
+		return dead_mount(mp);
+	if (mounted) {
+		snprintf(msg, sizeof(msg), "mountpoint %s is already mounted (%s); unmount it first (fusermount3 -u %s)",
+			 mp, fstype, mp);
+		return bad(msg);
+	}
+	if (!nonempty && !dir_is_empty(mp)) {
+		snprintf(msg, sizeof(msg), "mountpoint %s is not empty; use -o nonempty to mount over its files", mp);
 		return bad(msg);
 	}
 	return 0;
 }
 
-/* One cheap call proves the endpoint answers and accepts the credentials. */
+/* libfuse's own failure would be "fuse: failed to open /dev/fuse: Permission denied". */
+static int check_dev_fuse(void)
+{
+	char msg[400];
+	if (access("/dev/fuse", R_OK | W_OK) == 0)
+		return 0;
+	if (errno == ENOENT)
+		snprintf(msg, sizeof(msg), "/dev/fuse is missing: load the fuse module (modprobe fuse), or give the "
+					   "container the device (--device /dev/fuse)");
+	else
+		snprintf(msg, sizeof(msg), "cannot open /dev/fuse: %s; it must be readable and writable by you "
+					   "(Debian's default is mode 0666: ls -l /dev/fuse), or join the group that owns it "
+					   "(e.g. sudo usermod -aG fuse $USER)", strerror(errno));
+	return bad(msg);
+}
+
+/* A file named by an option must be readable: an unreadable CA bundle would
+ * only surface as a vague TLS error at the first call, and a missing
+ * credentials file must never fall back to other credentials. */
+static int check_readable(const char *opt, const char *path)
+{
+	char msg[600];
+	if (path && access(path, R_OK) != 0) {
+		snprintf(msg, sizeof(msg), "-o %s=%s: %s", opt, path, strerror(errno));
+		return bad(msg);
+	}
+	return 0;
+}
+
+/* One call proves the endpoint answers and accepts the credentials; it is
+ * page 1 of the real listing, kept for the first `ls` (api/paging.c). */
 static int probe_endpoint(struct casfs *fs)
 {
-	struct cas_list_query q = { .current_page = 1, .show_size = 1 };
-	struct cas_instances *l = NULL;
 	struct cas_error e;
-	int rc = cas_list_instances(fs->client, &q, &l, &e);
-	cas_obj_unref(l);
+	int rc = cas_list_prime(fs->client, &e);
 	if (!rc)
 		return 0;
 	char line[800], msg[1000];
@@ -189,6 +311,12 @@ static int probe_endpoint(struct casfs *fs)
 	snprintf(msg, sizeof(msg), "%s %s: %s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
 		 cas_client_endpoint(fs->client), line);
 	return bad(msg);
+}
+
+/* The client's notices (an inconsistent listing, skipped ids) become records in .cas/errors. */
+static void record_notice(void *ctx, const struct cas_error *e)
+{
+	fs_fail(ctx, "/instances", -e->err, e);
 }
 
 static int build(struct casfs *fs)
@@ -203,9 +331,14 @@ static int build(struct casfs *fs)
 	struct cas_client_opts co = {
 		.endpoint = fs->o.endpoint, .region = fs->o.region, .cafile = fs->o.cafile, .qps = fs->o.qps,
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
+		.first_page_ttl_ms = (long)(fs->o.ttl * 1000),
 		.keep_keys = fs->o.keys,
 	};
+	const char *region = fs->o.region ? fs->o.region : cr.region;
 	fs->client = cas_client_new(&co, &cr, &e);
+	if (fs->client && region && !cas_region_known(region))
+		fprintf(stderr, "casfs: warning: region \"%s\" is not a region casfs knows; using endpoint %s\n", region,
+			cas_client_endpoint(fs->client));
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr);
 	if (!fs->client || probe_endpoint(fs)) {
@@ -226,6 +359,7 @@ static int build(struct casfs *fs)
 	fs->scratch = scratch_new();
 	fs->memo = memo_new();
 	fs->errors = errlog_new();
+	cas_client_set_notice(fs->client, record_notice, fs);
 	fs->notify = notifier_new();
 	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
 	fs->uid = getuid();
@@ -318,7 +452,8 @@ int main(int argc, char *argv[])
 	}
 	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
-	if (check_numbers(&fs.o) || check_mountpoint(mp) || check_cafile(fs.o.cafile))
+	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_readable("cafile", fs.o.cafile) ||
+	    check_readable("credentials_file", fs.o.config_path) || check_dev_fuse())
 		goto out;
 	fs.o.mountpoint = cas_xstrdup(mp);
 	fuse_opt_add_arg(&args, mp);

@@ -46,18 +46,26 @@ void memo_clear_renders(struct memo *m)
 	pthread_mutex_unlock(&m->mu);
 }
 
-void memo_free(struct memo *m)
+void memo_clear_all_written(struct memo *m)
 {
-	if (!m)
-		return;
-	memo_clear_renders(m);
+	pthread_mutex_lock(&m->mu);
 	for (size_t b = 0; b < WRITTEN_BUCKETS; b++) {
 		for (struct wnode *n = m->w[b], *next; n; n = next) {
 			next = n->next;
 			cas_obj_unref(n->snap);
 			free(n);
 		}
+		m->w[b] = NULL;
 	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+void memo_free(struct memo *m)
+{
+	if (!m)
+		return;
+	memo_clear_renders(m);
+	memo_clear_all_written(m);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }

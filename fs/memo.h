@@ -21,6 +21,8 @@ void memo_put(struct memo *m, uint64_t ino, void *src, struct snap *s);
 void memo_set_written(struct memo *m, uint64_t ino, const char *data, size_t len);
 struct snap *memo_written(struct memo *m, uint64_t ino);
 void memo_clear_written(struct memo *m, uint64_t ino);
+/* Forgets every written memo (.cas/refresh): files show the canonical state. */
+void memo_clear_all_written(struct memo *m);
 void memo_clear_renders(struct memo *m);
 
 #endif

@@ -182,7 +182,13 @@ static int list_scratch(struct casfs *fs, const struct node *dir, struct namelis
 static int exists_scratch(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
 {
 	(void)e;
-	return scratch_exists(fs->scratch, p->id, name);
+	return scratch_kind(fs->scratch, p->id, name) == SCRATCH_FILE;
+}
+
+static int exists_scratch_dir(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e)
+{
+	(void)e;
+	return scratch_kind(fs->scratch, p->id, name) == SCRATCH_DIR;
 }
 
 /* ---- the table -------------------------------------------------------- */
@@ -197,7 +203,7 @@ static int exists_scratch(struct casfs *fs, const struct node *p, const char *na
 const struct node_kind node_kinds[T_N] = {
 	[T_ROOT] = { "", -1, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, NULL, NULL },
 	[T_INSTANCES] = { "instances", T_ROOT, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_instances, NULL },
-	[T_INSTANCE] = { NULL, T_INSTANCES, DIR, NF_CHEAP, C_NONE, "DeleteInstance", NULL, NULL, remove_instance,
+	[T_INSTANCE] = { NULL, T_INSTANCES, DIR, NF_CHEAP | NF_DESTROYS, C_NONE, "DeleteInstance", NULL, NULL, remove_instance,
 			 NULL, exists_instance },
 	[T_DETAIL] = { "detail", T_INSTANCE, RO, NF_DETAIL, C_NONE, NULL, render_detail, NULL, NULL, NULL, NULL },
 	[T_CONFIG] = { "config", T_INSTANCE, RW, NF_DETAIL | NF_OVERRIDE, C_JSON, "UpdateInstance", render_config,
@@ -233,8 +239,11 @@ const struct node_kind node_kinds[T_N] = {
 	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
 	[T_REFUND] = { "refund", T_INSTANCE, RW, NF_CHEAP | NF_DIRECT, C_LINE, "RefundInstance", render_empty,
 		       commit_refund, NULL, NULL, NULL },
-	[T_SCRATCH] = { NULL, T_INSTANCE, 0100600, NF_CHEAP, C_NONE, NULL, NULL, NULL, remove_scratch, NULL,
-			exists_scratch },
+	[T_SCRATCH] = { NULL, T_INSTANCE, 0100600, NF_CHEAP | NF_SCRATCH, C_NONE, NULL, NULL, NULL, remove_scratch,
+			NULL, exists_scratch },
+	/* Ruby's tempfile (and so Puppet) makes a lock directory beside its target */
+	[T_SCRATCH_DIR] = { NULL, T_INSTANCE, 0040700, NF_CHEAP | NF_SCRATCH, C_NONE, NULL, NULL, NULL, remove_scratch,
+			    NULL, exists_scratch_dir },
 	[T_BY_STATUS] = { "by-status", T_ROOT, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_statuses, NULL },
 	[T_STATUS_DIR] = { NULL, T_BY_STATUS, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_status_links,
 			   exists_status },
@@ -252,7 +261,7 @@ const struct node_kind node_kinds[T_N] = {
 	[T_ACCESS] = { "cloud-access", T_ROOT, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, list_access, NULL },
 	[T_ACCESS_NEW] = { "new", T_ACCESS, RW, NF_CHEAP | NF_DIRECT, C_JSON, "AddCloudAccess", render_empty,
 			   commit_access_new, NULL, NULL, NULL },
-	[T_ACCESS_ENTRY] = { NULL, T_ACCESS, RO, 0, C_NONE, "DeleteCloudAccess", render_entry, NULL, remove_access,
+	[T_ACCESS_ENTRY] = { NULL, T_ACCESS, RO, NF_DESTROYS, C_NONE, "DeleteCloudAccess", render_entry, NULL, remove_access,
 			     NULL, exists_access },
 	[T_CA] = { "private-ca", T_ROOT, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, list_ca, NULL },
 	[T_CA_ENTRY] = { NULL, T_CA, RO, 0, C_NONE, NULL, render_entry, NULL, NULL, NULL, exists_ca },
@@ -275,6 +284,11 @@ int node_is_instance_file(int type)
 	return node_kinds[type].parent == T_INSTANCE;
 }
 
+int node_is_scratch(int type)
+{
+	return (node_kinds[type].flags & NF_SCRATCH) != 0;
+}
+
 /* Which row holds the variable part of a node: id (instance, status, entry)
  * or name (link, scratch). */
 static void set_var(struct node *n, int type, const char *comp)
@@ -285,7 +299,7 @@ static void set_var(struct node *n, int type, const char *comp)
 	char *dst = n->buf + used;
 	size_t room = sizeof(n->buf) - used;
 	snprintf(dst, room, "%s", comp);
-	if (S_ISLNK(node_kinds[type].mode) || type == T_SCRATCH)
+	if (S_ISLNK(node_kinds[type].mode) || node_is_scratch(type))
 		n->name = dst;
 	else
 		n->id = dst;
@@ -302,16 +316,10 @@ int node_child(struct casfs *fs, const struct node *dir, const char *name, struc
 		out->name = out->buf + (dir->name - dir->buf);
 	if (strlen(name) > 255 || strlen(out->path) + strlen(name) + 2 > sizeof(out->path))
 		return -ENAMETOOLONG;
-	int parent = dir->type, var = -1;
+	int parent = dir->type;
 	for (int t = 0; t < T_N; t++) {
 		const struct node_kind *k = &node_kinds[t];
-		if (k->parent != parent)
-			continue;
-		if (!k->name) {
-			var = t;
-			continue;
-		}
-		if (strcmp(k->name, name) != 0)
+		if (k->parent != parent || !k->name || strcmp(k->name, name) != 0)
 			continue;
 		if (k->exists) {
 			int rc = k->exists(fs, dir, name, e);
@@ -323,17 +331,24 @@ int node_child(struct casfs *fs, const struct node *dir, const char *name, struc
 		out->type = t;
 		goto found;
 	}
-	/* a variable child: instance dirs have two (the instance's files are fixed;
-	 * anything else is a scratch file) */
-	if (var < 0)
-		return -ENOENT;
-	if (var == T_SCRATCH && strlen(dir->id) + strlen(name) + 2 > sizeof(out->buf))
-		return -ENAMETOOLONG;
-	int rc = node_kinds[var].exists(fs, dir, name, e);
-	if (rc <= 0)
-		return rc < 0 ? rc : -ENOENT;
-	out->type = var;
-	set_var(out, var, name);
+	/* a variable child: the first variable row that claims the name (an
+	 * instance directory has two: scratch files and scratch directories) */
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent != parent || k->name)
+			continue;
+		if (node_is_scratch(t) && strlen(dir->id) + strlen(name) + 2 > sizeof(out->buf))
+			return -ENAMETOOLONG;
+		int rc = k->exists(fs, dir, name, e);
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			out->type = t;
+			set_var(out, t, name);
+			goto found;
+		}
+	}
+	return -ENOENT;
 found:
 	if (strcmp(out->path, "/") != 0)
 		strcat(out->path, "/");

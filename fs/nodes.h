@@ -17,7 +17,7 @@ enum node_type {
 	T_DETAIL, T_CONFIG, T_STATUS, T_CERT_STATUS, T_DOMAIN, T_NAME, T_AUTO_REISSUE, T_KEY_ALG,
 	T_NOT_BEFORE, T_NOT_AFTER, T_TAGS, T_CSR,
 	T_CERT_PEM, T_CHAIN_PEM, T_FULLCHAIN_PEM, T_KEY_PEM,
-	T_REFUND, T_SCRATCH,
+	T_REFUND, T_SCRATCH, T_SCRATCH_DIR,
 	T_BY_STATUS, T_STATUS_DIR, T_STATUS_LINK,
 	T_BY_EXPIRY, T_EXPIRY_DIR, T_EXPIRY_LINK,
 	T_SUMMARY, T_INSTANCES_JSONL,
@@ -36,7 +36,9 @@ enum node_flags {
 	NF_DETAIL = 4,     /* rendered from GetInstanceDetail */
 	NF_CHEAP = 8,      /* attributes are cheap (no per-instance call): offered in readdirplus */
 	NF_OVERRIDE = 16,  /* after a write, reads return the written bytes while they mean the same */
-	NF_CERT = 32,      /* rendered from GetUserCertificateDetail (read ahead like NF_DETAIL) */
+	NF_SCRATCH = 32,   /* a user's scratch entry held by scratch.c, not an API node */
+	NF_DESTROYS = 64,  /* removing it deletes something remotely: needs -o allow_delete */
+	NF_CERT = 128,     /* rendered from GetUserCertificateDetail (read ahead like NF_DETAIL) */
 };
 
 /* A resolved path. Strings point into `buf`. */
@@ -87,5 +89,6 @@ int node_children(struct casfs *fs, const struct node *dir, struct namelist *out
 int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e);
 int node_is_dir(const struct node *n);
 int node_is_instance_file(int type);
+int node_is_scratch(int type);
 
 #endif

@@ -73,6 +73,25 @@ int scratch_exists(struct scratch *s, const char *id, const char *name)
 	return found;
 }
 
+enum scratch_kind scratch_kind(struct scratch *s, const char *id, const char *name)
+{
+	pthread_mutex_lock(&s->mu);
+	long i = find(s, id, name);
+	enum scratch_kind k = i < 0 ? SCRATCH_NONE : S_ISDIR(s->v[i]->mode) ? SCRATCH_DIR : SCRATCH_FILE;
+	pthread_mutex_unlock(&s->mu);
+	return k;
+}
+
+size_t scratch_count_in(struct scratch *s, const char *id)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->n; i++)
+		n += strcmp(s->v[i]->id, id) == 0;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 void scratch_names(struct scratch *s, const char *id, struct namelist *out)
 {
 	pthread_mutex_lock(&s->mu);
@@ -82,12 +101,14 @@ void scratch_names(struct scratch *s, const char *id, struct namelist *out)
 	pthread_mutex_unlock(&s->mu);
 }
 
-static struct sfile *add(struct scratch *s, const char *id, const char *name, mode_t mode, uid_t uid, gid_t gid)
+/* type: S_IFREG or S_IFDIR */
+static struct sfile *add(struct scratch *s, const char *id, const char *name, mode_t type, mode_t mode, uid_t uid,
+			 gid_t gid)
 {
 	struct sfile *f = cas_xcalloc(1, sizeof(*f));
 	f->id = cas_xstrdup(id);
 	f->name = cas_xstrdup(name);
-	f->mode = (mode & 07777) | S_IFREG;
+	f->mode = (mode & 07777) | type;
 	f->uid = uid;
 	f->gid = gid;
 	now(&f->mtime);
@@ -97,7 +118,8 @@ static struct sfile *add(struct scratch *s, const char *id, const char *name, mo
 	return f;
 }
 
-int scratch_create(struct scratch *s, const char *id, const char *name, mode_t mode, uid_t uid, gid_t gid)
+static int create(struct scratch *s, const char *id, const char *name, mode_t type, mode_t mode, uid_t uid,
+		  gid_t gid)
 {
 	int rc = 0;
 	pthread_mutex_lock(&s->mu);
@@ -106,9 +128,19 @@ int scratch_create(struct scratch *s, const char *id, const char *name, mode_t m
 	else if (s->n >= SCRATCH_MAX_FILES)
 		rc = -ENOSPC;
 	else
-		add(s, id, name, mode, uid, gid);
+		add(s, id, name, type, mode, uid, gid);
 	pthread_mutex_unlock(&s->mu);
 	return rc;
+}
+
+int scratch_create(struct scratch *s, const char *id, const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+	return create(s, id, name, S_IFREG, mode, uid, gid);
+}
+
+int scratch_mkdir(struct scratch *s, const char *id, const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+	return create(s, id, name, S_IFDIR, mode, uid, gid);
 }
 
 #define WITH_FILE(s, id, name, f)                \
@@ -182,7 +214,7 @@ int scratch_stat(struct scratch *s, const char *id, const char *name, struct sta
 	memset(st, 0, sizeof(*st));
 	st->st_ino = f->ino;
 	st->st_mode = f->mode;
-	st->st_nlink = 1;
+	st->st_nlink = S_ISDIR(f->mode) ? 2 : 1;
 	st->st_uid = f->uid;
 	st->st_gid = f->gid;
 	st->st_size = (off_t)f->data.len;
@@ -198,7 +230,7 @@ int scratch_stat(struct scratch *s, const char *id, const char *name, struct sta
 int scratch_chmod(struct scratch *s, const char *id, const char *name, mode_t mode)
 {
 	WITH_FILE(s, id, name, f);
-	f->mode = S_IFREG | (mode & 07777);
+	f->mode = (f->mode & S_IFMT) | (mode & 07777);
 	now(&f->ctime);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
@@ -261,6 +293,10 @@ int scratch_rename(struct scratch *s, const char *id, const char *from, const ch
 	WITH_FILE(s, id, from, f);
 	long dst = find(s, id, to);
 	if (dst >= 0 && s->v[dst] != f) {
+		if (S_ISDIR(s->v[dst]->mode) != S_ISDIR(f->mode)) {
+			pthread_mutex_unlock(&s->mu);
+			return S_ISDIR(f->mode) ? -ENOTDIR : -EISDIR;
+		}
 		remove_at(s, (size_t)dst);
 	}
 	free(f->name);
@@ -286,14 +322,17 @@ int scratch_put(struct scratch *s, const char *id, const char *name, const char 
 	pthread_mutex_lock(&s->mu);
 	long i = find(s, id, name);
 	struct sfile *f;
-	if (i >= 0) {
+	if (i >= 0 && S_ISDIR(s->v[i]->mode)) {
+		pthread_mutex_unlock(&s->mu);
+		return -EISDIR;
+	} else if (i >= 0) {
 		f = s->v[i];
 		cas_buf_reset(&f->data);
 	} else if (s->n >= SCRATCH_MAX_FILES) {
 		pthread_mutex_unlock(&s->mu);
 		return -ENOSPC;
 	} else {
-		f = add(s, id, name, mode, uid, gid);
+		f = add(s, id, name, S_IFREG, mode, uid, gid);
 	}
 	cas_buf_add(&f->data, data, len);
 	pthread_mutex_unlock(&s->mu);

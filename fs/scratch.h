@@ -1,8 +1,10 @@
 /* scratch: files that are not API nodes, created inside instance directories
  * by editors and atomic-save tools (sed -i's sedXXXXXX, vim's 4913 probe and
- * swap files, Python tempfiles, rsync's .name.XXXXXX). They live in memory,
- * bounded in size and count, and never reach the API unless renamed onto a
- * writable node. */
+ * swap files, Python tempfiles, rsync's .name.XXXXXX), and empty scratch
+ * directories (the lock directory Ruby's tempfile, and so Puppet, makes
+ * beside its target). They live in memory, bounded in size and count (files
+ * and directories together), and never reach the API unless a file is
+ * renamed onto a writable node. Lock: one mutex over the whole table. */
 #ifndef CASFS_SCRATCH_H
 #define CASFS_SCRATCH_H
 
@@ -20,10 +22,17 @@ struct scratch;
 
 struct scratch *scratch_new(void);
 void scratch_free(struct scratch *s);
+enum scratch_kind { SCRATCH_NONE, SCRATCH_FILE, SCRATCH_DIR };
+
 int scratch_exists(struct scratch *s, const char *id, const char *name);
+enum scratch_kind scratch_kind(struct scratch *s, const char *id, const char *name);
+/* Entries (files and directories) held for one instance directory. */
+size_t scratch_count_in(struct scratch *s, const char *id);
 void scratch_names(struct scratch *s, const char *id, struct namelist *out);
 /* 0, -EEXIST, or -ENOSPC when the mount already holds SCRATCH_MAX_FILES. */
 int scratch_create(struct scratch *s, const char *id, const char *name, mode_t mode, uid_t uid, gid_t gid);
+/* An empty scratch directory (it holds no entries); same errors as create. */
+int scratch_mkdir(struct scratch *s, const char *id, const char *name, mode_t mode, uid_t uid, gid_t gid);
 ssize_t scratch_read(struct scratch *s, const char *id, const char *name, char *buf, size_t size, off_t off);
 /* -EFBIG beyond SCRATCH_MAX_BYTES. */
 ssize_t scratch_write(struct scratch *s, const char *id, const char *name, const char *buf, size_t size, off_t off);
@@ -33,7 +42,8 @@ int scratch_chmod(struct scratch *s, const char *id, const char *name, mode_t mo
 int scratch_chown(struct scratch *s, const char *id, const char *name, uid_t uid, gid_t gid);
 int scratch_utimens(struct scratch *s, const char *id, const char *name, const struct timespec tv[2]);
 int scratch_remove(struct scratch *s, const char *id, const char *name);
-/* Renames within one instance directory (replacing an existing target). */
+/* Renames within one instance directory (replacing an existing target of
+ * the same kind; -EISDIR / -ENOTDIR across kinds). */
 int scratch_rename(struct scratch *s, const char *id, const char *from, const char *to);
 /* Copies the contents into out. */
 int scratch_contents(struct scratch *s, const char *id, const char *name, struct cas_buf *out);

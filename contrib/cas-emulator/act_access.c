@@ -13,6 +13,7 @@ int emu_act_list_cloud_access(struct emu_state *s, const struct cas_params *p, s
 	int sent_page, sent_size;
 	if (emu_page_params(p, 1, &page, &size, &sent_page, &sent_size, r))
 		return -1;
+	size = emu_listing_page_size(&s->listing, size);
 	cJSON *list = cJSON_CreateArray();
 	int64_t first = (page - 1) * size, total = 0;
 	pthread_rwlock_rdlock(&s->lock);
@@ -44,7 +45,7 @@ int emu_act_add_cloud_access(struct emu_state *s, const struct cas_params *p, st
 		.secret_key = cas_params_get(p, "SecretKey"),
 	};
 	struct cas_error e = { 0 };
-	if (cas_validate_access_new(&n, &e))
+	if (cas_validate_access_new(&n, &e) || cas_validate_enum(CAS_ENUM_CLOUD_NAME, "CloudName", n.cloud_name, &e))
 		return emu_fail_cas(r, &e);
 	pthread_rwlock_wrlock(&s->lock);
 	emu_access_add(s, n.cloud_name, n.secret_id, n.secret_key);

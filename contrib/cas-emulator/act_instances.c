@@ -64,6 +64,9 @@ int emu_act_list_instances(struct emu_state *s, const struct cas_params *p, stru
 		return emu_fail_cas(r, &e);
 	if (emu_page_params(p, 0, &page, &size, &sent_page, &sent_size, r))
 		return -1;
+	emu_listing_drift(s, page);
+	size = emu_listing_page_size(&s->listing, size);
+	int64_t lie = emu_listing_total(&s->listing, -1);
 	cJSON *body = cJSON_CreateObject();
 	cJSON *list = cJSON_CreateArray();
 	int64_t first = (page - 1) * size, total = 0;
@@ -71,12 +74,12 @@ int emu_act_list_instances(struct emu_state *s, const struct cas_params *p, stru
 	for (size_t i = 0; i < s->ninst; i++) {
 		if (!matches(&s->inst[i], &f))
 			continue;
-		if (total >= first && total < first + size)
+		if (lie > 0 ? (page == 1 ? total < size : total == 0) : total >= first && total < first + size)
 			cJSON_AddItemToArray(list, emu_instance_list_entry(s->inst[i].obj));
 		total++;
 	}
 	pthread_rwlock_unlock(&s->lock);
-	cJSON_AddNumberToObject(body, "TotalCount", (double)total);
+	emu_listing_add_total(&s->listing, body, lie > 0 ? lie : total);
 	cJSON_AddNumberToObject(body, "CurrentPage", (double)page);
 	cJSON_AddNumberToObject(body, "ShowSize", (double)size);
 	cJSON_AddItemToObject(body, "InstanceList", list);

@@ -56,7 +56,7 @@ static const struct emu_action *admit(struct emu_server *s, const struct emu_htt
 		atomic_fetch_add(&s->state.auth_failures, 1);
 	} else if ((wait = emu_throttle_take(s->throttle, id->cred)) > 0) {
 		atomic_fetch_add(&s->state.throttled, 1);
-		emu_fail(r, 429, "Throttling.User", "Request was denied due to user flow control.");
+		emu_fail(r, (int)s->opts->throttle_status, "Throttling.User", "Request was denied due to user flow control.");
 		r->retry_after_ms = wait;
 	} else if (!id->action || !*id->action) {
 		emu_fail(r, 400, "MissingParameter.Action",

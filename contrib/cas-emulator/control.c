@@ -10,6 +10,9 @@
  *   DELETE /_emulator/instances/<id>   remove it
  *   GET|POST /_emulator/clock          {"offset_ms": N} shifts "now"
  *   GET|POST|DELETE /_emulator/faults  the fault SPEC (body text; empty clears)
+ *   GET|POST /_emulator/listing      page cap, lying TotalCount, drift (listing.h)
+ *   POST   /_emulator/cloud-access/<AccessId>  merge a JSON object into the entry (values as given)
+ *   POST   /_emulator/private-ca      append a GetCAInstanceStatus entry exactly as given
  *   GET    /_emulator/ca.pem           the root CA certificate (PEM) the leaves chain to
  *   GET    /_emulator/health
  * <id> is percent-decoded from the raw path. */
@@ -50,14 +53,68 @@ static uint64_t id_hash(const char *id)
 	return h;
 }
 
+static void merge_members(cJSON *obj, const cJSON *patch)
+{
+	for (const cJSON *e = patch->child; e; e = e->next)
+		emu_json_set(obj, e->string, cJSON_Duplicate(e, 1));
+}
+
+/* A JSON object body, or NULL with the status and the error body set. */
+static cJSON *object_body(const char *body, size_t len, int *status, char **out)
+{
+	cJSON *o = cas_json_parse(body ? body : "", len);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		*out = error_out("the body must be a JSON object%s", "");
+		*status = 400;
+		return NULL;
+	}
+	return o;
+}
+
+/* POST cloud-access/<AccessId>: merge into that entry, values as given. */
+static int merge_access(struct emu_server *s, const char *id, const char *body, size_t len, char **out)
+{
+	int status = 200;
+	int64_t n;
+	cJSON *patch = object_body(body, len, &status, out);
+	if (!patch)
+		return status;
+	struct emu_state *st = &s->state;
+	pthread_rwlock_wrlock(&st->lock);
+	ssize_t pos = emu_parse_i64(id, &n) ? -1 : emu_access_find(st, n);
+	if (pos < 0) {
+		status = 404;
+		*out = error_out("no cloud-access entry \"%.40s\"", id);
+	} else {
+		merge_members(st->acc[pos].obj, patch);
+		*out = cJSON_PrintUnformatted(st->acc[pos].obj);
+	}
+	pthread_rwlock_unlock(&st->lock);
+	cJSON_Delete(patch);
+	return status;
+}
+
+/* POST private-ca: append an entry exactly as given. */
+static int add_private_ca(struct emu_server *s, const char *body, size_t len, char **out)
+{
+	int status = 201;
+	cJSON *o = object_body(body, len, &status, out);
+	if (!o)
+		return status;
+	pthread_rwlock_wrlock(&s->state.lock);
+	cJSON_AddItemToArray(s->state.cas, o);
+	*out = cJSON_PrintUnformatted(o);
+	pthread_rwlock_unlock(&s->state.lock);
+	return status;
+}
+
 static int merge_instance(struct emu_server *s, const char *id, const char *body, size_t len, char **out)
 {
-	cJSON *patch = cas_json_parse(body ? body : "", len);
-	if (!cJSON_IsObject(patch)) {
-		cJSON_Delete(patch);
-		*out = error_out("the body must be a JSON object%s", "");
-		return 400;
-	}
+	int status = 400;
+	cJSON *patch = object_body(body, len, &status, out);
+	if (!patch)
+		return status;
 	struct emu_state *st = &s->state;
 	pthread_rwlock_wrlock(&st->lock);
 	ssize_t pos = emu_state_find(st, id);
@@ -69,8 +126,7 @@ static int merge_instance(struct emu_server *s, const char *id, const char *body
 		pos = (ssize_t)st->ninst - 1;
 	}
 	cJSON *obj = st->inst[pos].obj;
-	for (cJSON *e = patch->child; e; e = e->next)
-		emu_json_set(obj, e->string, cJSON_Duplicate(e, 1));
+	merge_members(obj, patch);
 	const char *new_id = emu_json_str(patch, "InstanceId");
 	if (new_id)
 		emu_state_rekey(st, (size_t)pos, new_id);
@@ -179,6 +235,13 @@ void emu_control_handle(struct emu_server *s, const char *method, const char *ra
 		*status = clock_route(method, body, len, out);
 	} else if (strcmp(rest, "faults") == 0) {
 		*status = faults_route(s, method, body, len, out);
+	} else if (strncmp(rest, "cloud-access/", 13) == 0 && strcmp(method, "POST") == 0) {
+		*status = merge_access(s, rest + 13, body, len, out);
+	} else if (strcmp(rest, "private-ca") == 0 && strcmp(method, "POST") == 0) {
+		*status = add_private_ca(s, body, len, out);
+	} else if (strcmp(rest, "listing") == 0) {
+		int post = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+		*status = emu_listing_control(&s->state.listing, post ? (body ? body : "") : NULL, post ? len : 0, out);
 	} else if (strcmp(rest, "ca.pem") == 0 && strcmp(method, "GET") == 0) {
 		*out = cas_xstrdup(emu_pki_root_pem());
 		*status = 200;

@@ -35,6 +35,8 @@ struct emu_opts {
 	size_t ncreds;
 	long latency_ms;
 	long qps;              /* 0 = unlimited */
+	long throttle_status;  /* HTTP status of Throttling.User (400; 429 selectable) */
+	long page_cap;         /* 0 = none: most entries a list page holds */
 	long stall_ms;
 	char *faults;
 	char *audit;

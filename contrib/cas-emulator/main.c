@@ -28,7 +28,9 @@ static const char usage[] =
 	"  --access-key ID:SECRET, --sts ID:SECRET:TOKEN, --bearer TOKEN\n"
 	"                       accepted credentials (at least one is required)\n"
 	"  --latency-ms N       delay every API response by N ms\n"
-	"  --qps N              per-credential limit (HTTP 429 Throttling.User beyond it)\n"
+	"  --qps N              per-credential limit (Throttling.User beyond it)\n"
+	"  --throttle-status N  HTTP status of Throttling.User: 400 (default) or 429\n"
+	"  --page-cap N         serve at most N entries per list page, whatever ShowSize asks\n"
 	"  --faults SPEC        KIND=RATE[@Action][#COUNT],... with KIND one of 500, 503, 429,\n"
 	"                       reset, stall, malformed, badtotal, wrongtype\n"
 	"  --audit FILE         append one JSON line per API request\n"
@@ -89,7 +91,7 @@ static void free_opts(struct emu_opts *o)
 }
 
 enum { O_LISTEN = 256, O_INST, O_ACCESS, O_PCA, O_SEED, O_AK, O_STS, O_BEARER, O_LAT, O_QPS, O_FAULTS,
-       O_AUDIT, O_STALL, O_CERT, O_KEY, O_HELP, O_VERSION };
+       O_AUDIT, O_STALL, O_CERT, O_KEY, O_HELP, O_VERSION, O_THROTTLE_STATUS, O_PAGE_CAP };
 
 static void parse_args(int argc, char **argv, struct emu_opts *o)
 {
@@ -99,6 +101,7 @@ static void parse_args(int argc, char **argv, struct emu_opts *o)
 		{ "sts", 1, 0, O_STS },		  { "bearer", 1, 0, O_BEARER },   { "latency-ms", 1, 0, O_LAT },
 		{ "qps", 1, 0, O_QPS },		  { "faults", 1, 0, O_FAULTS },	  { "audit", 1, 0, O_AUDIT },
 		{ "stall-ms", 1, 0, O_STALL },	  { "tls-cert", 1, 0, O_CERT },	  { "tls-key", 1, 0, O_KEY },
+		{ "throttle-status", 1, 0, O_THROTTLE_STATUS }, { "page-cap", 1, 0, O_PAGE_CAP },
 		{ "help", 0, 0, O_HELP },	  { "version", 0, 0, O_VERSION }, { 0, 0, 0, 0 },
 	};
 	opterr = 0;
@@ -116,6 +119,12 @@ static void parse_args(int argc, char **argv, struct emu_opts *o)
 		case O_LAT: o->latency_ms = parse_num("--latency-ms", optarg, 0, 3600000); break;
 		case O_QPS: o->qps = parse_num("--qps", optarg, 0, 100000000); break;
 		case O_FAULTS: o->faults = optarg; break;
+		case O_THROTTLE_STATUS:
+			o->throttle_status = parse_num("--throttle-status", optarg, 400, 429);
+			if (o->throttle_status != 400 && o->throttle_status != 429)
+				die_usage("--throttle-status must be 400 or 429%s", "");
+			break;
+		case O_PAGE_CAP: o->page_cap = parse_num("--page-cap", optarg, 0, 100); break;
 		case O_AUDIT: o->audit = optarg; break;
 		case O_STALL: o->stall_ms = parse_num("--stall-ms", optarg, 0, 86400000); break;
 		case O_CERT: o->tls_cert = optarg; break;
@@ -137,7 +146,7 @@ static void parse_args(int argc, char **argv, struct emu_opts *o)
 int main(int argc, char **argv)
 {
 	struct emu_opts o = { .listen = "127.0.0.1:0", .instances = 50, .cloud_access = 5, .private_ca = 3,
-			      .seed = 1, .stall_ms = 60000 };
+			      .seed = 1, .stall_ms = 60000, .throttle_status = 400 };
 	parse_args(argc, argv, &o);
 	char err[512];
 	struct emu_faults *probe = emu_faults_new(0);

@@ -78,6 +78,15 @@ void emu_state_append(struct emu_state *s, const char *key, cJSON *obj)
 		index_put(s, s->ninst - 1);
 }
 
+void emu_state_prepend(struct emu_state *s, const char *key, cJSON *obj)
+{
+	emu_state_append(s, key, obj);
+	struct emu_inst last = s->inst[s->ninst - 1];
+	memmove(&s->inst[1], &s->inst[0], (s->ninst - 1) * sizeof(*s->inst));
+	s->inst[0] = last;
+	reindex(s);
+}
+
 void emu_state_remove(struct emu_state *s, size_t pos)
 {
 	free(s->inst[pos].key);
@@ -171,6 +180,7 @@ void emu_state_init(struct emu_state *s, const struct emu_opts *o)
 	pthread_rwlock_init(&s->lock, NULL);
 	s->seed = o->seed;
 	emu_pki_init(o->seed);
+	emu_listing_init(&s->listing, o->page_cap);
 	int64_t now = emu_real_ms();
 	for (long i = 0; i < o->instances; i++) {
 		cJSON *obj = emu_gen_instance(o->seed, i, now);
@@ -206,6 +216,7 @@ void emu_state_free(struct emu_state *s)
 		cJSON_Delete(s->acc[i].obj);
 	free(s->acc);
 	cJSON_Delete(s->cas);
+	emu_listing_free(&s->listing);
 	for (size_t i = 0; i < s->ntokens; i++)
 		free(s->tokens[i].token);
 	free(s->tokens);

@@ -16,6 +16,7 @@
 
 #include "cas.h"
 #include "emu.h"
+#include "listing.h"
 
 struct emu_inst {
 	char *key;   /* the id requests use (InstanceId as a string, verbatim) */
@@ -49,6 +50,7 @@ struct emu_state {
 	long created;           /* instances created through /_emulator */
 	atomic_ulong calls[CAS_NACTIONS];
 	atomic_ulong auth_failures, throttled, faults_fired, requests;
+	struct emu_listing listing; /* its own mutex */
 };
 
 void emu_state_init(struct emu_state *s, const struct emu_opts *o);
@@ -58,6 +60,8 @@ void emu_state_free(struct emu_state *s);
 ssize_t emu_state_find(const struct emu_state *s, const char *id);
 /* Appends (takes obj); caller holds the write lock. */
 void emu_state_append(struct emu_state *s, const char *key, cJSON *obj);
+/* Inserts at the front of the list order (the newest first). */
+void emu_state_prepend(struct emu_state *s, const char *key, cJSON *obj);
 void emu_state_remove(struct emu_state *s, size_t pos);
 /* Changes an instance's key (after InstanceId was overwritten). */
 void emu_state_rekey(struct emu_state *s, size_t pos, const char *key);

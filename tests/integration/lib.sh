@@ -58,6 +58,7 @@ umount_casfs() {
 		sleep 0.1
 	done
 	mountpoint -q "$MNT" && fusermount3 -uz "$MNT" 2>/dev/null
+	grep -qF " $MNT " /proc/mounts && fusermount3 -uz "$MNT" 2>/dev/null # a dead mount (kill -9)
 	for i in $(seq 1 100); do
 		kill -0 "$CASFS_PID" 2>/dev/null || break
 		sleep 0.1
@@ -103,11 +104,12 @@ trap cleanup EXIT
 
 # start_emulator [emulator options...]: sets EMU_PID and EMU_URL
 start_emulator() {
+	: >"$T/emu.out" # the loop below may read it before the child has opened it (sed would fail: set -e)
 	"$EMU_BIN" --access-key "$AK:$SK" --audit "$AUDIT" "$@" >"$T/emu.out" 2>"$T/emu.err" &
 	EMU_PID=$!
 	local i
 	for i in $(seq 1 200); do
-		EMU_URL=$(sed -n 's/^listening on //p' "$T/emu.out" 2>/dev/null | head -n1)
+		EMU_URL=$(sed -n 's/^listening on //p' "$T/emu.out" 2>/dev/null | head -n1 || true) # (pipefail: emu.out may not exist yet)
 		[ -n "$EMU_URL" ] && return 0
 		kill -0 "$EMU_PID" 2>/dev/null || fail "emulator exited: $(cat "$T/emu.err")"
 		sleep 0.05

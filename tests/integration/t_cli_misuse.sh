@@ -55,7 +55,10 @@ misuse "world-readable credentials file" 1 "config.json.*(group|others|mode|perm
 for o in ttl=-1 qps=0 timeout=abc ttl=abc timeout=0 max_stale=-1; do
 	misuse "-o $o" 1 "${o%%=*}" -- "$C" -f -o "$E,$o" "$MNT"
 done
-misuse "-o bogus=1" 1 "bogus" -- "$C" -f -o "$E,bogus=1" "$MNT"
+misuse "-o bogus=1" 1 "^casfs: unknown option \"bogus=1\"" -- "$C" -f -o "$E,bogus=1" "$MNT"
+misuse "-o nonsense" 1 "^casfs: unknown option \"nonsense\"" -- "$C" -f -o "$E,allow_other,nonsense" "$MNT"
+misuse "missing credentials_file" 1 "credentials_file=$T/none.json.*No such file" -- \
+	"$C" -f -o "$E,credentials_file=$T/none.json" "$MNT"
 misuse "missing cafile" 1 "cafile=$T/no-ca.pem.*No such file" -- "$C" -f -o "$E,cafile=$T/no-ca.pem" "$MNT"
 misuse "no mountpoint" 1 "mountpoint" -- "$C" -f -o "$E"
 misuse "missing mountpoint" 1 "$T/nope.*(No such file|does not exist)" -- "$C" -f -o "$E" "$T/nope"

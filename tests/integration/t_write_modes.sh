@@ -54,7 +54,7 @@ ls -A "$d" | grep -q scratch && fail "a scratch file appeared with -o ro"
 grep -F -q -- "$secret" "$T/casfs.log" "$AUDIT" && fail "the SecretKey leaked with -o ro"
 
 # ---- dry run
-remount_casfs dry_run
+remount_casfs dry_run allow_delete
 log0=$(wc -l <"$T/casfs.log")
 dry_lines() { tail -n +"$((log0 + 1))" "$T/casfs.log" | grep -F 'dry_run: would send POST' || true; }
 remote0=$(emu_get state | jq -S -c '{instances, cloud_access}')

@@ -159,6 +159,17 @@ static void written_memo(void **state)
 	cas_obj_unref(s);
 	cas_obj_unref(r);
 	cas_obj_unref(src);
+	/* .cas/refresh forgets every written memo at once */
+	memo_set_written(m, 8, "x", 1);
+	memo_set_written(m, 8 + 256, "y", 1);
+	memo_clear_all_written(m);
+	assert_null(memo_written(m, 6));
+	assert_null(memo_written(m, 8));
+	assert_null(memo_written(m, 8 + 256));
+	memo_set_written(m, 8, "z", 1); /* and works again afterwards */
+	s = memo_written(m, 8);
+	assert_memory_equal(s->data, "z", 1);
+	cas_obj_unref(s);
 	memo_free(m); /* with entries left: freed, no leaks */
 }
 

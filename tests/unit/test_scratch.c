@@ -2,7 +2,8 @@
  * create/exists/names/read/write/truncate/stat/chmod/chown/utimens/remove/
  * rename (replacing the target)/contents/put/drop_instance, -ENOENT for
  * missing files, and the limits: the 65th file is -ENOSPC, bytes past
- * 1 MiB are -EFBIG (and change nothing). */
+ * 1 MiB are -EFBIG (and change nothing); scratch directories (mkdir, kind,
+ * stat, rename across kinds, the shared limit, count per instance). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -443,6 +444,53 @@ static void limit_files(void **state)
 	scratch_free(s);
 }
 
+static void directories(void **state)
+{
+	(void)state;
+	struct scratch *s = scratch_new();
+	assert_int_equal(scratch_mkdir(s, ID, "x.lock", 0755, 1, 2), 0);
+	assert_int_equal(scratch_mkdir(s, ID, "x.lock", 0755, 1, 2), -EEXIST);
+	assert_int_equal(scratch_create(s, ID, "x.lock", 0644, 1, 2), -EEXIST);
+	assert_int_equal(scratch_create(s, ID, "file", 0644, 1, 2), 0);
+	assert_int_equal(scratch_kind(s, ID, "x.lock"), SCRATCH_DIR);
+	assert_int_equal(scratch_kind(s, ID, "file"), SCRATCH_FILE);
+	assert_int_equal(scratch_kind(s, ID, "none"), SCRATCH_NONE);
+	assert_int_equal(scratch_kind(s, ID2, "x.lock"), SCRATCH_NONE);
+	assert_true(scratch_exists(s, ID, "x.lock"));
+	struct stat st;
+	assert_int_equal(scratch_stat(s, ID, "x.lock", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_nlink, 2);
+	assert_int_equal(st.st_gid, 2);
+	assert_int_equal(scratch_chmod(s, ID, "x.lock", 0700), 0);
+	assert_int_equal(scratch_stat(s, ID, "x.lock", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* renames keep kinds apart; a directory may replace a directory */
+	assert_int_equal(scratch_rename(s, ID, "x.lock", "file"), -ENOTDIR);
+	assert_int_equal(scratch_rename(s, ID, "file", "x.lock"), -EISDIR);
+	assert_int_equal(scratch_put(s, ID, "x.lock", "data", 4, 0644, 1, 1), -EISDIR);
+	assert_int_equal(scratch_mkdir(s, ID, "y.lock", 0755, 1, 2), 0);
+	assert_int_equal(scratch_rename(s, ID, "y.lock", "x.lock"), 0);
+	assert_int_equal(scratch_kind(s, ID, "x.lock"), SCRATCH_DIR);
+	assert_int_equal(scratch_kind(s, ID, "y.lock"), SCRATCH_NONE);
+	assert_int_equal(scratch_count_in(s, ID), 2);
+	assert_int_equal(scratch_count_in(s, ID2), 0);
+	/* directories share the limit with files */
+	char name[32];
+	for (int i = 2; i < SCRATCH_MAX_FILES; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		assert_int_equal(scratch_mkdir(s, ID2, name, 0755, 1, 1), 0);
+	}
+	assert_int_equal(scratch_mkdir(s, ID2, "one-more", 0755, 1, 1), -ENOSPC);
+	assert_int_equal(scratch_create(s, ID2, "one-more", 0644, 1, 1), -ENOSPC);
+	assert_int_equal(scratch_remove(s, ID, "x.lock"), 0);
+	assert_int_equal(scratch_count_in(s, ID), 1);
+	assert_int_equal(scratch_mkdir(s, ID2, "one-more", 0755, 1, 1), 0);
+	scratch_free(s);
+}
+
 static void limit_bytes(void **state)
 {
 	(void)state;
@@ -490,6 +538,7 @@ int main(void)
 		cmocka_unit_test(put_and_drop),
 		cmocka_unit_test(limit_files),
 		cmocka_unit_test(limit_bytes),
+		cmocka_unit_test(directories),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

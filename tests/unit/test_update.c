@@ -310,9 +310,10 @@ static void config_json_absent_and_wrong_types(void **state)
 	cJSON_Delete(d);
 
 	static const char *const wrong[][2] = {
-		{ "Domain", "5" },	       { "AutoReissue", "true" },    { "Csr", "[\"a\"]" },
-		{ "City", "{}" },	       { "CompanyId", "\"47305\"" }, { "CompanyId", "1.5" },
-		{ "CompanyId", "null" },       { "ContactIdList", "\"1,2\"" }, { "ContactIdList", "101" },
+		{ "Csr", "[\"a\"]" },
+		{ "City", "{}" },	       { "CompanyId", "\"47x\"" }, { "CompanyId", "1.5" },
+		{ "CompanyId", "null" },       { "CompanyId", "\"\"" }, { "ContactIdList", "\"1,2\"" },
+		{ "ContactIdList", "101" },    { "ContactIdList", "[\"1\",\"x\"]" },
 		{ "Tags", "{\"TagKey\":\"a\"}" }, { "Tags", "\"env=prod\"" },
 	};
 	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
@@ -322,6 +323,35 @@ static void config_json_absent_and_wrong_types(void **state)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, wrong[i][0]);
 		if (!cJSON_IsNull(v))
 			fail_msg("config of %s: %s is not null", t, wrong[i][0]);
+		cJSON_Delete(cfg);
+		cJSON_Delete(d);
+		free(t);
+	}
+}
+
+/* Values the official SDK's decoder accepts (decode.h): digit strings as
+ * integers, numbers and booleans as strings. */
+static void config_json_lenient(void **state)
+{
+	(void)state;
+	static const char *const cases[][3] = {
+		{ "Domain", "5", "\"5\"" },
+		{ "AutoReissue", "true", "\"true\"" },
+		{ "CertificateName", "12.5", "\"12.5\"" },
+		{ "CompanyId", "\"47305\"", "47305" },
+		{ "ContactIdList", "[\"101\",\"202\"]", "[101,202]" },
+		{ "ContactIdList", "[101,\"202\"]", "[101,202]" },
+		{ "Tags", "[{\"TagKey\":5,\"TagValue\":true}]", "[{\"TagKey\":\"5\",\"TagValue\":\"true\"}]" },
+		{ "Tags", "[{\"TagKey\":\"k\",\"TagValue\":null}]", "[{\"TagKey\":\"k\",\"TagValue\":\"\"}]" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = cas_xasprintf("{\"%s\":%s}", cases[i][0], cases[i][1]);
+		cJSON *d = J(t);
+		cJSON *cfg = cas_update_config_json(d);
+		char *got = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(cfg, cases[i][0]));
+		if (strcmp(got, cases[i][2]) != 0)
+			fail_msg("config of %s: %s is %s, want %s", t, cases[i][0], got, cases[i][2]);
+		free(got);
 		cJSON_Delete(cfg);
 		cJSON_Delete(d);
 		free(t);
@@ -364,6 +394,7 @@ static void config_round_trip(void **state)
 	round_trip("{\"Tags\":[],\"ContactIdList\":[]}");
 	round_trip("{\"Tags\":[{\"TagKey\":\"k\"}],\"Csr\":\"\",\"GenerateCsrMethod\":\"upload\"}");
 	round_trip("{\"Domain\":5,\"CompanyId\":\"1\",\"Tags\":{}}");
+	round_trip("{\"ContactIdList\":[\"101\",\"202\"],\"AutoReissue\":true,\"Tags\":[{\"TagKey\":5,\"TagValue\":null}]}");
 }
 
 /* A list whose elements have the wrong type is a wrong type: null, so that
@@ -437,7 +468,7 @@ static void diff_strings(void **state)
 	expect_diff("{\"City\":\"\"}", DETAIL_FULL, 1);
 	expect_diff("{\"City\":\"Beijing\"}", "{}", 1);             /* absent remotely */
 	expect_diff("{\"City\":\"Beijing\"}", "{\"City\":null}", 1);
-	expect_diff("{\"City\":\"5\"}", "{\"City\":5}", 1);
+	expect_diff("{\"City\":\"5\"}", "{\"City\":5}", 0); /* read leniently: the same value */
 	expect_diff("{\"AutoReissue\":\"enable\",\"KeyAlgorithm\":\"ECC_256\"}", DETAIL_FULL, 2);
 }
 
@@ -448,7 +479,7 @@ static void diff_company(void **state)
 	expect_diff("{\"CompanyId\":47305.0}", DETAIL_FULL, 0);
 	expect_diff("{\"CompanyId\":47306}", DETAIL_FULL, 1);
 	expect_diff("{\"CompanyId\":47305}", "{}", 1);
-	expect_diff("{\"CompanyId\":47305}", "{\"CompanyId\":\"47305\"}", 1);
+	expect_diff("{\"CompanyId\":47305}", "{\"CompanyId\":\"47305\"}", 0); /* read leniently: the same value */
 }
 
 static void diff_csr(void **state)
@@ -501,7 +532,7 @@ static void diff_contacts_as_sets(void **state)
 	expect_diff("{\"ContactIdList\":[]}", DETAIL_FULL, 1);
 	expect_diff("{\"ContactIdList\":[1]}", "{}", 1);
 	expect_diff("{\"ContactIdList\":[1]}", "{\"ContactIdList\":\"1\"}", 1);
-	expect_diff("{\"ContactIdList\":[1]}", "{\"ContactIdList\":[\"1\"]}", 1);
+	expect_diff("{\"ContactIdList\":[1]}", "{\"ContactIdList\":[\"1\"]}", 0); /* read leniently: the same value */
 	expect_diff("{\"ContactIdList\":[]}", "{\"ContactIdList\":[]}", 0);
 	struct cas_update diff;
 	assert_int_equal(diff_of("{\"ContactIdList\":[3,1,2]}", "{\"ContactIdList\":[1,2]}", &diff), 1);
@@ -623,6 +654,7 @@ int main(void)
 		cmocka_unit_test(from_json_duplicate_keys_in_tag),
 		cmocka_unit_test(config_json_keys),
 		cmocka_unit_test(config_json_absent_and_wrong_types),
+		cmocka_unit_test(config_json_lenient),
 		cmocka_unit_test(config_round_trip),
 		cmocka_unit_test(config_round_trip_hostile_lists),
 		cmocka_unit_test(diff_none),
