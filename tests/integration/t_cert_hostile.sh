@@ -19,7 +19,7 @@ mount_casfs keys,ttl=600
 ls "$MNT/instances" | grep -qx "$a" || fail "instance with a hostile CertificateId is not listed"
 [ -e "$MNT/instances/$a/cert.pem" ] && fail "cert.pem for a CertificateId that is not a number"
 [ -f "$MNT/instances/$a/detail" ] || fail "detail of $a missing"
-grep -q "CertificateId is not a number" "$T/casfs.log" || fail "the hostile CertificateId was not logged"
+grep -q "unexpected JSON type.*CertificateId of $a" "$T/casfs.log" || fail "the hostile CertificateId was not logged"
 
 set_faults() { curl -sf -X POST --data-binary "$1" "$EMU_URL/_emulator/faults" >/dev/null || fail "faults '$1'"; }
 # cat_fails ERRNO_TEXT FILE: cat fails with exactly that message and prints nothing
