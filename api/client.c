@@ -16,6 +16,7 @@
 #include "canon.h"
 #include "http.h"
 #include "log.h"
+#include "meter.h"
 #include "ratelimit.h"
 #include "retry.h"
 #include "sign.h"
@@ -35,6 +36,11 @@ struct cas_client {
 	int keep_keys;
 	pthread_mutex_t stats_mu;
 	struct cas_action_stats stats[CAS_NACTIONS];
+	/* progress, under stats_mu */
+	long in_flight;
+	int64_t list_done, list_total;
+	uint64_t list_fetched;
+	struct cas_meter sent; /* its own lock */
 	pthread_mutex_t rng_mu;
 	uint64_t rng;
 	/* the service's clock (Date header) minus ours, in ms; lock-free */
@@ -162,6 +168,7 @@ struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct 
 	c->first_page_ttl_ms = o->first_page_ttl_ms > 0 ? o->first_page_ttl_ms : 60000;
 	pthread_mutex_init(&c->lists_mu, NULL);
 	pthread_mutex_init(&c->stats_mu, NULL);
+	cas_meter_init(&c->sent);
 	pthread_mutex_init(&c->rng_mu, NULL);
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 || !c->rng)
 		c->rng = (uint64_t)time(NULL) | 1;
@@ -176,6 +183,7 @@ void cas_client_free(struct cas_client *c)
 	cas_bucket_destroy(&c->bucket);
 	cas_bucket_destroy(&c->ca_bucket);
 	pthread_mutex_destroy(&c->stats_mu);
+	cas_meter_destroy(&c->sent);
 	pthread_mutex_destroy(&c->rng_mu);
 	cas_obj_unref(c->primed);
 	pthread_mutex_destroy(&c->lists_mu);
@@ -214,7 +222,12 @@ void cas_client_stats(struct cas_client *c, struct cas_client_stats *out)
 {
 	pthread_mutex_lock(&c->stats_mu);
 	memcpy(out->a, c->stats, sizeof(c->stats));
+	out->in_flight = c->in_flight;
+	out->list_pages_done = c->list_done;
+	out->list_pages_total = c->list_total;
+	out->list_pages_fetched = c->list_fetched;
 	pthread_mutex_unlock(&c->stats_mu);
+	out->rate_10s = cas_meter_rate(&c->sent, cas_now_ns());
 	out->connections = cas_http_connections(c->http);
 	out->rate_waits = c->bucket.waits + c->ca_bucket.waits;
 	pthread_mutex_lock(&c->lists_mu);
@@ -289,6 +302,30 @@ struct cas_instances *cas_client_take_primed(struct cas_client *c)
 		return NULL;
 	}
 	return p;
+}
+
+static void listing_add(struct cas_client *c, int64_t total, int64_t done, uint64_t fetched)
+{
+	pthread_mutex_lock(&c->stats_mu);
+	c->list_total += total;
+	c->list_done += done;
+	c->list_fetched += fetched;
+	pthread_mutex_unlock(&c->stats_mu);
+}
+
+void cas_client_listing_start(struct cas_client *c, int64_t total)
+{
+	listing_add(c, total, 0, 0);
+}
+
+void cas_client_listing_page(struct cas_client *c)
+{
+	listing_add(c, 0, 1, 0);
+}
+
+void cas_client_listing_end(struct cas_client *c, int64_t total, int64_t done)
+{
+	listing_add(c, -total, -done, (uint64_t)done);
 }
 
 #define STAT(c, a, field, n)                      \
@@ -536,8 +573,15 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		if (per_attempt > remaining_ms)
 			per_attempt = remaining_ms > 1 ? (long)remaining_ms : 1;
 		struct cas_http_result hr;
+		cas_meter_add(&c->sent, cas_now_ns(), 1);
+		pthread_mutex_lock(&c->stats_mu);
+		c->in_flight++;
+		pthread_mutex_unlock(&c->stats_mu);
 		cas_http_post(c->http, r.url, (const char *const *)r.hdrs, r.nh, per_attempt, ai->mutating, &hr);
 		req_free(&r);
+		pthread_mutex_lock(&c->stats_mu);
+		c->in_flight--;
+		pthread_mutex_unlock(&c->stats_mu);
 		STAT(c, a, calls, 1);
 		STAT(c, a, bytes_in, hr.body.len);
 		if (hr.date_ms > 0)

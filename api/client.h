@@ -53,6 +53,12 @@ struct cas_client_stats {
 	long connections;
 	uint64_t rate_waits;
 	struct cas_list_stats lists;
+	/* progress (issue 13) */
+	long in_flight;             /* HTTP requests on the wire now */
+	double rate_10s;            /* requests sent per second over the last 10 s */
+	int64_t list_pages_done;    /* pages of the listings running now ... */
+	int64_t list_pages_total;   /* ... of their total (0/0 when none runs) */
+	uint64_t list_pages_fetched; /* pages of every finished listing */
 };
 
 struct cas_client;
@@ -74,6 +80,11 @@ int64_t cas_client_service_now_ms(struct cas_client *c);
 int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_params *q, cJSON **out,
 		    struct cas_error *e);
 void cas_client_stats(struct cas_client *c, struct cas_client_stats *out);
+/* Listing progress (paging.c): a listing of `total` pages starts (done 0),
+ * one of its pages is done, or it ends (its pages move to "fetched"). */
+void cas_client_listing_start(struct cas_client *c, int64_t total);
+void cas_client_listing_page(struct cas_client *c);
+void cas_client_listing_end(struct cas_client *c, int64_t total, int64_t done);
 
 /* paging.c's hooks into the client (all thread-safe): */
 void cas_client_list_count(struct cas_client *c, const struct cas_list_stats *delta);

@@ -72,6 +72,8 @@ static void *page_worker(void *arg)
 		}
 		pg->pages[page - pg->first] = l;
 		pthread_mutex_unlock(&pg->mu);
+		if (!rc)
+			cas_client_listing_page(pg->c); /* progress in .cas/stats */
 	}
 }
 
@@ -157,6 +159,9 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 	int64_t cap = (at->total >= 0 ? expected : CAS_MAX_TOTAL / size) + CAS_LIST_EXTRA_PAGES;
 	int more = absorb(at, p1) > 0 && (at->total >= 0 ? at->received < at->most : got >= size);
 	cas_obj_unref(p1);
+	int64_t done = 1; /* progress: pages of this attempt, of `expected` */
+	cas_client_listing_start(c, expected);
+	cas_client_listing_page(c);
 	int64_t next = 2, batch = 1;
 	while (more && !rc) {
 		if (next > cap) {
@@ -172,6 +177,7 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 		rc = fetch_batch(c, f, next, last, pages, e);
 		for (int64_t p = next; p <= last; p++) {
 			struct cas_instances *pg = pages[p - next];
+			done += pg != NULL;
 			if (!rc && more) {
 				int64_t recv = (int64_t)pg->received;
 				size_t added = absorb(at, pg);
@@ -191,6 +197,7 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 		if (batch < cas_client_page_workers(c))
 			batch *= 2;
 	}
+	cas_client_listing_end(c, expected, done);
 	return rc;
 }
 

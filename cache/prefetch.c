@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "ratelimit.h"
 
 /* How one kind is keyed and fetched. */
 struct pf_kind {
@@ -69,6 +70,10 @@ struct cas_prefetch {
 	int nworkers;
 	pthread_t *workers;
 	uint64_t issued;
+	/* progress */
+	uint64_t queued, dequeued_done;
+	int busy;             /* workers fetching now */
+	int64_t last_hint_ns;
 };
 
 static void *worker(void *arg)
@@ -84,15 +89,18 @@ static void *worker(void *arg)
 		char *id = pf->q[pf->qhead];
 		pf->qhead = (pf->qhead + 1) % pf->window;
 		pf->qlen--;
+		pf->busy++;
 		pthread_mutex_unlock(&pf->mu);
+		int fetched = 0;
 		if (!cas_cache_fresh(pf->cache, pf->kind, id)) {
 			pf->k->fetch(api, id);
-			pthread_mutex_lock(&pf->mu);
-			pf->issued++;
-			pthread_mutex_unlock(&pf->mu);
+			fetched = 1;
 		}
 		free(id);
 		pthread_mutex_lock(&pf->mu);
+		pf->issued += fetched;
+		pf->dequeued_done++;
+		pf->busy--;
 	}
 	pthread_mutex_unlock(&pf->mu);
 	return NULL;
@@ -143,7 +151,9 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 	if (!it)
 		return;
 	long idx = (long)(it - l->v);
+	int64_t now = cas_now_ns();
 	pthread_mutex_lock(&pf->mu);
+	pf->last_hint_ns = now;
 	if (pf->list != l) {
 		cas_obj_unref(pf->list);
 		pf->list = cas_obj_ref((void *)l);
@@ -176,6 +186,7 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 			if (need) {
 				pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(key);
 				pf->qlen++;
+				pf->queued++;
 				pthread_cond_signal(&pf->cv);
 			}
 		}
@@ -189,4 +200,16 @@ uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
 	uint64_t n = pf->issued;
 	pthread_mutex_unlock(&pf->mu);
 	return n;
+}
+
+void cas_prefetch_progress(struct cas_prefetch *pf, struct cas_prefetch_progress *out)
+{
+	pthread_mutex_lock(&pf->mu);
+	out->queued = pf->queued;
+	out->done = pf->dequeued_done;
+	out->pending = pf->qlen + pf->busy;
+	out->scan_pos = pf->list ? pf->last + 1 : 0;
+	out->scan_n = pf->list ? (long)pf->list->n : 0;
+	out->last_hint_ns = pf->last_hint_ns;
+	pthread_mutex_unlock(&pf->mu);
 }

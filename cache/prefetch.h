@@ -20,4 +20,14 @@ void cas_prefetch_free(struct cas_prefetch *pf);
 void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id);
 uint64_t cas_prefetch_issued(struct cas_prefetch *pf);
 
+/* Progress (issue 13): read-ahead queued/done and where the scan is. */
+struct cas_prefetch_progress {
+	uint64_t queued;       /* details ever queued for read-ahead */
+	uint64_t done;         /* of those, fetched (= cas_prefetch_issued) or found cached */
+	long pending;          /* queued or being fetched now */
+	long scan_pos, scan_n; /* instances the current scan has reached, of the list's n */
+	int64_t last_hint_ns;  /* CLOCK_MONOTONIC time of the last hint, 0 = never */
+};
+void cas_prefetch_progress(struct cas_prefetch *pf, struct cas_prefetch_progress *out);
+
 #endif

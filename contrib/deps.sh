@@ -4,7 +4,8 @@
 casfs_install_deps() {
 	local pkgs="cmake make gcc pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev
 		libjson-c-dev libssl-dev openssl libmicrohttpd-dev libcmocka-dev jq curl rsync vim
-		python3 tar diffutils findutils procps util-linux puppet ansible-core nginx"
+		python3 tar diffutils findutils procps util-linux puppet ansible-core
+		libsystemd-dev man-db groff-base dpkg-dev systemd nginx"
 	local missing="" p
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

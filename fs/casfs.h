@@ -17,6 +17,7 @@
 
 struct casfs_opts {
 	char *endpoint, *region, *profile, *cafile, *config_path;
+	char *log_file, *log_level; /* operations (issue 13): where and how much to log */
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
@@ -34,6 +35,7 @@ struct overrides;
 struct memo;
 struct errlog;
 struct notifier;
+struct progress;
 
 struct casfs {
 	struct casfs_opts o;
@@ -48,6 +50,7 @@ struct casfs {
 	struct memo *memo;
 	struct errlog *errors;
 	struct notifier *notify;
+	struct progress *progress;     /* progress lines for long work (issue 13) */
 	struct fs_stats st;
 	uid_t uid;
 	gid_t gid;

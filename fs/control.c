@@ -62,6 +62,21 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(tot, "rate_limit_waits", (double)cs.rate_waits);
 	cJSON_AddNumberToObject(tot, "dry_run_mutations", (double)dry);
 
+	/* progress (issue 13): what is running now */
+	struct cas_prefetch_progress pp;
+	cas_prefetch_progress(fs->prefetch, &pp);
+	cJSON *pr = cJSON_AddObjectToObject(root, "progress");
+	cJSON_AddNumberToObject(pr, "calls_in_flight", (double)cs.in_flight);
+	cJSON_AddNumberToObject(pr, "calls_per_second_10s", cs.rate_10s);
+	cJSON_AddNumberToObject(pr, "readahead_queued", (double)pp.queued);
+	cJSON_AddNumberToObject(pr, "readahead_done", (double)pp.done);
+	cJSON_AddNumberToObject(pr, "readahead_pending", (double)pp.pending);
+	cJSON_AddNumberToObject(pr, "scan_position", (double)pp.scan_pos);
+	cJSON_AddNumberToObject(pr, "scan_instances", (double)pp.scan_n);
+	cJSON_AddNumberToObject(pr, "listing_pages_done", (double)cs.list_pages_done);
+	cJSON_AddNumberToObject(pr, "listing_pages_total", (double)cs.list_pages_total);
+	cJSON_AddNumberToObject(pr, "listing_pages_fetched", (double)cs.list_pages_fetched);
+
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
@@ -87,7 +102,8 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(c, "fetch_errors", (double)ch.fetch_errors);
 	cJSON_AddNumberToObject(c, "invalidations", (double)ch.invalidations);
 	cJSON_AddNumberToObject(c, "entries", (double)ch.entries);
-	cJSON_AddNumberToObject(c, "prefetched", (double)cas_prefetch_issued(fs->prefetch));
+	cJSON_AddNumberToObject(c, "prefetched", /* details and certificates */
+				(double)(cas_prefetch_issued(fs->prefetch) + cas_prefetch_issued(fs->prefetch_cert)));
 	cJSON_AddNumberToObject(c, "kernel_invalidations", (double)notify_sent(fs->notify));
 
 	cJSON *ls = cJSON_AddObjectToObject(root, "listings");

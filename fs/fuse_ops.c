@@ -18,6 +18,7 @@
 #include "memo.h"
 #include "nodes.h"
 #include "notify.h"
+#include "progress.h"
 #include "render.h"
 #include "scratch.h"
 
@@ -575,6 +576,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	notifier_start(fs->notify, ctx->fuse);
 	fs->prefetch = cas_prefetch_new(fs->cache, CAS_CK_DETAIL, 16, 8);
 	fs->prefetch_cert = cas_prefetch_new(fs->cache, CAS_CK_CERT, 16, 8);
+	fs->progress = progress_start(fs);
 	return fs;
 }
 
@@ -582,6 +584,8 @@ static void casfs_destroy(void *data)
 {
 	struct casfs *fs = data;
 	handle_release_all(fs);
+	progress_stop(fs->progress);
+	fs->progress = NULL;
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
 	fs->prefetch = fs->prefetch_cert = NULL;

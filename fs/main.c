@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "buf.h"
 #include "errlog.h"
 #include "log.h"
@@ -41,6 +43,8 @@ static const struct fuse_opt option_table[] = {
 	OPT("qps=%lf", qps),
 	OPT("timeout=%lf", timeout),
 	OPT("max_stale=%lf", max_stale),
+	OPT("log_file=%s", log_file),
+	OPT("log_level=%s", log_level),
 	OPT("dry_run", dry_run),
 	OPT("allow_delete", allow_delete),
 	OPT("nonempty", nonempty),
@@ -75,7 +79,7 @@ static const char usage[] =
 	"  -o endpoint=URL     API endpoint (default https://cas.aliyuncs.com; region picks a regional host)\n"
 	"  -o region=ID        region, e.g. cn-hangzhou, ap-southeast-1\n"
 	"  -o profile=NAME     aliyun CLI profile in ~/.aliyun/config.json (skips environment credentials)\n"
-	"  -o credentials_file=PATH  another aliyun CLI config file\n"
+	"  -o credentials_file=PATH  another aliyun CLI config file (mode 0600)\n"
 	"  -o ttl=SECONDS      cache freshness, also the kernel's attribute timeout (default 60)\n"
 	"  -o qps=N            client rate limit in calls per second (default 100)\n"
 	"  -o timeout=SECONDS  longest a call may take, retries included (default 20)\n"
@@ -85,12 +89,29 @@ static const char usage[] =
 	"  -o dry_run          validate and log mutations instead of sending them\n"
 	"  -o allow_delete     let rmdir instances/<id> and rm cloud-access/<id> delete (off by default)\n"
 	"  -o nonempty         mount over a directory that is not empty\n"
+	"  -o log_file=PATH    append the log to PATH (reopened on SIGHUP, for logrotate)\n"
+	"  -o log_level=LEVEL  error, warn, info (default) or debug (-d implies debug)\n"
 	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
-	"  -f, -d, -s          foreground, debug (foreground), single-threaded\n"
+	"  -f, -d, -s          foreground (log to stderr), debug (foreground), single-threaded\n"
 	"\n"
 	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
 	"DASHSCOPE_API_KEY or ALIBABA_CLOUD_BEARER_TOKEN, then ~/.aliyun/config.json (never argv).\n"
-	"\n";
+	"\n"
+	"Examples:\n"
+	"  casfs -o region=cn-hangzhou ~/cas                     mount with the environment's AccessKey\n"
+	"  casfs -f -o profile=prod,ro,log_level=debug /mnt/cas  foreground, read-only, debug log on stderr\n"
+	"  mount -t fuse.casfs casfs /mnt/cas -o credentials_file=/etc/casfs/aliyun.json,allow_other\n"
+	"\n"
+	"FUSE options that matter (see mount.fuse3(8)):\n"
+	"  -o allow_other      let other users see the mount (non-root: user_allow_other in /etc/fuse.conf)\n"
+	"  -o allow_root       let root see a user's mount\n"
+	"  -o auto_unmount     unmount when casfs exits, even if killed\n"
+	"  -o max_threads=N    at most N threads serving requests (default 32)\n"
+	"  -o clone_fd         one /dev/fuse descriptor per thread\n"
+	"  -o fsname=NAME      the source shown in /proc/mounts (default casfs)\n"
+	"\n"
+	"Signals: SIGTERM/SIGINT unmount and exit 0; SIGHUP reopens the log file.\n"
+	"Manual: man casfs\n";
 
 struct parse_state {
 	struct casfs_opts *o;
@@ -298,6 +319,42 @@ static int check_readable(const char *opt, const char *path)
 	return 0;
 }
 
+/* Operations (issue 13): the log level and file are settled before
+ * mounting, so a bad value fails with one line on the terminal. A relative
+ * log_file is made absolute: the daemon runs in / and reopens by path. */
+static int log_max = CAS_LOG_INFO;
+
+static int setup_log(struct casfs_opts *o)
+{
+	char msg[4200];
+	log_max = o->debug ? CAS_LOG_DEBUG : CAS_LOG_INFO;
+	if (o->log_level && (log_max = cas_log_level_parse(o->log_level)) < 0) {
+		snprintf(msg, sizeof(msg), "-o log_level must be error, warn, info or debug (got \"%s\")", o->log_level);
+		return bad(msg);
+	}
+	cas_log_init("casfs", 0, log_max);
+	if (!o->log_file)
+		return 0;
+	char cwd[2048] = "";
+	if (o->log_file[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		cwd[0] = 0;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s%s%s", cwd, cwd[0] ? "/" : "", o->log_file);
+	int rc = cas_log_open_file(path);
+	if (rc) {
+		snprintf(msg, sizeof(msg), "-o log_file=%s: %s", o->log_file, strerror(-rc));
+		return bad(msg);
+	}
+	return 0;
+}
+
+/* SIGHUP reopens the log file (logrotate's postrotate); it never unmounts. */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	cas_log_reopen();
+}
+
 /* One call proves the endpoint answers and accepts the credentials; it is
  * page 1 of the real listing, kept for the first `ls` (api/paging.c). */
 static int probe_endpoint(struct casfs *fs)
@@ -380,7 +437,8 @@ static void teardown(struct casfs *fs)
 	memo_free(fs->memo);
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
-	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint };
+	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint,
+			 o->log_file, o->log_level };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 }
@@ -400,13 +458,23 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	int rc = 1;
 	if (fuse_mount(f, cmd->mountpoint) != 0)
 		return 1;
+	if (!cmd->foreground && !fs->o.log_file && access("/dev/log", W_OK) != 0)
+		fprintf(stderr, "casfs: warning: no syslog socket (/dev/log), the daemon's log is lost; "
+				"use -o log_file=PATH or -f\n");
 	if (fuse_daemonize(cmd->foreground) != 0)
 		goto unmount;
 	if (!cmd->foreground)
-		cas_log_init("casfs", 1, fs->o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
+		cas_log_init("casfs", 1, log_max); /* syslog, unless -o log_file */
 	struct fuse_session *se = fuse_get_session(f);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto unmount;
+	struct sigaction hup = { .sa_handler = on_sighup, .sa_flags = SA_RESTART };
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
+	/* systemd Type=notify: the mount is up and requests queue until the loop
+	 * below reads them (a no-op without NOTIFY_SOCKET) */
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
+	cas_info("mounted at %s", fs->o.mountpoint);
 	int res;
 	if (cmd->singlethread) {
 		res = fuse_loop(f);
@@ -420,6 +488,8 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	}
 	/* the loop returns the signal that stopped it: a requested stop is success */
 	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
+	sd_notify(0, "STOPPING=1");
+	cas_info("unmounting %s", fs->o.mountpoint);
 	fuse_remove_signal_handlers(se);
 unmount:
 	fuse_unmount(f);
@@ -441,7 +511,6 @@ int main(int argc, char *argv[])
 		goto out;
 	if (fs.o.show_help) {
 		fputs(usage, stdout);
-		fuse_lib_help(&args);
 		rc = 0;
 		goto out;
 	}
@@ -450,7 +519,8 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
-	cas_log_init("casfs", 0, fs.o.debug ? CAS_LOG_DEBUG : CAS_LOG_INFO);
+	if (setup_log(&fs.o))
+		goto out;
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
 	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_readable("cafile", fs.o.cafile) ||
 	    check_readable("credentials_file", fs.o.config_path) || check_dev_fuse())

@@ -1,0 +1,45 @@
+# install.cmake: what `cmake --install` and the .deb put on a machine: the
+# binary (fs/CMakeLists.txt), the mount(8) helper, the man page, the systemd
+# unit and the examples; and the Debian package (cpack -G DEB).
+# Paths inside the installed files are filled in at install time from the
+# prefix in effect then (so `cmake --install --prefix P` and DESTDIR work).
+set(CASFS_UNITDIR lib/systemd/system)
+
+# casfs_install_configured(TEMPLATE DEST NAME TYPE): installs TEMPLATE as
+# DEST/NAME (DEST relative to the prefix), with @CASFS_BIN@, @UNITDIR@,
+# @DOCDIR@ and @VERSION@ replaced; TYPE is FILE or PROGRAM.
+function(casfs_install_configured template dest name type)
+  install(CODE "
+    set(CASFS_BIN \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/casfs\")
+    set(UNITDIR \"\${CMAKE_INSTALL_PREFIX}/${CASFS_UNITDIR}\")
+    set(DOCDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DOCDIR}\")
+    set(VERSION \"${PROJECT_VERSION}\")
+    string(RANDOM LENGTH 16 gen) # installs may run at once (tests): each its own copy
+    set(gen \"${CMAKE_BINARY_DIR}/install-gen/\${gen}\")
+    configure_file(\"${template}\" \"\${gen}/${name}\" @ONLY)
+    file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${dest}\" TYPE ${type} FILES \"\${gen}/${name}\")
+    file(REMOVE_RECURSE \"\${gen}\")
+  ")
+endfunction()
+
+casfs_install_configured(${PROJECT_SOURCE_DIR}/contrib/mount.fuse.casfs.in ${CMAKE_INSTALL_SBINDIR} mount.fuse.casfs PROGRAM)
+casfs_install_configured(${PROJECT_SOURCE_DIR}/contrib/casfs.service.in ${CASFS_UNITDIR} casfs.service FILE)
+casfs_install_configured(${PROJECT_SOURCE_DIR}/docs/casfs.1 ${CMAKE_INSTALL_MANDIR}/man1 casfs.1 FILE)
+install(FILES contrib/fstab.example contrib/casfs.env.example contrib/casfs.logrotate docs/OPERATIONS.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# cpack -G DEB (in the build directory): casfs_<version>_<arch>.deb
+set(CPACK_PACKAGE_NAME casfs)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "casfs maintainers <casfs@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "FUSE filesystem showing an Alibaba Cloud CAS account as files")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_SET_DESTDIR ON)            # install with DESTDIR=staging and prefix /usr: the
+set(CPACK_INSTALL_PREFIX /usr)       # helper and unit then name /usr/bin/casfs, not the staging dir
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON) # libfuse3-3, libcurl4, libcjson1, libjson-c5, libssl3, libsystemd0
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "fuse3") # fusermount3 for non-root mounts and the unit's ExecStopPost
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "jq")
+set(CPACK_GENERATOR DEB)
+include(CPack)
