@@ -34,6 +34,8 @@ struct cas_client {
 	int v2;
 	int page_workers;
 	int keep_keys;
+	cas_gate_fn gate;   /* set before the first call, then read-only */
+	void *gate_ctx;
 	pthread_mutex_t stats_mu;
 	struct cas_action_stats stats[CAS_NACTIONS];
 	/* progress, under stats_mu */
@@ -216,6 +218,12 @@ int cas_client_page_workers(const struct cas_client *c)
 int cas_client_dry_run(const struct cas_client *c)
 {
 	return c->dry_run;
+}
+
+void cas_client_set_gate(struct cas_client *c, cas_gate_fn fn, void *ctx)
+{
+	c->gate = fn;
+	c->gate_ctx = ctx;
 }
 
 void cas_client_stats(struct cas_client *c, struct cas_client_stats *out)
@@ -563,6 +571,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 					      "the client rate limit (-o qps=) leaves no slot within the timeout");
 			break;
 		}
+		if (c->gate && c->gate(c->gate_ctx, a, e) < 0)
+			break;
 		struct signed_req r = { 0 };
 		if (c->v2)
 			sign_v2(c, a, q, &r);

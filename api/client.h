@@ -73,6 +73,12 @@ int cas_client_keep_keys(const struct cas_client *c);
 /* "Now" on the service's clock, in epoch ms: our clock corrected by the Date
  * header of the latest response (1 s resolution); our clock until one came. */
 int64_t cas_client_service_now_ms(struct cas_client *c);
+/* Installs a gate called before every HTTP attempt (not for dry_run): a
+ * negative errno refuses the attempt and ends the call with it (e filled by
+ * the gate). Used for the monthly call accounting and budget. Set before
+ * the first call. */
+typedef int (*cas_gate_fn)(void *ctx, enum cas_action a, struct cas_error *e);
+void cas_client_set_gate(struct cas_client *c, cas_gate_fn fn, void *ctx);
 
 /* One operation: query q (without signature fields). On success *out is the
  * response object (caller deletes). For a mutation whose response was lost,

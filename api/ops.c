@@ -265,7 +265,8 @@ static cJSON *read_detail(struct cas_client *c, const char *id, int *rc)
 }
 
 /* Runs a mutation; after an ambiguous failure asks `applied` whether it took
- * effect, and sends it again only when it certainly did not. */
+ * effect, and sends it again only when it certainly did not. e->ambiguous
+ * stays set on return only when the outcome is really unknown. */
 static int mutate(struct cas_client *c, enum cas_action a, const struct cas_params *p,
 		  int (*applied)(struct cas_client *c, const void *arg), const void *arg, struct cas_error *e)
 {
@@ -284,6 +285,11 @@ static int mutate(struct cas_client *c, enum cas_action a, const struct cas_para
 		}
 		if (st < 0)
 			break; /* cannot tell: report the ambiguous failure */
+		if (round == 2) {
+			/* the last read showed it was not applied: a plain failure, not an unknown outcome */
+			e->ambiguous = 0;
+			break;
+		}
 		cas_warn("%s: response lost (%s); a read shows it was not applied, sending again", cas_actions[a].name,
 			 e->code);
 	}

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 struct cas_bucket {
 	pthread_mutex_t mu;
@@ -34,5 +35,9 @@ int cas_bucket_take(struct cas_bucket *b, int64_t deadline_ns);
 
 int64_t cas_now_ns(void);        /* CLOCK_MONOTONIC */
 void cas_sleep_ns(int64_t ns);
+/* A condition variable whose timed waits use CLOCK_MONOTONIC, and the
+ * absolute deadline ms from now for such a wait. */
+void cas_cond_init_mono(pthread_cond_t *cv);
+struct timespec cas_mono_after_ms(int64_t ms);
 
 #endif

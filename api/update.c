@@ -499,3 +499,51 @@ void cas_update_copy(struct cas_update *dst, const struct cas_update *src)
 	if (src->has_tags)
 		copy_tags(dst, src);
 }
+
+static cJSON *new_value_json(const struct cas_update *u, const struct field *f)
+{
+	switch (f->type) {
+	case F_STR: {
+		const char *v = *cstr_slot(u, f);
+		return v ? cJSON_CreateString(v) : NULL;
+	}
+	case F_I64:
+		return u->has_company_id ? cJSON_CreateNumber((double)u->company_id) : NULL;
+	case F_I64_LIST: {
+		if (!u->has_contacts)
+			return NULL;
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; i < u->ncontacts; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber((double)u->contact_ids[i]));
+		return a;
+	}
+	case F_TAGS: {
+		if (!u->has_tags)
+			return NULL;
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; i < u->ntags; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "TagKey", u->tags[i].key);
+			cJSON_AddStringToObject(o, "TagValue", u->tags[i].value);
+			cJSON_AddItemToArray(a, o);
+		}
+		return a;
+	}
+	}
+	return NULL;
+}
+
+cJSON *cas_update_changes_json(const struct cas_update *u, const cJSON *detail)
+{
+	cJSON *out = cJSON_CreateObject();
+	for (size_t i = 0; i < CAS_UPDATE_NFIELDS; i++) {
+		cJSON *nv = new_value_json(u, &fields[i]);
+		if (!nv)
+			continue;
+		const cJSON *old = cJSON_GetObjectItemCaseSensitive(detail, fields[i].name);
+		cJSON *pair = cJSON_AddObjectToObject(out, fields[i].name);
+		cJSON_AddItemToObject(pair, "old", old ? cJSON_Duplicate(old, 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(pair, "new", nv);
+	}
+	return out;
+}

@@ -25,6 +25,9 @@ cJSON *cas_update_config_json(const cJSON *detail);
  * A changed Csr implies GenerateCsrMethod=upload. Returns the count. */
 int cas_update_diff(const struct cas_update *want, const cJSON *detail, struct cas_update *diff);
 int cas_update_count(const struct cas_update *u);
+/* The fields set in u as {"Field": {"old": <value in detail or null>, "new": <value>}}
+ * (the journal's record of a change). */
+cJSON *cas_update_changes_json(const struct cas_update *u, const cJSON *detail);
 void cas_update_to_params(const struct cas_update *u, struct cas_params *p);
 /* The inverse for the string fields: each one present in p (by wire name)
  * replaces u's copy. Lists and integers are the caller's (their wire forms

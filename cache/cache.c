@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define NBUCKETS 4096
 #define MAX_BACKGROUND 32
@@ -295,12 +296,7 @@ static int wait_fetch(struct cas_cache *c, struct centry *e, const struct timesp
 
 static struct timespec soft_deadline(struct cas_cache *c)
 {
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	int64_t ns = dl.tv_nsec + (c->o.soft_deadline_ms % 1000) * 1000000;
-	dl.tv_sec += c->o.soft_deadline_ms / 1000 + ns / 1000000000;
-	dl.tv_nsec = ns % 1000000000;
-	return dl;
+	return cas_mono_after_ms(c->o.soft_deadline_ms);
 }
 
 static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *err)
@@ -594,11 +590,7 @@ struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_op
 		c->o.now_ms = mono_ms;
 	c->last_sweep_ms = c->o.now_ms(c->o.clock_ctx);
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	cas_cond_init_mono(&c->cv);
 	return c;
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ratelimit.h"
+#include "statedb.h"
 
 struct slot {
 	uint64_t ino;        /* 0 = empty */
@@ -15,8 +17,16 @@ struct slot {
 	int64_t mtime_ns;
 };
 
+#define FLUSH_EVERY_MS 200
+
 struct cas_stamps {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;  /* guards v, cap, n, the pending list and stopping; released before db is called */
+	struct statedb *db;  /* set once before sharing */
+	struct statedb_stamp *pending; /* new stamps not yet written */
+	size_t npending, cappending;
+	pthread_cond_t cv;   /* wakes the writer (stop) */
+	pthread_t writer;
+	int have_writer, stopping;
 	struct slot *v;
 	size_t cap, n;
 };
@@ -31,16 +41,55 @@ struct cas_stamps *cas_stamps_new(void)
 {
 	struct cas_stamps *s = cas_xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
+	cas_cond_init_mono(&s->cv);
 	s->cap = 1024;
 	s->v = cas_xcalloc(s->cap, sizeof(*s->v));
 	return s;
+}
+
+/* Writes the pending stamps in one transaction (mu not held). */
+static void flush(struct cas_stamps *s)
+{
+	pthread_mutex_lock(&s->mu);
+	struct statedb_stamp *v = s->pending;
+	size_t n = s->npending;
+	s->pending = NULL;
+	s->npending = s->cappending = 0;
+	pthread_mutex_unlock(&s->mu);
+	statedb_stamps_put(s->db, v, n);
+	free(v);
+}
+
+static void *writer(void *arg)
+{
+	struct cas_stamps *s = arg;
+	for (;;) {
+		struct timespec dl = cas_mono_after_ms(FLUSH_EVERY_MS);
+		pthread_mutex_lock(&s->mu);
+		while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &dl) == 0)
+			;
+		int stop = s->stopping;
+		pthread_mutex_unlock(&s->mu);
+		flush(s);
+		if (stop)
+			return NULL;
+	}
 }
 
 void cas_stamps_free(struct cas_stamps *s)
 {
 	if (!s)
 		return;
+	if (s->have_writer) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	free(s->pending);
 	free(s->v);
 	free(s);
 }
@@ -80,21 +129,56 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static void load_one(void *ctx, uint64_t ino, uint64_t hash, int64_t mtime_ns)
+{
+	struct cas_stamps *s = ctx;
+	struct slot *sl = slot_for(s, ino);
+	sl->hash = hash;
+	sl->mtime_ns = mtime_ns;
+}
+
+void cas_stamps_attach(struct cas_stamps *s, struct statedb *db)
+{
+	if (!statedb_persistent(db))
+		return; /* an in-memory database would only duplicate the table */
+	s->db = db;
+	statedb_stamps_load(db, load_one, s);
+	s->have_writer = pthread_create(&s->writer, NULL, writer, s) == 0;
+	if (!s->have_writer)
+		s->db = NULL;
+}
+
 struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash)
 {
+	int64_t now = wall_ns();
+	int changed = 0;
 	pthread_mutex_lock(&s->mu);
 	struct slot *sl = slot_for(s, ino);
 	if (!sl->mtime_ns || sl->hash != hash) {
 		/* whole seconds keep tools that compare at second granularity exact;
-		 * a change within the same second still moves the mtime forward */
-		int64_t now = wall_ns() / 1000000000LL * 1000000000LL;
-		if (sl->mtime_ns && now <= sl->mtime_ns)
-			now = sl->mtime_ns + 1000000000LL;
-		sl->mtime_ns = now;
+		 * a change within the second of the previous one takes the clock to
+		 * the nanosecond, so it still moves forward and never ahead of now */
+		int64_t t = now / 1000000000LL * 1000000000LL;
+		if (sl->mtime_ns && t <= sl->mtime_ns)
+			t = now > sl->mtime_ns ? now : sl->mtime_ns;
+		sl->mtime_ns = t;
 		sl->hash = hash;
+		changed = 1;
 	}
-	struct timespec ts = { .tv_sec = sl->mtime_ns / 1000000000LL, .tv_nsec = sl->mtime_ns % 1000000000LL };
+	if (sl->mtime_ns > now) { /* stored ahead of the clock: the clock was set back */
+		sl->mtime_ns = now;
+		changed = 1;
+	}
+	int64_t m = sl->mtime_ns;
+	if (changed && s->db) {
+		if (s->npending == s->cappending) {
+			s->cappending = s->cappending ? s->cappending * 2 : 256;
+			s->pending = cas_xrealloc(s->pending, s->cappending * sizeof(*s->pending));
+		}
+		s->pending[s->npending++] = (struct statedb_stamp){ ino, hash, m };
+	}
 	pthread_mutex_unlock(&s->mu);
+	struct timespec ts = { .tv_sec = m / 1000000000LL, .tv_nsec = m % 1000000000LL };
 	return ts;
 }
 

@@ -38,7 +38,7 @@ set(CPACK_SET_DESTDIR ON)            # install with DESTDIR=staging and prefix /
 set(CPACK_INSTALL_PREFIX /usr)       # helper and unit then name /usr/bin/casfs, not the staging dir
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON) # libfuse3-3, libcurl4, libcjson1, libjson-c5, libssl3, libsystemd0
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON) # libfuse3-3, libcurl4, libcjson1, libjson-c5, libssl3, libsystemd0, libsqlite3-0
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "fuse3") # fusermount3 for non-root mounts and the unit's ExecStopPost
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "jq")
 set(CPACK_GENERATOR DEB)

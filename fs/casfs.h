@@ -23,6 +23,9 @@ struct casfs_opts {
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
 	int keys;       /* -o keys: show key.pem (certificates' private keys) */
 	char *mountpoint;
+	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
+	int no_state, offline; /* -o no_state, -o offline */
+	double call_budget;    /* -o call_budget=N calls per billing month; 0 = none */
 };
 
 struct fs_stats {
@@ -35,6 +38,9 @@ struct overrides;
 struct memo;
 struct errlog;
 struct notifier;
+struct statedb;
+struct cas_accounting;
+struct cas_snapshot;
 struct progress;
 
 struct casfs {
@@ -50,6 +56,9 @@ struct casfs {
 	struct memo *memo;
 	struct errlog *errors;
 	struct notifier *notify;
+	struct statedb *state;         /* per-account state database (in memory with -o no_state) */
+	struct cas_accounting *acct;   /* monthly call accounting and budget */
+	struct cas_snapshot *snapshot; /* offline snapshot, between the client and the cache */
 	struct progress *progress;     /* progress lines for long work (issue 13) */
 	struct fs_stats st;
 	uid_t uid;

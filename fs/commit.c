@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "journal.h"
 #include "kinds.h"
 #include "log.h"
 #include "memo.h"
@@ -89,7 +90,9 @@ static int commit_update(struct casfs *fs, const struct node *n, struct cas_upda
 				   "keep at least one tag");
 		goto out;
 	}
+	int64_t seq = journal_begin(fs, n->path, "UpdateInstance", cas_update_changes_json(&diff, dj));
 	rc = fs->api->ops->update_instance(fs->api, &diff, e);
+	journal_end(fs, seq, rc, e);
 out:
 	pthread_mutex_unlock(lock);
 	cas_update_free(&diff);
@@ -220,7 +223,9 @@ int commit_refund(struct casfs *fs, const struct node *n, const char *data, size
 	size_t l = trimmed_len(data, len);
 	if (!((l == 1 && data[0] == '1') || (l == 3 && memcmp(data, "yes", 3) == 0)))
 		return cas_error_set(e, EINVAL, "Local.Value", "write 1 or yes to refund the instance");
+	int64_t seq = journal_begin(fs, n->path, "RefundInstance", NULL);
 	rc = fs->api->ops->refund_instance(fs->api, n->id, e);
+	journal_end(fs, seq, rc, e);
 	if (!rc && !fs->o.dry_run)
 		cas_info("%s: instance %s refunded", n->path, n->id);
 	return rc;
@@ -276,7 +281,17 @@ int commit_access_new(struct casfs *fs, const struct node *n, const char *data, 
 		cas_info("cloud-access/new: %s key %s is already registered; nothing sent", a.cloud_name, a.secret_id);
 	if (!rc && !exists) {
 		snprintf(e->action, sizeof(e->action), "AddCloudAccess");
+		/* SecretKey is never journalled */
+		cJSON *f = cJSON_CreateObject();
+		const char *names[] = { "CloudName", "SecretId" }, *vals[] = { a.cloud_name, a.secret_id };
+		for (int i = 0; i < 2; i++) {
+			cJSON *pair = cJSON_AddObjectToObject(f, names[i]);
+			cJSON_AddNullToObject(pair, "old");
+			cJSON_AddStringToObject(pair, "new", vals[i]);
+		}
+		int64_t seq = journal_begin(fs, n->path, "AddCloudAccess", f);
 		rc = fs->api->ops->add_cloud_access(fs->api, &a, e);
+		journal_end(fs, seq, rc, e);
 		/* AddCloudAccess returns no id: list again so <AccessId> appears */
 		if (!rc && fs->api->ops->list_cloud_access(fs->api, &l, e) == 0)
 			cas_obj_unref(l);
@@ -294,7 +309,9 @@ int remove_instance(struct casfs *fs, const struct node *n, struct cas_error *e)
 		return rc;
 	pthread_mutex_t *lock = instance_lock(n->id);
 	pthread_mutex_lock(lock);
+	int64_t seq = journal_begin(fs, n->path, "DeleteInstance", NULL);
 	rc = fs->api->ops->delete_instance(fs->api, n->id, e);
+	journal_end(fs, seq, rc, e);
 	pthread_mutex_unlock(lock);
 	if (!rc) {
 		scratch_drop_instance(fs->scratch, n->id);
@@ -308,7 +325,9 @@ int remove_access(struct casfs *fs, const struct node *n, struct cas_error *e)
 	int rc = read_only(fs, e);
 	if (rc)
 		return rc;
+	int64_t seq = journal_begin(fs, n->path, "DeleteCloudAccess", NULL);
 	rc = fs->api->ops->delete_cloud_access(fs->api, n->id, e);
+	journal_end(fs, seq, rc, e);
 	notify_path(fs->notify, "/cloud-access");
 	return rc;
 }

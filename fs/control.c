@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "accounting.h"
 #include "buf.h"
 #include "canon.h"
 #include "errlog.h"
@@ -18,10 +19,9 @@
 #include "memo.h"
 #include "notify.h"
 #include "scratch.h"
+#include "snapshot.h"
+#include "statedb.h"
 
-/* Free tier per month (cas-api.md): 1000 List and Get calls, 100 mutating calls. */
-#define FREE_READS 1000
-#define FREE_WRITES 100
 
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
@@ -77,18 +77,46 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(pr, "listing_pages_total", (double)cs.list_pages_total);
 	cJSON_AddNumberToObject(pr, "listing_pages_fetched", (double)cs.list_pages_fetched);
 
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	char month[16];
-	strftime(month, sizeof(month), "%Y-%m", &tm);
+	struct cas_accounting_view av;
+	cas_accounting_view(fs->acct, &av);
 	cJSON *ft = cJSON_AddObjectToObject(root, "free_tier");
-	cJSON_AddStringToObject(ft, "month", month);
-	cJSON_AddStringToObject(ft, "counted", "calls sent by this mount since it started");
+	cJSON_AddStringToObject(ft, "month", av.month);
+	cJSON_AddStringToObject(ft, "month_timezone", "UTC+8");
+	cJSON_AddStringToObject(ft, "counted", av.persisted ? "read_calls/write_calls: this mount; month_*: every mount of the account this billing month"
+							    : "calls sent by this mount since it started (no state database)");
 	cJSON_AddNumberToObject(ft, "read_calls", (double)reads);
-	cJSON_AddNumberToObject(ft, "read_free", FREE_READS);
 	cJSON_AddNumberToObject(ft, "write_calls", (double)writes);
-	cJSON_AddNumberToObject(ft, "write_free", FREE_WRITES);
+	cJSON_AddNumberToObject(ft, "month_read_calls", (double)av.calls[STATEDB_READ]);
+	cJSON_AddNumberToObject(ft, "month_write_calls", (double)av.calls[STATEDB_WRITE]);
+	cJSON_AddNumberToObject(ft, "read_free", CAS_FREE_READS);
+	cJSON_AddNumberToObject(ft, "write_free", CAS_FREE_WRITES);
+	if (av.budget) {
+		uint64_t used = av.calls[STATEDB_READ] + av.calls[STATEDB_WRITE];
+		cJSON_AddNumberToObject(ft, "budget", (double)av.budget);
+		cJSON_AddNumberToObject(ft, "budget_left", (double)(used >= av.budget ? 0 : av.budget - used));
+	} else {
+		cJSON_AddNullToObject(ft, "budget");
+	}
+	cJSON_AddNumberToObject(ft, "refused_by_budget", (double)av.refused);
+
+	cJSON *sd = cJSON_AddObjectToObject(root, "state");
+	if (statedb_persistent(fs->state))
+		cJSON_AddStringToObject(sd, "database", statedb_path(fs->state));
+	else
+		cJSON_AddNullToObject(sd, "database");
+	cJSON_AddNumberToObject(sd, "stamps", (double)cas_stamps_count(fs->stamps));
+	cJSON_AddNumberToObject(sd, "stamps_stored", (double)statedb_stamps_count(fs->state));
+	cJSON_AddNumberToObject(sd, "errors", (double)statedb_errors(fs->state));
+	cJSON_AddNumberToObject(sd, "snapshot_rows", (double)statedb_snapshot_count(fs->state));
+	int64_t since, live;
+	cas_snapshot_times(fs->snapshot, &since, &live);
+	int off = cas_snapshot_offline(fs->snapshot);
+	cJSON_AddStringToObject(root, "mode", off ? "offline (read-only from the snapshot; retrying)" : "live");
+	if (since) {
+		cJSON_AddNumberToObject(sd, "offline_since_ms", (double)since);
+		if (live)
+			cJSON_AddNumberToObject(sd, "live_since_ms", (double)live);
+	}
 
 	cJSON *c = cJSON_AddObjectToObject(root, "cache");
 	cJSON_AddNumberToObject(c, "ttl_seconds", (double)cas_cache_ttl_ms(fs->cache) / 1000);
@@ -122,7 +150,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(w, "scratch_files", (double)scratch_count(fs->scratch));
 	cJSON_AddNumberToObject(root, "errors_recorded", (double)errlog_total(fs->errors));
 	cJSON_AddStringToObject(root, "endpoint", cas_client_endpoint(fs->client));
-	cJSON_AddBoolToObject(root, "read_only", fs->o.ro);
+	cJSON_AddBoolToObject(root, "read_only", fs->o.ro || off);
 	cJSON_AddBoolToObject(root, "dry_run", fs->o.dry_run);
 	cJSON_AddBoolToObject(root, "allow_delete", fs->o.allow_delete);
 
@@ -145,12 +173,8 @@ int render_errors(struct casfs *fs, const struct node *n, struct snap **out, str
 	return 0;
 }
 
-int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+void control_refresh_all(struct casfs *fs, const char *why)
 {
-	(void)n;
-	(void)data;
-	(void)len;
-	(void)e;
 	/* take what the tree currently shows, so every path the kernel may hold
 	 * can be invalidated after the caches are gone */
 	struct cas_instances *l = cas_cache_peek(fs->cache, CAS_CK_INSTANCES, "");
@@ -163,6 +187,15 @@ int commit_refresh(struct casfs *fs, const struct node *n, const char *data, siz
 	cas_obj_unref(l);
 	cas_obj_unref(access);
 	cas_obj_unref(ca);
-	cas_info(".cas/refresh: every cache dropped, written bytes forgotten");
+	cas_info("%s", why);
+}
+
+int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e)
+{
+	(void)n;
+	(void)data;
+	(void)len;
+	(void)e;
+	control_refresh_all(fs, ".cas/refresh: every cache dropped, written bytes forgotten");
 	return 0;
 }

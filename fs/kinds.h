@@ -1,7 +1,7 @@
 /* kinds: the per-kind functions that rows of the node table point to,
  * implemented in render.c (content), certfiles.c (certificates), expiry.c
- * (by-expiry), commit.c (writes and removals) and control.c (the .cas
- * directory). */
+ * (by-expiry), commit.c (writes and removals), control.c (the .cas
+ * directory) and journal.c (.cas/journal). */
 #ifndef CASFS_KINDS_H
 #define CASFS_KINDS_H
 
@@ -29,12 +29,16 @@ int exists_expiry_link(struct casfs *fs, const struct node *p, const char *name,
 const char *expiry_window(size_t i);
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 
 int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 int commit_value(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 int commit_refund(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 int commit_access_new(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
+
+/* Drops every cache, the kernel's included, and logs why (.cas/refresh, going live). */
+void control_refresh_all(struct casfs *fs, const char *why);
 
 int remove_instance(struct casfs *fs, const struct node *n, struct cas_error *e);
 int remove_access(struct casfs *fs, const struct node *n, struct cas_error *e);

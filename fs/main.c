@@ -20,15 +20,20 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "accounting.h"
 #include "buf.h"
 #include "errlog.h"
 #include "log.h"
 #include "memo.h"
 #include "notify.h"
 #include "fuse_ops.h"
+#include "kinds.h"
 #include <fuse_lowlevel.h>
 #include "ops.h"
 #include "scratch.h"
+#include "sign.h"
+#include "snapshot.h"
+#include "statedb.h"
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG };
 
@@ -48,6 +53,10 @@ static const struct fuse_opt option_table[] = {
 	OPT("dry_run", dry_run),
 	OPT("allow_delete", allow_delete),
 	OPT("nonempty", nonempty),
+	OPT("state_dir=%s", state_dir),
+	OPT("no_state", no_state),
+	OPT("offline", offline),
+	OPT("call_budget=%lf", call_budget),
 	OPT("keys", keys),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
@@ -89,6 +98,10 @@ static const char usage[] =
 	"  -o dry_run          validate and log mutations instead of sending them\n"
 	"  -o allow_delete     let rmdir instances/<id> and rm cloud-access/<id> delete (off by default)\n"
 	"  -o nonempty         mount over a directory that is not empty\n"
+	"  -o state_dir=PATH   state database directory (default $XDG_STATE_HOME/casfs, ~/.local/state/casfs)\n"
+	"  -o offline          if the API does not answer at start, mount read-only from the last snapshot\n"
+	"  -o no_state         keep no state on disk (mtimes, call counts and journal last one mount)\n"
+	"  -o call_budget=N    at most N API calls per billing month (UTC+8); past it: cache only, else EDQUOT\n"
 	"  -o log_file=PATH    append the log to PATH (reopened on SIGHUP, for logrotate)\n"
 	"  -o log_level=LEVEL  error, warn, info (default) or debug (-d implies debug)\n"
 	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
@@ -189,6 +202,7 @@ static int check_numbers(struct casfs_opts *o)
 		{ "qps", o->qps, 0.1, 10000 },
 		{ "timeout", o->timeout, 1, 3600 },
 		{ "max_stale", o->max_stale, 0, 604800 },
+		{ "call_budget", o->call_budget, 0, 1e12 },
 	};
 	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
 		if (!isfinite(n[i].v) || n[i].v < n[i].lo || n[i].v > n[i].hi) {
@@ -356,17 +370,52 @@ static void on_sighup(int sig)
 }
 
 /* One call proves the endpoint answers and accepts the credentials; it is
- * page 1 of the real listing, kept for the first `ls` (api/paging.c). */
+ * page 1 of the real listing, kept for the first `ls` (api/paging.c). Also
+ * the offline mode's background probe. */
+static int probe_call(void *ctx, struct cas_error *e)
+{
+	struct casfs *fs = ctx;
+	return cas_list_prime(fs->client, e);
+}
+
+/* A failure that says nothing about the credentials: the service did not answer. */
+static int unreachable(int rc)
+{
+	return rc == -EIO || rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EPROTO;
+}
+
+static void went_live(void *ctx)
+{
+	control_refresh_all(ctx, "offline -> live: every cache dropped");
+}
+
+/* 0: go on live; 2: go on offline from the snapshot; 1: fail the mount. */
 static int probe_endpoint(struct casfs *fs)
 {
 	struct cas_error e;
-	int rc = cas_list_prime(fs->client, &e);
+	int rc = probe_call(fs, &e);
 	if (!rc)
 		return 0;
+	if (rc == -EDQUOT) {
+		cas_warn("the monthly call budget is used up: mounting without checking the endpoint");
+		return 0;
+	}
 	char line[800], msg[1000];
 	cas_error_format(&e, line, sizeof(line));
-	snprintf(msg, sizeof(msg), "%s %s: %s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
-		 cas_client_endpoint(fs->client), line);
+	int64_t stored = 0;
+	if (fs->o.offline && unreachable(rc) && cas_snapshot_usable(fs->snapshot, &stored)) {
+		time_t t = (time_t)(stored / 1000);
+		struct tm tm;
+		char when[40];
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cas_warn("the service does not answer (%s): mounted READ-ONLY from the offline snapshot (listing of %s); "
+			 "retrying in the background, live data without a remount once it answers", line, when);
+		return 2;
+	}
+	snprintf(msg, sizeof(msg), "%s %s: %s%s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
+		 cas_client_endpoint(fs->client), line,
+		 fs->o.offline && unreachable(rc) ? " (and no offline snapshot of this account to start from)" : "");
 	return bad(msg);
 }
 
@@ -374,6 +423,50 @@ static int probe_endpoint(struct casfs *fs)
 static void record_notice(void *ctx, const struct cas_error *e)
 {
 	fs_fail(ctx, "/instances", -e->err, e);
+}
+
+/* The account's name in the state directory: a hash of the AccessKey ID
+ * (or, for STS and bearer credentials, whose keys rotate, the credential
+ * source) and the endpoint. Never a secret, never reversible to one. */
+static void account_name(const struct cas_creds *cr, const char *endpoint, char out[17])
+{
+	char *who = cr->kind == CAS_CRED_AK ? cas_xasprintf("ak:%s@%s", cr->access_key_id, endpoint)
+					    : cas_xasprintf("src:%s@%s", cr->source ? cr->source : "?", endpoint);
+	char hex[65];
+	cas_sha256_hex(who, strlen(who), hex);
+	free(who);
+	memcpy(out, hex, 16);
+	out[16] = 0;
+}
+
+static void state_error(void *ctx, const char *what)
+{
+	struct casfs *fs = ctx;
+	struct cas_error e;
+	cas_error_clear(&e);
+	cas_error_set(&e, EIO, "Local.StateDatabase", "%s", what);
+	snprintf(e.action, sizeof(e.action), "State");
+	fs_fail(fs, "/.cas/state", -EIO, &e);
+}
+
+/* Opens the state database (or an in-memory one) and the call accounting,
+ * and attaches the client's gate. Never fails the mount. */
+static void open_state(struct casfs *fs, const struct cas_creds *cr)
+{
+	char *dir = fs->o.state_dir ? cas_xstrdup(fs->o.state_dir) : statedb_default_dir();
+	if (!fs->o.no_state && dir) {
+		char account[17];
+		account_name(cr, cas_client_endpoint(fs->client), account);
+		fs->state = statedb_open(dir, account);
+	} else if (!fs->o.no_state) {
+		cas_warn("no HOME or XDG_STATE_HOME: state is kept for this mount only (use -o state_dir=)");
+	}
+	free(dir);
+	if (!fs->state)
+		fs->state = statedb_open_memory();
+	statedb_set_error_hook(fs->state, state_error, fs);
+	fs->acct = cas_accounting_new(fs->state, (uint64_t)fs->o.call_budget);
+	cas_client_set_gate(fs->client, cas_accounting_gate, fs->acct);
 }
 
 static int build(struct casfs *fs)
@@ -393,52 +486,66 @@ static int build(struct casfs *fs)
 	};
 	const char *region = fs->o.region ? fs->o.region : cr.region;
 	fs->client = cas_client_new(&co, &cr, &e);
+	fs->errors = errlog_new();
+	if (fs->client) {
+		open_state(fs, &cr);
+		fs->snapshot = cas_snapshot_new(cas_client_api(fs->client), fs->state);
+	}
 	if (fs->client && region && !cas_region_known(region))
 		fprintf(stderr, "casfs: warning: region \"%s\" is not a region casfs knows; using endpoint %s\n", region,
 			cas_client_endpoint(fs->client));
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr);
-	if (!fs->client || probe_endpoint(fs)) {
+	int probe = fs->client ? probe_endpoint(fs) : 1;
+	if (probe == 1) {
 		if (!fs->client)
 			bad(e.message);
 		free(source);
 		return 1;
 	}
-	cas_info("credentials from %s accepted by %s", source, cas_client_endpoint(fs->client));
+	if (probe != 2)
+		cas_info("credentials from %s accepted by %s", source, cas_client_endpoint(fs->client));
+	cas_info("state database %s", statedb_persistent(fs->state) ? statedb_path(fs->state) : "in memory (this mount only)");
 	free(source);
 	struct cas_cache_opts cache_o = {
 		.ttl_ms = (int64_t)(fs->o.ttl * 1000),
 		.max_stale_ms = (int64_t)(fs->o.max_stale * 1000) + 1,
 	};
-	fs->cache = cas_cache_new(cas_client_api(fs->client), &cache_o);
+	fs->cache = cas_cache_new(cas_snapshot_api(fs->snapshot), &cache_o);
 	fs->api = cas_cache_api(fs->cache);
 	fs->stamps = cas_stamps_new();
+	cas_stamps_attach(fs->stamps, fs->state);
 	fs->scratch = scratch_new();
 	fs->memo = memo_new();
-	fs->errors = errlog_new();
 	cas_client_set_notice(fs->client, record_notice, fs);
 	fs->notify = notifier_new();
 	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
 	fs->uid = getuid();
 	fs->gid = getgid();
 	fs->start_wall = (int64_t)time(NULL);
+	/* last: its retry thread may refresh the caches built above */
+	if (probe == 2)
+		cas_snapshot_go_offline(fs->snapshot, probe_call, fs, went_live, fs);
 	return 0;
 }
 
 static void teardown(struct casfs *fs)
 {
+	cas_snapshot_free(fs->snapshot); /* first: its thread may refresh the caches */
 	notifier_free(fs->notify);
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
 	cas_cache_free(fs->cache);
 	cas_client_free(fs->client);
-	cas_stamps_free(fs->stamps);
+	cas_accounting_free(fs->acct);
+	cas_stamps_free(fs->stamps); /* before the database: its writer flushes into it */
+	statedb_close(fs->state);
 	scratch_free(fs->scratch);
 	memo_free(fs->memo);
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
 	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint,
-			 o->log_file, o->log_level };
+			 o->log_file, o->log_level, o->state_dir };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 }

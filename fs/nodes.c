@@ -270,6 +270,8 @@ const struct node_kind node_kinds[T_N] = {
 			  NULL },
 	[T_CTL_ERRORS] = { "errors", T_CTL, RO, NF_DIRECT | NF_CHEAP, C_NONE, NULL, render_errors, NULL, NULL, NULL,
 			   NULL },
+	[T_CTL_JOURNAL] = { "journal", T_CTL, RO, NF_DIRECT | NF_CHEAP, C_NONE, NULL, render_journal, NULL, NULL,
+			    NULL, NULL },
 	[T_CTL_REFRESH] = { "refresh", T_CTL, WO, NF_DIRECT | NF_CHEAP, C_ANY, "Refresh", render_empty,
 			    commit_refresh, NULL, NULL, NULL },
 };

@@ -12,7 +12,7 @@ cpack -G DEB --config "$CASFS_BUILD/CPackConfig.cmake" -B "$T/pkg" >"$T/cpack.ou
 deb=$(ls "$T"/pkg/casfs_*.deb 2>/dev/null | head -n1)
 [ -n "$deb" ] || fail "no .deb: $(cat "$T/cpack.out")"
 deps=$(dpkg-deb -f "$deb" Depends)
-for d in fuse3 libfuse3-3 libcurl4 libcjson1 libjson-c5 libssl3 libsystemd0; do
+for d in fuse3 libfuse3-3 libcurl4 libcjson1 libjson-c5 libssl3 libsystemd0 libsqlite3-0; do
 	grep -qE "(^|, )$d( |,|$)" <<<"$deps" || fail "Depends lacks $d: $deps"
 done
 dpkg-deb -c "$deb" | awk '{print $6}' >"$T/files"

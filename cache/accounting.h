@@ -1,0 +1,47 @@
+/* accounting: API calls per billing month and class (read = List/Get,
+ * write = mutating), counted across mounts and restarts in the state
+ * database, the free-tier warnings (80% and 100% of 1,000 reads and 100
+ * writes, logged by the mount whose call crosses the line, and at start
+ * when already past), and the monthly call budget (-o call_budget=N: past
+ * N calls of either class this month every further call is refused with
+ * EDQUOT before it is sent).
+ *
+ * The billing month is the calendar month in UTC+8 (China Standard Time),
+ * the time zone of Alibaba Cloud's billing. Without a database the figures
+ * are this mount's own and the budget holds per mount.
+ *
+ * Lock rule: mu guards the in-memory counts and the warned flags; it is
+ * never held while the database is called. */
+#ifndef CAS_ACCOUNTING_H
+#define CAS_ACCOUNTING_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "cas.h"
+#include "statedb.h"
+
+#define CAS_FREE_READS 1000
+#define CAS_FREE_WRITES 100
+
+struct cas_accounting;
+
+/* db may be NULL; budget 0 = no budget. */
+struct cas_accounting *cas_accounting_new(struct statedb *db, uint64_t budget);
+void cas_accounting_free(struct cas_accounting *a);
+/* The client gate (client.h): counts the call, or refuses it with -EDQUOT. */
+int cas_accounting_gate(void *ctx, enum cas_action action, struct cas_error *e);
+
+/* "YYYY-MM" of the billing month containing t (UTC+8). */
+void cas_billing_month(time_t t, char out[8]);
+
+struct cas_accounting_view {
+	char month[8];
+	uint64_t calls[STATEDB_NCLASS];  /* this billing month, every mount of the account */
+	uint64_t budget;                 /* 0 = none */
+	uint64_t refused;                /* calls this mount refused for the budget */
+	int persisted;                   /* counted in the state database */
+};
+void cas_accounting_view(struct cas_accounting *a, struct cas_accounting_view *v);
+
+#endif

@@ -1,0 +1,76 @@
+/* journal: mutation records around each call (see journal.h). */
+#include "journal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "fuse_ops.h" /* fuse_get_context */
+#include "kinds.h"
+#include "statedb.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The process that asked for the mutation (the FUSE request's caller). */
+static void caller(struct statedb_journal_rec *r, char comm[32])
+{
+	struct fuse_context *c = fuse_get_context();
+	r->uid = r->pid = -1;
+	comm[0] = 0;
+	if (!c || !c->pid)
+		return;
+	r->uid = c->uid;
+	r->pid = c->pid;
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/comm", (int)c->pid);
+	FILE *f = fopen(p, "r");
+	if (f && fgets(comm, 32, f)) {
+		comm[strcspn(comm, "\n")] = 0;
+		r->process = comm;
+	}
+	if (f)
+		fclose(f);
+}
+
+int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJSON *fields)
+{
+	char *f = fields ? cJSON_PrintUnformatted(fields) : NULL;
+	cJSON_Delete(fields);
+	struct statedb_journal_rec r = { .time_ms = now_ms(), .path = path, .action = action, .fields = f,
+					 .outcome = "pending" };
+	char comm[32];
+	caller(&r, comm);
+	int64_t seq = statedb_journal_add(fs->state, &r);
+	free(f);
+	return seq;
+}
+
+void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *e)
+{
+	struct statedb_journal_rec r = { .outcome = rc == 0 ? (fs->o.dry_run ? "dry_run" : "ok")
+						 : e->ambiguous ? "ambiguous" : "error",
+					 .request_id = e->request_id, .err = rc < 0 ? -rc : 0 };
+	if (rc) {
+		r.code = e->code;
+		r.message = e->message;
+	}
+	statedb_journal_finish(fs->state, seq, &r);
+}
+
+int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
+{
+	(void)n;
+	(void)e;
+	struct cas_buf b = CAS_BUF_INIT;
+	statedb_journal_render(fs->state, JOURNAL_SHOW, &b);
+	*out = snap_new(b.p ? b.p : "", b.len);
+	cas_buf_free(&b);
+	return 0;
+}

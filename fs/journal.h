@@ -1,0 +1,25 @@
+/* journal: the record of every mutation sent through the mount, kept in the
+ * state database (the last 1,000, across mounts) and shown in .cas/journal
+ * as JSON lines: time, path, action, the fields with old and new values,
+ * RequestId, outcome, and who asked (uid, pid and name of the process). A
+ * record is written "pending" before the call and finished after it ("ok", "error", "ambiguous" when the service may or may
+ * not have applied it, "dry_run"); a record left "pending" by a mount
+ * process that is gone is shown "interrupted": a call whose outcome casfs
+ * never learned. Secrets
+ * (SecretKey) are never passed in. */
+#ifndef CASFS_JOURNAL_H
+#define CASFS_JOURNAL_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "nodes.h"
+
+#define JOURNAL_SHOW 1000
+
+/* Starts a record; fields (may be NULL) is taken. Returns its handle (0 when not recorded). */
+int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJSON *fields);
+/* Finishes the record with the call's result (rc = 0 or -errno). */
+void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *e);
+
+#endif
