@@ -118,6 +118,9 @@ for f in "$T/casfs.log" "$T/emu.err" "$AUDIT" "$MNT/.cas/stats" "$MNT/.cas/error
 	grep -qFf "$T/key-lines" "$f" && fail "key bytes found in $f"
 	grep -q "PRIVATE KEY" "$f" && fail "a private key marker found in $f"
 done
+# nor on disk: the state database (under $HOME) never holds a key
+grep -rqaFf "$T/key-lines" "$T/home" && fail "key bytes found under the state directory"
+grep -rqa "PRIVATE KEY" "$T/home" && fail "a private key marker found under the state directory"
 
 # ---- by-expiry: agrees with the service clock, moves when it moves ----
 check_expiry() {
