@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "buf.h"
 #include "canon.h"
 #include "log.h"
@@ -56,8 +58,37 @@ struct cas_doc *cas_doc_new(const char *text, size_t len)
 	return d;
 }
 
+static void cert_destroy(struct cas_obj *o)
+{
+	struct cas_cert *c = (struct cas_cert *)o;
+	cas_secret_free(c->key, c->key_len);
+	free(c->pem);
+	free(c);
+}
+
+void cas_secret_free(char *s, size_t len)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s, len);
+	free(s);
+}
+
+struct cas_cert *cas_cert_new(char *pem, size_t pem_len, size_t leaf_len, char *key, size_t key_len)
+{
+	struct cas_cert *c = cas_xcalloc(1, sizeof(*c));
+	cas_obj_init(&c->obj, cert_destroy);
+	c->pem = pem;
+	c->pem_len = pem_len;
+	c->leaf_len = leaf_len;
+	c->key = key;
+	c->key_len = key_len;
+	return c;
+}
+
 static void instance_free(struct cas_instance *i)
 {
+	free(i->json);
 	free(i->id);
 	free(i->name);
 	free(i->domain);

@@ -99,7 +99,7 @@ static int stat_node(struct casfs *fs, const struct node *n, struct stat *st)
 		st->st_nlink = 2;
 		for (size_t i = 0; i < l.n; i++) {
 			struct node c;
-			if (n->type == T_INSTANCES || n->type == T_BY_STATUS || n->type == T_ROOT) {
+			if (n->type == T_INSTANCES || n->type == T_BY_STATUS || n->type == T_BY_EXPIRY || n->type == T_ROOT) {
 				if (n->type != T_ROOT || (node_child(fs, n, l.v[i], &c, &e) == 0 && node_is_dir(&c)))
 					st->st_nlink++;
 			}
@@ -151,7 +151,7 @@ static int casfs_readlink(const char *path, char *buf, size_t size)
 	int rc = resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (n.type != T_STATUS_LINK)
+	if (!S_ISLNK(node_kinds[n.type].mode))
 		return -EINVAL;
 	struct snap *s;
 	struct cas_error e;
@@ -592,7 +592,8 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	notifier_start(fs->notify, ctx->fuse);
 	/* with ttl=0 nothing read ahead would still be fresh when it is read */
-	fs->prefetch = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, 16, 8) : NULL;
+	fs->prefetch = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, CAS_CK_DETAIL, 16, 8) : NULL;
+	fs->prefetch_cert = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, CAS_CK_CERT, 16, 8) : NULL;
 	fs->progress = progress_start(fs);
 	return fs;
 }
@@ -602,7 +603,8 @@ void casfs_stop_workers(struct casfs *fs)
 	progress_stop(fs->progress);
 	fs->progress = NULL;
 	cas_prefetch_free(fs->prefetch);
-	fs->prefetch = NULL;
+	cas_prefetch_free(fs->prefetch_cert);
+	fs->prefetch = fs->prefetch_cert = NULL;
 	notifier_stop(fs->notify);
 }
 

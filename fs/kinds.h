@@ -1,6 +1,7 @@
 /* kinds: the per-kind functions that rows of the node table point to,
- * implemented in render.c (content), commit.c (writes and removals) and
- * control.c (the .cas directory) and journal.c (.cas/journal). */
+ * implemented in render.c (content), certfiles.c (certificates), expiry.c
+ * (by-expiry), commit.c (writes and removals), control.c (the .cas
+ * directory) and journal.c (.cas/journal). */
 #ifndef CASFS_KINDS_H
 #define CASFS_KINDS_H
 
@@ -15,6 +16,17 @@ int render_empty(struct casfs *fs, const struct node *n, struct snap **out, stru
 int render_link(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_summary(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_entry(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_jsonl(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+/* certfiles.c */
+int render_cert_file(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int exists_cert_file(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e);
+/* expiry.c */
+int list_windows(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e);
+int exists_window(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e);
+int list_expiry_links(struct casfs *fs, const struct node *dir, struct namelist *out, struct cas_error *e);
+int exists_expiry_link(struct casfs *fs, const struct node *p, const char *name, struct cas_error *e);
+/* The name of window i ("expired", "7d", ...), NULL past the last. */
+const char *expiry_window(size_t i);
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);

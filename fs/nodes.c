@@ -198,6 +198,7 @@ static int exists_scratch_dir(struct casfs *fs, const struct node *p, const char
 #define RW 0100644
 #define WO 0100200
 #define LNK 0120777
+#define KEY 0100400
 
 const struct node_kind node_kinds[T_N] = {
 	[T_ROOT] = { "", -1, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, NULL, NULL },
@@ -226,6 +227,15 @@ const struct node_kind node_kinds[T_N] = {
 		     commit_value, NULL, NULL, NULL },
 	[T_CSR] = { "csr", T_INSTANCE, RW, NF_DETAIL | NF_OVERRIDE, C_PEM, "UpdateInstance", render_csr, commit_value,
 		    NULL, NULL, NULL },
+	/* certificates: present when the list shows a CertificateId; key.pem only with -o keys */
+	[T_CERT_PEM] = { "cert.pem", T_INSTANCE, RO, NF_CERT, C_NONE, NULL, render_cert_file, NULL, NULL, NULL,
+			 exists_cert_file },
+	[T_CHAIN_PEM] = { "chain.pem", T_INSTANCE, RO, NF_CERT, C_NONE, NULL, render_cert_file, NULL, NULL, NULL,
+			  exists_cert_file },
+	[T_FULLCHAIN_PEM] = { "fullchain.pem", T_INSTANCE, RO, NF_CERT, C_NONE, NULL, render_cert_file, NULL, NULL,
+			      NULL, exists_cert_file },
+	[T_KEY_PEM] = { "key.pem", T_INSTANCE, KEY, NF_CERT | NF_DIRECT, C_NONE, NULL, render_cert_file, NULL, NULL,
+			NULL, exists_cert_file },
 	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
 	[T_REFUND] = { "refund", T_INSTANCE, RW, NF_CHEAP | NF_DIRECT, C_LINE, "RefundInstance", render_empty,
 		       commit_refund, NULL, NULL, NULL },
@@ -239,7 +249,15 @@ const struct node_kind node_kinds[T_N] = {
 			   exists_status },
 	[T_STATUS_LINK] = { NULL, T_STATUS_DIR, LNK, NF_CHEAP, C_NONE, NULL, render_link, NULL, NULL, NULL,
 			    exists_status_link },
+	/* by-expiry/<window>/<id>: windows of CertificateNotAfter from the list (expiry.c) */
+	[T_BY_EXPIRY] = { "by-expiry", T_ROOT, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_windows, NULL },
+	[T_EXPIRY_DIR] = { NULL, T_BY_EXPIRY, DIR, NF_CHEAP, C_NONE, NULL, NULL, NULL, NULL, list_expiry_links,
+			   exists_window },
+	[T_EXPIRY_LINK] = { NULL, T_EXPIRY_DIR, LNK, NF_CHEAP, C_NONE, NULL, render_link, NULL, NULL, NULL,
+			    exists_expiry_link },
 	[T_SUMMARY] = { "summary", T_ROOT, RO, 0, C_NONE, NULL, render_summary, NULL, NULL, NULL, NULL },
+	[T_INSTANCES_JSONL] = { "instances.jsonl", T_ROOT, RO, NF_CHEAP, C_NONE, NULL, render_jsonl, NULL, NULL, NULL,
+				NULL },
 	[T_ACCESS] = { "cloud-access", T_ROOT, DIR, 0, C_NONE, NULL, NULL, NULL, NULL, list_access, NULL },
 	[T_ACCESS_NEW] = { "new", T_ACCESS, RW, NF_CHEAP | NF_DIRECT | NF_SECRET, C_JSON, "AddCloudAccess", render_empty,
 			   commit_access_new, NULL, NULL, NULL },
@@ -283,7 +301,7 @@ static void set_var(struct node *n, int type, const char *comp)
 	char *dst = n->buf + used;
 	size_t room = sizeof(n->buf) - used;
 	snprintf(dst, room, "%s", comp);
-	if (type == T_STATUS_LINK || node_is_scratch(type))
+	if (S_ISLNK(node_kinds[type].mode) || node_is_scratch(type))
 		n->name = dst;
 	else
 		n->id = dst;

@@ -24,7 +24,7 @@ struct fake_fs *fake_fs_new(int ninstances)
 	fs->o.ttl = 60;
 	fs->cache = cas_cache_new(&v->f.api, &o);
 	fs->api = cas_cache_api(fs->cache);
-	fs->prefetch = cas_prefetch_new(fs->cache, 16, 1);
+	fs->prefetch = cas_prefetch_new(fs->cache, CAS_CK_DETAIL, 16, 1);
 	fs->stamps = cas_stamps_new();
 	fs->scratch = scratch_new();
 	fs->memo = memo_new();
