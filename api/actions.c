@@ -1,4 +1,4 @@
-/* actions: the table of the ten operations: wire name, API version, and how
+/* actions: the table of the eleven operations: wire name, API version, and how
  * the client may retry and rate-limit each. */
 #include <string.h>
 
@@ -15,6 +15,7 @@ const struct cas_action_info cas_actions[CAS_NACTIONS] = {
 	[CAS_ADD_CLOUD_ACCESS] = { "AddCloudAccess", "2020-04-07", 1, 0 },
 	[CAS_DELETE_CLOUD_ACCESS] = { "DeleteCloudAccess", "2020-04-07", 1, 0 },
 	[CAS_GET_CA_INSTANCE_STATUS] = { "GetCAInstanceStatus", "2020-06-30", 0, 1 },
+	[CAS_GET_USER_CERTIFICATE_DETAIL] = { "GetUserCertificateDetail", "2020-04-07", 0, 0 },
 };
 
 int cas_action_by_name(const char *name)

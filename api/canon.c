@@ -176,8 +176,10 @@ static int member_cmp(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+/* depth < 0: one line (jq -S -c); otherwise indented at depth (jq -S). */
 static void render(struct cas_buf *out, const cJSON *v, int depth)
 {
+	int pretty = depth >= 0;
 	if (cJSON_IsNull(v) || !v || cJSON_IsInvalid(v)) {
 		cas_buf_adds(out, "null");
 	} else if (cJSON_IsFalse(v)) {
@@ -194,13 +196,15 @@ static void render(struct cas_buf *out, const cJSON *v, int depth)
 			cas_buf_adds(out, "[]");
 			return;
 		}
-		cas_buf_adds(out, "[\n");
+		cas_buf_adds(out, pretty ? "[\n" : "[");
 		for (const cJSON *c = v->child; c; c = c->next) {
-			indent(out, depth + 1);
-			render(out, c, depth + 1);
-			cas_buf_adds(out, c->next ? ",\n" : "\n");
+			if (pretty)
+				indent(out, depth + 1);
+			render(out, c, pretty ? depth + 1 : -1);
+			cas_buf_adds(out, c->next ? (pretty ? ",\n" : ",") : (pretty ? "\n" : ""));
 		}
-		indent(out, depth);
+		if (pretty)
+			indent(out, depth);
 		cas_buf_addc(out, ']');
 	} else if (cJSON_IsObject(v)) {
 		size_t n = 0;
@@ -218,22 +222,24 @@ static void render(struct cas_buf *out, const cJSON *v, int depth)
 			kids[i].node = c;
 		}
 		qsort(kids, n, sizeof(*kids), member_cmp);
-		cas_buf_adds(out, "{\n");
+		cas_buf_adds(out, pretty ? "{\n" : "{");
 		for (i = 0; i < n; i++) {
 			/* jq keeps the last of duplicate keys */
 			if (i + 1 < n && strcmp(kids[i].key, kids[i + 1].key) == 0)
 				continue;
-			indent(out, depth + 1);
+			if (pretty)
+				indent(out, depth + 1);
 			cas_canon_string(out, kids[i].key, strlen(kids[i].key));
-			cas_buf_adds(out, ": ");
-			render(out, kids[i].node, depth + 1);
+			cas_buf_adds(out, pretty ? ": " : ":");
+			render(out, kids[i].node, pretty ? depth + 1 : -1);
 			/* the last member is the last key, whichever duplicate it was */
-			cas_buf_adds(out, i + 1 < n ? ",\n" : "\n");
+			cas_buf_adds(out, i + 1 < n ? (pretty ? ",\n" : ",") : (pretty ? "\n" : ""));
 		}
 		for (i = 0; i < n; i++)
 			free(kids[i].key);
 		free(kids);
-		indent(out, depth);
+		if (pretty)
+			indent(out, depth);
 		cas_buf_addc(out, '}');
 	}
 }
@@ -241,6 +247,12 @@ static void render(struct cas_buf *out, const cJSON *v, int depth)
 void cas_canon_render(struct cas_buf *out, const cJSON *v)
 {
 	render(out, v, 0);
+	cas_buf_addc(out, '\n');
+}
+
+void cas_canon_render_line(struct cas_buf *out, const cJSON *v)
+{
+	render(out, v, -1);
 	cas_buf_addc(out, '\n');
 }
 

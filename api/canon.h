@@ -15,6 +15,8 @@
 
 /* Renders v followed by "\n". */
 void cas_canon_render(struct cas_buf *out, const cJSON *v);
+/* The same on one line, byte-identical to `jq -S -c .`, followed by "\n". */
+void cas_canon_render_line(struct cas_buf *out, const cJSON *v);
 /* Appends a JSON string literal for the UTF-8 text s (jq escaping). */
 void cas_canon_string(struct cas_buf *out, const char *s, size_t n);
 /* Parses a complete document (trailing whitespace allowed); NULL if invalid. */

@@ -1,4 +1,4 @@
-/* cas: the ten CAS operations as one interface. struct cas_api is a table of
+/* cas: the eleven CAS operations as one interface. struct cas_api is a table of
  * operations; the HTTP client (client.c) implements it and cache/ decorates
  * it with the same signatures, so callers cannot tell them apart. Each
  * operation returns 0 or a negative errno and fills the cas_error. */
@@ -22,6 +22,7 @@ enum cas_action {
 	CAS_ADD_CLOUD_ACCESS,
 	CAS_DELETE_CLOUD_ACCESS,
 	CAS_GET_CA_INSTANCE_STATUS,
+	CAS_GET_USER_CERTIFICATE_DETAIL,
 	CAS_NACTIONS
 };
 
@@ -97,6 +98,10 @@ struct cas_api_ops {
 	int (*delete_cloud_access)(struct cas_api *a, const char *access_id, struct cas_error *e);
 	/* every private CA entry, keyed by InstanceId */
 	int (*get_ca_instance_status)(struct cas_api *a, struct cas_entries **out, struct cas_error *e);
+	/* one issued certificate by CertId (decimal): PEM leaf and chain, and
+	 * the private key only when the client keeps keys */
+	int (*get_user_certificate_detail)(struct cas_api *a, const char *cert_id, struct cas_cert **out,
+					   struct cas_error *e);
 };
 
 struct cas_api {

@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "buf.h"
@@ -33,6 +35,7 @@ struct cas_client {
 	int dry_run;
 	int v2;
 	int page_workers;
+	int keep_keys;
 	cas_gate_fn gate;   /* set before the first call, then read-only */
 	void *gate_ctx;
 	pthread_mutex_t stats_mu;
@@ -44,6 +47,8 @@ struct cas_client {
 	struct cas_meter sent; /* its own lock */
 	pthread_mutex_t rng_mu;
 	uint64_t rng;
+	/* the service's clock (Date header) minus ours, in ms; lock-free */
+	atomic_llong clock_offset_ms;
 	/* lists_mu guards the four fields below */
 	pthread_mutex_t lists_mu;
 	struct cas_list_stats lists;
@@ -57,6 +62,18 @@ struct cas_client {
 extern const struct cas_api_ops cas_client_ops; /* ops.c */
 
 #define MUTATION_MIN_MS 1000
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t cas_client_service_now_ms(struct cas_client *c)
+{
+	return wall_ms() + (int64_t)atomic_load(&c->clock_offset_ms);
+}
 
 const char *cas_region_host(const char *region, char *buf, size_t n)
 {
@@ -153,6 +170,7 @@ struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct 
 	c->dry_run = o->dry_run;
 	c->v2 = o->signature_v2;
 	c->page_workers = o->page_workers > 0 ? o->page_workers : 8;
+	c->keep_keys = o->keep_keys;
 	c->first_page_ttl_ms = o->first_page_ttl_ms > 0 ? o->first_page_ttl_ms : 60000;
 	pthread_mutex_init(&c->lists_mu, NULL);
 	pthread_mutex_init(&c->stats_mu, NULL);
@@ -195,6 +213,11 @@ struct cas_api *cas_client_api(struct cas_client *c)
 const char *cas_client_endpoint(const struct cas_client *c)
 {
 	return c->base;
+}
+
+int cas_client_keep_keys(const struct cas_client *c)
+{
+	return c->keep_keys;
 }
 
 int cas_client_page_workers(const struct cas_client *c)
@@ -592,6 +615,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		pthread_mutex_unlock(&c->stats_mu);
 		STAT(c, a, calls, 1);
 		STAT(c, a, bytes_in, hr.body.len);
+		if (hr.date_ms > 0)
+			atomic_store(&c->clock_offset_ms, (long long)(hr.date_ms - wall_ms()));
 		cJSON *j = interpret(&hr, e);
 		enum cas_retry_class rc = cas_retry_classify(hr.net, (int)hr.status, e->code, j != NULL);
 		struct cas_bucket *bucket = ai->ca_limited ? &c->ca_bucket : &c->bucket;
@@ -604,6 +629,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			cas_bucket_success(bucket);
 		}
 		long retry_after = hr.retry_after_ms;
+		if (hr.body.p) /* a response may carry a private key */
+			OPENSSL_cleanse(hr.body.p, hr.body.len);
 		cas_buf_free(&hr.body);
 		if (rc == CAS_RC_DONE && j) {
 			cas_error_clear(e);

@@ -24,6 +24,7 @@ struct cas_client_opts {
 	int dry_run;           /* mutations are logged, not sent */
 	int signature_v2;      /* legacy HMAC-SHA1 RPC signature instead of V3 */
 	int page_workers;      /* parallel page fetches; 0 = 8 */
+	int keep_keys;         /* keep certificates' private keys (-o keys); otherwise wiped when parsed */
 	long first_page_ttl_ms; /* how long the mount probe's page may stand in for page 1; 0 = 60000 */
 };
 
@@ -70,6 +71,10 @@ struct cas_api *cas_client_api(struct cas_client *c);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);
 int cas_client_dry_run(const struct cas_client *c);
+int cas_client_keep_keys(const struct cas_client *c);
+/* "Now" on the service's clock, in epoch ms: our clock corrected by the Date
+ * header of the latest response (1 s resolution); our clock until one came. */
+int64_t cas_client_service_now_ms(struct cas_client *c);
 /* Installs a gate called before every HTTP attempt (not for dry_run): a
  * negative errno refuses the attempt and ends the call with it (e filled by
  * the gate). Used for the monthly call accounting and budget. Set before

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <curl/curl.h>
@@ -187,6 +188,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		long s = strtol(tmp, NULL, 10);
 		if (s > 0)
 			x->r->retry_after_ms = s * 1000;
+	} else if (header_is(p, len, "date", &v, &vlen) && vlen < sizeof(tmp)) {
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)vlen, v);
+		time_t t = curl_getdate(tmp, NULL);
+		x->r->date_ms = t > 0 ? (int64_t)t * 1000 : 0;
 	}
 	return len;
 }

@@ -6,6 +6,7 @@
 #define CAS_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "retry.h"
@@ -24,6 +25,7 @@ struct cas_http_result {
 	struct cas_buf body;
 	char request_id[80];    /* x-acs-request-id */
 	long retry_after_ms;    /* x-acs-retry-after (ms) or Retry-After (s); -1 if absent */
+	int64_t date_ms;        /* the Date header (1 s resolution), epoch ms; 0 if absent or unparsable */
 	long new_connections;   /* connections this request had to open (0 = reused) */
 	int timed_out;          /* the transfer hit its timeout */
 	char detail[256];       /* transport error text */

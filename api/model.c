@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "buf.h"
 #include "canon.h"
 #include "log.h"
@@ -56,6 +58,34 @@ struct cas_doc *cas_doc_new(const char *text, size_t len)
 	return d;
 }
 
+static void cert_destroy(struct cas_obj *o)
+{
+	struct cas_cert *c = (struct cas_cert *)o;
+	cas_secret_free(c->key, c->key_len);
+	free(c->pem);
+	free(c);
+}
+
+void cas_secret_free(char *s, size_t len)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s, len);
+	free(s);
+}
+
+struct cas_cert *cas_cert_new(char *pem, size_t pem_len, size_t leaf_len, char *key, size_t key_len)
+{
+	struct cas_cert *c = cas_xcalloc(1, sizeof(*c));
+	cas_obj_init(&c->obj, cert_destroy);
+	c->pem = pem;
+	c->pem_len = pem_len;
+	c->leaf_len = leaf_len;
+	c->key = key;
+	c->key_len = key_len;
+	return c;
+}
+
 #define S(w, m) { w, offsetof(struct cas_instance, m) }
 const struct cas_instance_str cas_instance_strs[] = {
 	S("CertificateName", name),
@@ -72,6 +102,7 @@ const size_t cas_instance_nstrs = sizeof(cas_instance_strs) / sizeof(cas_instanc
 
 void cas_instance_free(struct cas_instance *i)
 {
+	free(i->json);
 	free(i->id);
 	for (size_t k = 0; k < cas_instance_nstrs; k++)
 		free(*(char **)((char *)i + cas_instance_strs[k].off));

@@ -46,6 +46,9 @@ struct cas_instance {
 	char *cert_type;     /* CertificateType */
 	int64_t not_before;  /* CertificateNotBefore, epoch ms; 0 = none issued */
 	int64_t not_after;
+	int64_t cert_id;     /* CertificateId: the CertId of GetUserCertificateDetail; 0 = none */
+	char *json;          /* the entry as received, canonical on one line (jq -S -c) with "\n" */
+	size_t json_len;
 	uint64_t hash;       /* of the entry as received, to detect changes cheaply */
 };
 
@@ -73,6 +76,7 @@ struct cas_instances {
 	size_t skipped;      /* entries refused as unsafe names */
 	size_t repeated;     /* entries whose id was already seen (the newest kept) */
 	int inconsistent;    /* the whole list: no consistent snapshot was obtained (paging.c) */
+	int64_t as_of_ms;    /* the whole list: the service's clock when it was fetched (epoch ms) */
 };
 const struct cas_instance *cas_instances_find(const struct cas_instances *l, const char *id);
 
@@ -90,6 +94,23 @@ struct cas_entries {
 	struct cas_entry *v;
 };
 const struct cas_entry *cas_entries_find(const struct cas_entries *l, const char *key);
+
+/* A certificate from GetUserCertificateDetail: the PEM blocks of the leaf
+ * and then its chain, and the private key only when the mount keeps keys.
+ * The key's bytes are wiped (OPENSSL_cleanse) when the object is freed, so a
+ * key leaves memory with the last reference. */
+struct cas_cert {
+	struct cas_obj obj;
+	char *pem;           /* leaf then intermediates, each block ending in "\n" */
+	size_t pem_len;
+	size_t leaf_len;     /* pem[0, leaf_len) is the leaf; the rest is the chain */
+	char *key;           /* PEM private key or NULL; never logged or copied */
+	size_t key_len;
+};
+/* Takes ownership of pem and key. */
+struct cas_cert *cas_cert_new(char *pem, size_t pem_len, size_t leaf_len, char *key, size_t key_len);
+/* Wipes and frees a secret string (NULL-safe). */
+void cas_secret_free(char *s, size_t len);
 
 /* Builders used by the parsers (they take ownership of nothing). */
 struct cas_instances *cas_instances_new(void);

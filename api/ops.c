@@ -9,13 +9,14 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "certdetail.h"
 #include "decode.h"
 #include "log.h"
 #include "sign.h"
 #include "update.h"
 #include "validate.h"
 
-static int protocol_error(struct cas_error *e, const char *what, const cJSON *resp)
+int cas_protocol_error(struct cas_error *e, const char *what, const cJSON *resp)
 {
 	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(resp, "RequestId");
 	int rc = cas_error_set(e, EPROTO, "Local.Response", "unexpected response: %s", what);
@@ -61,9 +62,9 @@ static int total_of(const cJSON *resp, int64_t *total, struct cas_error *e)
 	int64_t v = -1;
 	enum cas_dec r = cas_dec_int(resp, "TotalCount", &v);
 	if (r == CAS_DEC_BAD || (r == CAS_DEC_OK && v < 0))
-		return protocol_error(e, "TotalCount is not a count", resp);
+		return cas_protocol_error(e, "TotalCount is not a count", resp);
 	if (v > CAS_MAX_TOTAL)
-		return protocol_error(e, "TotalCount is absurdly large", resp);
+		return cas_protocol_error(e, "TotalCount is absurdly large", resp);
 	*total = r == CAS_DEC_OK ? v : -1;
 	return 0;
 }
@@ -75,7 +76,7 @@ static const cJSON *list_of(const cJSON *resp, const char *name, struct cas_erro
 	if (!l || cJSON_IsNull(l) || (cJSON_IsString(l) && !*l->valuestring))
 		return NULL; /* an empty page may omit the list */
 	if (!cJSON_IsArray(l))
-		*rc = protocol_error(e, "the list is not an array", resp);
+		*rc = cas_protocol_error(e, "the list is not an array", resp);
 	return l;
 }
 
@@ -117,9 +118,15 @@ static int parse_instance(const cJSON *it, struct cas_instance *out, struct cas_
 		*(char **)((char *)out + cas_instance_strs[k].off) = opt_str(it, cas_instance_strs[k].wire, t, id);
 	out->not_before = opt_ms(it, "CertificateNotBefore", t, id);
 	out->not_after = opt_ms(it, "CertificateNotAfter", t, id);
-	char *printed = cJSON_PrintUnformatted(it);
-	out->hash = printed ? cas_hash64(printed, strlen(printed)) : 0;
-	free(printed);
+	/* an odd CertificateId (noted) only hides the certificate files */
+	out->cert_id = opt_ms(it, "CertificateId", t, id);
+	/* the entry as received, on one line: instances.jsonl, and the change hash */
+	struct cas_buf line = CAS_BUF_INIT;
+	cas_canon_render_line(&line, it);
+	out->json_len = line.len;
+	out->json = cas_xstrndup(line.p, line.len); /* exact size: the list holds N of these */
+	cas_buf_free(&line);
+	out->hash = cas_hash64(out->json, out->json_len);
 	return 1;
 }
 
@@ -201,7 +208,7 @@ int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc
 	char *rid = NULL;
 	cas_dec_str(resp, "InstanceId", &rid);
 	if (!rid || strcmp(rid, id) != 0)
-		rc = protocol_error(e, "the detail is not for the requested InstanceId", resp);
+		rc = cas_protocol_error(e, "the detail is not for the requested InstanceId", resp);
 	else
 		*out = doc_of(resp);
 	free(rid);
@@ -614,6 +621,11 @@ static int api_ca_status(struct cas_api *a, struct cas_entries **out, struct cas
 	return cas_get_ca_instance_status(C(a), NULL, NULL, out, e);
 }
 
+static int api_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
+{
+	return cas_get_user_certificate_detail(C(a), cert_id, cas_client_keep_keys(C(a)), out, e);
+}
+
 const struct cas_api_ops cas_client_ops = {
 	.list_instances = api_list_instances,
 	.get_instance_detail = api_detail,
@@ -625,4 +637,5 @@ const struct cas_api_ops cas_client_ops = {
 	.add_cloud_access = api_add_access,
 	.delete_cloud_access = api_delete_access,
 	.get_ca_instance_status = api_ca_status,
+	.get_user_certificate_detail = api_cert,
 };

@@ -19,6 +19,10 @@ struct cas_list_query {
 	int64_t show_size;    /* 0 = not sent */
 };
 
+/* EPROTO for a response that is not the documented shape: "what" says how,
+ * with the response's RequestId when it has one. */
+int cas_protocol_error(struct cas_error *e, const char *what, const cJSON *resp);
+
 int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, struct cas_instances **page,
 		       struct cas_error *e);
 int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc **out, struct cas_error *e);

@@ -275,6 +275,7 @@ int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f
 	}
 	if (result->repeated)
 		cas_warn("ListInstances: %zu repeated entries; the newest entry of each id is shown", result->repeated);
+	result->as_of_ms = cas_client_service_now_ms(c); /* "now" of by-expiry/ */
 	*out = result;
 	return 0;
 }

@@ -159,14 +159,25 @@ static int f_ca(struct cas_api *a, const char *key, void **out, struct cas_error
 	return a->ops->get_ca_instance_status(a, (struct cas_entries **)out, e);
 }
 
+static int f_cert(struct cas_api *a, const char *key, void **out, struct cas_error *e)
+{
+	return a->ops->get_user_certificate_detail(a, key, (struct cas_cert **)out, e);
+}
+
 static const fetch_fn fetchers[CAS_CK_N] = {
 	[CAS_CK_INSTANCES] = f_instances, [CAS_CK_DETAIL] = f_detail, [CAS_CK_SUMMARY] = f_summary,
-	[CAS_CK_ACCESS] = f_access,       [CAS_CK_CA] = f_ca,
+	[CAS_CK_ACCESS] = f_access,       [CAS_CK_CA] = f_ca,	      [CAS_CK_CERT] = f_cert,
 };
 
 static int same_doc(void *a, void *b, enum cas_ck kind)
 {
-	if (!a || !b || (kind != CAS_CK_DETAIL && kind != CAS_CK_SUMMARY))
+	if (!a || !b)
+		return 0;
+	if (kind == CAS_CK_CERT) {
+		const struct cas_cert *x = a, *y = b;
+		return x->pem_len == y->pem_len && memcmp(x->pem, y->pem, x->pem_len) == 0;
+	}
+	if (kind != CAS_CK_DETAIL && kind != CAS_CK_SUMMARY)
 		return 0;
 	const struct cas_doc *x = a, *y = b;
 	return x->len == y->len && memcmp(x->text, y->text, x->len) == 0;
@@ -541,6 +552,15 @@ static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, str
 	return rc;
 }
 
+static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
+{
+	int rc = cache_get(CC(a), CAS_CK_CERT, cert_id, (void **)out, e);
+	/* the listed CertificateId is gone (reissued or deleted): the list is out of date */
+	if (rc == -ENOENT && !e->from_cache)
+		cas_cache_invalidate(CC(a), CAS_CK_INSTANCES, "");
+	return rc;
+}
+
 static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
 {
 	return cache_get(CC(a), CAS_CK_SUMMARY, "", (void **)out, e);
@@ -611,6 +631,7 @@ static const struct cas_api_ops cache_ops = {
 	.add_cloud_access = d_add_access,
 	.delete_cloud_access = d_delete_access,
 	.get_ca_instance_status = d_ca,
+	.get_user_certificate_detail = d_cert,
 };
 
 struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_opts *o)

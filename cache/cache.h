@@ -1,4 +1,4 @@
-/* cache: a caching decorator over struct cas_api (the same ten operations).
+/* cache: a caching decorator over struct cas_api (the same eleven operations).
  * Reads are cached per kind with a TTL; concurrent misses for one key make
  * one call; 404s are cached briefly; after expiry a refresh that does not
  * answer within a soft deadline (~2 s) lets readers have the stale copy
@@ -9,7 +9,10 @@
  * nothing stale waits at most until its operation's deadline); on errors stale data is served up
  * to max_stale, each time logged and counted. Mutations pass through and
  * invalidate what they affect, even when they fail. The clock is injectable
- * for tests. A change hook tells the caller when cached content changed. */
+ * for tests. A change hook tells the caller when cached content changed.
+ * Certificates (CAS_CK_CERT, keyed by CertId) may hold private keys: a
+ * value that leaves the cache is unreferenced, and the last reference wipes
+ * its key (struct cas_cert). */
 #ifndef CAS_CACHE_H
 #define CAS_CACHE_H
 
@@ -17,7 +20,7 @@
 
 #include "cas.h"
 
-enum cas_ck { CAS_CK_INSTANCES, CAS_CK_DETAIL, CAS_CK_SUMMARY, CAS_CK_ACCESS, CAS_CK_CA, CAS_CK_N };
+enum cas_ck { CAS_CK_INSTANCES, CAS_CK_DETAIL, CAS_CK_SUMMARY, CAS_CK_ACCESS, CAS_CK_CA, CAS_CK_CERT, CAS_CK_N };
 
 struct cas_cache_opts {
 	int64_t ttl_ms;                   /* freshness of every kind (default 60000) */

@@ -2,6 +2,7 @@
 #include "prefetch.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,8 +10,52 @@
 #include "log.h"
 #include "ratelimit.h"
 
+/* How one kind is keyed and fetched. */
+struct pf_kind {
+	/* the cache key of list entry `it` in buf, or NULL: nothing to read ahead */
+	const char *(*key_of)(const struct cas_instance *it, char buf[24]);
+	void (*fetch)(struct cas_api *api, const char *key);
+};
+
+static const char *detail_key(const struct cas_instance *it, char buf[24])
+{
+	(void)buf;
+	return it->id;
+}
+
+static void detail_fetch(struct cas_api *api, const char *key)
+{
+	struct cas_doc *d = NULL;
+	struct cas_error e;
+	api->ops->get_instance_detail(api, key, &d, &e);
+	cas_obj_unref(d);
+}
+
+static const char *cert_key(const struct cas_instance *it, char buf[24])
+{
+	if (it->cert_id <= 0)
+		return NULL;
+	snprintf(buf, 24, "%lld", (long long)it->cert_id);
+	return buf;
+}
+
+static void cert_fetch(struct cas_api *api, const char *key)
+{
+	struct cas_cert *c = NULL;
+	struct cas_error e;
+	api->ops->get_user_certificate_detail(api, key, &c, &e);
+	cas_obj_unref(c);
+}
+
+static const struct pf_kind kinds[CAS_CK_N] = {
+	[CAS_CK_DETAIL] = { detail_key, detail_fetch },
+	[CAS_CK_CERT] = { cert_key, cert_fetch },
+};
+
 struct cas_prefetch {
 	struct cas_cache *cache;
+	enum cas_ck kind;
+	const struct pf_kind *k;
 	int window;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -47,11 +92,8 @@ static void *worker(void *arg)
 		pf->busy++;
 		pthread_mutex_unlock(&pf->mu);
 		int fetched = 0;
-		if (!cas_cache_fresh(pf->cache, CAS_CK_DETAIL, id)) {
-			struct cas_doc *d = NULL;
-			struct cas_error e;
-			api->ops->get_instance_detail(api, id, &d, &e);
-			cas_obj_unref(d);
+		if (!cas_cache_fresh(pf->cache, pf->kind, id)) {
+			pf->k->fetch(api, id);
 			fetched = 1;
 		}
 		free(id);
@@ -64,10 +106,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, int window, int workers)
+struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, enum cas_ck kind, int window, int workers)
 {
 	struct cas_prefetch *pf = cas_xcalloc(1, sizeof(*pf));
 	pf->cache = cache;
+	pf->kind = kinds[kind].fetch ? kind : CAS_CK_DETAIL;
+	pf->k = &kinds[pf->kind];
 	pf->window = window > 0 ? window : 16;
 	pf->last = -1;
 	pf->queued_until = -1;
@@ -131,7 +175,9 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 	/* only what is not already cached goes to the workers, one wake-up each
 	 * (a warm scan costs no wake-ups at all) */
 	for (long i = from; i <= to; i++) {
-		int need = !cas_cache_fresh(pf->cache, CAS_CK_DETAIL, l->v[i].id);
+		char buf[24];
+		const char *key = pf->k->key_of(&l->v[i], buf);
+		int need = key && !cas_cache_fresh(pf->cache, pf->kind, key);
 		pthread_mutex_lock(&pf->mu);
 		if (pf->list != l || pf->qlen >= pf->window) {
 			pthread_mutex_unlock(&pf->mu);
@@ -140,7 +186,7 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 		if (i > pf->queued_until) {
 			pf->queued_until = i;
 			if (need) {
-				pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(l->v[i].id);
+				pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(key);
 				pf->qlen++;
 				pf->queued++;
 				pthread_cond_signal(&pf->cv);

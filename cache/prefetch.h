@@ -1,4 +1,4 @@
-/* prefetch: read-ahead of instance details for sequential scans. When a
+/* prefetch: read-ahead of instance details (or certificates) for sequential scans. When a
  * reader opens detail-backed files of instances in list order (tar, rsync,
  * grep -r), the next details are fetched ahead of it by a few workers,
  * bounded by a window and paced by the client's rate limiter. Random access
@@ -12,9 +12,11 @@
 
 struct cas_prefetch;
 
-struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, int window, int workers);
+/* kind: what is read ahead, CAS_CK_DETAIL (by InstanceId) or CAS_CK_CERT
+ * (by CertificateId; instances without one are passed over). */
+struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, enum cas_ck kind, int window, int workers);
 void cas_prefetch_free(struct cas_prefetch *pf);
-/* A detail-backed file of instance `id` (an element of list l) is being
+/* A file of instance `id` (an element of list l) backed by this kind is being
  * read. pf may be NULL (read-ahead off); so may it for _issued, _progress and _free. */
 void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id);
 uint64_t cas_prefetch_issued(struct cas_prefetch *pf);

@@ -299,6 +299,18 @@ MUTATION(d_add_access, add_cloud_access, const struct cas_access_new *)
 MUTATION(d_delete_access, delete_cloud_access, const char *)
 #undef MUTATION
 
+/* Certificates pass through and are never stored: the answer may carry a
+ * private key, which must never reach the database file. Offline they are
+ * refused like mutations. */
+static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
+{
+	struct cas_snapshot *s = S(a);
+	*out = NULL;
+	if (atomic_load(&s->offline))
+		return offline_refusal(e);
+	return s->live->ops->get_user_certificate_detail(s->live, cert_id, out, e);
+}
+
 static const struct cas_api_ops snapshot_ops = {
 	.list_instances = d_list_instances,
 	.get_instance_detail = d_detail,
@@ -310,6 +322,7 @@ static const struct cas_api_ops snapshot_ops = {
 	.add_cloud_access = d_add_access,
 	.delete_cloud_access = d_delete_access,
 	.get_ca_instance_status = d_ca,
+	.get_user_certificate_detail = d_cert,
 };
 
 struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db)

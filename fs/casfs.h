@@ -22,6 +22,7 @@ struct casfs_opts {
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
+	int keys;       /* -o keys: show key.pem (certificates' private keys) */
 	char *mountpoint;
 	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
 	int no_state, offline; /* -o no_state, -o offline */
@@ -62,7 +63,8 @@ struct casfs {
 	struct cas_client *client;
 	struct cas_cache *cache;
 	struct cas_api *api;           /* the cache's face: every read and write goes here */
-	struct cas_prefetch *prefetch; /* set by init (fuse_ops.c) */
+	struct cas_prefetch *prefetch;       /* details; set by init (fuse_ops.c) */
+	struct cas_prefetch *prefetch_cert;  /* certificates; set by init */
 	struct cas_stamps *stamps;
 	struct scratch *scratch;
 	struct memo *memo;
@@ -101,5 +103,7 @@ struct snap {
 
 struct snap *snap_new(const char *data, size_t len);
 struct snap *snap_of_doc(struct cas_doc *d); /* zero-copy; takes its own reference */
+/* Zero-copy view of data inside owner (referenced), with the given content hash. */
+struct snap *snap_of_bytes(void *owner, const char *data, size_t len, uint64_t hash);
 
 #endif

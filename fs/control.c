@@ -130,7 +130,8 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(c, "fetch_errors", (double)ch.fetch_errors);
 	cJSON_AddNumberToObject(c, "invalidations", (double)ch.invalidations);
 	cJSON_AddNumberToObject(c, "entries", (double)ch.entries);
-	cJSON_AddNumberToObject(c, "prefetched", (double)cas_prefetch_issued(fs->prefetch));
+	cJSON_AddNumberToObject(c, "prefetched", /* details and certificates */
+				(double)(cas_prefetch_issued(fs->prefetch) + cas_prefetch_issued(fs->prefetch_cert)));
 	cJSON_AddNumberToObject(c, "kernel_invalidations", (double)notify_sent(fs->notify));
 
 	cJSON *ls = cJSON_AddObjectToObject(root, "listings");

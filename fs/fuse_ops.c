@@ -452,7 +452,8 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	casfs_state_init(fs);
 	notifier_start(fs->notify, ctx->fuse);
 	/* with ttl=0 nothing read ahead would still be fresh when it is read */
-	fs->prefetch = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, 16, 8) : NULL;
+	fs->prefetch = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, CAS_CK_DETAIL, 16, 8) : NULL;
+	fs->prefetch_cert = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, CAS_CK_CERT, 16, 8) : NULL;
 	fs->progress = progress_start(fs);
 	return fs;
 }
@@ -462,7 +463,8 @@ void casfs_stop_workers(struct casfs *fs)
 	progress_stop(fs->progress);
 	fs->progress = NULL;
 	cas_prefetch_free(fs->prefetch);
-	fs->prefetch = NULL;
+	cas_prefetch_free(fs->prefetch_cert);
+	fs->prefetch = fs->prefetch_cert = NULL;
 	notifier_stop(fs->notify);
 }
 

@@ -1,10 +1,10 @@
 /* kinds: the operations of each kind of node (procfs's inode and file
  * operations) and the per-row functions that rows of the node table point
  * to. Kinds: API nodes (files, directories and links the service backs:
- * apinode.c, apifile.c) and scratch files (scratchfile.c). Row functions:
- * render.c (content, same-meaning), commit.c (writes and removals),
- * control.c (the .cas directory), journal.c (.cas/journal), nodes.c
- * (variable children).
+ * apinode.c, apifile.c) and scratch entries (scratchfile.c). Row
+ * functions: render.c (content, same-meaning), certfiles.c (certificates),
+ * expiry.c (by-expiry), commit.c (writes and removals), control.c (the .cas
+ * directory), journal.c (.cas/journal), nodes.c (variable children).
  *
  * Ownership: every `struct snap **out` and `struct cas_entries **out` is
  * a new reference the caller drops with cas_obj_unref(); *out is NULL on
@@ -82,9 +82,30 @@ int render_empty(struct casfs *fs, const struct node *n, struct snap **out, stru
 int render_link(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_summary(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_entry(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_jsonl(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int same_config(const struct snap *written, const struct snap *current); /* the same update fields */
 int same_tags(const struct snap *written, const struct snap *current);   /* the same set of lines */
 int same_line(const struct snap *written, const struct snap *current);   /* equal up to trailing blanks */
+
+/* certfiles.c: the leaf, the chain, both, and the private key */
+int render_cert_leaf(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_cert_chain(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_cert_fullchain(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int render_cert_key(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+int exists_cert_file(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+		     struct cas_error *e);
+
+/* expiry.c */
+int list_windows(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
+		 struct cas_error *e);
+int exists_window(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+		  struct cas_error *e);
+int list_expiry_links(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
+		      struct cas_error *e);
+int exists_expiry_link(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
+		       struct cas_error *e);
+/* The name of window i ("expired", "7d", ...), NULL past the last. */
+const char *expiry_window(size_t i);
 
 /* control.c */
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);

@@ -60,6 +60,7 @@ static const struct fuse_opt option_table[] = {
 	OPT("no_state", no_state),
 	OPT("offline", offline),
 	OPT("call_budget=%lf", call_budget),
+	OPT("keys", keys),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -106,6 +107,7 @@ static const char usage[] =
 	"  -o call_budget=N    at most N API calls per billing month (UTC+8); past it: cache only, else EDQUOT\n"
 	"  -o log_file=PATH    append the log to PATH (reopened on SIGHUP, for logrotate)\n"
 	"  -o log_level=LEVEL  error, warn, info (default) or debug (-d implies debug)\n"
+	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
 	"  -f, -d, -s          foreground (log to stderr), debug (foreground), single-threaded\n"
 	"\n"
 	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
@@ -497,6 +499,7 @@ static int build(struct casfs *fs)
 		.endpoint = fs->o.endpoint, .region = fs->o.region, .cafile = fs->o.cafile, .qps = fs->o.qps,
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
 		.first_page_ttl_ms = fs->o.ttl > 0 ? (long)(fs->o.ttl * 1000) : 1, /* ttl=0: never stands in */
+		.keep_keys = fs->o.keys,
 	};
 	const char *region = fs->o.region ? fs->o.region : cr.region;
 	fs->client = cas_client_new(&co, &cr, &e);
@@ -552,6 +555,7 @@ static void teardown(struct casfs *fs)
 {
 	cas_snapshot_free(fs->snapshot); /* first: its thread may refresh the caches */
 	cas_prefetch_free(fs->prefetch);
+	cas_prefetch_free(fs->prefetch_cert);
 	cas_cache_free(fs->cache);
 	notifier_free(fs->notify);
 	cas_client_free(fs->client);

@@ -165,6 +165,8 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 #define RW 0100644
 #define WO 0100200
 #define LNK 0120777
+#define KEY 0100400
+#define KEY 0100400
 
 /* An instance file shown from the instance's ListInstances entry (no extra call). */
 #define LIST_VALUE(file, member) \
@@ -179,6 +181,10 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 #define LIST_TIME_VALUE(file, member) \
 	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .ops = &api_file_ops, \
 	.value = LIST_TIME(member), .render = render_value, .exists = exists_time
+/* A certificate file of an instance, from GetUserCertificateDetail (certfiles.c). */
+#define CERT_FILE(file, file_mode, more_flags) \
+	.name = file, .parent = T_INSTANCE, .mode = file_mode, .flags = NF_CERT | (more_flags), .ops = &api_file_ops, \
+	.exists = exists_cert_file
 /* An instance file derived from GetInstanceDetail and written with UpdateInstance. */
 #define DETAIL_SETTING(file, more_flags) \
 	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_DETAIL | NF_INSTANCE | (more_flags), \
@@ -210,6 +216,11 @@ const struct node_kind node_kinds[T_N] = {
 		     .render = render_tags, .commit = commit_tags },
 	[T_CSR] = { DETAIL_SETTING("csr", 0), .update = "Csr", .complete = complete_pem, .same = same_line,
 		    .render = render_csr, .commit = commit_csr },
+	/* certificates: present when the list shows a CertificateId; key.pem only with -o keys */
+	[T_CERT_PEM] = { CERT_FILE("cert.pem", RO, 0), .render = render_cert_leaf },
+	[T_CHAIN_PEM] = { CERT_FILE("chain.pem", RO, 0), .render = render_cert_chain },
+	[T_FULLCHAIN_PEM] = { CERT_FILE("fullchain.pem", RO, 0), .render = render_cert_fullchain },
+	[T_KEY_PEM] = { CERT_FILE("key.pem", KEY, NF_DIRECT | NF_KEYS), .render = render_cert_key },
 	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
 	[T_REFUND] = { .name = "refund", .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_INSTANCE,
 		       .ops = &api_file_ops, .action = "RefundInstance", .complete = complete_line,
@@ -225,8 +236,16 @@ const struct node_kind node_kinds[T_N] = {
 			   .list = list_statuses, .exists = exists_status },
 	[T_STATUS_LINK] = { .parent = T_STATUS_DIR, .mode = LNK, .flags = NF_CHEAP, .ops = &api_file_ops,
 			    .render = render_link, .list = list_status_links, .exists = exists_status_link },
+	/* by-expiry/<window>/<id>: windows of CertificateNotAfter from the list (expiry.c) */
+	[T_BY_EXPIRY] = { .name = "by-expiry", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
+	[T_EXPIRY_DIR] = { .parent = T_BY_EXPIRY, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops,
+			   .list = list_windows, .exists = exists_window },
+	[T_EXPIRY_LINK] = { .parent = T_EXPIRY_DIR, .mode = LNK, .flags = NF_CHEAP, .ops = &api_file_ops,
+			    .render = render_link, .list = list_expiry_links, .exists = exists_expiry_link },
 	[T_SUMMARY] = { .name = "summary", .parent = T_ROOT, .mode = RO, .ops = &api_file_ops,
 			.render = render_summary },
+	[T_INSTANCES_JSONL] = { .name = "instances.jsonl", .parent = T_ROOT, .mode = RO, .flags = NF_CHEAP,
+				.ops = &api_file_ops, .render = render_jsonl },
 	[T_ACCESS] = { .name = "cloud-access", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
 	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_SECRET,
 			   .ops = &api_file_ops, .action = "AddCloudAccess", .complete = complete_json,

@@ -23,9 +23,12 @@ enum node_type {
 	T_INSTANCES, T_INSTANCE,
 	T_DETAIL, T_CONFIG, T_STATUS, T_CERT_STATUS, T_DOMAIN, T_NAME, T_AUTO_REISSUE, T_KEY_ALG,
 	T_BRAND, T_TYPE,
-	T_NOT_BEFORE, T_NOT_AFTER, T_TAGS, T_CSR, T_REFUND, T_SCRATCH, T_SCRATCH_DIR,
+	T_NOT_BEFORE, T_NOT_AFTER, T_TAGS, T_CSR,
+	T_CERT_PEM, T_CHAIN_PEM, T_FULLCHAIN_PEM, T_KEY_PEM,
+	T_REFUND, T_SCRATCH, T_SCRATCH_DIR,
 	T_BY_STATUS, T_STATUS_DIR, T_STATUS_LINK,
-	T_SUMMARY,
+	T_BY_EXPIRY, T_EXPIRY_DIR, T_EXPIRY_LINK,
+	T_SUMMARY, T_INSTANCES_JSONL,
 	T_ACCESS, T_ACCESS_NEW, T_ACCESS_ENTRY,
 	T_CA, T_CA_ENTRY,
 	T_CTL, T_CTL_STATS, T_CTL_ERRORS, T_CTL_JOURNAL, T_CTL_REFRESH,
@@ -41,6 +44,8 @@ enum node_flags {
 	NF_DESTROYS = 32,  /* removing it deletes something remotely: needs -o allow_delete */
 	NF_EXTENDS = 64,   /* no end marker (tags): writes after the first commit extend it; close commits again */
 	NF_SECRET = 128,   /* writes carry a secret: the buffer is wiped as soon as it was committed */
+	NF_CERT = 256,     /* rendered from GetUserCertificateDetail (read ahead like NF_DETAIL) */
+	NF_KEYS = 512,     /* a private key: present only with -o keys */
 };
 
 /* A resolved path. Strings point into `buf`. A variable component is

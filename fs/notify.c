@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "kinds.h"
 #include "log.h"
 #include "nodes.h"
 #include "validate.h"
@@ -182,7 +183,14 @@ void notify_instance(struct notifier *n, const char *id)
 		snprintf(path, sizeof(path), "/by-status/%s", *s);
 		notify_path(n, path);
 	}
+	for (size_t i = 0; expiry_window(i); i++) {
+		snprintf(path, sizeof(path), "/by-expiry/%s/%s", expiry_window(i), id);
+		notify_path(n, path);
+		snprintf(path, sizeof(path), "/by-expiry/%s", expiry_window(i));
+		notify_path(n, path);
+	}
 	notify_path(n, "/instances");
+	notify_path(n, "/instances.jsonl");
 	notify_path(n, "/summary");
 }
 
@@ -242,6 +250,7 @@ void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 		if (old_value)
 			notify_entries(n, "/private-ca", old_value);
 		break;
+	case CAS_CK_CERT: /* keyed by CertId; the files' stamps keep a changed certificate out of the page cache */
 	case CAS_CK_N:
 		break;
 	}

@@ -184,6 +184,27 @@ int render_link(struct casfs *fs, const struct node *n, struct snap **out, struc
 	return 0;
 }
 
+/* instances.jsonl: every list entry as received, canonical on one line, in
+ * id order; memoised per list snapshot (no call beyond the list). */
+int render_jsonl(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
+{
+	struct cas_instances *l = NULL;
+	int rc = fs->api->ops->list_instances(fs->api, NULL, &l, e);
+	if (rc)
+		return rc;
+	*out = memo_get(fs->memo, n->ino, l);
+	if (!*out) {
+		struct cas_buf b = CAS_BUF_INIT;
+		for (size_t i = 0; i < l->n; i++)
+			cas_buf_add(&b, l->v[i].json, l->v[i].json_len);
+		*out = snap_new(b.p ? b.p : "", b.len);
+		memo_put(fs->memo, n->ino, l, *out);
+		cas_buf_free(&b);
+	}
+	cas_obj_unref(l);
+	return 0;
+}
+
 int render_summary(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
 	(void)n;
@@ -274,11 +295,11 @@ int render_node(struct casfs *fs, const struct node *n, struct snap **out, struc
 	*out = NULL;
 	if (!k->render)
 		return cas_error_set(e, EISDIR, "Local.Node", "not a file");
-	if ((k->flags & NF_DETAIL) && fs->prefetch) {
+	if (k->flags & (NF_DETAIL | NF_CERT)) {
 		struct cas_instances *l = NULL;
 		struct cas_error e2;
 		if (fs->api->ops->list_instances(fs->api, NULL, &l, &e2) == 0) {
-			cas_prefetch_hint(fs->prefetch, l, n->id);
+			cas_prefetch_hint((k->flags & NF_CERT) ? fs->prefetch_cert : fs->prefetch, l, n->id);
 			cas_obj_unref(l);
 		}
 	}

@@ -26,13 +26,18 @@ struct snap *snap_new(const char *data, size_t len)
 	return s;
 }
 
-struct snap *snap_of_doc(struct cas_doc *d)
+struct snap *snap_of_bytes(void *owner, const char *data, size_t len, uint64_t hash)
 {
 	struct snap *s = cas_xmalloc(sizeof(*s) + 1);
 	cas_obj_init(&s->obj, snap_destroy);
-	s->owner = cas_obj_ref(d);
-	s->data = d->text;
-	s->len = d->len;
-	s->hash = d->hash;
+	s->owner = cas_obj_ref(owner);
+	s->data = data;
+	s->len = len;
+	s->hash = hash;
 	return s;
+}
+
+struct snap *snap_of_doc(struct cas_doc *d)
+{
+	return snap_of_bytes(d, d->text, d->len, d->hash);
 }

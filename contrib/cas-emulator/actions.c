@@ -1,4 +1,4 @@
-/* actions: dispatch table of the ten actions and the parameter helpers they
+/* actions: dispatch table of the eleven actions and the parameter helpers they
  * share (see actions.h). */
 #include "actions.h"
 
@@ -17,6 +17,7 @@ static const struct emu_action table[] = {
 	{ CAS_ADD_CLOUD_ACCESS, emu_act_add_cloud_access },
 	{ CAS_DELETE_CLOUD_ACCESS, emu_act_delete_cloud_access },
 	{ CAS_GET_CA_INSTANCE_STATUS, emu_act_get_ca_instance_status },
+	{ CAS_GET_USER_CERTIFICATE_DETAIL, emu_act_get_user_certificate_detail },
 };
 
 const struct emu_action *emu_action_find(const char *name, const char *version)

@@ -1,4 +1,4 @@
-/* actions: the table of the ten CAS actions the emulator serves (name,
+/* actions: the table of the eleven CAS actions the emulator serves (name,
  * API version, handler) and helpers shared by the handlers. Handlers take
  * the state lock themselves and fill an emu_reply (body without RequestId). */
 #ifndef EMU_ACTIONS_H
@@ -38,6 +38,7 @@ int emu_act_list_cloud_access(struct emu_state *s, const struct cas_params *p, s
 int emu_act_add_cloud_access(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
 int emu_act_delete_cloud_access(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
 int emu_act_get_ca_instance_status(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_get_user_certificate_detail(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
 
 /* GetInstanceDetail fields that ListInstances also shows, plus the
  * list-only CertificateDomain (kept in the stored object, hidden in detail). */

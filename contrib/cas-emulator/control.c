@@ -13,6 +13,7 @@
  *   GET|POST /_emulator/listing      page cap, lying TotalCount, drift (listing.h)
  *   POST   /_emulator/cloud-access/<AccessId>  merge a JSON object into the entry (values as given)
  *   POST   /_emulator/private-ca      append a GetCAInstanceStatus entry exactly as given
+ *   GET    /_emulator/ca.pem           the root CA certificate (PEM) the leaves chain to
  *   GET    /_emulator/health
  * <id> is percent-decoded from the raw path. */
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "data.h"
+#include "pki.h"
 #include "server.h"
 
 #define PREFIX "/_emulator/"
@@ -240,6 +242,9 @@ void emu_control_handle(struct emu_server *s, const char *method, const char *ra
 	} else if (strcmp(rest, "listing") == 0) {
 		int post = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
 		*status = emu_listing_control(&s->state.listing, post ? (body ? body : "") : NULL, post ? len : 0, out);
+	} else if (strcmp(rest, "ca.pem") == 0 && strcmp(method, "GET") == 0) {
+		*out = cas_xstrdup(emu_pki_root_pem());
+		*status = 200;
 	} else if (strcmp(rest, "health") == 0) {
 		*out = cas_xstrdup("{\"ok\":true}");
 		*status = 200;

@@ -67,7 +67,7 @@ static EVP_PKEY *load_key(const char *pem)
 	return k;
 }
 
-static EVP_PKEY *key_for(const char *alg)
+EVP_PKEY *emu_csr_key(const char *alg)
 {
 	EVP_PKEY *k = NULL;
 	pthread_mutex_lock(&g_mu);
@@ -93,7 +93,7 @@ char *emu_csr_make(const char *key_algorithm, const char *cn)
 {
 	if (!emu_csr_supported(key_algorithm) || !cn || !*cn)
 		return NULL;
-	EVP_PKEY *key = key_for(key_algorithm);
+	EVP_PKEY *key = emu_csr_key(key_algorithm);
 	X509_REQ *req = X509_REQ_new();
 	BIO *out = BIO_new(BIO_s_mem());
 	char *pem = NULL;

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "csrgen.h"
+#include "pki.h"
 #include "server.h"
 
 static const char usage[] =
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cas-emulator: %s\n", err);
 		emu_server_stop(&s);
 		emu_csr_cleanup();
+	emu_pki_cleanup();
 		free_opts(&o);
 		return 1;
 	}
@@ -182,6 +184,7 @@ int main(int argc, char **argv)
 	sigwait(&set, &sig);
 	emu_server_stop(&s);
 	emu_csr_cleanup();
+	emu_pki_cleanup();
 	free_opts(&o);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -99,6 +100,13 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, int status, char *bo
 	MHD_add_response_header(resp, "Content-Type", "application/json;charset=utf-8");
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 	MHD_add_response_header(resp, "Access-Control-Expose-Headers", "*");
+	/* the emulator's clock, shifted by /_emulator/clock (MHD would send the real one) */
+	char date[64];
+	time_t now = (time_t)(emu_now_ms() / 1000);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	MHD_add_response_header(resp, "Date", date);
 	if (rid)
 		MHD_add_response_header(resp, "x-acs-request-id", rid);
 	if (retry_after_ms >= 0) {

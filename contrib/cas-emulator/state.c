@@ -2,11 +2,14 @@
  * state.h). The business rules of the ten actions live in act_*.c. */
 #include "state.h"
 
+#include "pki.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "data.h"
+#include "pki.h"
 
 static uint64_t hash_str(const char *s)
 {
@@ -176,6 +179,7 @@ void emu_state_init(struct emu_state *s, const struct emu_opts *o)
 	memset(s, 0, sizeof(*s));
 	pthread_rwlock_init(&s->lock, NULL);
 	s->seed = o->seed;
+	emu_pki_init(o->seed);
 	emu_listing_init(&s->listing, o->page_cap);
 	int64_t now = emu_real_ms();
 	for (long i = 0; i < o->instances; i++) {

@@ -6,7 +6,8 @@
 #   2. cold `ls -l instances/` and `cat instances/*/status` for 10,000
 #      instances at --latency-ms 20: wall time and calls; RSS afterwards
 #   3. cold tar of 1,000 instances at --latency-ms 20: calls against
-#      N + ceil(N/100) and wall time against the rate-limit bound
+#      N + issued + ceil(N/100) (details, one certificate per issued
+#      instance, list pages) and wall time against the rate-limit bound
 #   4. the same backup the way a script user does it today: a shell loop
 #      calling the API once per instance with curl and a bearer token
 #   5. RSS of casfs with 10,000 instances cached (list only, then details too)
@@ -146,11 +147,13 @@ tar -cf - -C "$W/cold" . 2>"$W/tar.err" | cat >/dev/null
 tc=$(elapsed "$t0")
 cc=$(( $(calls) - base ))
 n=1000
-min=$(( n + (n + 99) / 100 + 3 )) # details, list pages, summary, cloud access, private CA
+issued=$(curl -sf "$URL/_emulator/state" | jq '[.instances[] | select(.CertificateId != null)] | length')
+min=$(( n + issued + (n + 99) / 100 + 3 )) # details, certificates, list pages, summary, cloud access, private CA
 bound=$(echo "($cc - 10) / 100" | bc -l) # 100 QPS with a burst of 10
 echo "3. cold tar of 1,000 instances at 20 ms latency (default -o qps=100)"
 printf '   wall time %s s; rate-limit bound for %d calls %.2f s; ratio %.2f (target <= 1.3)\n' "$tc" "$cc" "$bound" "$(echo "$tc / $bound" | bc -l)"
-printf '   calls %d; N + ceil(N/100) + 3 = %d; GetInstanceDetail %d\n\n' "$cc" "$min" "$(count GetInstanceDetail)"
+printf '   calls %d; N + issued (%d) + ceil(N/100) + 3 = %d; GetInstanceDetail %d; GetUserCertificateDetail %d\n\n' \
+	"$cc" "$issued" "$min" "$(count GetInstanceDetail)" "$(count GetUserCertificateDetail)"
 fusermount3 -u "$W/cold"
 fi
 

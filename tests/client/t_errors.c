@@ -63,14 +63,21 @@ static void test_enoent(void **state)
 	expect_server_error(&e, 404, "InvalidInstanceId.NotFound", "DeleteInstance");
 	expect_rc(cas_delete_cloud_access(c, "999999", &e), -ENOENT, &e);
 	expect_server_error(&e, 404, "InvalidAccessId.NotFound", "DeleteCloudAccess");
+	struct cas_cert *cert = NULL;
+	expect_rc(a->ops->get_user_certificate_detail(a, "4242", &cert, &e), -ENOENT, &e);
+	assert_null(cert);
+	expect_server_error(&e, 404, "InvalidCertId.NotFound", "GetUserCertificateDetail");
+	/* a CertId that is not a number never leaves the client */
+	expect_rc(a->ops->get_user_certificate_detail(a, "12a", &cert, &e), -EINVAL, &e);
+	expect_rc(a->ops->get_user_certificate_detail(a, "", &cert, &e), -EINVAL, &e);
 	/* 404 is final: one request each, nothing applied */
 	cJSON *audit = audit_all();
-	assert_int_equal(cJSON_GetArraySize(audit), 6);
-	assert_int_equal(audit_count_status(audit, NULL, 404), 6);
+	assert_int_equal(cJSON_GetArraySize(audit), 7);
+	assert_int_equal(audit_count_status(audit, NULL, 404), 7);
 	assert_int_equal(audit_count(audit, NULL, 1), 0);
 	cJSON_Delete(audit);
 	assert_int_equal(STATS_SUM(c, retries), 0);
-	assert_int_equal(STATS_SUM(c, errors), 6);
+	assert_int_equal(STATS_SUM(c, errors), 7);
 }
 
 /* ---- EINVAL ---- */

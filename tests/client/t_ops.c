@@ -292,6 +292,21 @@ static void test_ops_table(void **state)
 	expect_cas(cas, st, NULL);
 	cas_obj_unref(cas);
 
+	/* a certificate by the CertificateId of the first issued instance (a GET) */
+	const cJSON *issued = NULL, *it;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(st, "instances"))
+		if (!issued && cJSON_IsNumber(cJSON_GetObjectItem(it, "CertificateId")))
+			issued = it;
+	assert_non_null(issued);
+	char cid[24];
+	snprintf(cid, sizeof(cid), "%.0f", cJSON_GetObjectItem(issued, "CertificateId")->valuedouble);
+	struct cas_cert *cert = NULL;
+	expect_rc(a->ops->get_user_certificate_detail(a, cid, &cert, &e), 0, &e);
+	assert_non_null(strstr(cert->pem, "BEGIN CERTIFICATE"));
+	assert_true(cert->leaf_len > 0 && cert->leaf_len < cert->pem_len); /* leaf, then the intermediate */
+	assert_null(cert->key); /* the client was made without keep_keys */
+	cas_obj_unref(cert);
+
 	/* the five mutations */
 	char *upd = cas_xstrdup(inst_id(st, 3)), *del = cas_xstrdup(inst_id(st, 5)), *ref = cas_xstrdup(inst_id(st, 0));
 	struct cas_update u = sample_update(upd);

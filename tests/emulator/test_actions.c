@@ -1,8 +1,9 @@
-/* test_actions: the ten actions against a 60-instance emulator: pagination,
+/* test_actions: the eleven actions against a 60-instance emulator: pagination,
  * every ListInstances filter, ShowSize limits of both lists, detail and
  * summary, UpdateInstance (incl. validation and CSR), DeleteInstance with
  * ClientToken, the refund window (also with a shifted clock), cloud access
- * (SecretKey never shown anywhere), GetCAInstanceStatus, and the audit. */
+ * (SecretKey never shown anywhere), GetCAInstanceStatus,
+ * GetUserCertificateDetail (CertFilter, its three errors), and the audit. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,49 @@ static void test_ca_status(void **state)
 	free(id);
 }
 
+static void test_user_certificate_detail(void **state)
+{
+	(void)state;
+	struct resp d;
+	http_raw(&g_emu, "GET", "/_emulator/state", NULL, &d);
+	cJSON *dump = cJSON_Parse(d.body);
+	const cJSON *it, *issued = NULL;
+	cJSON_ArrayForEach(it, instances(dump))
+		if (!issued && cJSON_GetObjectItem(it, "CertificateId") && strcmp(jstr(it, "GenerateCsrMethod"), "online") == 0 &&
+		    strcmp(jstr(it, "KeyAlgorithm"), "SM2") != 0)
+			issued = it;
+	assert_non_null(issued);
+	char cid[24];
+	snprintf(cid, sizeof(cid), "%.0f", jnum(issued, "CertificateId"));
+	struct resp r;
+	const cJSON *b = ok_call(&r, "GetUserCertificateDetail", "CertId", cid, NULL);
+	assert_int_equal((long long)jnum(b, "Id"), atoll(cid));
+	assert_string_equal(jstr(b, "InstanceId"), jstr(issued, "InstanceId"));
+	assert_string_equal(jstr(b, "Sans"), jstr(issued, "Domain"));
+	assert_int_equal((long long)jnum(b, "NotAfter"), (long long)jnum(issued, "CertificateNotAfter"));
+	assert_non_null(strstr(jstr(b, "Cert"), "BEGIN CERTIFICATE"));
+	assert_non_null(strstr(jstr(b, "Key"), "PRIVATE KEY"));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(b, "CertChain")), 2);
+	resp_free(&r);
+	/* CertFilter=true leaves out the PEM and the key */
+	b = ok_call(&r, "GetUserCertificateDetail", "CertId", cid, "CertFilter", "true", NULL);
+	assert_null(cJSON_GetObjectItem(b, "Cert"));
+	assert_null(cJSON_GetObjectItem(b, "Key"));
+	assert_non_null(cJSON_GetObjectItem(b, "Fingerprint"));
+	resp_free(&r);
+	v3(&g_emu, &r, "GetUserCertificateDetail", "CertId", "4242", NULL);
+	expect_error(&r, 404, "InvalidCertId.NotFound");
+	resp_free(&r);
+	v3(&g_emu, &r, "GetUserCertificateDetail", "CertId", "-3", NULL);
+	expect_error(&r, 400, "InvalidParameter.CertId");
+	resp_free(&r);
+	v3(&g_emu, &r, "GetUserCertificateDetail", NULL);
+	expect_error(&r, 400, "MissingParameter.CertId");
+	resp_free(&r);
+	cJSON_Delete(dump);
+	resp_free(&d);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -442,6 +486,7 @@ int run_actions_group(void)
 		cmocka_unit_test(test_pagination), cmocka_unit_test(test_filters),	cmocka_unit_test(test_detail_summary),
 		cmocka_unit_test(test_update),	   cmocka_unit_test(test_delete),	cmocka_unit_test(test_refund),
 		cmocka_unit_test(test_cloud_access), cmocka_unit_test(test_ca_status),
+		cmocka_unit_test(test_user_certificate_detail),
 	};
 	return cmocka_run_group_tests_name("emulator.actions", t, setup, teardown);
 }

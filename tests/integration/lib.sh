@@ -91,17 +91,22 @@ umount_casfs() {
 	fi
 }
 
-stop_emulator() {
-	[ -n "$EMU_PID" ] || return 0
-	kill -CONT "$EMU_PID" 2>/dev/null || true
-	kill -TERM "$EMU_PID" 2>/dev/null || true
+# stop_pid PID: SIGTERM (after SIGCONT), up to 5 s, then SIGKILL; reaps it
+stop_pid() {
+	kill -CONT "$1" 2>/dev/null || true
+	kill -TERM "$1" 2>/dev/null || true
 	local i
 	for i in $(seq 1 100); do
-		kill -0 "$EMU_PID" 2>/dev/null || break
+		kill -0 "$1" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -0 "$EMU_PID" 2>/dev/null && kill -9 "$EMU_PID"
-	wait "$EMU_PID" 2>/dev/null || true
+	kill -0 "$1" 2>/dev/null && kill -9 "$1"
+	wait "$1" 2>/dev/null || true
+}
+
+stop_emulator() {
+	[ -n "$EMU_PID" ] || return 0
+	stop_pid "$EMU_PID"
 	EMU_PID=""
 }
 

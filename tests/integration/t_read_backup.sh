@@ -60,7 +60,8 @@ rc=0
 diff -r --no-dereference "$T/b1" "$T/b2" >"$T/diff12" || rc=$?
 expect_eq "$rc" "0" "diff -r before the TTL expired ($(head -5 "$T/diff12"))"
 
-# after .cas/refresh exactly the changed instance differs: detail, config, name
+# after .cas/refresh exactly the changed instance differs: detail, config,
+# name, and its line in instances.jsonl
 echo 1 >"$MNT/.cas/refresh"
 backup "$T/b3"
 rc=0
@@ -70,7 +71,8 @@ sed -e "s|$T/b[13]/||g" "$T/diff13" | sort >"$T/diff13.rel"
 printf '%s\n' \
 	"Files instances/$id/config and instances/$id/config differ" \
 	"Files instances/$id/detail and instances/$id/detail differ" \
-	"Files instances/$id/name and instances/$id/name differ" >"$T/diff13.want"
+	"Files instances/$id/name and instances/$id/name differ" \
+	"Files instances.jsonl and instances.jsonl differ" | sort >"$T/diff13.want"
 diff "$T/diff13.want" "$T/diff13.rel" || fail "diff -r after refresh shows other changes than instance $id"
 expect_eq "$(cat "$T/b3/instances/$id/name")" "renamed-behind-the-mount" "new name in the backup"
 expect_eq "$(jq -r .CertificateName "$T/b3/instances/$id/detail")" "renamed-behind-the-mount" "new detail in the backup"

@@ -70,6 +70,7 @@ static int f_list(struct cas_api *a, const struct cas_list_filter *flt, struct c
 		it->cert_type = cas_xstrdup("DV");
 		it->not_before = i % 2 ? 0 : 1700000000000LL;
 		it->not_after = i % 2 ? 0 : 1731536000000LL;
+		it->cert_id = i % 2 ? 0 : 5000 + i; /* every other instance has a certificate */
 		it->hash = (uint64_t)v * 1000003u + (uint64_t)i;
 	}
 	l->n = (size_t)n;
@@ -200,6 +201,18 @@ static int f_delete_access(struct cas_api *a, const char *id, struct cas_error *
 	return mutation(a, CAS_DELETE_CLOUD_ACCESS, e);
 }
 
+static int f_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
+{
+	int v;
+	int rc = begin(F(a), CAS_GET_USER_CERTIFICATE_DETAIL, &v);
+	if (rc)
+		return fail(e, CAS_GET_USER_CERTIFICATE_DETAIL, rc);
+	char *pem = cas_xasprintf("CERT %s v%d\n", cert_id, v);
+	size_t n = strlen(pem);
+	*out = cas_cert_new(pem, n, n, NULL, 0);
+	return 0;
+}
+
 static const struct cas_api_ops fake_ops = {
 	.list_instances = f_list,
 	.get_instance_detail = f_detail,
@@ -211,6 +224,7 @@ static const struct cas_api_ops fake_ops = {
 	.add_cloud_access = f_add_access,
 	.delete_cloud_access = f_delete_access,
 	.get_ca_instance_status = f_ca,
+	.get_user_certificate_detail = f_cert,
 };
 
 void fake_init(struct fake_api *f)

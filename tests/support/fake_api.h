@@ -4,7 +4,9 @@
  * see the state of that moment), can answer -ENOENT for chosen ids or a
  * given error for reads and mutations, and can hold the next N detail
  * calls at a gate until the test releases them. Waiting for the fake is
- * done on its condition variable, never by sleeping. */
+ * done on its condition variable, never by sleeping. Every other listed
+ * instance (even index i) has CertificateId 5000 + i, served as a certificate
+ * whose PEM is "CERT <id> v<version>". */
 #ifndef FAKE_API_H
 #define FAKE_API_H
 

@@ -86,7 +86,7 @@ struct fake_fs *fake_fs_new(int ninstances)
 	struct casfs *fs = &v->fs;
 	fs->cache = cas_cache_new(&v->f.api, &o);
 	fs->api = cas_cache_api(fs->cache);
-	fs->prefetch = cas_prefetch_new(fs->cache, 16, 1);
+	fs->prefetch = cas_prefetch_new(fs->cache, CAS_CK_DETAIL, 16, 1);
 	mount_parts_new(fs);
 	return v;
 }

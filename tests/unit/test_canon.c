@@ -1,7 +1,8 @@
 /* test_canon: api/canon.h. cas_canon_render must be byte-identical to
  * `jq -S .` (jq 1.6): fixed expectations (layout, escapes, jq's number
  * format, invalid UTF-8, duplicate keys) plus a few hundred generated
- * documents compared with the real jq (skipped only when jq is missing).
+ * documents compared with the real jq (skipped only when jq is missing),
+ * and cas_canon_render_line against `jq -S -c .`.
  * Also cas_json_parse (trailing whitespace/garbage, "\u0000" -> U+FFFD) and
  * cas_utf8_clean. */
 #include <setjmp.h>
@@ -374,9 +375,9 @@ static void gen_value(struct gen *g, int depth)
 	}
 }
 
-/* Runs jq -S . over the documents in `all` (one after another) and returns
- * its output, or NULL. */
-static char *run_jq(const char *all, size_t len)
+/* Runs jq -S . (compact: jq -S -c .) over the documents in `all` (one
+ * after another) and returns its output, or NULL. */
+static char *run_jq(const char *all, size_t len, int compact)
 {
 	char path[] = "/tmp/test_canon.XXXXXX";
 	int fd = mkstemp(path);
@@ -384,7 +385,7 @@ static char *run_jq(const char *all, size_t len)
 	assert_int_equal(write(fd, all, len), (ssize_t)len);
 	close(fd);
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), JQ " -S . < %s", path);
+	snprintf(cmd, sizeof(cmd), JQ " -S %s. < %s", compact ? "-c " : "", path);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
 	struct cas_buf out = CAS_BUF_INIT;
@@ -401,7 +402,7 @@ static char *run_jq(const char *all, size_t len)
 	return cas_buf_steal(&out);
 }
 
-static void compare_with_jq(uint64_t seed, int ndocs, int bad_keys)
+static void compare_with_jq(uint64_t seed, int ndocs, int bad_keys, int compact)
 {
 	if (access(JQ, X_OK) != 0) {
 		ci_skip("jq not found at " JQ "; the comparison with jq cannot run");
@@ -424,7 +425,7 @@ static void compare_with_jq(uint64_t seed, int ndocs, int bad_keys)
 		cas_buf_addc(&g.b, '\n');
 		ends[i] = g.b.len;
 	}
-	char *jq = run_jq(g.b.p, g.b.len);
+	char *jq = run_jq(g.b.p, g.b.len, compact);
 	if (!jq)
 		fail_msg("jq failed on the generated documents (seed %llu)", (unsigned long long)seed);
 	/* our rendering of each document must be the next slice of jq's output */
@@ -437,7 +438,7 @@ static void compare_with_jq(uint64_t seed, int ndocs, int bad_keys)
 		if (!j)
 			fail_msg("document %d not parsed: %.*s", i, (int)dlen, doc);
 		struct cas_buf r = CAS_BUF_INIT;
-		cas_canon_render(&r, j);
+		(compact ? cas_canon_render_line : cas_canon_render)(&r, j);
 		cJSON_Delete(j);
 		if (strncmp(jp, r.p, r.len) != 0) {
 			const char *nl = jp;
@@ -446,8 +447,8 @@ static void compare_with_jq(uint64_t seed, int ndocs, int bad_keys)
 				nl++;
 				shown++;
 			}
-			fail_msg("document %d differs from jq -S .\ninput: %.*s\nours:\n%s\njq:\n%.*s", i, (int)dlen, doc,
-				 r.p, (int)shown, jp);
+			fail_msg("document %d differs from jq -S%s .\ninput: %.*s\nours:\n%s\njq:\n%.*s", i, compact ? " -c" : "",
+				 (int)dlen, doc, r.p, (int)shown, jp);
 		}
 		jp += r.len;
 		cas_buf_free(&r);
@@ -462,13 +463,20 @@ static void compare_with_jq(uint64_t seed, int ndocs, int bad_keys)
 static void generated_vs_jq(void **state)
 {
 	(void)state;
-	compare_with_jq(0x9E3779B97F4A7C15ULL, 400, 0);
+	compare_with_jq(0x9E3779B97F4A7C15ULL, 400, 0, 0);
+}
+
+/* the one-line form of instances.jsonl is jq -S -c . */
+static void generated_vs_jq_compact(void **state)
+{
+	(void)state;
+	compare_with_jq(0x5DEECE66DULL, 300, 1, 1);
 }
 
 static void generated_vs_jq_bad_keys(void **state)
 {
 	(void)state;
-	compare_with_jq(0xC0FFEE1234567ULL, 200, 1);
+	compare_with_jq(0xC0FFEE1234567ULL, 200, 1, 0);
 }
 
 int main(void)
@@ -478,6 +486,7 @@ int main(void)
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(strings),
 		cmocka_unit_test(invalid_utf8),
+		cmocka_unit_test(generated_vs_jq_compact),
 		cmocka_unit_test(duplicate_keys_keep_last),
 		cmocka_unit_test(invalid_utf8_keys_like_jq),
 		cmocka_unit_test(parse_rules),

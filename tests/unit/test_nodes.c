@@ -120,8 +120,15 @@ static void validity_present_only_when_set(void **state)
 	size_t dirs = 99;
 	assert_string_equal(children("/instances/cas-0000", &dirs),
 			    "detail config status certificate_status domain name auto_reissue key_algorithm brand "
-			    "type not_before not_after tags csr refund");
+			    "type not_before not_after tags csr cert.pem chain.pem fullchain.pem refund");
 	assert_int_equal(dirs, 0);
+	/* key.pem only with -o keys (a row flag, NF_KEYS) */
+	struct node n2;
+	assert_int_equal(resolve("/instances/cas-0000/key.pem", &n2), -ENOENT);
+	X.fs.o.keys = 1;
+	assert_int_equal(resolve("/instances/cas-0000/key.pem", &n2), 0);
+	assert_int_equal(n2.type, T_KEY_PEM);
+	X.fs.o.keys = 0;
 	assert_string_equal(children("/instances/cas-0001", NULL),
 			    "detail config status certificate_status domain name auto_reissue key_algorithm brand "
 			    "type tags csr refund");
@@ -131,9 +138,12 @@ static void children_and_nlink(void **state)
 {
 	(void)state;
 	size_t dirs = 0;
-	/* .cas is hidden but counted: nlink is 2 + 5 */
-	assert_string_equal(children("/", &dirs), "instances by-status summary cloud-access private-ca");
-	assert_int_equal(dirs, 5);
+	/* .cas is hidden but counted: nlink is 2 + 6 */
+	assert_string_equal(children("/", &dirs),
+			    "instances by-status by-expiry summary instances.jsonl cloud-access private-ca");
+	assert_int_equal(dirs, 6);
+	assert_string_equal(children("/by-expiry", &dirs), "expired 7d 30d 90d");
+	assert_int_equal(dirs, 4);
 	assert_string_equal(children("/instances", &dirs), "cas-0000 cas-0001 cas-0002 cas-0003 cas-0004");
 	assert_int_equal(dirs, 5);
 	assert_string_equal(children("/by-status", &dirs), "inactive pending willExpire expired refund normal closed");

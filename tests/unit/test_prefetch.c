@@ -2,7 +2,8 @@
  * real cache. Random access prefetches nothing; hints of ids in list order
  * queue the following ids up to the window; ids already fresh in the cache
  * are not fetched again; a new list restarts the scan detection; counts via
- * cas_prefetch_issued; cas_prefetch_free joins its workers even while they
+ * cas_prefetch_issued; certificates are read ahead by CertificateId, skipping
+ * instances without one; cas_prefetch_free joins its workers even while they
  * are inside a call, and frees what is still queued. Completion is awaited
  * through the issued counter, never by sleeping a fixed time. */
 #include <setjmp.h>
@@ -31,7 +32,7 @@ struct env {
 	struct cas_prefetch *pf;
 };
 
-static struct env *new_env(int n, int window, int workers)
+static struct env *new_env_kind(int n, int window, int workers, enum cas_ck kind)
 {
 	struct env *v = cas_xcalloc(1, sizeof(*v));
 	fake_init(&v->f);
@@ -44,8 +45,13 @@ static struct env *new_env(int n, int window, int workers)
 	struct cas_error e;
 	assert_int_equal(v->api->ops->list_instances(v->api, NULL, &v->l, &e), 0);
 	assert_int_equal(v->l->n, (size_t)n);
-	v->pf = cas_prefetch_new(v->c, window, workers);
+	v->pf = cas_prefetch_new(v->c, kind, window, workers);
 	return v;
+}
+
+static struct env *new_env(int n, int window, int workers)
+{
+	return new_env_kind(n, window, workers, CAS_CK_DETAIL);
 }
 
 static void free_env(struct env *v)
@@ -246,6 +252,28 @@ static void free_joins_busy_workers(void **state)
 	cas_prefetch_free(NULL);
 }
 
+/* certificates are read ahead by CertificateId, and only where there is one */
+static void certificates_by_cert_id(void **state)
+{
+	(void)state;
+	struct env *v = new_env_kind(20, 6, 2, CAS_CK_CERT);
+	hint(v, 0);
+	hint(v, 1); /* a scan: of indexes 2..7, the even ones have a certificate */
+	wait_issued(v, 3);
+	for (int i = 2; i <= 7; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "%d", 5000 + i);
+		struct cas_cert *c = cas_cache_peek(v->c, CAS_CK_CERT, key);
+		assert_true((c != NULL) == (i % 2 == 0));
+		cas_obj_unref(c);
+	}
+	cas_prefetch_free(v->pf);
+	v->pf = NULL;
+	assert_int_equal(fake_calls(&v->f, CAS_GET_USER_CERTIFICATE_DETAIL), 3);
+	assert_int_equal(fake_calls(&v->f, CAS_GET_INSTANCE_DETAIL), 0);
+	free_env(v);
+}
+
 int main(void)
 {
 	cas_log_init("test_prefetch", 0, CAS_LOG_ERR);
@@ -255,6 +283,7 @@ int main(void)
 		cmocka_unit_test(fresh_details_are_skipped),
 		cmocka_unit_test(new_list_restarts_detection),
 		cmocka_unit_test(free_joins_busy_workers),
+		cmocka_unit_test(certificates_by_cert_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
