@@ -107,7 +107,7 @@ static char *entry_id(const cJSON *it, const char *k, const char *what)
 	return id;
 }
 
-static int parse_instance(const cJSON *it, struct cas_instance *out, struct cas_dec_tally *t)
+int cas_instance_parse(const cJSON *it, struct cas_instance *out, struct cas_dec_tally *t)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = entry_id(it, "InstanceId", "ListInstances");
@@ -174,7 +174,7 @@ int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, str
 		const cJSON *it;
 		cJSON_ArrayForEach(it, items)
 		{
-			if (parse_instance(it, &l->v[l->n], &t))
+			if (cas_instance_parse(it, &l->v[l->n], &t))
 				l->n++;
 			else
 				l->skipped++;

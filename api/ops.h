@@ -23,6 +23,13 @@ struct cas_list_query {
  * with the response's RequestId when it has one. */
 int cas_protocol_error(struct cas_error *e, const char *what, const cJSON *resp);
 
+/* One ListInstances entry, decoded leniently (decode.h) into *out (zeroed
+ * first; its strings are the caller's, freed with the list). 0 when the
+ * entry has no id safe as a file name (logged), 1 otherwise. The snapshot
+ * re-reads stored entries through it, so both see the same fields. */
+struct cas_dec_tally;
+int cas_instance_parse(const cJSON *it, struct cas_instance *out, struct cas_dec_tally *t);
+
 int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, struct cas_instances **page,
 		       struct cas_error *e);
 int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc **out, struct cas_error *e);

@@ -13,7 +13,9 @@
 
 #include "buf.h"
 #include "cache.h" /* enum cas_ck: the snapshot's row kinds */
+#include "decode.h"
 #include "log.h"
+#include "ops.h"
 #include "ratelimit.h"
 
 #define RETRY_FIRST_MS 1000
@@ -106,24 +108,19 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddStringToObject(o, k, v);
 }
 
+/* A listing is stored as the entries the service sent (each one's canonical
+ * line), and read back through the client's own entry parser, so a
+ * restored list has every field a live one has. */
 static cJSON *instances_json(const struct cas_instances *l)
 {
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "v");
 	cJSON_AddNumberToObject(o, "total", (double)l->total_count);
 	cJSON_AddNumberToObject(o, "skipped", (double)l->skipped);
+	cJSON_AddNumberToObject(o, "as_of_ms", (double)l->as_of_ms);
 	for (size_t i = 0; i < l->n; i++) {
-		const struct cas_instance *in = &l->v[i];
-		cJSON *x = cJSON_CreateObject();
-		add_str(x, "id", in->id);
-		/* the string members by wire name, from the model's table */
-		for (size_t k = 0; k < cas_instance_nstrs; k++)
-			add_str(x, cas_instance_strs[k].wire, *(char *const *)((const char *)in + cas_instance_strs[k].off));
-		cJSON_AddNumberToObject(x, "not_before", (double)in->not_before);
-		cJSON_AddNumberToObject(x, "not_after", (double)in->not_after);
-		char h[24];
-		snprintf(h, sizeof(h), "%llu", (unsigned long long)in->hash);
-		cJSON_AddStringToObject(x, "hash", h);
-		cJSON_AddItemToArray(a, x);
+		cJSON *x = l->v[i].json ? cJSON_ParseWithLength(l->v[i].json, l->v[i].json_len) : NULL;
+		if (x)
+			cJSON_AddItemToArray(a, x);
 	}
 	return o;
 }
@@ -150,23 +147,15 @@ static struct cas_instances *instances_from_json(const cJSON *o)
 	l->v = cas_xcalloc(n ? n : 1, sizeof(*l->v));
 	l->total_count = get_num(o, "total");
 	l->skipped = (size_t)get_num(o, "skipped");
+	l->as_of_ms = get_num(o, "as_of_ms");
+	struct cas_dec_tally t = { 0 };
 	const cJSON *x;
 	cJSON_ArrayForEach(x, a)
 	{
-		char *id = dup_str(x, "id");
-		if (!id || !cas_safe_name(id)) {
-			free(id);
-			continue;
-		}
-		struct cas_instance *in = &l->v[l->n++];
-		in->id = id;
-		for (size_t k = 0; k < cas_instance_nstrs; k++)
-			*(char **)((char *)in + cas_instance_strs[k].off) = dup_str(x, cas_instance_strs[k].wire);
-		in->not_before = get_num(x, "not_before");
-		in->not_after = get_num(x, "not_after");
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(x, "hash");
-		in->hash = cJSON_IsString(h) ? strtoull(h->valuestring, NULL, 10) : 0;
+		if (cas_instance_parse(x, &l->v[l->n], &t))
+			l->n++;
 	}
+	cas_dec_report(&t, "the offline snapshot's listing");
 	cas_instances_sort_unique(l);
 	return l;
 }
@@ -300,14 +289,14 @@ MUTATION(d_delete_access, delete_cloud_access, const char *)
 #undef MUTATION
 
 /* Certificates pass through and are never stored: the answer may carry a
- * private key, which must never reach the database file. Offline they are
- * refused like mutations. */
+ * private key, which must never reach the database file. Offline a read of
+ * one is EIO, like any read the snapshot cannot answer. */
 static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
 {
 	struct cas_snapshot *s = S(a);
 	*out = NULL;
 	if (atomic_load(&s->offline))
-		return offline_refusal(e);
+		return not_in_snapshot(e, "a certificate (never stored: it comes with its private key)");
 	return s->live->ops->get_user_certificate_detail(s->live, cert_id, out, e);
 }
 

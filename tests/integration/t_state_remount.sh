@@ -37,15 +37,17 @@ grep -q "state database $SD/account-" "$T/casfs.log" || fail "no state database 
 expect_eq "$(rs "$T/b")" "0" "files transferred by rsync -a after the remount"
 expect_eq "$(find "$MNT" -newer "$T/ref" | wc -l)" "0" "find -newer after the remount"
 
-# an out-of-band change: after the next remount exactly that instance's files move
+# an out-of-band change: after the next remount exactly that instance's files
+# move, and instances.jsonl (one line per list entry, so the changed name is in it)
 other=$(first_instance ".Status == \"normal\" and .InstanceId != \"$id\"")
 emu_post "instances/$other" '{"CertificateName":"changed-behind-the-mount"}'
 sleep 1.1 # a new first-seen second
 remount_casfs
 find "$MNT" -newer "$T/ref" | sed "s|^$MNT/||" | sort >"$T/moved"
-printf '%s\n' "instances/$other/config" "instances/$other/detail" "instances/$other/name" >"$T/moved.want"
+printf '%s\n' "instances.jsonl" "instances/$other/config" "instances/$other/detail" "instances/$other/name" \
+	| sort >"$T/moved.want"
 diff "$T/moved.want" "$T/moved" || fail "files that moved after an out-of-band change"
-expect_eq "$(rs "$T/b")" "3" "files transferred after the out-of-band change"
+expect_eq "$(rs "$T/b")" "4" "files transferred after the out-of-band change (3 of the instance, instances.jsonl)"
 
 # permissions and secrets
 expect_eq "$(stat -c %a "$SD")" "700" "state directory mode"
