@@ -95,6 +95,10 @@ static int sf_setattr(struct casfs *fs, const struct node *n, const struct attr_
 	return -EINVAL;
 }
 
+/* rename(2) of a scratch entry within its directory. A file renamed onto a
+ * node that receives bytes commits there (the atomic save) and goes; a
+ * directory gives ENOTDIR there. Onto another scratch entry the store
+ * replaces it (EISDIR / ENOTDIR across types). */
 static int sf_rename(struct casfs *fs, const struct node *n, const struct node *dir, const char *name,
 		     unsigned flags, uid_t uid, gid_t gid)
 {
@@ -105,8 +109,9 @@ static int sf_rename(struct casfs *fs, const struct node *n, const struct node *
 	if (rc < 0)
 		return rc;
 	if (!rc || !node_kind(&dst)->ops->receive)
-		return scratch_rename(fs->scratch, n->id, n->name, name); /* -EISDIR onto a scratch directory */
-	/* the atomic save: the target takes the bytes, then the scratch file goes */
+		return scratch_rename(fs->scratch, n->id, n->name, name);
+	if (S_ISDIR(node_kind(n)->mode))
+		return -ENOTDIR;
 	struct cas_buf b = CAS_BUF_INIT;
 	scratch_contents(fs->scratch, n->id, n->name, &b);
 	rc = node_kind(&dst)->ops->receive(fs, &dst, cas_buf_str(&b), b.len);
@@ -114,20 +119,6 @@ static int sf_rename(struct casfs *fs, const struct node *n, const struct node *
 	if (!rc)
 		scratch_remove(fs->scratch, n->id, n->name);
 	return rc;
-}
-
-static int sd_rename(struct casfs *fs, const struct node *n, const struct node *dir, const char *name,
-		     unsigned flags, uid_t uid, gid_t gid)
-{
-	(void)uid;
-	(void)gid;
-	struct node dst;
-	int rc = rename_target(fs, n, dir, name, flags, &dst);
-	if (rc < 0)
-		return rc;
-	if (rc && node_kind(&dst)->ops->receive)
-		return -ENOTDIR; /* a scratch directory onto an API file */
-	return scratch_rename(fs->scratch, n->id, n->name, name); /* -ENOTDIR onto a scratch file */
 }
 
 /* Records a full scratch table. */
@@ -177,6 +168,6 @@ const struct kind_ops scratch_file_ops = {
 const struct kind_ops scratch_dir_ops = {
 	.getattr = sf_getattr,
 	.setattr = sf_setattr,
-	.rename = sd_rename,
+	.rename = sf_rename,
 	.create = sd_create,
 };
