@@ -23,7 +23,6 @@
 
 #include "buf.h"
 #include "decode.h"
-#include "ops.h"
 #include "validate.h"
 
 static const char *const secret_fields[] = { "Key", "SignPrivateKey", "EncryptPrivateKey" };

@@ -59,7 +59,7 @@ struct cas_client {
 	long first_page_ttl_ms;
 };
 
-extern const struct cas_api_ops cas_client_ops; /* ops.c */
+extern const struct cas_api_ops cas_client_ops; /* clientapi.c */
 
 #define MUTATION_MIN_MS 1000
 

@@ -113,4 +113,9 @@ const char *cas_region_host(const char *region, char *buf, size_t n);
 /* 1 if region is an Alibaba Cloud region id casfs knows. */
 int cas_region_known(const char *region);
 
+/* The mount probe (paging.c): page 1 of the unfiltered listing (ShowSize
+ * 100), kept in the client so that the first listing does not fetch it
+ * again. 0, or the call's -errno with e. */
+int cas_list_prime(struct cas_client *c, struct cas_error *e);
+
 #endif

@@ -5,8 +5,10 @@
 
 static _Thread_local struct cas_op current;
 
-void cas_op_begin(int64_t timeout_ms)
+void cas_op_begin(int64_t timeout_ms, int64_t uid, int64_t pid)
 {
+	current.uid = uid;
+	current.pid = pid;
 	current.start_ns = cas_now_ns();
 	current.deadline_ns = current.start_ns + timeout_ms * 1000000;
 }
@@ -14,6 +16,7 @@ void cas_op_begin(int64_t timeout_ms)
 void cas_op_end(void)
 {
 	current.start_ns = current.deadline_ns = 0;
+	current.uid = current.pid = -1;
 }
 
 struct cas_op cas_op_current(void)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "error.h"
 #include "log.h"
 
 #define MAX_EXACT 9007199254740992.0 /* 2^53: larger doubles are not exact integers */
@@ -84,4 +85,13 @@ void cas_dec_report(const struct cas_dec_tally *t, const char *what)
 	if (t->n)
 		cas_warn("%s: %zu field%s of an unexpected JSON type shown as absent (first: %s)", what, t->n,
 			 t->n == 1 ? "" : "s", t->first);
+}
+
+int cas_protocol_error(struct cas_error *e, const char *what, const cJSON *resp)
+{
+	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(resp, "RequestId");
+	int rc = cas_error_set(e, EPROTO, "Local.Response", "unexpected response: %s", what);
+	if (cJSON_IsString(rid))
+		snprintf(e->request_id, sizeof(e->request_id), "%s", rid->valuestring);
+	return rc;
 }

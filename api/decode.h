@@ -42,4 +42,9 @@ enum cas_dec cas_dec_note(struct cas_dec_tally *t, enum cas_dec r, const char *f
 /* Logs one warning for the response `what` if anything was noted. */
 void cas_dec_report(const struct cas_dec_tally *t, const char *what);
 
+/* EPROTO for a response that is not the documented shape: "what" says how,
+ * with the response's RequestId when it has one. */
+struct cas_error;
+int cas_protocol_error(struct cas_error *e, const char *what, const cJSON *resp);
+
 #endif

@@ -1,9 +1,11 @@
-/* ops: one function per CAS operation over a cas_client, with response
- * parsing that treats the server as untrusted but reads fields leniently,
- * as the official SDK does (decode.h): a field of an odd type is absent,
- * an unsafe id skips its entry (logged and recorded), a broken shape or an
- * absurd total gives EPROTO; and reconciliation after a mutation whose
- * response was lost. */
+/* ops: the single calls of the reading operations over a cas_client, with
+ * response parsing that treats the server as untrusted but reads fields
+ * leniently, as the official SDK does (decode.h): a field of an odd type is
+ * absent, an unsafe id skips its entry (logged and recorded), a broken
+ * shape or an absurd total gives EPROTO. Layers above it: paging.h (whole
+ * lists), mutate.h (mutations and their reconciliation), clientapi.c (the
+ * struct cas_api vtable). Results (**out, **page) are new references the
+ * caller releases with cas_obj_unref; on failure *out is left NULL. */
 #ifndef CAS_OPS_H
 #define CAS_OPS_H
 
@@ -19,10 +21,6 @@ struct cas_list_query {
 	int64_t show_size;    /* 0 = not sent */
 };
 
-/* EPROTO for a response that is not the documented shape: "what" says how,
- * with the response's RequestId when it has one. */
-int cas_protocol_error(struct cas_error *e, const char *what, const cJSON *resp);
-
 /* One ListInstances entry, decoded leniently (decode.h) into *out (zeroed
  * first; its strings are the caller's, freed with the list). 0 when the
  * entry has no id safe as a file name (logged), 1 otherwise. The snapshot
@@ -35,22 +33,9 @@ int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, str
 int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc **out, struct cas_error *e);
 int cas_get_instance_summary(struct cas_client *c, const char *instance_type, struct cas_doc **out,
 			     struct cas_error *e);
-int cas_update_instance(struct cas_client *c, const struct cas_update *u, struct cas_error *e);
-int cas_delete_instance(struct cas_client *c, const char *id, struct cas_error *e);
-int cas_refund_instance(struct cas_client *c, const char *id, struct cas_error *e);
 int cas_list_cloud_access(struct cas_client *c, int64_t current_page, int64_t show_size,
 			  struct cas_entries **page, int64_t *total, struct cas_error *e);
-int cas_add_cloud_access(struct cas_client *c, const struct cas_access_new *n, struct cas_error *e);
-int cas_delete_cloud_access(struct cas_client *c, const char *access_id, struct cas_error *e);
 int cas_get_ca_instance_status(struct cas_client *c, const char *instance_id, const char *identifier,
 			       struct cas_entries **out, struct cas_error *e);
-
-/* paging.c: every page, pages 2..k fetched concurrently within the rate limit. */
-int cas_list_all_instances(struct cas_client *c, const struct cas_list_filter *f, struct cas_instances **out,
-			   struct cas_error *e);
-int cas_list_all_cloud_access(struct cas_client *c, struct cas_entries **out, struct cas_error *e);
-/* The mount probe: page 1 of the unfiltered listing (ShowSize 100), kept in
- * the client so that the first listing does not fetch it again. */
-int cas_list_prime(struct cas_client *c, struct cas_error *e);
 
 #endif

@@ -33,6 +33,7 @@
 #include "deadline.h"
 #include "log.h"
 #include "ops.h"
+#include "paging.h"
 
 #define PAGE_SIZE 100
 #define ACCESS_PAGE_SIZE 50

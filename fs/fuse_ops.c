@@ -34,8 +34,9 @@ struct casfs *casfs_get(void)
  * file-system operation, however many cache lookups and calls it makes. */
 static struct casfs *op_begin(void)
 {
-	struct casfs *fs = casfs_get();
-	cas_op_begin((int64_t)(fs->o.timeout * 1000));
+	struct fuse_context *ctx = fuse_get_context();
+	struct casfs *fs = ctx->private_data;
+	cas_op_begin((int64_t)(fs->o.timeout * 1000), (int64_t)ctx->uid, ctx->pid ? (int64_t)ctx->pid : -1);
 	return fs;
 }
 

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "fuse_ops.h" /* fuse_get_context */
+#include "deadline.h"
 #include "kinds.h"
 #include "statedb.h"
 
@@ -18,18 +18,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The process that asked for the mutation (the FUSE request's caller). */
+/* The process that asked for the mutation: the caller of the file-system
+ * operation this thread serves (deadline.h), not known outside one. */
 static void caller(struct statedb_journal_rec *r, char comm[32])
 {
-	struct fuse_context *c = fuse_get_context();
+	struct cas_op op = cas_op_current();
 	r->uid = r->pid = -1;
 	comm[0] = 0;
-	if (!c || !c->pid)
+	if (!op.start_ns || op.pid <= 0)
 		return;
-	r->uid = c->uid;
-	r->pid = c->pid;
+	r->uid = op.uid;
+	r->pid = op.pid;
 	char p[64];
-	snprintf(p, sizeof(p), "/proc/%d/comm", (int)c->pid);
+	snprintf(p, sizeof(p), "/proc/%d/comm", (int)op.pid);
 	FILE *f = fopen(p, "r");
 	if (f && fgets(comm, 32, f)) {
 		comm[strcspn(comm, "\n")] = 0;

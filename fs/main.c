@@ -31,7 +31,6 @@
 #include "fuse_ops.h"
 #include "kinds.h"
 #include <fuse_lowlevel.h>
-#include "ops.h"
 #include "scratch.h"
 #include "sign.h"
 #include "snapshot.h"

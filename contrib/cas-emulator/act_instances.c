@@ -64,7 +64,7 @@ int emu_act_list_instances(struct emu_state *s, const struct cas_params *p, stru
 		return emu_fail_cas(r, &e);
 	if (emu_page_params(p, 0, &page, &size, &sent_page, &sent_size, r))
 		return -1;
-	emu_listing_drift(s, page);
+	emu_state_drift(s, page);
 	size = emu_listing_page_size(&s->listing, size);
 	int64_t lie = emu_listing_total(&s->listing, -1);
 	cJSON *body = cJSON_CreateObject();

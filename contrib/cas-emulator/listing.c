@@ -7,8 +7,7 @@
 
 #include "buf.h"
 #include "canon.h"
-#include "data.h"
-#include "state.h"
+#include "emu.h"
 
 void emu_listing_init(struct emu_listing *l, long page_cap)
 {
@@ -51,32 +50,19 @@ void emu_listing_add_total(struct emu_listing *l, cJSON *body, int64_t total)
 		cJSON_AddNumberToObject(body, "TotalCount", (double)total);
 }
 
-void emu_listing_drift(struct emu_state *s, int64_t page)
+int emu_listing_drift_due(struct emu_listing *l, int64_t page, long *del, long *add)
 {
-	struct emu_listing *l = &s->listing;
 	pthread_mutex_lock(&l->mu);
 	int fire = l->drift_page > 0 && l->drift_page == page && l->drift_times != 0;
-	long del = l->drift_delete, add = l->drift_add;
+	*del = l->drift_delete;
+	*add = l->drift_add;
 	if (fire) {
 		if (l->drift_times > 0)
 			l->drift_times--;
 		l->drift_fired++;
 	}
 	pthread_mutex_unlock(&l->mu);
-	if (!fire)
-		return;
-	pthread_rwlock_wrlock(&s->lock);
-	for (long i = 0; i < del && s->ninst; i++)
-		emu_state_remove(s, 0);
-	for (long i = 0; i < add; i++) {
-		long idx = 1000000 + s->created++;
-		cJSON *obj = emu_gen_instance(s->seed ^ 0x5DEECE66DULL, idx, emu_now_ms());
-		char *id = cas_xasprintf("cas-cn-drift%06ld", idx - 1000000);
-		emu_json_set_str(obj, "InstanceId", id);
-		emu_state_prepend(s, id, obj);
-		free(id);
-	}
-	pthread_rwlock_unlock(&s->lock);
+	return fire;
 }
 
 static int field(const cJSON *o, const char *k, long *out)

@@ -13,8 +13,6 @@
 
 #include <cjson/cJSON.h>
 
-struct emu_state;
-
 struct emu_listing {
 	pthread_mutex_t mu;
 	long page_cap;      /* 0 = none: entries per page at most */
@@ -31,8 +29,10 @@ void emu_listing_init(struct emu_listing *l, long page_cap);
 void emu_listing_free(struct emu_listing *l);
 /* The page size actually used for a request that asked for `asked`. */
 int64_t emu_listing_page_size(struct emu_listing *l, int64_t asked);
-/* Called by ListInstances before it takes the state lock. */
-void emu_listing_drift(struct emu_state *s, int64_t page);
+/* Is drift due for a ListInstances request of this CurrentPage? Counts the
+ * firing and gives how many instances to delete and to add (emu_state_drift
+ * applies them). */
+int emu_listing_drift_due(struct emu_listing *l, int64_t page, long *del, long *add);
 /* The TotalCount to report (lie_total or the true one). */
 int64_t emu_listing_total(struct emu_listing *l, int64_t real);
 /* Adds TotalCount to a ListInstances body in the configured form. */

@@ -248,3 +248,22 @@ cJSON *emu_state_dump(struct emu_state *s)
 	cJSON_AddNumberToObject(d, "now_ms", (double)emu_now_ms());
 	return d;
 }
+
+void emu_state_drift(struct emu_state *s, int64_t page)
+{
+	long del, add;
+	if (!emu_listing_drift_due(&s->listing, page, &del, &add))
+		return;
+	pthread_rwlock_wrlock(&s->lock);
+	for (long i = 0; i < del && s->ninst; i++)
+		emu_state_remove(s, 0);
+	for (long i = 0; i < add; i++) {
+		long idx = 1000000 + s->created++;
+		cJSON *obj = emu_gen_instance(s->seed ^ 0x5DEECE66DULL, idx, emu_now_ms());
+		char *id = cas_xasprintf("cas-cn-drift%06ld", idx - 1000000);
+		emu_json_set_str(obj, "InstanceId", id);
+		emu_state_prepend(s, id, obj);
+		free(id);
+	}
+	pthread_rwlock_unlock(&s->lock);
+}

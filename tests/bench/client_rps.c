@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "mutate.h"
 #include "ops.h"
+#include "paging.h"
 
 struct run {
 	struct cas_client *c;

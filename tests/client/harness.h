@@ -16,7 +16,9 @@
 
 #include "client.h"
 #include "emuproc.h"
+#include "mutate.h"
 #include "ops.h"
+#include "paging.h"
 
 #define T_AK "LTAI5tClientTestKeyId01"
 #define T_SECRET "ClientTestSecret0123456789abcdef"

@@ -640,7 +640,7 @@ static void op_deadline_caps_the_soft_wait(void **state)
 	cas_op_adopt(&old);
 	expect_detail(v, "a", 1);
 	fake_wait_held(&v->f, 1);
-	cas_op_begin(20000);
+	cas_op_begin(20000, -1, -1);
 	int64_t t0 = mono_ns();
 	expect_detail(v, "a", 1);
 	assert_true(mono_ns() - t0 < 2500000000LL); /* far below the 5 s it would wait if not degraded */
@@ -654,7 +654,7 @@ static void op_deadline_caps_the_soft_wait(void **state)
 static void *read_detail_in_op(void *arg)
 {
 	struct reader *r = arg;
-	cas_op_begin(100); /* this reader's operation has 100 ms */
+	cas_op_begin(100, -1, -1); /* this reader's operation has 100 ms */
 	r->rc = detail(r->v, r->id, &r->text, NULL);
 	atomic_store(&r->done, 1);
 	return NULL;
@@ -691,14 +691,14 @@ static void ttl_zero_fresh_within_one_operation(void **state)
 	o.ttl_ms = 0;
 	o.ttl_zero = 1;
 	struct env *v = new_env(&o);
-	cas_op_begin(20000);
+	cas_op_begin(20000, -1, -1);
 	expect_detail(v, "a", 1);
 	expect_detail(v, "a", 1); /* the same operation: no second call */
 	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
 	fake_bump_version(&v->f);
 	struct timespec ts = { 0, 2000000 };
 	nanosleep(&ts, NULL); /* the next operation begins after the fetch */
-	cas_op_begin(20000);
+	cas_op_begin(20000, -1, -1);
 	expect_detail(v, "a", 2); /* a new operation revalidates */
 	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
 	cas_op_end();

@@ -1,4 +1,4 @@
-/* test_stamps: cache/stamps.h. The mtime of a file stays put while its
+/* test_stamps: fs/stamps.h. The mtime of a file stays put while its
  * content hash does, moves strictly forward when the hash changes, even
  * several times within one second, and is never later than the clock
  * (whole seconds, or the current time to the nanosecond for a change within

@@ -1,5 +1,5 @@
 /* test_statedb: cache/statedb.h, cache/accounting.h and the persisted side
- * of cache/stamps.h, on real files in a temporary directory. Stamps
+ * of fs/stamps.h, on real files in a temporary directory. Stamps
  * round-trip across a reopen (an unchanged file keeps its mtime; a stored
  * time ahead of the clock comes down to now); the directory is created 0700
  * and the file 0600; a corrupt file, a file of another program and one
