@@ -86,7 +86,7 @@ struct cas_cert *cas_cert_new(char *pem, size_t pem_len, size_t leaf_len, char *
 	return c;
 }
 
-static void instance_free(struct cas_instance *i)
+void cas_instance_clear(struct cas_instance *i)
 {
 	free(i->json);
 	free(i->id);
@@ -102,7 +102,7 @@ static void instances_destroy(struct cas_obj *o)
 {
 	struct cas_instances *l = (struct cas_instances *)o;
 	for (size_t i = 0; i < l->n; i++)
-		instance_free(&l->v[i]);
+		cas_instance_clear(&l->v[i]);
 	free(l->v);
 	free(l);
 }
@@ -177,7 +177,7 @@ static const char *inst_key(const void *p)
 
 static void inst_drop(void *p)
 {
-	instance_free(p);
+	cas_instance_clear(p);
 }
 
 void cas_instances_sort_unique(struct cas_instances *l)

@@ -65,6 +65,8 @@ struct cas_instances {
 	int64_t as_of_ms;    /* the whole list: the service's clock when it was fetched (epoch ms) */
 };
 const struct cas_instance *cas_instances_find(const struct cas_instances *l, const char *id);
+/* Frees the strings of one entry (not the entry itself). */
+void cas_instance_clear(struct cas_instance *i);
 
 /* A list of keyed documents: cloud-access entries (key = AccessId) or private
  * CA entries (key = InstanceId), sorted by key. */
