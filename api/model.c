@@ -100,7 +100,7 @@ const struct cas_instance_str cas_instance_strs[] = {
 #undef S
 const size_t cas_instance_nstrs = sizeof(cas_instance_strs) / sizeof(cas_instance_strs[0]);
 
-void cas_instance_free(struct cas_instance *i)
+void cas_instance_clear(struct cas_instance *i)
 {
 	free(i->json);
 	free(i->id);
@@ -113,7 +113,7 @@ static void instances_destroy(struct cas_obj *o)
 {
 	struct cas_instances *l = (struct cas_instances *)o;
 	for (size_t i = 0; i < l->n; i++)
-		cas_instance_free(&l->v[i]);
+		cas_instance_clear(&l->v[i]);
 	free(l->v);
 	free(l);
 }
@@ -188,7 +188,7 @@ static const char *inst_key(const void *p)
 
 static void inst_drop(void *p)
 {
-	cas_instance_free(p);
+	cas_instance_clear(p);
 }
 
 void cas_instances_sort_unique(struct cas_instances *l)

@@ -61,8 +61,6 @@ struct cas_instance_str {
 };
 extern const struct cas_instance_str cas_instance_strs[];
 extern const size_t cas_instance_nstrs;
-/* Frees every string of i (i itself is the caller's). */
-void cas_instance_free(struct cas_instance *i);
 
 /* Every instance, sorted by id (bytewise), ids unique and safe as names.
  * One page (ops.c) has the same shape, in server order until merged. */
@@ -79,6 +77,8 @@ struct cas_instances {
 	int64_t as_of_ms;    /* the whole list: the service's clock when it was fetched (epoch ms) */
 };
 const struct cas_instance *cas_instances_find(const struct cas_instances *l, const char *id);
+/* Frees the strings of one entry (not the entry itself). */
+void cas_instance_clear(struct cas_instance *i);
 
 /* A list of keyed documents: cloud-access entries (key = AccessId) or private
  * CA entries (key = InstanceId), sorted by key. */

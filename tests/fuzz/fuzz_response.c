@@ -67,16 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct cas_dec_tally tally = { 0 };
 		cJSON_ArrayForEach(it, items) {
 			struct cas_instance in;
-			if (parse_instance(it, &in, &tally)) {
+			if (cas_instance_parse(it, &in, &tally)) {
 				if (!cas_safe_name(in.id))
 					abort();
-				free(in.id);
-				free(in.name);
-				free(in.domain);
-				free(in.status);
-				free(in.cert_status);
-				free(in.auto_reissue);
-				free(in.key_algorithm);
+				cas_instance_clear(&in);
 			}
 		}
 		cJSON_Delete(resp);

@@ -27,7 +27,7 @@ for n in "${names[@]}"; do
 	(cd "$out" && "$B/tests/fuzz/$n" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=1024 \
 		corpus >fuzz.log 2>&1) || r=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz.log")
-	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$out/fuzz.log" | tail -1)
+	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$out/fuzz.log" | tail -1 || true) # none when it failed at once
 	res=ok
 	if [ "$r" -ne 0 ] || grep -qE 'runtime error:|ERROR: (Address|Leak|libFuzzer)' "$out/fuzz.log"; then
 		res="FAILED (exit $r; see $out/fuzz.log)"
