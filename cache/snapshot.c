@@ -383,6 +383,12 @@ void cas_snapshot_go_offline(struct cas_snapshot *s, cas_probe_fn probe, void *p
 	s->live_ctx = live_ctx;
 	atomic_store(&s->offline, 1);
 	atomic_store(&s->since_ms, wall_ms());
+}
+
+void cas_snapshot_start(struct cas_snapshot *s)
+{
+	if (!s || !atomic_load(&s->offline) || s->have_thread)
+		return;
 	s->have_thread = pthread_create(&s->thread, NULL, retry_thread, s) == 0;
 	if (!s->have_thread)
 		cas_err("offline: cannot start the background retry thread; remount to go live");

@@ -32,6 +32,10 @@ int cas_snapshot_usable(struct cas_snapshot *s, int64_t *stored_ms);
  * thread) once the service answers. */
 void cas_snapshot_go_offline(struct cas_snapshot *s, cas_probe_fn probe, void *probe_ctx,
 			     void (*on_live)(void *ctx), void *live_ctx);
+/* Starts the background retry of an offline snapshot (nothing when live).
+ * Called after the process daemonized: a thread started before fork(2)
+ * would not exist in the daemon. */
+void cas_snapshot_start(struct cas_snapshot *s);
 int cas_snapshot_offline(struct cas_snapshot *s);
 /* Wall-clock ms when offline mode began and when it ended (0 = never). */
 void cas_snapshot_times(struct cas_snapshot *s, int64_t *since_ms, int64_t *live_ms);

@@ -540,7 +540,8 @@ static int build(struct casfs *fs)
 	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
 	fs->uid = getuid();
 	fs->gid = getgid();
-	/* last: its retry thread may refresh the caches built above */
+	/* last: its retry thread (started in run, after the fork) may refresh
+	 * the caches built above */
 	if (probe == 2)
 		cas_snapshot_go_offline(fs->snapshot, probe_call, fs, went_live, fs);
 	return 0;
@@ -593,6 +594,9 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 		goto unmount;
 	if (!cmd->foreground)
 		cas_log_init("casfs", 1, log_max); /* syslog, unless -o log_file */
+	/* threads start only now: fork(2) in fuse_daemonize keeps none of them */
+	cas_stamps_start(fs->stamps);
+	cas_snapshot_start(fs->snapshot);
 	struct fuse_session *se = fuse_get_session(f);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto unmount;

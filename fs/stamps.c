@@ -143,9 +143,18 @@ void cas_stamps_attach(struct cas_stamps *s, struct statedb *db)
 		return; /* an in-memory database would only duplicate the table */
 	s->db = db;
 	statedb_stamps_load(db, load_one, s);
+}
+
+void cas_stamps_start(struct cas_stamps *s)
+{
+	if (!s->db || s->have_writer)
+		return;
 	s->have_writer = pthread_create(&s->writer, NULL, writer, s) == 0;
-	if (!s->have_writer)
-		s->db = NULL;
+	if (!s->have_writer) {
+		pthread_mutex_lock(&s->mu);
+		s->db = NULL; /* stamps stay in memory for this mount */
+		pthread_mutex_unlock(&s->mu);
+	}
 }
 
 struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash)

@@ -31,6 +31,10 @@ struct statedb;
  * NULL or an in-memory one: nothing is kept). Call before the stamps are
  * shared between threads. */
 void cas_stamps_attach(struct cas_stamps *s, struct statedb *db);
+/* Starts the thread that writes new stamps to the attached database. Called
+ * after the process daemonized: a thread started before fork(2) is absent in
+ * the child, and a mutex it held there stays locked forever. */
+void cas_stamps_start(struct cas_stamps *s);
 /* The mtime of `ino` whose content now hashes to `hash`. */
 struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t hash);
 /* Records that the kernel now caches content `hash` for ino; returns 1 when

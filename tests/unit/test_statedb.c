@@ -65,6 +65,7 @@ static void stamps_survive_reopen(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	struct cas_stamps *s = cas_stamps_new();
 	cas_stamps_attach(s, db);
+	cas_stamps_start(s);
 	struct timespec t1 = cas_stamps_mtime(s, 42, 0xAA);
 	struct timespec t2 = cas_stamps_mtime(s, 43, 0xBB);
 	cas_stamps_free(s);
@@ -76,6 +77,7 @@ static void stamps_survive_reopen(void **state)
 	assert_int_equal(statedb_stamps_count(db), 2);
 	s = cas_stamps_new();
 	cas_stamps_attach(s, db);
+	cas_stamps_start(s);
 	struct timespec u1 = cas_stamps_mtime(s, 42, 0xAA); /* unchanged: the first-seen time */
 	struct timespec u2 = cas_stamps_mtime(s, 43, 0xCC); /* changed: a new time */
 	assert_int_equal(u1.tv_sec, t1.tv_sec);
@@ -89,6 +91,7 @@ static void stamps_survive_reopen(void **state)
 	cas_stamps_free(s);
 	s = cas_stamps_new();
 	cas_stamps_attach(s, db);
+	cas_stamps_start(s);
 	struct timespec f = cas_stamps_mtime(s, 44, 0xDD);
 	clock_gettime(CLOCK_REALTIME, &now);
 	assert_true(f.tv_sec <= now.tv_sec);
