@@ -78,7 +78,7 @@ run_rsync "remount + rsync -a (unchanged)"
 umount_casfs
 db=$(ls "$XDG_STATE_HOME"/casfs/account-*.db)
 size=$(du -cb "$db"* | tail -n1 | cut -f1)
-rows=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(*[c.execute(f'select count(*) from {t}').fetchone()[0] for t in ('stamps','snapshot')])" "$db")
+rows="$(sqlite3 "$db" 'select count(*) from stamps;') $(sqlite3 "$db" 'select count(*) from snapshot;')"
 printf 'database size                      %.1f MiB for %s instances (%.1f MiB per 1,000); stamps, snapshot rows: %s\n' \
 	"$(echo "$size / 1048576" | bc -l)" "$N" "$(echo "$size / 1048576 * 1000 / $N" | bc -l)" "$rows"
 rm -rf "$W/copy"
