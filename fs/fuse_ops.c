@@ -60,7 +60,6 @@ struct casfs *casfs_get(void)
 
 /* Every handler starts here: one deadline (-o timeout) for the whole
  * file-system operation, however many cache lookups and calls it makes. */
-#define LEVER(x) (getenv("CASFS_LEVER") && strstr(getenv("CASFS_LEVER"), x)) /* TEMP measuring */
 static struct casfs *op_begin(void)
 {
 	struct fuse_context *ctx = fuse_get_context();
@@ -160,22 +159,16 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 	return 0;
 }
 
-/* Directory opens. The kernel may keep a listing it read (cache_readdir)
- * for as long as casfs does not take it back: every change casfs learns of
- * is pushed (notify.c invalidates the directory inode, which drops its
- * cached listing), and a listing casfs refetched after the ttl gives the
- * directory a new mtime, which makes the kernel read it again at the next
- * opendir (it revalidates the attributes at the start of a cached readdir).
- * keep_cache keeps a listing across opens; without it every opendir would
- * drop it. -o ttl=0: the kernel keeps no listing. (docs/ARCHITECTURE.md,
- * "Kernel caching") */
+/* Directory opens are only counted. Kernel caching of listings
+ * (cache_readdir, keep_cache) is not asked for: libfuse 3.14's high-level
+ * API drops both flags from its OPENDIR reply, and FUSE_CAP_NO_OPENDIR_SUPPORT
+ * would leave it without the per-open buffer it keeps in opendir
+ * (docs/ARCHITECTURE.md, "Kernel caching"). */
 static int casfs_opendir(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
+	(void)fi;
 	count(FREQ_OPENDIR);
-	struct casfs *fs = casfs_get();
-	fi->cache_readdir = fs->o.ttl > 0 && !LEVER("nodircache");
-	fi->keep_cache = fs->o.ttl > 0 && !LEVER("nodircache");
 	return 0;
 }
 
@@ -202,7 +195,7 @@ static int open_node(struct casfs *fs, const struct node *n, struct fuse_file_in
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = h->direct_io;
 	/* ttl=0: the kernel caches nothing, pages included */
-	fi->keep_cache = !fi->direct_io && h->keep_cache && fs->o.ttl > 0 && !LEVER("nofilekeep");
+	fi->keep_cache = !fi->direct_io && h->keep_cache && fs->o.ttl > 0;
 	/* a read-only open has nothing to commit: spare the kernel a FLUSH per close */
 	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
 	return 0;
@@ -501,12 +494,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* readdirplus makes libfuse look every listed entry up again (a second
 	 * stat of each), while the kernel keeps entries and attributes for the
 	 * ttl anyway: plain readdir plus lookups on demand costs less */
-	if (!LEVER("rdplus"))
-		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
-	if (LEVER("maxpages")) {
-		conn->max_readahead = 1 << 20;
-		conn->max_write = 1 << 20;
-	}
+	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	/* symlink targets (by-status) never change for a path; invalidation drops them */
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
