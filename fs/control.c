@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "errlog.h"
+#include "fuse_ops.h"
 #include "kinds.h"
 #include "log.h"
 #include "memo.h"
@@ -133,6 +134,11 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(c, "prefetched", /* details and certificates */
 				(double)(cas_prefetch_issued(fs->prefetch) + cas_prefetch_issued(fs->prefetch_cert)));
 	cJSON_AddNumberToObject(c, "kernel_invalidations", (double)notify_sent(fs->notify));
+
+	/* what the kernel asked of casfs (whatever it answered itself never shows here) */
+	cJSON *fr = cJSON_AddObjectToObject(root, "fuse_requests");
+	for (int k = 0; k < FREQ_N; k++)
+		cJSON_AddNumberToObject(fr, fuse_req_name((enum fuse_req_kind)k), (double)fuse_req_count((enum fuse_req_kind)k));
 
 	cJSON *ls = cJSON_AddObjectToObject(root, "listings");
 	cJSON_AddNumberToObject(ls, "assembled", (double)cs.lists.listings);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,33 @@
 #include "progress.h"
 #include "render.h"
 #include "scratch.h"
+
+/* Requests that reached casfs, by kind (fuse_ops.h); the high-level API
+ * answers a kernel LOOKUP with getattr, so lookups count there. Relaxed
+ * atomics: handlers run on many threads and only .cas/stats reads them. */
+static const char *const req_names[FREQ_N] = {
+	[FREQ_GETATTR] = "getattr", [FREQ_READLINK] = "readlink",     [FREQ_OPENDIR] = "opendir",
+	[FREQ_READDIR] = "readdir", [FREQ_RELEASEDIR] = "releasedir", [FREQ_OPEN] = "open",
+	[FREQ_CREATE] = "create",   [FREQ_READ] = "read",             [FREQ_WRITE] = "write",
+	[FREQ_FLUSH] = "flush",     [FREQ_RELEASE] = "release",       [FREQ_ACCESS] = "access",
+	[FREQ_OTHER] = "other",
+};
+static atomic_ulong req_counts[FREQ_N];
+
+static void count(enum fuse_req_kind k)
+{
+	atomic_fetch_add_explicit(&req_counts[k], 1, memory_order_relaxed);
+}
+
+const char *fuse_req_name(enum fuse_req_kind k)
+{
+	return req_names[k];
+}
+
+unsigned long fuse_req_count(enum fuse_req_kind k)
+{
+	return atomic_load_explicit(&req_counts[k], memory_order_relaxed);
+}
 
 struct casfs *casfs_get(void)
 {
@@ -128,6 +156,27 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 			fill(buf, l.v[i], &st, 0, 0);
 	}
 	namelist_free(&l);
+	return 0;
+}
+
+/* Directory opens are only counted. Kernel caching of listings
+ * (cache_readdir, keep_cache) is not asked for: libfuse 3.14's high-level
+ * API drops both flags from its OPENDIR reply, and FUSE_CAP_NO_OPENDIR_SUPPORT
+ * would leave it without the per-open buffer it keeps in opendir
+ * (docs/ARCHITECTURE.md, "Kernel caching"). */
+static int casfs_opendir(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)fi;
+	count(FREQ_OPENDIR);
+	return 0;
+}
+
+static int casfs_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)fi;
+	count(FREQ_RELEASEDIR);
 	return 0;
 }
 
@@ -476,30 +525,145 @@ static void casfs_destroy(void *data)
 	casfs_state_free(fs);
 }
 
+/* The counted entry points: each counts its request, then runs the handler. */
+static int c_getattr(const char *p, struct stat *st, struct fuse_file_info *fi)
+{
+	count(FREQ_GETATTR);
+	return casfs_getattr(p, st, fi);
+}
+static int c_readlink(const char *p, char *buf, size_t size)
+{
+	count(FREQ_READLINK);
+	return casfs_readlink(p, buf, size);
+}
+static int c_readdir(const char *p, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
+		     enum fuse_readdir_flags flags)
+{
+	count(FREQ_READDIR);
+	return casfs_readdir(p, buf, fill, off, fi, flags);
+}
+static int c_open(const char *p, struct fuse_file_info *fi)
+{
+	count(FREQ_OPEN);
+	return casfs_open(p, fi);
+}
+static int c_create(const char *p, mode_t mode, struct fuse_file_info *fi)
+{
+	count(FREQ_CREATE);
+	return casfs_create(p, mode, fi);
+}
+static int c_read(const char *p, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	count(FREQ_READ);
+	return casfs_read(p, buf, size, off, fi);
+}
+static int c_write(const char *p, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	count(FREQ_WRITE);
+	return casfs_write(p, buf, size, off, fi);
+}
+static int c_flush(const char *p, struct fuse_file_info *fi)
+{
+	count(FREQ_FLUSH);
+	return casfs_flush(p, fi);
+}
+static int c_release(const char *p, struct fuse_file_info *fi)
+{
+	count(FREQ_RELEASE);
+	return casfs_release(p, fi);
+}
+static int c_access(const char *p, int mask)
+{
+	count(FREQ_ACCESS);
+	return casfs_access(p, mask);
+}
+static int c_fsync(const char *p, int datasync, struct fuse_file_info *fi)
+{
+	count(FREQ_OTHER);
+	return casfs_fsync(p, datasync, fi);
+}
+static int c_truncate(const char *p, off_t size, struct fuse_file_info *fi)
+{
+	count(FREQ_OTHER);
+	return casfs_truncate(p, size, fi);
+}
+static int c_unlink(const char *p)
+{
+	count(FREQ_OTHER);
+	return casfs_unlink(p);
+}
+static int c_rmdir(const char *p)
+{
+	count(FREQ_OTHER);
+	return casfs_rmdir(p);
+}
+static int c_rename(const char *from, const char *to, unsigned int flags)
+{
+	count(FREQ_OTHER);
+	return casfs_rename(from, to, flags);
+}
+static int c_chmod(const char *p, mode_t mode, struct fuse_file_info *fi)
+{
+	count(FREQ_OTHER);
+	return casfs_chmod(p, mode, fi);
+}
+static int c_chown(const char *p, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	count(FREQ_OTHER);
+	return casfs_chown(p, uid, gid, fi);
+}
+static int c_utimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	count(FREQ_OTHER);
+	return casfs_utimens(p, tv, fi);
+}
+static int c_statfs(const char *p, struct statvfs *sv)
+{
+	count(FREQ_OTHER);
+	return casfs_statfs(p, sv);
+}
+static int c_mkdir(const char *p, mode_t mode)
+{
+	count(FREQ_OTHER);
+	return casfs_mkdir(p, mode);
+}
+static int c_mknod(const char *p, mode_t mode, dev_t dev)
+{
+	count(FREQ_OTHER);
+	return refuse_mknod(p, mode, dev);
+}
+static int c_link(const char *from, const char *to)
+{
+	count(FREQ_OTHER);
+	return refuse_link(from, to);
+}
+
 const struct fuse_operations casfs_ops = {
 	.init = casfs_init,
 	.destroy = casfs_destroy,
-	.getattr = casfs_getattr,
-	.readlink = casfs_readlink,
-	.readdir = casfs_readdir,
-	.open = casfs_open,
-	.create = casfs_create,
-	.read = casfs_read,
-	.write = casfs_write,
-	.flush = casfs_flush,
-	.fsync = casfs_fsync,
-	.release = casfs_release,
-	.truncate = casfs_truncate,
-	.unlink = casfs_unlink,
-	.rmdir = casfs_rmdir,
-	.rename = casfs_rename,
-	.chmod = casfs_chmod,
-	.chown = casfs_chown,
-	.utimens = casfs_utimens,
-	.statfs = casfs_statfs,
-	.access = casfs_access,
-	.mkdir = casfs_mkdir,
-	.mknod = refuse_mknod,
-	.symlink = refuse_link,
-	.link = refuse_link,
+	.getattr = c_getattr,
+	.readlink = c_readlink,
+	.opendir = casfs_opendir,
+	.readdir = c_readdir,
+	.releasedir = casfs_releasedir,
+	.open = c_open,
+	.create = c_create,
+	.read = c_read,
+	.write = c_write,
+	.flush = c_flush,
+	.fsync = c_fsync,
+	.release = c_release,
+	.truncate = c_truncate,
+	.unlink = c_unlink,
+	.rmdir = c_rmdir,
+	.rename = c_rename,
+	.chmod = c_chmod,
+	.chown = c_chown,
+	.utimens = c_utimens,
+	.statfs = c_statfs,
+	.access = c_access,
+	.mkdir = c_mkdir,
+	.mknod = c_mknod,
+	.symlink = c_link,
+	.link = c_link,
 };
