@@ -376,6 +376,9 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 		return fs_refuse(fs, from, EROFS, "");
 	if (!ops_of(&src)->rename)
 		return fs_refuse(fs, from, EPERM, "only files inside an instance directory can be renamed");
+	if (node_kind(&src)->flags & NF_KEYS) /* renamed away, it would become a scratch copy */
+		return fs_refuse(fs, from, EPERM, "a private key never becomes a scratch file: key.pem cannot be "
+						  "renamed; copy it out of the mount instead");
 	struct fuse_context *ctx = fuse_get_context();
 	return ops_of(&src)->rename(fs, &src, &dir, name, flags, ctx->uid, ctx->gid);
 }
