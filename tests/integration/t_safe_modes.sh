@@ -76,6 +76,22 @@ expect_eq "$(applied UpdateInstance)" "1" "UpdateInstance applied for the owner 
 expect_eq "$(emu_instance "$id" | jq -r .City)" "Daemon" "City written by the owner named by uid="
 umount_casfs || fail "unclean unmount"
 
+# as from fstab (mount.fuse3): casfs  MNT  fuse.casfs  _netdev,keys,allow_other,umask=022
+PATH=$(dirname "$CASFS_BIN"):$PATH timeout 60 mount.fuse3 casfs "$MNT" -t casfs \
+	-o "endpoint=$EMU_URL,_netdev,keys,allow_other,umask=022,uid=0,gid=0" >"$T/m.out" 2>"$T/m.err" || true
+for p in $(pgrep -f -- "$MNT" || true); do
+	[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$CASFS_BIN")" ] && CASFS_PID=$p
+done
+mountpoint -q "$MNT" || fail "mount.fuse3 did not mount: $(cat "$T/m.err")"
+[ -n "$CASFS_PID" ] || fail "no casfs daemon found after mount.fuse3"
+grep -F " $MNT " /proc/mounts | grep -q "default_permissions,allow_other" ||
+	fail "the kernel mount lacks default_permissions: $(grep -F " $MNT " /proc/mounts)"
+expect_eq "$(stat -c %a "$d/key.pem")" 400 "key.pem mode mounted from fstab with umask=022"
+expect_fail "Permission denied" as "$NOBODY" cat "$d/key.pem"
+expect_fail "Permission denied" as "$NOBODY" sh -c 'echo "{\"City\":\"Fstab\"}" > "$1"' _ "$d/config"
+expect_eq "$(applied UpdateInstance)" "1" "UpdateInstance applied after nobody's write from fstab options"
+umount_casfs || fail "unclean unmount"
+
 # bad values fail the mount with one line, before anything else
 for bad in umask=0999 umask=abc umask=01777 uid=no-such-user-xyz gid=no-such-group-xyz uid=; do
 	out=$("$CASFS_BIN" -f -o "endpoint=$EMU_URL,$bad" "$MNT" 2>&1) && fail "casfs mounted with -o $bad"
