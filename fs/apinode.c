@@ -30,7 +30,7 @@ static void base_stat(struct casfs *fs, const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
-	st->st_mode = node_kind(n)->mode;
+	st->st_mode = node_mode(fs, node_kind(n));
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
 	st->st_blksize = 4096;

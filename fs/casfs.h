@@ -27,6 +27,12 @@ struct casfs_opts {
 	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
 	int no_state, offline; /* -o no_state, -o offline */
 	double call_budget;    /* -o call_budget=N calls per billing month; 0 = none */
+	/* -o umask=, uid=, gid=: taken by casfs, never passed to libfuse (whose
+	 * versions replace every mode); see nodes.h, node_mode() */
+	mode_t umask;          /* bits cleared from every row's mode (0: none) */
+	int set_uid, set_gid;  /* uid=/gid= given: the owner of the API nodes */
+	uid_t uid;
+	gid_t gid;
 };
 
 struct fs_stats {

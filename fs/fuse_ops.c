@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -148,7 +149,7 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 			continue;
 		const struct node_kind *k = node_kind(&c);
 		st.st_ino = c.ino;
-		st.st_mode = k->mode;
+		st.st_mode = node_mode(fs, k);
 		/* attributes only where they cost no call: a readdir never fetches details */
 		if ((flags & FUSE_READDIR_PLUS) && (k->flags & NF_CHEAP) && k->ops->getattr(fs, &c, NULL, &st) == 0)
 			fill(buf, l.v[i], &st, 0, FUSE_FILL_DIR_PLUS);
@@ -180,10 +181,56 @@ static int casfs_releasedir(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* Is gid the caller's group, primary or supplementary? */
+static int caller_in_group(const struct fuse_context *ctx, gid_t gid)
+{
+	if (ctx->gid == gid)
+		return 1;
+	gid_t groups[256];
+	int n = fuse_getgroups(256, groups);
+	for (int i = 0; i < n && i < 256; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* The access check casfs makes itself, behind the kernel's
+ * (default_permissions): may the caller have `want` (R_OK|W_OK|X_OK) on n?
+ * The nodes of the table's rows have the mode node_mode() shows and the
+ * mount's owner (-o uid=/gid=), whatever a stale attribute or another
+ * option says: with -o allow_other no other user reads key.pem or writes a
+ * file its mode does not give them. Entries users create (scratch) carry
+ * their creator's owner and mode, checked by the kernel. Root passes, as
+ * with the kernel's check. 0 or -EACCES with a record. */
+static int may(struct casfs *fs, const struct node *n, int want)
+{
+	const struct node_kind *k = node_kind(n);
+	struct fuse_context *ctx = fuse_get_context();
+	if (!want || k->ops->create || ctx->uid == 0)
+		return 0;
+	mode_t m = node_mode(fs, k);
+	mode_t bits = ctx->uid == fs->uid ? m >> 6 : caller_in_group(ctx, fs->gid) ? m >> 3 : m;
+	if (((mode_t)want & bits & 7) == (mode_t)want)
+		return 0;
+	char why[160];
+	snprintf(why, sizeof(why), "uid %u may not %s this file (mode %04o, owner %u:%u)", (unsigned)ctx->uid,
+		 want & W_OK ? "write" : want & R_OK ? "read" : "search", (unsigned)(m & 07777), (unsigned)fs->uid,
+		 (unsigned)fs->gid);
+	return fs_refuse(fs, n->path, EACCES, why);
+}
+
+static int want_of(int flags)
+{
+	int acc = flags & O_ACCMODE;
+	return (acc == O_RDONLY || acc == O_RDWR ? R_OK : 0) | (acc != O_RDONLY || (flags & O_TRUNC) ? W_OK : 0);
+}
+
 /* Opens a resolved node through its kind. */
 static int open_node(struct casfs *fs, const struct node *n, struct fuse_file_info *fi)
 {
-	int rc = 0;
+	int rc = may(fs, n, want_of(fi->flags));
+	if (rc)
+		return rc;
 	struct handle *h = handle_open(fs, n, fi->flags, &rc);
 	if (!h) {
 		if (rc == -EACCES || rc == -EROFS)
@@ -309,6 +356,8 @@ static int casfs_truncate(const char *path, off_t size, struct fuse_file_info *f
 	}
 	struct node n;
 	int rc = resolve(fs, path, &n);
+	if (!rc)
+		rc = may(fs, &n, W_OK);
 	return rc ? rc : ops_of(&n)->truncate(fs, &n, NULL, size);
 }
 
@@ -376,6 +425,9 @@ static int casfs_rename(const char *from, const char *to, unsigned int flags)
 		return fs_refuse(fs, from, EROFS, "");
 	if (!ops_of(&src)->rename)
 		return fs_refuse(fs, from, EPERM, "only files inside an instance directory can be renamed");
+	if (node_kind(&src)->flags & NF_KEYS) /* renamed away, it would become a scratch copy */
+		return fs_refuse(fs, from, EPERM, "a private key never becomes a scratch file: key.pem cannot be "
+						  "renamed; copy it out of the mount instead");
 	struct fuse_context *ctx = fuse_get_context();
 	return ops_of(&src)->rename(fs, &src, &dir, name, flags, ctx->uid, ctx->gid);
 }
@@ -422,9 +474,10 @@ static int casfs_statfs(const char *path, struct statvfs *sv)
 
 static int casfs_access(const char *path, int mask)
 {
-	(void)mask;
+	struct casfs *fs = op_begin();
 	struct node n;
-	return resolve(op_begin(), path, &n);
+	int rc = resolve(fs, path, &n);
+	return rc ? rc : may(fs, &n, mask & (R_OK | W_OK | X_OK));
 }
 
 static int refuse_mknod(const char *path, mode_t mode, dev_t dev)

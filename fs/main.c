@@ -7,7 +7,9 @@
  *   casfs  /mnt/cas  fuse.casfs  _netdev,region=cn-hangzhou  0 0 */
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <math.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -37,7 +39,7 @@
 #include "statedb.h"
 #include "wipe.h"
 
-enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG };
+enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG, KEY_UMASK, KEY_UID, KEY_GID };
 
 #define OPT(t, p) { t, offsetof(struct casfs_opts, p), 1 }
 static const struct fuse_opt option_table[] = {
@@ -62,6 +64,10 @@ static const struct fuse_opt option_table[] = {
 	OPT("keys", keys),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
+	/* casfs's own, not libfuse's (see owner_option) */
+	FUSE_OPT_KEY("umask=", KEY_UMASK),
+	FUSE_OPT_KEY("uid=", KEY_UID),
+	FUSE_OPT_KEY("gid=", KEY_GID),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -107,6 +113,8 @@ static const char usage[] =
 	"  -o log_file=PATH    append the log to PATH (reopened on SIGHUP, for logrotate)\n"
 	"  -o log_level=LEVEL  error, warn, info (default) or debug (-d implies debug)\n"
 	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
+	"  -o umask=MODE       clear these permission bits from every mode (never adds any: key.pem stays 0400)\n"
+	"  -o uid=USER,gid=GROUP  owner of the files (default: the mounting user); a number or a name\n"
 	"  -f, -d, -s          foreground (log to stderr), debug (foreground), single-threaded\n"
 	"\n"
 	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
@@ -146,7 +154,7 @@ static int fuse_option_known(const char *arg)
 	};
 	static const char *const valued[] = {
 		"fsname=", "subtype=", "max_read=", "blksize=", "context=", "fscontext=", "defcontext=",
-		"rootcontext=", "umask=", "uid=", "gid=", "entry_timeout=", "negative_timeout=", "attr_timeout=",
+		"rootcontext=", "entry_timeout=", "negative_timeout=", "attr_timeout=",
 		"ac_attr_timeout=", "remember=", "modules=", "max_threads=", "max_idle_threads=", NULL,
 	};
 	for (size_t i = 0; flags[i]; i++)
@@ -160,6 +168,47 @@ static int fuse_option_known(const char *arg)
 
 static struct parse_state parsed; /* fuse_opt hands opt_proc the options struct, not this */
 
+/* -o umask=, uid=, gid= are casfs's: libfuse's high-level versions replace
+ * every file's mode with 0777 & ~umask (key.pem 0400 became 0755) and its
+ * owner. casfs's umask only clears bits of each row's mode (docs/SEMANTICS.md,
+ * "Modes and owners"); uid=/gid= (a number or a name) own the API nodes.
+ * 0, or -1 with one line on stderr. */
+static int owner_option(struct casfs_opts *o, int key, const char *arg)
+{
+	const char *v = strchr(arg, '=') + 1;
+	char *end = NULL;
+	errno = 0;
+	unsigned long n = *v >= '0' && *v <= '9' ? strtoul(v, &end, key == KEY_UMASK ? 8 : 10) : 0;
+	int numeric = end && end != v && !*end && !errno;
+	if (key == KEY_UMASK) {
+		if (!numeric || n > 0777) {
+			fprintf(stderr, "casfs: -o %s: the umask must be an octal number between 0 and 0777 (it only "
+					"clears permission bits)\n", arg);
+			return -1;
+		}
+		o->umask = (mode_t)n;
+		return 0;
+	}
+	if (key == KEY_UID) {
+		const struct passwd *pw = numeric ? NULL : getpwnam(v);
+		if ((!numeric && !pw) || (numeric && n >= (uid_t)-1)) {
+			fprintf(stderr, "casfs: -o %s: not a user name or number\n", arg);
+			return -1;
+		}
+		o->uid = numeric ? (uid_t)n : pw->pw_uid;
+		o->set_uid = 1;
+		return 0;
+	}
+	const struct group *gr = numeric ? NULL : getgrnam(v);
+	if ((!numeric && !gr) || (numeric && n >= (gid_t)-1)) {
+		fprintf(stderr, "casfs: -o %s: not a group name or number\n", arg);
+		return -1;
+	}
+	o->gid = numeric ? (gid_t)n : gr->gr_gid;
+	o->set_gid = 1;
+	return 0;
+}
+
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	(void)outargs;
@@ -172,6 +221,9 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case KEY_DISCARD: return 0;
 	case KEY_FOREGROUND: ps->o->foreground = 1; return 1;
 	case KEY_DEBUG: ps->o->debug = ps->o->foreground = 1; return 1;
+	case KEY_UMASK:
+	case KEY_UID:
+	case KEY_GID: return owner_option(ps->o, key, arg);
 	case FUSE_OPT_KEY_NONOPT:
 		if (ps->npositional >= 2) {
 			fprintf(stderr, "casfs: unexpected argument \"%s\" (usage: casfs [options] [SOURCE] MOUNTPOINT)\n", arg);
@@ -538,8 +590,8 @@ static int build(struct casfs *fs)
 	cas_client_set_notice(fs->client, record_notice, fs);
 	fs->notify = notifier_new();
 	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
-	fs->uid = getuid();
-	fs->gid = getgid();
+	fs->uid = fs->o.set_uid ? fs->o.uid : getuid();
+	fs->gid = fs->o.set_gid ? fs->o.gid : getgid();
 	/* last: its retry thread (started in run, after the fork) may refresh
 	 * the caches built above */
 	if (probe == 2)

@@ -166,7 +166,6 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 #define WO 0100200
 #define LNK 0120777
 #define KEY 0100400
-#define KEY 0100400
 
 /* An instance file shown from the instance's ListInstances entry (no extra call). */
 #define LIST_VALUE(file, member) \
@@ -272,6 +271,19 @@ const struct node_kind node_kinds[T_N] = {
 int node_is_dir(const struct node *n)
 {
 	return S_ISDIR(node_kind(n)->mode);
+}
+
+mode_t node_mode(const struct casfs *fs, const struct node_kind *k)
+{
+	return k->mode & ~(fs->o.umask & 0777);
+}
+
+int node_name_claimed(int parent, const char *name)
+{
+	for (int t = 0; t < T_N; t++)
+		if (node_kinds[t].parent == parent && node_kinds[t].name && strcmp(node_kinds[t].name, name) == 0)
+			return 1;
+	return 0;
 }
 
 const struct node_kind *node_creator(int parent, mode_t type)

@@ -125,6 +125,13 @@ int node_children(struct casfs *fs, const struct node *dir, struct namelist *out
  * (out may be dir). */
 int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e);
 int node_is_dir(const struct node *n);
+/* The mode casfs shows for a node of row k: the row's, with the bits of
+ * -o umask= cleared. Never looser than the row's (key.pem stays 0400). */
+mode_t node_mode(const struct casfs *fs, const struct node_kind *k);
+/* Does a fixed row under parent carry `name`? Such a name is never a
+ * scratch name, present or not (key.pem without -o keys, cert.pem before
+ * issue). */
+int node_name_claimed(int parent, const char *name);
 /* The kind a path would have judging by names alone: a component is a
  * fixed row's name or else the parent's first variable row; no API call,
  * nothing checked to exist. -1 when no row fits. */

@@ -18,6 +18,7 @@ struct sfile {
 	gid_t gid;
 	struct timespec atime, mtime, ctime;
 	uint64_t ino;
+	int held_key; /* a write made it hold a private key: wiped, and writes are refused */
 };
 
 struct scratch {
@@ -51,6 +52,29 @@ void scratch_free(struct scratch *s)
 		sfile_free(s->v[i]);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+const char *scratch_name_refusal(const char *name)
+{
+	static const char *const suffixes[] = { ".pem", ".key", ".crt" };
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t sl = strlen(suffixes[i]);
+		if (n > sl && strcmp(name + n - sl, suffixes[i]) == 0)
+			return "a .pem, .key or .crt file copied into an instance directory would be a scratch file, "
+			       "held only in this mount's memory and never uploaded: certificates and keys are not "
+			       "uploaded by copying them here (casfs shows an instance's own certificate as cert.pem, "
+			       "chain.pem, fullchain.pem and, with -o keys, key.pem; a CSR is written to csr)";
+	}
+	return NULL;
+}
+
+#define KEY_MARK "PRIVATE KEY-----"
+#define KEY_MARK_LEN (sizeof(KEY_MARK) - 1)
+
+int scratch_holds_key(const char *data, size_t len)
+{
+	return data && memmem(data, len, KEY_MARK, KEY_MARK_LEN) != NULL;
 }
 
 static long find(struct scratch *s, const char *id, const char *name)
@@ -192,9 +216,27 @@ ssize_t scratch_write(struct scratch *s, const char *id, const char *name, const
 		pthread_mutex_unlock(&s->mu);
 		return -EFBIG;
 	}
+	if (f->held_key) {
+		pthread_mutex_unlock(&s->mu);
+		return -EPERM;
+	}
 	if ((size_t)off + size > f->data.len)
 		set_len(&f->data, (size_t)off + size);
 	memcpy(f->data.p + off, buf, size);
+	/* the bytes written and a marker's length either side: a key written in
+	 * pieces is caught when its marker is complete */
+	size_t from = (size_t)off > KEY_MARK_LEN ? (size_t)off - KEY_MARK_LEN : 0;
+	size_t to = (size_t)off + size + KEY_MARK_LEN;
+	if (to > f->data.len)
+		to = f->data.len;
+	if (scratch_holds_key(f->data.p + from, to - from)) {
+		cas_buf_free(&f->data); /* wiped */
+		f->held_key = 1;
+		now(&f->mtime);
+		f->ctime = f->mtime;
+		pthread_mutex_unlock(&s->mu);
+		return -EPERM;
+	}
 	now(&f->mtime);
 	f->ctime = f->mtime;
 	pthread_mutex_unlock(&s->mu);
@@ -326,6 +368,8 @@ int scratch_put(struct scratch *s, const char *id, const char *name, const char 
 {
 	if (len > SCRATCH_MAX_BYTES)
 		return -EFBIG;
+	if (scratch_holds_key(data, len))
+		return -EPERM;
 	pthread_mutex_lock(&s->mu);
 	long i = find(s, id, name);
 	struct sfile *f;

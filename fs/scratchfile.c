@@ -5,10 +5,18 @@
  * mount's scratch store (scratch.h): it is created, written, truncated,
  * chmod/chown/utimens'ed and renamed like one. Renamed onto a node that
  * receives bytes (an API file), it commits there and disappears; a failure
- * leaves both as they were. A scratch directory holds nothing. */
+ * leaves both as they were. A scratch directory holds nothing.
+ *
+ * What never becomes a scratch entry (each refused with a record): a name
+ * a fixed row of the table claims, present or not (key.pem without -o keys,
+ * cert.pem before issue: EACCES, else the entry would hide behind the row);
+ * a name ending .pem, .key or .crt (EACCES, with a hint); and a private
+ * key, renamed or copied in (EPERM, the bytes wiped). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <openssl/crypto.h>
 
 #include "errlog.h"
 #include "handle.h"
@@ -41,6 +49,28 @@ int remove_scratch(struct casfs *fs, const struct node *n, struct cas_error *e)
 	return scratch_remove(fs->scratch, n->id, n->name);
 }
 
+static void full_path(const struct node *dir, const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", dir->path, name);
+}
+
+/* 0 when `name` may be a scratch entry in dir, else -EACCES with a record. */
+static int name_ok(struct casfs *fs, const struct node *dir, const char *name)
+{
+	char path[sizeof(dir->path) + 256];
+	full_path(dir, name, path, sizeof(path));
+	if (node_name_claimed(dir->type, name))
+		return fs_refuse(fs, path, EACCES,
+				 "this name belongs to a file casfs shows here when it exists (key.pem with -o keys; "
+				 "cert.pem, chain.pem, fullchain.pem, not_before and not_after once a certificate is "
+				 "issued): it is never a scratch name");
+	const char *why = scratch_name_refusal(name);
+	return why ? fs_refuse(fs, path, EACCES, why) : 0;
+}
+
+static const char key_refused[] = "a private key never becomes a scratch file (scratch files are page-cached "
+				  "copies in memory): read key.pem where it is, or copy it out of the mount";
+
 static int sf_getattr(struct casfs *fs, const struct node *n, struct handle *h, struct stat *st)
 {
 	(void)h;
@@ -62,7 +92,12 @@ static ssize_t sf_read(struct casfs *fs, struct handle *h, char *buf, size_t siz
 static ssize_t sf_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off, pid_t pid)
 {
 	(void)pid;
-	return scratch_write(fs->scratch, h->node.id, h->node.name, buf, size, off);
+	ssize_t rc = scratch_write(fs->scratch, h->node.id, h->node.name, buf, size, off);
+	if (rc == -EPERM) {
+		OPENSSL_cleanse((void *)buf, size); /* the request buffer libfuse reuses */
+		return fs_refuse(fs, h->node.path, EPERM, key_refused);
+	}
+	return rc;
 }
 
 static int sf_truncate(struct casfs *fs, const struct node *n, struct handle *h, off_t size)
@@ -108,7 +143,9 @@ static int sf_rename(struct casfs *fs, const struct node *n, const struct node *
 	int rc = rename_target(fs, n, dir, name, flags, &dst);
 	if (rc < 0)
 		return rc;
-	if (!rc || !node_kind(&dst)->ops->receive)
+	if (!rc) /* a new name: it must be a scratch name */
+		return (rc = name_ok(fs, dir, name)) ? rc : scratch_rename(fs->scratch, n->id, n->name, name);
+	if (!node_kind(&dst)->ops->receive)
 		return scratch_rename(fs->scratch, n->id, n->name, name);
 	if (S_ISDIR(node_kind(n)->mode))
 		return -ENOTDIR;
@@ -129,7 +166,7 @@ static int added(struct casfs *fs, const struct node *dir, const char *name, int
 		cas_error_clear(&e);
 		cas_error_set(&e, ENOSPC, "Local.Scratch", "at most %d scratch entries per mount", SCRATCH_MAX_FILES);
 		char path[sizeof(dir->path) + 256];
-		snprintf(path, sizeof(path), "%s/%s", dir->path, name);
+		full_path(dir, name, path, sizeof(path));
 		fs_fail(fs, path, rc, &e);
 	}
 	return rc;
@@ -137,18 +174,29 @@ static int added(struct casfs *fs, const struct node *dir, const char *name, int
 
 static int sf_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
 {
-	return added(fs, dir, name, scratch_create(fs->scratch, dir->id, name, mode, uid, gid));
+	int rc = name_ok(fs, dir, name);
+	return rc ? rc : added(fs, dir, name, scratch_create(fs->scratch, dir->id, name, mode, uid, gid));
 }
 
 static int sd_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
 {
-	return added(fs, dir, name, scratch_mkdir(fs->scratch, dir->id, name, mode, uid, gid));
+	int rc = name_ok(fs, dir, name);
+	return rc ? rc : added(fs, dir, name, scratch_mkdir(fs->scratch, dir->id, name, mode, uid, gid));
 }
 
+/* An API file renamed away (vim's backup) lands here. */
 static int sf_put(struct casfs *fs, const struct node *dir, const char *name, const char *data, size_t len,
 		  mode_t mode, uid_t uid, gid_t gid)
 {
-	return scratch_put(fs->scratch, dir->id, name, data, len, mode, uid, gid);
+	int rc = name_ok(fs, dir, name);
+	if (rc)
+		return rc;
+	rc = added(fs, dir, name, scratch_put(fs->scratch, dir->id, name, data, len, mode, uid, gid));
+	if (rc != -EPERM)
+		return rc;
+	char path[sizeof(dir->path) + 256];
+	full_path(dir, name, path, sizeof(path));
+	return fs_refuse(fs, path, EPERM, key_refused);
 }
 
 const struct kind_ops scratch_file_ops = {

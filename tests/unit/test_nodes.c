@@ -5,7 +5,8 @@
  * node_children lists fixed rows in table order (hidden ones left out,
  * absent ones skipped), then each variable row's names, and counts the
  * child directories nlink is made of; node_kind_of_path names a path's
- * kind without a call. */
+ * kind without a call; a name a fixed row claims is never a scratch name
+ * (nor one ending .pem/.key/.crt), and node_mode only clears bits. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,6 +207,64 @@ static void kind_of_path(void **state)
 	assert_int_equal(fake_calls(&X.f, CAS_LIST_INSTANCES), 0);
 }
 
+/* A name a fixed row claims is never a scratch name, present or not, and a
+ * refused create leaves nothing behind; the mode a row shows is its own
+ * with -o umask= bits cleared, never looser. */
+static void claimed_names_and_modes(void **state)
+{
+	(void)state;
+	assert_true(node_name_claimed(T_INSTANCE, "key.pem"));
+	assert_true(node_name_claimed(T_INSTANCE, "cert.pem"));
+	assert_true(node_name_claimed(T_INSTANCE, "not_after"));
+	assert_true(node_name_claimed(T_INSTANCE, "config"));
+	assert_false(node_name_claimed(T_INSTANCE, "config~"));
+	assert_false(node_name_claimed(T_INSTANCE, "sed1234"));
+	assert_false(node_name_claimed(T_ROOT, "key.pem"));
+	assert_true(node_name_claimed(T_ROOT, ".cas"));
+
+	struct node dir, n;
+	const struct node_kind *file = node_creator(T_INSTANCE, S_IFREG), *sdir = node_creator(T_INSTANCE, S_IFDIR);
+	assert_non_null(file);
+	assert_non_null(sdir);
+	unsigned long errs = fsfix_errors(&X);
+	assert_int_equal(resolve("/instances/cas-0000", &dir), 0); /* issued: key.pem absent without -o keys */
+	assert_int_equal(file->ops->create(&X.fs, &dir, "key.pem", 0600, 0, 0), -EACCES);
+	assert_int_equal(sdir->ops->create(&X.fs, &dir, "key.pem", 0700, 0, 0), -EACCES);
+	assert_int_equal(resolve("/instances/cas-0001", &dir), 0); /* no certificate yet */
+	assert_int_equal(file->ops->create(&X.fs, &dir, "cert.pem", 0600, 0, 0), -EACCES);
+	assert_int_equal(file->ops->create(&X.fs, &dir, "not_after", 0600, 0, 0), -EACCES);
+	assert_int_equal(file->ops->put(&X.fs, &dir, "chain.pem", "x", 1, 0600, 0, 0), -EACCES);
+	/* certificate-like names, whatever the row table says */
+	assert_int_equal(file->ops->create(&X.fs, &dir, "le.key", 0600, 0, 0), -EACCES);
+	assert_int_equal(sdir->ops->create(&X.fs, &dir, "certs.crt", 0700, 0, 0), -EACCES);
+	assert_int_equal(fsfix_errors(&X), errs + 7);
+	assert_int_equal(scratch_count(X.fs.scratch), 0);
+	assert_int_equal(node_created_children(&X.fs, &dir), 0);
+	/* a private key put as a copy is refused and leaves nothing */
+	const char key[] = "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n";
+	assert_int_equal(file->ops->put(&X.fs, &dir, "k", key, sizeof(key) - 1, 0400, 0, 0), -EPERM);
+	assert_int_equal(scratch_count(X.fs.scratch), 0);
+	assert_int_equal(fsfix_errors(&X), errs + 8);
+	/* an ordinary scratch name still works, and resolves */
+	assert_int_equal(file->ops->create(&X.fs, &dir, "sed1234", 0600, 0, 0), 0);
+	assert_int_equal(resolve("/instances/cas-0001/sed1234", &n), 0);
+	assert_int_equal(n.type, T_SCRATCH);
+
+	/* modes: the row's, umask bits cleared, never more */
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_KEY_PEM]), 0100400);
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_CONFIG]), 0100644);
+	X.fs.o.umask = 0;
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_DETAIL]), 0100444);
+	X.fs.o.umask = 027;
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_KEY_PEM]), 0100400);
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_CONFIG]), 0100640);
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_INSTANCE]), 0040750);
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_STATUS_LINK]), 0120750);
+	X.fs.o.umask = 0777;
+	assert_int_equal(node_mode(&X.fs, &node_kinds[T_KEY_PEM]), 0100000);
+	X.fs.o.umask = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +274,7 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(children_and_nlink, fsfix_setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(variable_rows, fsfix_setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(kind_of_path, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(claimed_names_and_modes, fsfix_setup, fsfix_teardown, &X),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

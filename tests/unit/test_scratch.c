@@ -3,7 +3,8 @@
  * rename (replacing the target)/contents/put/drop_instance, -ENOENT for
  * missing files, and the limits: the 65th file is -ENOSPC, bytes past
  * 1 MiB are -EFBIG (and change nothing); scratch directories (mkdir, kind,
- * stat, rename across kinds, the shared limit, count per instance). */
+ * stat, rename across kinds, the shared limit, count per instance); names
+ * ending .pem/.key/.crt and private keys (whole, in pieces, put) refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -524,6 +525,74 @@ static void limit_bytes(void **state)
 	scratch_free(s);
 }
 
+/* The pure rules: certificate-like names, and no private key in a scratch
+ * file, whether it arrives whole, in pieces or through put. */
+static void names_and_keys(void **state)
+{
+	(void)state;
+	assert_null(scratch_name_refusal("sed1234"));
+	assert_null(scratch_name_refusal(".config.pem.swp"));
+	assert_null(scratch_name_refusal("name.pem~"));
+	assert_null(scratch_name_refusal(".pem")); /* a dotfile, not a suffix */
+	assert_null(scratch_name_refusal("pem"));
+	assert_non_null(scratch_name_refusal("le.pem"));
+	assert_non_null(scratch_name_refusal("le.key"));
+	assert_non_null(scratch_name_refusal("le.crt"));
+	assert_non_null(strstr(scratch_name_refusal("x.crt"), "never uploaded"));
+
+	static const char key[] = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n";
+	static const char cert[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+	assert_true(scratch_holds_key(key, sizeof(key) - 1));
+	assert_false(scratch_holds_key(cert, sizeof(cert) - 1));
+	assert_false(scratch_holds_key(key, 20)); /* the marker is not complete yet */
+	assert_false(scratch_holds_key(NULL, 0));
+
+	struct scratch *s = scratch_new();
+	struct stat st;
+	/* whole */
+	assert_int_equal(scratch_create(s, ID, "k", 0400, 1, 1), 0);
+	assert_int_equal(scratch_write(s, ID, "k", key, sizeof(key) - 1, 0), -EPERM);
+	assert_int_equal(scratch_stat(s, ID, "k", &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* and every later write to that file */
+	assert_int_equal(scratch_write(s, ID, "k", "x", 1, 0), -EPERM);
+	/* in pieces of 3 bytes: refused when the marker completes, everything before wiped */
+	assert_int_equal(scratch_create(s, ID, "k3", 0600, 1, 1), 0);
+	size_t off = 0, refused_at = 0;
+	for (; off < sizeof(key) - 1; off += 3) {
+		size_t n = sizeof(key) - 1 - off < 3 ? sizeof(key) - 1 - off : 3;
+		ssize_t rc = scratch_write(s, ID, "k3", key + off, n, (off_t)off);
+		if (rc == -EPERM) {
+			refused_at = off;
+			break;
+		}
+		assert_int_equal(rc, (ssize_t)n);
+	}
+	assert_true(refused_at > 0 && refused_at < 31);
+	assert_int_equal(scratch_stat(s, ID, "k3", &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* written back to front: the marker completes at its start (bytes 20..38:
+	 * the BEGIN line's tail and the body, no END line) */
+	assert_int_equal(scratch_create(s, ID, "kb", 0600, 1, 1), 0);
+	assert_int_equal(scratch_write(s, ID, "kb", key + 20, 19, 20), 19);
+	assert_int_equal(scratch_write(s, ID, "kb", key, 20, 0), -EPERM);
+	assert_int_equal(scratch_stat(s, ID, "kb", &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* put: nothing is created or replaced */
+	assert_int_equal(scratch_put(s, ID, "p", key, sizeof(key) - 1, 0400, 1, 1), -EPERM);
+	assert_false(scratch_exists(s, ID, "p"));
+	assert_int_equal(scratch_put(s, ID, "c", cert, sizeof(cert) - 1, 0644, 1, 1), 0);
+	assert_int_equal(scratch_put(s, ID, "c", key, sizeof(key) - 1, 0644, 1, 1), -EPERM);
+	size_t len;
+	char *c = contents(s, ID, "c", &len);
+	assert_int_equal(len, sizeof(cert) - 1);
+	free(c);
+	/* a certificate is fine */
+	assert_int_equal(scratch_create(s, ID, "crt", 0644, 1, 1), 0);
+	assert_int_equal(scratch_write(s, ID, "crt", cert, sizeof(cert) - 1, 0), (ssize_t)(sizeof(cert) - 1));
+	scratch_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +608,7 @@ int main(void)
 		cmocka_unit_test(limit_files),
 		cmocka_unit_test(limit_bytes),
 		cmocka_unit_test(directories),
+		cmocka_unit_test(names_and_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
