@@ -721,7 +721,9 @@ static void mutation_invalidates(void **state)
 	cas_error_clear(&e);
 	assert_int_equal(v->api->ops->update_instance(v->api, &u, &e), 0);
 	assert_int_equal(CALLS(v, CAS_UPDATE_INSTANCE), 1);
-	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
+	/* a successful change fetches the instance's detail again at once */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 3);
+	assert_true(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
 	assert_true(cas_cache_fresh(v->c, CAS_CK_DETAIL, "b")); /* only what the mutation affects */
 	expect_detail(v, "a", 2);
 	expect_detail(v, "b", 1);
@@ -738,8 +740,8 @@ static void invalidated_is_never_stale(void **state)
 	expect_detail(v, "a", 1);
 	struct cas_update u = { .instance_id = "a", .domain = "x.com" };
 	struct cas_error e;
+	fake_set(&v->f, &v->f.read_rc, -EIO); /* the refetch after the change fails too */
 	assert_int_equal(v->api->ops->update_instance(v->api, &u, &e), 0);
-	fake_set(&v->f, &v->f.read_rc, -EIO);
 	/* well within TTL and max_stale: still an error, never the pre-mutation copy */
 	set_now(v, T0 + 10);
 	assert_int_equal(detail(v, "a", NULL, &e), -EIO);
