@@ -8,9 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "buf.h"
 #include "deadline.h"
+#include "decode.h"
 #include "log.h"
+#include "ops.h"
 #include "ratelimit.h"
 
 #define NBUCKETS 4096
@@ -345,7 +349,11 @@ static int op_timed_out(struct cas_error *err)
 			     "no answer from the service within the operation's deadline (-o timeout=)");
 }
 
-static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *err)
+/* stale: a stale copy may answer (a slow or failed refresh); 0 for a caller
+ * that needs a copy fresh by the ttl rule (a commit's comparison state),
+ * which waits for a fetch or fails with its error. */
+static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *err,
+		     int stale)
 {
 	*out = NULL;
 	pthread_mutex_lock(&c->mu);
@@ -365,7 +373,7 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 		goto out;
 	}
 	/* a refresh failed a moment ago: serve stale rather than retry at once */
-	if (e->value && now < e->retry_at_ms && stale_ok(c, e, now, e->fetched_ms)) {
+	if (stale && e->value && now < e->retry_at_ms && stale_ok(c, e, now, e->fetched_ms)) {
 		rc = serve(c, e, out, err, 2);
 		goto out;
 	}
@@ -385,7 +393,7 @@ static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, voi
 		goto out;
 	}
 	int64_t stored = e->fetched_ms;
-	int have_stale = e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
+	int have_stale = stale && e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
 	if (!e->fetching) {
 		c->st.misses++;
 		e->fetching = 1;
@@ -527,6 +535,133 @@ void cas_cache_set_change_hook(struct cas_cache *c, cas_cache_change_fn fn, void
 	pthread_mutex_unlock(&c->mu);
 }
 
+int cas_cache_get_fresh(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *e)
+{
+	int rc = cache_get(c, kind, key ? key : "", out, e, 0);
+	/* the service says the instance is gone: the cached list is out of date */
+	if (rc == -ENOENT && !e->from_cache && (kind == CAS_CK_DETAIL || kind == CAS_CK_CERT))
+		cas_cache_invalidate(c, CAS_CK_INSTANCES, "");
+	return rc;
+}
+
+/* ---- one list entry from a detail -------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? cas_xstrdup(s) : NULL;
+}
+
+static void instance_copy(struct cas_instance *to, const struct cas_instance *from)
+{
+	*to = *from;
+	to->id = dup_or_null(from->id);
+	for (size_t k = 0; k < cas_instance_nstrs; k++) {
+		char **p = (char **)((char *)to + cas_instance_strs[k].off);
+		*p = dup_or_null(*p);
+	}
+	to->json = from->json ? cas_xstrndup(from->json, from->json_len) : NULL;
+}
+
+/* The list fields a detail may bring that an entry lacked (a value set for
+ * the first time): the value files' fields. */
+static int list_field(const char *k)
+{
+	for (size_t i = 0; i < cas_instance_nstrs; i++)
+		if (strcmp(cas_instance_strs[i].wire, k) == 0)
+			return 1;
+	return strcmp(k, "CertificateNotBefore") == 0 || strcmp(k, "CertificateNotAfter") == 0 ||
+	       strcmp(k, "CertificateId") == 0;
+}
+
+int cas_cache_entry_from_detail(const struct cas_instance *old, const struct cas_doc *d, struct cas_instance *out)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *entry = old->json ? cJSON_ParseWithLength(old->json, old->json_len) : NULL;
+	cJSON *det = cJSON_ParseWithLength(d->text, d->len);
+	int ok = cJSON_IsObject(entry) && cJSON_IsObject(det);
+	const cJSON *did = ok ? cJSON_GetObjectItemCaseSensitive(det, "InstanceId") : NULL;
+	/* a detail of another instance (or without its id) cannot stand for this entry */
+	ok = ok && cJSON_IsString(did) && strcmp(did->valuestring, old->id) == 0;
+	/* fields the entry shows take the detail's value; list-only fields
+	 * (absent from the detail) keep theirs */
+	for (const cJSON *f = ok ? det->child : NULL; f; f = f->next) {
+		if (!f->string || (!cJSON_HasObjectItem(entry, f->string) && !list_field(f->string)))
+			continue;
+		cJSON *v = cJSON_Duplicate(f, 1);
+		if (cJSON_HasObjectItem(entry, f->string))
+			cJSON_ReplaceItemInObjectCaseSensitive(entry, f->string, v);
+		else
+			cJSON_AddItemToObject(entry, f->string, v);
+	}
+	struct cas_dec_tally t = { 0 };
+	ok = ok && cas_instance_parse(entry, out, &t) && strcmp(out->id, old->id) == 0;
+	if (!ok && out->id)
+		cas_instance_clear(out);
+	cJSON_Delete(entry);
+	cJSON_Delete(det);
+	return ok;
+}
+
+/* After a successful change of one existing instance (membership did not
+ * change): its detail is fetched again at once (fresh, never stale) and its
+ * entry in the cached list rewritten from it, so the list keeps its age and
+ * no re-listing is needed. Whatever cannot be done that way (no fresh
+ * detail, a detail fetch sent before the change still in flight, no list,
+ * a list fetch in flight that would overwrite the entry) falls back to
+ * invalidating the list. */
+static void instance_updated(struct cas_cache *c, const char *id)
+{
+	cas_cache_invalidate(c, CAS_CK_DETAIL, id);
+	cas_cache_invalidate(c, CAS_CK_SUMMARY, "");
+	pthread_mutex_lock(&c->mu);
+	struct centry *de = find(c, CAS_CK_DETAIL, id, 0);
+	int busy = de && de->fetching; /* sent before the change: the writer does not wait for it */
+	pthread_mutex_unlock(&c->mu);
+	struct cas_doc *d = NULL;
+	struct cas_error err;
+	cas_error_clear(&err);
+	if (busy || cas_cache_get_fresh(c, CAS_CK_DETAIL, id, (void **)&d, &err) != 0) {
+		cas_cache_invalidate(c, CAS_CK_INSTANCES, "");
+		return;
+	}
+	struct cas_instances *old = NULL, *nl = NULL;
+	pthread_mutex_lock(&c->mu);
+	struct centry *e = find(c, CAS_CK_INSTANCES, "", 0);
+	int usable = e && e->value && !e->neg && !e->fetching && e->fetched_ms;
+	const struct cas_instance *was = usable ? cas_instances_find(e->value, id) : NULL;
+	struct cas_instance now;
+	if (was && cas_cache_entry_from_detail(was, d, &now)) {
+		old = e->value;
+		nl = cas_instances_new();
+		nl->n = old->n;
+		nl->v = cas_xcalloc(old->n ? old->n : 1, sizeof(*nl->v));
+		for (size_t i = 0; i < old->n; i++) {
+			if (&old->v[i] == was)
+				nl->v[i] = now;
+			else
+				instance_copy(&nl->v[i], &old->v[i]);
+		}
+		nl->total_count = old->total_count;
+		nl->skipped = old->skipped;
+		nl->repeated = old->repeated;
+		nl->inconsistent = old->inconsistent;
+		nl->as_of_ms = old->as_of_ms;
+		e->value = nl; /* fetched_ms stays: the list is as old as it was */
+		c->st.entry_updates++;
+	}
+	cas_cache_change_fn hook = c->hook;
+	void *hctx = c->hook_ctx;
+	pthread_mutex_unlock(&c->mu);
+	cas_obj_unref(d);
+	if (!old) {
+		cas_cache_invalidate(c, CAS_CK_INSTANCES, "");
+		return;
+	}
+	if (hook)
+		hook(hctx, CAS_CK_INSTANCES, "", old, nl);
+	cas_obj_unref(old);
+}
+
 /* ---- the decorator ---------------------------------------------------- */
 
 static struct cas_cache *CC(struct cas_api *a)
@@ -540,12 +675,12 @@ static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, 
 	static const struct cas_list_filter none;
 	if (f && memcmp(f, &none, sizeof(none)) != 0) /* filtered lists are not cached */
 		return CC(a)->inner->ops->list_instances(CC(a)->inner, f, out, e);
-	return cache_get(CC(a), CAS_CK_INSTANCES, "", (void **)out, e);
+	return cache_get(CC(a), CAS_CK_INSTANCES, "", (void **)out, e, 1);
 }
 
 static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, struct cas_error *e)
 {
-	int rc = cache_get(CC(a), CAS_CK_DETAIL, id, (void **)out, e);
+	int rc = cache_get(CC(a), CAS_CK_DETAIL, id, (void **)out, e, 1);
 	/* the service says the instance is gone: the cached list is out of date */
 	if (rc == -ENOENT && !e->from_cache)
 		cas_cache_invalidate(CC(a), CAS_CK_INSTANCES, "");
@@ -554,7 +689,7 @@ static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, str
 
 static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
 {
-	int rc = cache_get(CC(a), CAS_CK_CERT, cert_id, (void **)out, e);
+	int rc = cache_get(CC(a), CAS_CK_CERT, cert_id, (void **)out, e, 1);
 	/* the listed CertificateId is gone (reissued or deleted): the list is out of date */
 	if (rc == -ENOENT && !e->from_cache)
 		cas_cache_invalidate(CC(a), CAS_CK_INSTANCES, "");
@@ -563,17 +698,17 @@ static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out,
 
 static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_SUMMARY, "", (void **)out, e);
+	return cache_get(CC(a), CAS_CK_SUMMARY, "", (void **)out, e, 1);
 }
 
 static int d_list_access(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_ACCESS, "", (void **)out, e);
+	return cache_get(CC(a), CAS_CK_ACCESS, "", (void **)out, e, 1);
 }
 
 static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_CA, "", (void **)out, e);
+	return cache_get(CC(a), CAS_CK_CA, "", (void **)out, e, 1);
 }
 
 /* After any instance mutation (successful or not) the instance, the list and
@@ -588,7 +723,10 @@ static void instance_changed(struct cas_cache *c, const char *id)
 static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->update_instance(CC(a)->inner, u, e);
-	instance_changed(CC(a), u->instance_id);
+	if (rc)
+		instance_changed(CC(a), u->instance_id);
+	else
+		instance_updated(CC(a), u->instance_id);
 	return rc;
 }
 
@@ -602,7 +740,10 @@ static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->refund_instance(CC(a)->inner, id, e);
-	instance_changed(CC(a), id);
+	if (rc)
+		instance_changed(CC(a), id);
+	else
+		instance_updated(CC(a), id);
 	return rc;
 }
 

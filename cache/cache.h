@@ -8,7 +8,10 @@
  * slow or failing a reader with a stale copy gets it at once; a reader with
  * nothing stale waits at most until its operation's deadline); on errors stale data is served up
  * to max_stale, each time logged and counted. Mutations pass through and
- * invalidate what they affect, even when they fail. The clock is injectable
+ * invalidate what they affect, even when they fail; after a successful
+ * change of one existing instance (UpdateInstance, RefundInstance) its
+ * detail is fetched again and its entry in the cached list rewritten from
+ * it, so only a change of membership (add, delete) costs a re-listing. The clock is injectable
  * for tests. A change hook tells the caller when cached content changed.
  * Certificates (CAS_CK_CERT, keyed by CertId) may hold private keys: a
  * value that leaves the cache is unreferenced, and the last reference wipes
@@ -41,6 +44,7 @@ struct cas_cache_stats {
 	uint64_t stale_served;      /* stale copies handed out (slow refresh or error) */
 	uint64_t stale_on_error;    /* of which because the refresh failed */
 	uint64_t refreshes, fetch_errors, invalidations;
+	uint64_t entry_updates;     /* list entries rewritten from a fresh detail after a change */
 	uint64_t entries;
 };
 
@@ -60,6 +64,17 @@ void cas_cache_invalidate(struct cas_cache *c, enum cas_ck kind, const char *key
 /* The stored value of (kind, key), fresh or stale, without fetching (a new
  * reference), or NULL. */
 void *cas_cache_peek(struct cas_cache *c, enum cas_ck kind, const char *key);
+/* Like a read through the decorator, but never a stale copy: a value fresh
+ * by the ttl rule, or else one fetched now (waiting for a fetch in flight up
+ * to the operation's deadline), or the fetch's error. For the state a
+ * commit compares with (SEMANTICS "at most ttl old"). */
+int cas_cache_get_fresh(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *e);
+/* The list entry `old` rewritten from the instance's detail d: the fields
+ * the entry shows (and the value files' fields) take the detail's values,
+ * list-only fields keep theirs. 1 with *out filled (the caller's), 0 when d
+ * is not a detail of old's instance. Pure. */
+struct cas_instance;
+int cas_cache_entry_from_detail(const struct cas_instance *old, const struct cas_doc *d, struct cas_instance *out);
 /* True when (kind, key) holds a fresh value or negative entry. */
 int cas_cache_fresh(struct cas_cache *c, enum cas_ck kind, const char *key);
 void cas_cache_stats(struct cas_cache *c, struct cas_cache_stats *s);

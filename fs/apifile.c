@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "errlog.h"
+#include "log.h"
 #include "memo.h"
 #include "notify.h"
 #include "render.h"
@@ -21,6 +22,8 @@ struct apifile {
 	int writing;           /* opened for writing */
 	int dirty;             /* the buffer differs from what was opened */
 	int emptied;           /* opened with O_TRUNC: see apifile_release() */
+	int inplace;           /* opened without O_TRUNC/O_APPEND over content: commits only at flush */
+	int empty_refused;     /* emptied, unwritten, and the empty document is refused: flush said EINVAL */
 	int extended;          /* written again after its commit (NF_EXTENDS): the rest commits at close */
 	int done;              /* the one commit happened (or the buffer failed) */
 	int rc;                /* its result */
@@ -214,6 +217,7 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 		/* without O_TRUNC a write replaces bytes of the current content */
 		if (wr && !(flags & O_TRUNC))
 			cas_buf_add(&a->w.b, a->snap->data, a->snap->len);
+		a->inplace = wr && !(flags & (O_TRUNC | O_APPEND)) && a->snap->len > 0;
 	}
 	a->emptied = wr && (flags & O_TRUNC);
 	return h;
@@ -261,6 +265,12 @@ ssize_t apifile_write(struct casfs *fs, struct handle *h, const char *buf, size_
 						"open it again to write another");
 	} else if ((size_t)off + size > APIFILE_MAX_BYTES) {
 		rc = fail(fs, h, EFBIG, "write larger than the 1 MiB limit of an API file");
+	} else if (a->inplace) {
+		/* an edit of the current bytes: old bytes after it may be cut by a
+		 * truncate still to come (or stay), so the whole is judged at flush */
+		wbuf_place(&a->w, buf, size, (size_t)off);
+		a->dirty = 1;
+		note_writer(a, pid);
 	} else {
 		wbuf_place(&a->w, buf, size, (size_t)off);
 		a->dirty = 1;
@@ -297,6 +307,16 @@ int apifile_truncate(struct casfs *fs, struct handle *h, off_t size)
 	return 0;
 }
 
+/* The empty document of an emptied, unwritten handle is refused without a
+ * call (why says how). */
+static int empty_refused(struct handle *h, char *why, size_t whylen)
+{
+	const struct snap *cur = A(h)->snap;
+	if (judge(h, 1, why, whylen) == V_INVALID)
+		return 1;
+	return commit_empty_refused(&h->node, cur ? cur->data : "", cur ? cur->len : 0, why, whylen);
+}
+
 int apifile_flush(struct casfs *fs, struct handle *h, pid_t pid)
 {
 	struct apifile *a = A(h);
@@ -310,6 +330,15 @@ int apifile_flush(struct casfs *fs, struct handle *h, pid_t pid)
 			commit(fs, h);
 	}
 	int rc = a->done ? a->rc : 0;
+	if (a->writing && a->emptied && !a->dirty && !a->done && empty_refused(h, why, sizeof(why))) {
+		/* open(p, "w").close(): the empty document, refused without a
+		 * call. close(2) reports it; the record comes at release, because
+		 * this may be the shell closing the descriptor it redirected before
+		 * the command writes (a later write clears it). */
+		a->empty_refused = 1;
+		cas_debug("%s: emptied and not written: %s", h->node.path, why);
+		rc = -EINVAL;
+	}
 	pthread_mutex_unlock(&a->mu);
 	return rc;
 }
@@ -330,9 +359,15 @@ void apifile_release(struct casfs *fs, struct handle *h, int final)
 	 * committed at flush: bash closes the descriptor it redirects (a FLUSH)
 	 * before the command writes. So it is committed here, at the last
 	 * close: its failure (an empty tag set, an empty config) is recorded in
-	 * .cas/errors and the log, though close(2) has already returned. */
-	if (final && a->emptied && !a->dirty && !a->done)
-		commit(fs, h);
+	 * .cas/errors and the log. A refusal that needs no call was already
+	 * close(2)'s EINVAL (apifile_flush). */
+	if (final && a->emptied && !a->dirty && !a->done) {
+		char why[600] = "";
+		if (a->empty_refused && empty_refused(h, why, sizeof(why)))
+			fail(fs, h, EINVAL, why); /* what close(2) reported: a record, nothing sent */
+		else
+			commit(fs, h);
+	}
 	wbuf_free(&a->w); /* wipes: cloud-access/new carries a SecretKey */
 	cas_obj_unref(a->snap);
 	pthread_mutex_destroy(&a->mu);

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "apifile.h"
 #include "canon.h"
 #include "ilock.h"
 #include "journal.h"
@@ -37,6 +38,16 @@ static size_t value_len(const char *s, size_t n)
 	return cas_trim_len(s, n, "\r\n");
 }
 
+/* The state a write is compared with: at most ttl old (SEMANTICS), so a
+ * copy past its ttl is fetched again, and a stale one (a failed or slow
+ * refresh, a degraded cache) never stands for it. */
+static int current_detail(struct casfs *fs, const char *id, struct cas_doc **d, struct cas_error *e)
+{
+	if (fs->cache && fs->api == cas_cache_api(fs->cache))
+		return cas_cache_get_fresh(fs->cache, CAS_CK_DETAIL, id, (void **)d, e);
+	return fs->api->ops->get_instance_detail(fs->api, id, d, e);
+}
+
 static int commit_update(struct casfs *fs, const struct node *n, struct cas_update *want, struct cas_error *e)
 {
 	int rc = read_only(fs, e);
@@ -47,7 +58,7 @@ static int commit_update(struct casfs *fs, const struct node *n, struct cas_upda
 	struct cas_doc *d = NULL;
 	cJSON *dj = NULL;
 	struct cas_update diff = { 0 };
-	rc = fs->api->ops->get_instance_detail(fs->api, n->id, &d, e);
+	rc = current_detail(fs, n->id, &d, e);
 	if (rc)
 		goto out;
 	snprintf(e->action, sizeof(e->action), "UpdateInstance");
@@ -179,6 +190,36 @@ int commit_tags(struct casfs *fs, const struct node *n, const char *data, size_t
 	if (!rc)
 		rc = parse_tags(data, len, &want, e);
 	return commit_want(fs, n, &want, rc, e);
+}
+
+static int blank_text(const char *s, size_t n)
+{
+	return cas_trim_len(s, n, CAS_BLANKS) == 0;
+}
+
+int commit_empty_refused(const struct node *n, const char *cur, size_t cur_len, char *why, size_t whylen)
+{
+	const struct node_kind *k = node_kind(n);
+	if (k->commit == commit_csr || k->commit == commit_refund) {
+		snprintf(why, whylen, "%s: the empty document is not a value (nothing was written)", k->name);
+		return 1;
+	}
+	if (k->commit == commit_tags && !blank_text(cur, cur_len)) {
+		snprintf(why, whylen, "an empty tag set: UpdateInstance cannot remove every tag (an empty list is not "
+				      "sent on the wire); keep at least one tag");
+		return 1;
+	}
+	if (k->commit == commit_value && !blank_text(cur, cur_len)) {
+		struct cas_update want = { 0 };
+		struct cas_error e;
+		cas_error_clear(&e);
+		int bad = cas_update_set_str(&want, k->update, "") || cas_validate_update(&want, NULL, NULL, &e);
+		if (bad)
+			snprintf(why, whylen, "%s", e.message[0] ? e.message : "an empty value");
+		cas_update_free(&want);
+		return bad;
+	}
+	return 0;
 }
 
 /* A CSR is sent with GenerateCsrMethod=upload. */

@@ -130,6 +130,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	cJSON_AddNumberToObject(c, "refreshes", (double)ch.refreshes);
 	cJSON_AddNumberToObject(c, "fetch_errors", (double)ch.fetch_errors);
 	cJSON_AddNumberToObject(c, "invalidations", (double)ch.invalidations);
+	cJSON_AddNumberToObject(c, "list_entry_updates", (double)ch.entry_updates);
 	cJSON_AddNumberToObject(c, "entries", (double)ch.entries);
 	cJSON_AddNumberToObject(c, "prefetched", /* details and certificates */
 				(double)(cas_prefetch_issued(fs->prefetch) + cas_prefetch_issued(fs->prefetch_cert)));

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
 
@@ -26,6 +27,8 @@
 #include "deadline.h"
 #include "fake_api.h"
 #include "log.h"
+#include "model.h"
+#include "ops.h"
 
 #define T0 1000000 /* fake clock start, ms */
 
@@ -721,7 +724,9 @@ static void mutation_invalidates(void **state)
 	cas_error_clear(&e);
 	assert_int_equal(v->api->ops->update_instance(v->api, &u, &e), 0);
 	assert_int_equal(CALLS(v, CAS_UPDATE_INSTANCE), 1);
-	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
+	/* a successful change fetches the instance's detail again at once */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 3);
+	assert_true(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
 	assert_true(cas_cache_fresh(v->c, CAS_CK_DETAIL, "b")); /* only what the mutation affects */
 	expect_detail(v, "a", 2);
 	expect_detail(v, "b", 1);
@@ -738,8 +743,8 @@ static void invalidated_is_never_stale(void **state)
 	expect_detail(v, "a", 1);
 	struct cas_update u = { .instance_id = "a", .domain = "x.com" };
 	struct cas_error e;
+	fake_set(&v->f, &v->f.read_rc, -EIO); /* the refetch after the change fails too */
 	assert_int_equal(v->api->ops->update_instance(v->api, &u, &e), 0);
-	fake_set(&v->f, &v->f.read_rc, -EIO);
 	/* well within TTL and max_stale: still an error, never the pre-mutation copy */
 	set_now(v, T0 + 10);
 	assert_int_equal(detail(v, "a", NULL, &e), -EIO);
@@ -759,6 +764,102 @@ static void invalidated_is_never_stale(void **state)
 	cas_cache_invalidate(v->c, CAS_CK_DETAIL, "never");
 	cas_cache_invalidate(v->c, CAS_CK_SUMMARY, NULL);
 	free_env(v);
+}
+
+
+/* ---- the state a commit compares with -------------------------------------------------- */
+
+static int fresh_detail(struct env *v, const char *id, int version)
+{
+	struct cas_doc *d = NULL;
+	struct cas_error e;
+	cas_error_clear(&e);
+	int rc = cas_cache_get_fresh(v->c, CAS_CK_DETAIL, id, (void **)&d, &e);
+	if (rc == 0) {
+		char *want = fake_detail_text(id, version);
+		if (d->len != strlen(want) || memcmp(d->text, want, d->len) != 0)
+			fail_msg("fresh detail(%s) is\n%.*s\nwant version %d", id, (int)d->len, d->text, version);
+		free(want);
+	} else {
+		assert_null(d);
+	}
+	cas_obj_unref(d);
+	return rc;
+}
+
+/* After a failed refresh a read is given the stale copy; the fresh lookup
+ * never is: it fetches (and fails with the fetch's error), and within the
+ * ttl it takes the cached copy without a call. */
+static void get_fresh_never_stale(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	assert_int_equal(fresh_detail(v, "a", 1), 0); /* within the ttl: the cached copy */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 1500);
+	expect_detail(v, "a", 1); /* a read: stale, the refresh failed */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	/* the service changed; a read would still be given the stale copy (error_retry) */
+	fake_set(&v->f, &v->f.read_rc, 0);
+	fake_bump_version(&v->f);
+	set_now(v, T0 + 1600);
+	expect_detail(v, "a", 1);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	assert_int_equal(fresh_detail(v, "a", 2), 0); /* fetched */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 3);
+	expect_detail(v, "a", 2); /* and stored */
+	/* a failing fetch is the lookup's error, never the stale copy */
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 3000);
+	uint64_t stale = stats(v).stale_served;
+	assert_int_equal(fresh_detail(v, "a", 2), -EIO);
+	assert_int_equal(stats(v).stale_served, stale);
+	free_env(v);
+}
+
+/* ---- a list entry rewritten from a detail ---------------------------------------------- */
+
+static void entry_of(const char *json, struct cas_instance *out)
+{
+	cJSON *j = cJSON_Parse(json);
+	assert_non_null(j);
+	assert_int_equal(cas_instance_parse(j, out, NULL), 1);
+	cJSON_Delete(j);
+}
+
+static void entry_from_detail(void **state)
+{
+	(void)state;
+	struct cas_instance old, now;
+	entry_of("{\"InstanceId\":\"a\",\"CertificateName\":\"old\",\"Status\":\"normal\","
+		 "\"CertificateDomain\":\"cd.example\"}",
+		 &old);
+	const char *text = "{\"InstanceId\":\"a\",\"CertificateName\":\"new\",\"Status\":\"normal\","
+			   "\"City\":\"Hangzhou\",\"Domain\":\"d.example\",\"CertificateNotAfter\":1700000000000}";
+	struct cas_doc *d = cas_doc_new(text, strlen(text));
+	assert_int_equal(cas_cache_entry_from_detail(&old, d, &now), 1);
+	assert_string_equal(now.id, "a");
+	assert_string_equal(now.name, "new");
+	assert_string_equal(now.domain, "d.example"); /* a value file's field, new to the entry */
+	assert_int_equal(now.not_after, 1700000000000LL);
+	assert_non_null(strstr(now.json, "\"CertificateDomain\":\"cd.example\"")); /* list-only: kept */
+	assert_null(strstr(now.json, "City"));                                   /* detail-only: not added */
+	assert_true(now.hash != old.hash);
+	cas_instance_clear(&now);
+	cas_obj_unref(d);
+	/* a detail of another instance, or no JSON object, cannot stand for the entry */
+	text = "{\"InstanceId\":\"b\",\"CertificateName\":\"new\"}";
+	d = cas_doc_new(text, strlen(text));
+	assert_int_equal(cas_cache_entry_from_detail(&old, d, &now), 0);
+	assert_null(now.id);
+	cas_obj_unref(d);
+	d = cas_doc_new("[1]", 3);
+	assert_int_equal(cas_cache_entry_from_detail(&old, d, &now), 0);
+	cas_obj_unref(d);
+	cas_instance_clear(&old);
 }
 
 static int reader_done_or_coalesced(void *arg)
@@ -1142,6 +1243,8 @@ int main(void)
 		cmocka_unit_test(soft_deadline_serves_stale),
 		cmocka_unit_test(soft_deadline_without_stale_waits),
 		cmocka_unit_test(mutation_invalidates),
+		cmocka_unit_test(get_fresh_never_stale),
+		cmocka_unit_test(entry_from_detail),
 		cmocka_unit_test(invalidated_is_never_stale),
 		cmocka_unit_test(invalidation_not_satisfied_by_older_fetch),
 		cmocka_unit_test(mutations_invalidate_even_when_failing),

@@ -133,6 +133,31 @@ struct writer {
 	int rc;
 };
 
+
+/* Which empty documents are refused without a call (flush's EINVAL for an
+ * emptied, unwritten file): csr and refund always; tags and a value file
+ * only where the file showed something (an empty set over an empty set is
+ * no change); never a call. */
+static void empty_refused(void **state)
+{
+	(void)state;
+	struct node n;
+	char why[300];
+	at("/instances/cas-0001/tags", &n);
+	assert_int_equal(commit_empty_refused(&n, "a=1\n", 4, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "tag"));
+	assert_int_equal(commit_empty_refused(&n, "", 0, why, sizeof(why)), 0);
+	assert_int_equal(commit_empty_refused(&n, "\n", 1, why, sizeof(why)), 0);
+	at("/instances/cas-0001/csr", &n);
+	assert_int_equal(commit_empty_refused(&n, "", 0, why, sizeof(why)), 1);
+	at("/instances/cas-0001/refund", &n);
+	assert_int_equal(commit_empty_refused(&n, "", 0, why, sizeof(why)), 1);
+	at("/instances/cas-0001/auto_reissue", &n);
+	assert_int_equal(commit_empty_refused(&n, "disable\n", 8, why, sizeof(why)), 1);
+	assert_int_equal(commit_empty_refused(&n, "", 0, why, sizeof(why)), 0);
+	assert_int_equal(fake_calls(&X.f, CAS_GET_INSTANCE_DETAIL) + updates(), 0);
+}
+
 static void *write_thread(void *arg)
 {
 	struct writer *w = arg;
@@ -165,6 +190,7 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(unchanged_invalid_field_is_not_an_error, setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(changed_invalid_field_fails_before_any_call, setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(value_files, setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(empty_refused, setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(unrelated_instances_do_not_wait, setup, fsfix_teardown, &X),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
