@@ -50,6 +50,7 @@ struct cas_accounting {
 	int counter;                     /* the counter thread runs */
 	pid_t counter_pid;               /* ...in this process (a fork keeps no threads) */
 	int closing;
+	int db_stuck;                    /* the counter backs off a locked database: gates do not wait */
 };
 
 void cas_billing_month(time_t t, char out[8])
@@ -102,6 +103,7 @@ void cas_accounting_free(struct cas_accounting *a)
 	 * database's busy timeout); tickets not yet taken are dropped */
 	pthread_mutex_lock(&a->mu);
 	a->closing = 1;
+	pthread_cond_broadcast(&a->cv); /* ends the counter's backoff */
 	while (a->counter && a->counter_pid == getpid())
 		pthread_cond_wait(&a->cv, &a->mu);
 	pthread_mutex_unlock(&a->mu);
@@ -114,6 +116,7 @@ void cas_accounting_free(struct cas_accounting *a)
 static void *counter_main(void *arg)
 {
 	struct cas_accounting *a = arg;
+	int64_t backoff_ms = 0;
 	pthread_mutex_lock(&a->mu);
 	while (!a->closing && a->head < a->tail) {
 		struct ticket *t = &a->q[a->head % QUEUE_MAX];
@@ -124,7 +127,13 @@ static void *counter_main(void *arg)
 		struct ticket mine = *t;
 		pthread_mutex_unlock(&a->mu);
 		uint64_t after[STATEDB_NCLASS];
+		int64_t t0 = cas_now_ns();
 		int refused = statedb_call_take(a->db, mine.month, mine.k, a->budget, after);
+		/* a take that waited on the database's lock (another process holds
+		 * it) held the database's mutex meanwhile, which the journal needs
+		 * too: leave the database alone for a while, longer each time */
+		int waited = cas_now_ns() - t0 > (int64_t)GATE_WAIT_MS * 1000000;
+		backoff_ms = !waited ? 0 : backoff_ms ? (backoff_ms < 16000 ? backoff_ms * 2 : backoff_ms) : 1000;
 		if (!refused)
 			warn_levels(mine.month, mine.k, after[mine.k] - 1, after[mine.k]);
 		pthread_mutex_lock(&a->mu);
@@ -134,8 +143,15 @@ static void *counter_main(void *arg)
 		memcpy(a->known_month, mine.month, sizeof(mine.month));
 		a->head++;
 		pthread_cond_broadcast(&a->cv);
+		a->db_stuck = backoff_ms > 0;
+		if (backoff_ms) {
+			struct timespec until = cas_mono_after_ms(backoff_ms);
+			while (!a->closing && pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
+				; /* woken by a gate's broadcast or a new ticket: keep waiting */
+		}
 	}
 	a->counter = 0;
+	a->db_stuck = 0;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 	return NULL;
@@ -183,7 +199,7 @@ static int db_take(struct cas_accounting *a, const char *month, enum statedb_cla
 		pthread_attr_destroy(&at);
 	}
 	struct timespec until = cas_mono_after_ms(GATE_WAIT_MS);
-	while (a->counter && !(t->n == n && t->done))
+	while (a->counter && !a->db_stuck && !(t->n == n && t->done))
 		if (pthread_cond_timedwait(&a->cv, &a->mu, &until) != 0)
 			break;
 	if (t->n == n && t->done)
