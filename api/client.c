@@ -555,6 +555,19 @@ static cJSON *interpret(struct cas_http_result *hr, struct cas_error *e)
 	return NULL;
 }
 
+/* The deadline guard of a mutation: 1 (with e set) when less than
+ * min(1 s, timeout/2) of the deadline is left. */
+static int mutation_too_late(struct cas_client *c, int64_t deadline, struct cas_error *e)
+{
+	long min_ms = c->timeout_ms / 2 < MUTATION_MIN_MS ? c->timeout_ms / 2 : MUTATION_MIN_MS;
+	if (deadline - cas_now_ns() >= (int64_t)min_ms * 1000000)
+		return 0;
+	if (!e->err)
+		cas_error_set(e, ETIMEDOUT, "Local.Timeout",
+			      "not sent: the operation's deadline (-o timeout=) leaves under %ld ms", min_ms);
+	return 1;
+}
+
 int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_params *q, cJSON **out,
 		    struct cas_error *e)
 {
@@ -584,15 +597,14 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			break;
 		}
 		/* a mutation sent with almost no time left would likely end with an
-		 * unknown outcome: refuse it while it is certainly not applied */
-		long min_ms = c->timeout_ms / 2 < MUTATION_MIN_MS ? c->timeout_ms / 2 : MUTATION_MIN_MS;
-		if (ai->mutating && deadline - cas_now_ns() < (int64_t)min_ms * 1000000) {
-			if (!e->err)
-				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
-					      "not sent: the operation's deadline (-o timeout=) leaves under %ld ms", min_ms);
+		 * unknown outcome: refuse it while it is certainly not applied. Checked
+		 * before the budget gate (so a refused call is not counted) and again
+		 * after it, right before sending: the gate may have waited. */
+		if (ai->mutating && mutation_too_late(c, deadline, e))
 			break;
-		}
 		if (c->gate && c->gate(c->gate_ctx, a, e) < 0)
+			break;
+		if (ai->mutating && mutation_too_late(c, deadline, e))
 			break;
 		struct signed_req r = { 0 };
 		if (c->v2)
@@ -600,7 +612,11 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		else
 			sign_v3(c, a, q, attempt, last_delay, &r);
 		int64_t remaining_ms = (deadline - cas_now_ns()) / 1000000;
-		long per_attempt = (long)(c->timeout_ms / 3 > 2000 ? c->timeout_ms / 3 : 2000);
+		/* a read's attempt gets a third of the timeout (a stuck connection is
+		 * retried); a mutation's only attempt gets all that is left, so it is never
+		 * abandoned while the service may still be running it (docs/PROTOCOL.md §6a) */
+		long per_attempt = ai->mutating ? (long)remaining_ms
+						: (long)(c->timeout_ms / 3 > 2000 ? c->timeout_ms / 3 : 2000);
 		if (per_attempt > remaining_ms)
 			per_attempt = remaining_ms > 1 ? (long)remaining_ms : 1;
 		struct cas_http_result hr;
@@ -622,9 +638,11 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		struct cas_bucket *bucket = ai->ca_limited ? &c->ca_bucket : &c->bucket;
 		if (hr.net == CAS_NET_OK && cas_is_throttle((int)hr.status, e->code)) {
 			STAT(c, a, throttled, 1);
-			/* slow the whole client down, not just this call */
-			int64_t pause = hr.retry_after_ms > 0 ? hr.retry_after_ms : CAS_BACKOFF_BASE_MS;
-			cas_bucket_throttled(bucket, cas_now_ns(), pause * 1000000);
+			/* slow the whole client down, not just this call; however long the
+			 * service asks for, the pause ends by this call's deadline, so one
+			 * answer never holds a later operation past its own timeout */
+			int64_t now = cas_now_ns();
+			cas_bucket_throttled(bucket, now, cas_pause_cap_ns(hr.retry_after_ms, now, deadline));
 		} else if (j) {
 			cas_bucket_success(bucket);
 		}

@@ -1,6 +1,7 @@
-/* mutate: the five mutations, each sent at most once in effect: after an
- * ambiguous failure the state is read back (single calls from ops.c, whole
- * lists from paging.c) to learn whether it was applied (see mutate.h). */
+/* mutate: the five mutations, each sent at most once in effect: after a
+ * failure that may have run the state is read back (single calls from ops.c,
+ * whole lists from paging.c) to learn whether it was applied, and nothing is
+ * sent again while the first attempt may still be running (see mutate.h). */
 #include "mutate.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "ops.h"
 #include "paging.h"
+#include "retry.h"
 #include "sign.h"
 #include "update.h"
 #include "validate.h"
@@ -29,50 +31,81 @@ static cJSON *read_detail(struct cas_client *c, const char *id, int *rc)
 	return j;
 }
 
-/* A mutation whose response was lost and whose reconciling read could not
- * tell: the errno is EIO, and the message says what the caller must do. */
-static void outcome_unknown(struct cas_error *e)
+/* A mutation that may have been applied: the errno is EIO, and the message
+ * says what the caller must do. */
+static void outcome_unknown(struct cas_error *e, int read_failed)
 {
 	char was[sizeof(e->message)];
 	snprintf(was, sizeof(was), "%s", e->message);
 	snprintf(e->message, sizeof(e->message),
-		 "the change may have been applied: the response was lost (%.300s) and the state could not be read "
-		 "back; read the file to see",
+		 read_failed ? "the change may have been applied: the response was lost (%.300s) and the state could "
+			       "not be read back; read the file to see"
+			     : "the change may have been applied: the response was lost (%.300s) and the service may "
+			       "still apply it; it was not sent again; read the file in a while to see",
 		 was);
 	e->err = EIO;
+	e->ambiguous = 1;
 }
 
-/* Runs a mutation; after an ambiguous failure asks `applied` whether it took
- * effect, and sends it again only when it certainly did not. e->ambiguous
- * stays set on return only when the outcome is really unknown. */
+static void succeeded(struct cas_error *e, enum cas_action a)
+{
+	cas_error_clear(e);
+	snprintf(e->action, sizeof(e->action), "%s", cas_actions[a].name);
+}
+
+/* Runs a mutation, sent again only when it certainly did not run
+ * (cas_mutation_next, docs/PROTOCOL.md §6a): the client retries one that
+ * never left (connect failed, throttled) within its deadline; after an
+ * attempt that may have run, `applied` reads the state back. resend_ok: a
+ * duplicate is harmless (see retry.h). A resend that fails is reconciled
+ * too, so that "already refunded / already gone" after a first attempt that
+ * applied is the success it is. e->ambiguous stays set on return only when
+ * the outcome is really unknown. */
 static int mutate(struct cas_client *c, enum cas_action a, const struct cas_params *p,
-		  int (*applied)(struct cas_client *c, const void *arg), const void *arg, struct cas_error *e)
+		  int (*applied)(struct cas_client *c, const void *arg), const void *arg, int resend_ok,
+		  struct cas_error *e)
 {
 	for (int round = 0; round < 3; round++) {
 		cJSON *resp = NULL;
 		int rc = cas_client_call(c, a, p, &resp, e);
 		cJSON_Delete(resp);
-		if (rc == 0 || !e->ambiguous)
-			return rc;
-		int st = applied(c, arg);
-		if (st > 0) {
-			cas_warn("%s: response lost (%s); a read shows it was applied", cas_actions[a].name, e->code);
-			cas_error_clear(e);
-			snprintf(e->action, sizeof(e->action), "%s", cas_actions[a].name);
+		if (rc == 0)
 			return 0;
+		if (!e->ambiguous) {
+			/* a resend's plain failure may only say that an earlier send applied */
+			if (round > 0 && applied(c, arg) > 0) {
+				cas_warn("%s: the second send failed (%s), but a read shows the first was applied",
+					 cas_actions[a].name, e->code);
+				succeeded(e, a);
+				return 0;
+			}
+			return rc;
 		}
-		if (st < 0)
-			break; /* cannot tell: report the ambiguous failure */
-		if (round == 2) {
-			/* the last read showed it was not applied: a plain failure, not an unknown outcome */
+		/* a complete answer carries its status; a timeout or a lost connection none */
+		enum cas_net net = e->http_status > 0 ? CAS_NET_OK : CAS_NET_TIMEOUT;
+		int st = applied(c, arg);
+		enum cas_mut_next next = cas_mutation_next(net, e->http_status, e->code, st, resend_ok);
+		if (next == CAS_MUT_RESEND && round == 2)
+			next = CAS_MUT_FAIL; /* three error answers and nothing applied: a plain failure */
+		switch (next) {
+		case CAS_MUT_APPLIED:
+			cas_warn("%s: response lost (%s); a read shows it was applied", cas_actions[a].name, e->code);
+			succeeded(e, a);
+			return 0;
+		case CAS_MUT_RESEND:
+			cas_warn("%s: the service answered %s and a read shows nothing applied, sending again",
+				 cas_actions[a].name, e->code);
+			continue;
+		case CAS_MUT_FAIL:
 			e->ambiguous = 0;
-			break;
+			return -e->err;
+		case CAS_MUT_UNKNOWN:
+			cas_warn("%s: response lost (%s); %s, not sending again", cas_actions[a].name, e->code,
+				 st < 0 ? "the state could not be read back" : "the service may still apply it");
+			outcome_unknown(e, st < 0);
+			return -e->err;
 		}
-		cas_warn("%s: response lost (%s); a read shows it was not applied, sending again", cas_actions[a].name,
-			 e->code);
 	}
-	if (e->ambiguous)
-		outcome_unknown(e);
 	return -e->err;
 }
 
@@ -102,7 +135,7 @@ int cas_update_instance(struct cas_client *c, const struct cas_update *u, struct
 		return rc;
 	struct cas_params p = CAS_PARAMS_INIT;
 	cas_update_to_params(u, &p);
-	rc = mutate(c, CAS_UPDATE_INSTANCE, &p, update_applied, u, e);
+	rc = mutate(c, CAS_UPDATE_INSTANCE, &p, update_applied, u, 1, e); /* idempotent by value */
 	cas_params_free(&p);
 	return rc;
 }
@@ -127,7 +160,7 @@ int cas_delete_instance(struct cas_client *c, const char *id, struct cas_error *
 	struct cas_params p = CAS_PARAMS_INIT;
 	cas_params_set(&p, "InstanceId", id);
 	cas_params_set(&p, "ClientToken", token); /* the service's own idempotency key */
-	rc = mutate(c, CAS_DELETE_INSTANCE, &p, gone, id, e);
+	rc = mutate(c, CAS_DELETE_INSTANCE, &p, gone, id, 1, e); /* the ClientToken */
 	cas_params_free(&p);
 	return rc;
 }
@@ -153,7 +186,7 @@ int cas_refund_instance(struct cas_client *c, const char *id, struct cas_error *
 		return rc;
 	struct cas_params p = CAS_PARAMS_INIT;
 	cas_params_set(&p, "InstanceId", id);
-	rc = mutate(c, CAS_REFUND_INSTANCE, &p, refunded, id, e);
+	rc = mutate(c, CAS_REFUND_INSTANCE, &p, refunded, id, 1, e); /* a duplicate fails, reconciled */
 	cas_params_free(&p);
 	return rc;
 }
@@ -185,7 +218,8 @@ int cas_add_cloud_access(struct cas_client *c, const struct cas_access_new *n, s
 	cas_params_set(&p, "CloudName", n->cloud_name);
 	cas_params_set(&p, "SecretId", n->secret_id);
 	cas_params_set(&p, "SecretKey", n->secret_key);
-	rc = mutate(c, CAS_ADD_CLOUD_ACCESS, &p, access_exists, n, e);
+	/* no idempotency token: never sent again once it may have reached the service */
+	rc = mutate(c, CAS_ADD_CLOUD_ACCESS, &p, access_exists, n, 0, e);
 	cas_params_free(&p);
 	return rc;
 }
@@ -209,7 +243,7 @@ int cas_delete_cloud_access(struct cas_client *c, const char *access_id, struct 
 		return cas_error_set(e, EINVAL, "InvalidParameter.AccessId", "AccessId must be a decimal number");
 	struct cas_params p = CAS_PARAMS_INIT;
 	cas_params_set(&p, "AccessId", access_id);
-	int rc = mutate(c, CAS_DELETE_CLOUD_ACCESS, &p, access_gone, access_id, e);
+	int rc = mutate(c, CAS_DELETE_CLOUD_ACCESS, &p, access_gone, access_id, 1, e); /* a duplicate fails, reconciled */
 	cas_params_free(&p);
 	return rc;
 }

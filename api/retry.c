@@ -54,3 +54,32 @@ int64_t cas_backoff_ms(int attempt, int64_t retry_after_ms, uint64_t *rng)
 		d = retry_after_ms;
 	return d;
 }
+
+int64_t cas_pause_cap_ns(int64_t retry_after_ms, int64_t now_ns, int64_t deadline_ns)
+{
+	int64_t ms = retry_after_ms > 0 ? retry_after_ms : CAS_BACKOFF_BASE_MS;
+	int64_t left = deadline_ns - now_ns;
+	if (left < 0)
+		left = 0;
+	/* compare in ms first: an hour's worth of ns would still fit, but a
+	 * hostile header's value need not */
+	if (ms > left / 1000000)
+		return left;
+	return ms * 1000000;
+}
+
+enum cas_mut_next cas_mutation_next(enum cas_net net, int http_status, const char *code, int applied,
+				    int resend_ok)
+{
+	/* body_ok 0: a 2xx reaching here had a body that did not parse */
+	if (cas_retry_classify(net, http_status, code, 0) != CAS_RC_AMBIGUOUS)
+		return CAS_MUT_FAIL;
+	if (applied > 0)
+		return CAS_MUT_APPLIED;
+	if (applied < 0)
+		return CAS_MUT_UNKNOWN;
+	/* a complete 5xx error answer: the attempt is over and did nothing visible */
+	int answered_error = net == CAS_NET_OK && http_status >= 500 &&
+			     !(code && strcmp(code, "SignatureNonceUsed") == 0);
+	return answered_error && resend_ok ? CAS_MUT_RESEND : CAS_MUT_UNKNOWN;
+}

@@ -7,19 +7,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "buf.h"
 #include "log.h"
+#include "ratelimit.h"
+
+/* How long a call waits for the database's count before it is sent counted
+ * in memory (the database is locked by another process, or slow): short,
+ * so that a locked database never holds up calls. */
+#define GATE_WAIT_MS 200
+#define QUEUE_MAX 1024
 
 static const uint64_t free_tier[STATEDB_NCLASS] = { CAS_FREE_READS, CAS_FREE_WRITES };
+
+/* A call waiting to be counted in the database, by ticket number. */
+struct ticket {
+	uint64_t n;                       /* the ticket this slot holds */
+	enum statedb_class k;
+	char month[8];
+	int cancelled;                    /* its gate refused it from memory: not counted */
+	int done, refused;                /* the database's answer */
+};
 
 struct cas_accounting {
 	struct statedb *db;
 	uint64_t budget;
-	pthread_mutex_t mu;              /* guards the fields below */
+	pthread_mutex_t mu;              /* guards every field below */
+	pthread_cond_t cv;               /* a ticket was answered, or the counter stopped */
 	char month[8];                   /* month of mem[] */
 	uint64_t mem[STATEDB_NCLASS];    /* this mount's calls in `month` (the figure without a database) */
 	uint64_t refused;
 	int budget_warned;               /* the "budget used up" line was logged this month */
+	/* the database side: a queue of tickets that one counter thread takes to
+	 * the database, so that no call waits on a locked database for longer
+	 * than GATE_WAIT_MS and none holds a lock another call needs meanwhile */
+	struct ticket q[QUEUE_MAX];
+	uint64_t head, tail;             /* the next ticket to count, the next to issue */
+	uint64_t known[STATEDB_NCLASS];  /* the database's figures after the last count (every mount) */
+	char known_month[8];
+	uint64_t uncounted;              /* calls sent that never reached the database (queue full) */
+	int counter;                     /* the counter thread runs */
+	pid_t counter_pid;               /* ...in this process (a fork keeps no threads) */
+	int closing;
+	int db_stuck;                    /* the counter backs off a locked database: gates do not wait */
 };
 
 void cas_billing_month(time_t t, char out[8])
@@ -47,9 +78,12 @@ struct cas_accounting *cas_accounting_new(struct statedb *db, uint64_t budget)
 	a->db = db;
 	a->budget = budget;
 	pthread_mutex_init(&a->mu, NULL);
+	cas_cond_init_mono(&a->cv);
 	cas_billing_month(time(NULL), a->month);
 	uint64_t cur[STATEDB_NCLASS];
 	statedb_calls_get(db, a->month, cur);
+	memcpy(a->known, cur, sizeof(cur));
+	memcpy(a->known_month, a->month, sizeof(a->month));
 	for (int k = 0; k < STATEDB_NCLASS; k++)
 		warn_levels(a->month, (enum statedb_class)k, 0, cur[k]);
 	if (budget && cur[0] + cur[1] >= budget) {
@@ -65,8 +99,116 @@ void cas_accounting_free(struct cas_accounting *a)
 {
 	if (!a)
 		return;
+	/* the counter finishes the ticket it is counting (bounded by the
+	 * database's busy timeout); tickets not yet taken are dropped */
+	pthread_mutex_lock(&a->mu);
+	a->closing = 1;
+	pthread_cond_broadcast(&a->cv); /* ends the counter's backoff */
+	while (a->counter && a->counter_pid == getpid())
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
+}
+
+/* The counter thread: takes the queued tickets to the database in order. */
+static void *counter_main(void *arg)
+{
+	struct cas_accounting *a = arg;
+	int64_t backoff_ms = 0;
+	pthread_mutex_lock(&a->mu);
+	while (!a->closing && a->head < a->tail) {
+		struct ticket *t = &a->q[a->head % QUEUE_MAX];
+		if (t->cancelled) {
+			a->head++;
+			continue;
+		}
+		struct ticket mine = *t;
+		pthread_mutex_unlock(&a->mu);
+		uint64_t after[STATEDB_NCLASS];
+		int64_t t0 = cas_now_ns();
+		int refused = statedb_call_take(a->db, mine.month, mine.k, a->budget, after);
+		/* a take that waited on the database's lock (another process holds
+		 * it) held the database's mutex meanwhile, which the journal needs
+		 * too: leave the database alone for a while, longer each time */
+		int waited = cas_now_ns() - t0 > (int64_t)GATE_WAIT_MS * 1000000;
+		backoff_ms = !waited ? 0 : backoff_ms ? (backoff_ms < 16000 ? backoff_ms * 2 : backoff_ms) : 1000;
+		if (!refused)
+			warn_levels(mine.month, mine.k, after[mine.k] - 1, after[mine.k]);
+		pthread_mutex_lock(&a->mu);
+		t->done = 1;
+		t->refused = refused;
+		memcpy(a->known, after, sizeof(after));
+		memcpy(a->known_month, mine.month, sizeof(mine.month));
+		a->head++;
+		pthread_cond_broadcast(&a->cv);
+		a->db_stuck = backoff_ms > 0;
+		if (backoff_ms) {
+			struct timespec until = cas_mono_after_ms(backoff_ms);
+			while (!a->closing && pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
+				; /* woken by a gate's broadcast or a new ticket: keep waiting */
+		}
+	}
+	a->counter = 0;
+	a->db_stuck = 0;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Under a->mu: whether the budget refuses one more call, by what the
+ * database said last plus the calls queued since (ours excluded). */
+static int refused_from_memory(struct cas_accounting *a, const char *month, uint64_t queued)
+{
+	if (!a->budget)
+		return 0;
+	uint64_t known = strcmp(a->known_month, month) == 0 ? a->known[0] + a->known[1] : 0;
+	return known + queued >= a->budget;
+}
+
+/* Under a->mu: queues a ticket and waits up to GATE_WAIT_MS for the
+ * database's answer; without one, decides from memory. */
+static int db_take(struct cas_accounting *a, const char *month, enum statedb_class k)
+{
+	if (a->counter && a->counter_pid != getpid())
+		a->counter = 0; /* started before a fork: that thread is gone */
+	uint64_t queued = a->tail - a->head;
+	if (queued >= QUEUE_MAX || a->closing) {
+		int refused = refused_from_memory(a, month, queued);
+		if (!refused && a->uncounted++ == 0)
+			cas_warn("call accounting: the state database has not answered for %llu calls; further calls "
+				 "are counted in memory only", (unsigned long long)queued);
+		return refused;
+	}
+	uint64_t n = a->tail++;
+	struct ticket *t = &a->q[n % QUEUE_MAX];
+	memset(t, 0, sizeof(*t));
+	t->n = n;
+	t->k = k;
+	memcpy(t->month, month, sizeof(t->month));
+	if (!a->counter) {
+		pthread_t th;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&th, &at, counter_main, a) == 0) {
+			a->counter = 1;
+			a->counter_pid = getpid();
+		}
+		pthread_attr_destroy(&at);
+	}
+	struct timespec until = cas_mono_after_ms(GATE_WAIT_MS);
+	while (a->counter && !a->db_stuck && !(t->n == n && t->done))
+		if (pthread_cond_timedwait(&a->cv, &a->mu, &until) != 0)
+			break;
+	if (t->n == n && t->done)
+		return t->refused;
+	/* no answer in time: decide from memory; the counter still counts a call that goes out */
+	int refused = refused_from_memory(a, month, queued);
+	if (t->n == n && refused)
+		t->cancelled = 1;
+	return refused;
 }
 
 int cas_accounting_gate(void *ctx, enum cas_action action, struct cas_error *e)
@@ -81,19 +223,15 @@ int cas_accounting_gate(void *ctx, enum cas_action action, struct cas_error *e)
 		memset(a->mem, 0, sizeof(a->mem));
 		a->budget_warned = 0;
 	}
-	uint64_t mem_total = a->mem[0] + a->mem[1], mem_before = a->mem[k];
-	pthread_mutex_unlock(&a->mu);
-
-	uint64_t after[STATEDB_NCLASS];
 	int refused;
 	if (a->db) {
-		refused = statedb_call_take(a->db, month, k, a->budget, after);
+		refused = db_take(a, month, k);
 	} else {
-		refused = a->budget && mem_total >= a->budget;
-		after[k] = mem_before + !refused;
+		refused = a->budget && a->mem[0] + a->mem[1] >= a->budget;
+		if (!refused)
+			warn_levels(month, k, a->mem[k], a->mem[k] + 1);
 	}
 	int log_budget = 0;
-	pthread_mutex_lock(&a->mu);
 	if (refused) {
 		a->refused++;
 		log_budget = !a->budget_warned;
@@ -112,7 +250,6 @@ int cas_accounting_gate(void *ctx, enum cas_action action, struct cas_error *e)
 				     "%s not sent",
 				     (unsigned long long)a->budget, month, cas_actions[action].name);
 	}
-	warn_levels(month, k, after[k] - 1, after[k]);
 	return 0;
 }
 

@@ -10,8 +10,15 @@
  * the time zone of Alibaba Cloud's billing. Without a database the figures
  * are this mount's own and the budget holds per mount.
  *
- * Lock rule: mu guards the in-memory counts and the warned flags; it is
- * never held while the database is called. */
+ * A call never waits on the database for more than GATE_WAIT_MS (200 ms):
+ * one counter thread takes the calls to the database in order, and a call
+ * whose count has not been answered by then (another process holds the
+ * database's lock) is decided by the figures the database gave last plus
+ * the calls queued since, and sent; the counter counts it later.
+ *
+ * Lock rule: mu guards the in-memory counts, the warned flags and the
+ * queue; it is never held while the database is called (only the counter
+ * thread calls it, without mu). */
 #ifndef CAS_ACCOUNTING_H
 #define CAS_ACCOUNTING_H
 

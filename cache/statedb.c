@@ -21,7 +21,11 @@
 
 #define SCHEMA_VERSION 1
 #define APPLICATION_ID 0x43415346 /* "CASF" */
-#define BUSY_TIMEOUT_MS 5000
+/* Every statement runs under db->mu, which the journal record of a write and
+ * the call counter need too: a lock held by another process (a sqlite3 shell
+ * in a transaction) is waited for briefly, never for seconds. The mounts of an
+ * account hold it for a few ms per transaction (WAL: readers never block). */
+#define BUSY_TIMEOUT_MS 500
 #define JOURNAL_KEEP 1000
 #define REPORT_EVERY_MS 10000
 

@@ -74,8 +74,9 @@ static const struct emu_action *admit(struct emu_server *s, const struct emu_htt
 	return NULL;
 }
 
-/* 500/503/429/403 faults answer instead of the action. */
-static int fault_before(enum emu_fault f, struct emu_reply *r)
+/* 500/503/429/403/throttle faults answer instead of the action; ms is the
+ * item's :MS (-1: none), the retry-after of 429 and throttle. */
+static int fault_before(struct emu_server *s, enum emu_fault f, long ms, struct emu_reply *r)
 {
 	switch (f) {
 	case EMU_FAULT_500:
@@ -86,7 +87,11 @@ static int fault_before(enum emu_fault f, struct emu_reply *r)
 				"The request has failed due to a temporary failure of the server.");
 	case EMU_FAULT_429:
 		emu_fail(r, 429, "Throttling.User", "Request was denied due to user flow control.");
-		r->retry_after_ms = 100;
+		r->retry_after_ms = ms >= 0 ? ms : 100;
+		return -1;
+	case EMU_FAULT_THROTTLE: /* the gateway's flow control, as --qps answers it */
+		emu_fail(r, (int)s->opts->throttle_status, "Throttling.User", "Request was denied due to user flow control.");
+		r->retry_after_ms = ms >= 0 ? ms : 1000;
 		return -1;
 	case EMU_FAULT_403: /* a RAM policy that denies the action (e.g. revoked after mount time) */
 		return emu_fail(r, 403, "Forbidden.RAM",
@@ -104,15 +109,18 @@ void emu_api_handle(struct emu_server *s, const struct emu_http *h, int bad_requ
 	memset(res, 0, sizeof(*res));
 	emu_request_id(res->request_id);
 	int64_t started = emu_real_ms();
+	long fault_ms = -1;
 	atomic_fetch_add(&s->state.requests, 1);
 
 	const struct emu_action *act = admit(s, h, bad_request, &id, &r);
 	if (act) {
 		atomic_fetch_add(&s->state.calls[act->id], 1);
-		res->fault = emu_faults_pick(s->faults, id.action);
+		res->fault = emu_faults_pick(s->faults, id.action, &fault_ms);
 		if (res->fault)
 			atomic_fetch_add(&s->state.faults_fired, 1);
-		if (!fault_before(res->fault, &r))
+		if (res->fault == EMU_FAULT_SLOW) /* the service takes its time, then applies */
+			emu_sleep_ms(fault_ms >= 0 ? fault_ms : s->opts->stall_ms);
+		if (!fault_before(s, res->fault, fault_ms, &r))
 			act->fn(&s->state, &h->all, &r);
 		if (r.status == 200 && (res->fault == EMU_FAULT_BADTOTAL || res->fault == EMU_FAULT_WRONGTYPE))
 			emu_fault_mangle(res->fault, r.body);
@@ -141,5 +149,5 @@ void emu_api_handle(struct emu_server *s, const struct emu_http *h, int bad_requ
 
 	emu_sleep_ms(s->opts->latency_ms);
 	if (res->fault == EMU_FAULT_STALL)
-		emu_sleep_ms(s->opts->stall_ms);
+		emu_sleep_ms(fault_ms >= 0 ? fault_ms : s->opts->stall_ms);
 }

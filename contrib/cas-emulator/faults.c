@@ -16,6 +16,7 @@ struct item {
 	double rate;
 	char action[48];   /* "" = every action */
 	long count;        /* -1 = unlimited */
+	long ms;           /* the :MS of 429, throttle, stall, slow; -1 = none */
 	long fired;
 };
 
@@ -31,11 +32,18 @@ struct emu_faults {
 static const char *const names[] = { [EMU_FAULT_500] = "500",	      [EMU_FAULT_503] = "503",
 				     [EMU_FAULT_429] = "429", [EMU_FAULT_403] = "403",	      [EMU_FAULT_RESET] = "reset",
 				     [EMU_FAULT_STALL] = "stall",     [EMU_FAULT_MALFORMED] = "malformed",
-				     [EMU_FAULT_BADTOTAL] = "badtotal", [EMU_FAULT_WRONGTYPE] = "wrongtype" };
+				     [EMU_FAULT_BADTOTAL] = "badtotal", [EMU_FAULT_WRONGTYPE] = "wrongtype",
+				     [EMU_FAULT_THROTTLE] = "throttle", [EMU_FAULT_SLOW] = "slow" };
+
+/* the kinds that take a :MS (a hold or a retry-after) */
+static int takes_ms(enum emu_fault k)
+{
+	return k == EMU_FAULT_429 || k == EMU_FAULT_THROTTLE || k == EMU_FAULT_STALL || k == EMU_FAULT_SLOW;
+}
 
 const char *emu_fault_name(enum emu_fault k)
 {
-	return k > EMU_FAULT_NONE && k <= EMU_FAULT_WRONGTYPE ? names[k] : NULL;
+	return k > EMU_FAULT_NONE && k <= EMU_FAULT_LAST ? names[k] : NULL;
 }
 
 struct emu_faults *emu_faults_new(uint64_t seed)
@@ -77,27 +85,37 @@ static int parse_item(char *text, struct item *it, char *err, size_t errlen)
 {
 	memset(it, 0, sizeof(*it));
 	it->count = -1;
+	it->ms = -1;
 	char *eq = strchr(text, '=');
 	if (!eq) {
-		snprintf(err, errlen, "fault item \"%.40s\" is not KIND=RATE[@Action][#COUNT]", text);
+		snprintf(err, errlen, "fault item \"%.40s\" is not KIND[:MS]=RATE[@Action][#COUNT]", text);
 		return -1;
 	}
 	*eq = '\0';
+	char *end = NULL, *colon = strchr(text, ':');
+	if (colon)
+		*colon++ = '\0';
 	char *kind = trim(text), *rest = eq + 1;
-	for (int k = EMU_FAULT_500; k <= EMU_FAULT_WRONGTYPE; k++)
+	for (int k = EMU_FAULT_500; k <= EMU_FAULT_LAST; k++)
 		if (strcmp(kind, names[k]) == 0)
 			it->kind = (enum emu_fault)k;
 	if (!it->kind) {
-		snprintf(err, errlen, "unknown fault kind \"%.20s\" (500, 503, 429, reset, stall, malformed, badtotal, "
-				      "wrongtype)", kind);
+		snprintf(err, errlen, "unknown fault kind \"%.20s\" (500, 503, 429, 403, throttle, reset, stall, slow, "
+				      "malformed, badtotal, wrongtype)", kind);
 		return -1;
+	}
+	if (colon) {
+		it->ms = strtol(trim(colon), &end, 10);
+		if (!takes_ms(it->kind) || !*trim(colon) || *end || it->ms < 0 || it->ms > 86400000) {
+			snprintf(err, errlen, "\":%.20s\": only 429, throttle, stall and slow take :MS (0..86400000)", colon);
+			return -1;
+		}
 	}
 	char *hash = strchr(rest, '#'), *at = strchr(rest, '@');
 	if (hash)
 		*hash++ = '\0';
 	if (at)
 		*at++ = '\0';
-	char *end = NULL;
 	it->rate = strtod(trim(rest), &end);
 	if (!*trim(rest) || *end || !(it->rate >= 0.0 && it->rate <= 1.0)) {
 		snprintf(err, errlen, "fault rate \"%.20s\" must be a number in [0,1]", rest);
@@ -153,9 +171,10 @@ int emu_faults_set(struct emu_faults *f, const char *spec, char *err, size_t err
 	return 0;
 }
 
-enum emu_fault emu_faults_pick(struct emu_faults *f, const char *action)
+enum emu_fault emu_faults_pick(struct emu_faults *f, const char *action, long *ms)
 {
 	enum emu_fault k = EMU_FAULT_NONE;
+	*ms = -1;
 	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; i < f->n && !k; i++) {
 		struct item *it = &f->items[i];
@@ -164,6 +183,7 @@ enum emu_fault emu_faults_pick(struct emu_faults *f, const char *action)
 			continue;
 		if (emu_rng_unit(&f->rng) < it->rate) {
 			k = it->kind;
+			*ms = it->ms;
 			it->fired++;
 			if (it->count > 0)
 				it->count--;
@@ -183,6 +203,8 @@ cJSON *emu_faults_json(struct emu_faults *f)
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "kind", names[f->items[i].kind]);
 		cJSON_AddNumberToObject(e, "rate", f->items[i].rate);
+		if (f->items[i].ms >= 0)
+			cJSON_AddNumberToObject(e, "ms", (double)f->items[i].ms);
 		if (f->items[i].action[0])
 			cJSON_AddStringToObject(e, "action", f->items[i].action);
 		else

@@ -1,7 +1,10 @@
 /* faults: injected failures. SPEC is a comma-separated list of
- * KIND=RATE[@Action][#COUNT] with KIND one of 500, 503, 429 (answered
- * before the action runs; nothing is applied), reset, stall, malformed
- * (after the action ran: the answer is lost), badtotal (ListInstances /
+ * KIND[:MS]=RATE[@Action][#COUNT] with KIND one of 500, 503, 429, throttle
+ * (answered before the action runs; nothing is applied; 429 and throttle
+ * carry x-acs-retry-after MS), reset, stall, malformed (after the action
+ * ran: the answer is lost; stall holds it MS), slow (the request is held MS,
+ * then the action runs and is answered: a service that applies late, which
+ * still applies when the client has given up), badtotal (ListInstances /
  * ListCloudAccess answer TotalCount 10^15) and wrongtype (a 200 whose fields
  * have wrong JSON types). RATE is a probability in [0,1]; @Action limits the
  * item to one action; #COUNT caps how often it fires. At most one item fires
@@ -26,7 +29,10 @@ enum emu_fault {
 	EMU_FAULT_MALFORMED,
 	EMU_FAULT_BADTOTAL,
 	EMU_FAULT_WRONGTYPE,
+	EMU_FAULT_THROTTLE,
+	EMU_FAULT_SLOW,
 };
+#define EMU_FAULT_LAST EMU_FAULT_SLOW
 
 struct emu_faults;
 
@@ -35,7 +41,8 @@ void emu_faults_free(struct emu_faults *f);
 /* Replaces the active items (NULL or "" clears). -1 with err set on a bad SPEC
  * (the active items are then unchanged). */
 int emu_faults_set(struct emu_faults *f, const char *spec, char *err, size_t errlen);
-enum emu_fault emu_faults_pick(struct emu_faults *f, const char *action);
+/* The fault for one request; *ms is the item's :MS, or -1 when it has none. */
+enum emu_fault emu_faults_pick(struct emu_faults *f, const char *action, long *ms);
 /* "500", "reset", ...; NULL for EMU_FAULT_NONE. */
 const char *emu_fault_name(enum emu_fault k);
 /* The active items with their fire counts, for GET /_emulator/faults. */

@@ -173,6 +173,36 @@ static void test_stall_and_control(void **state)
 	resp_free(&r);
 }
 
+/* issue 17: throttle:MS answers Throttling.User with any retry-after; slow:MS
+ * holds the request, then applies it (a service that applies late) */
+static void test_throttle_and_slow(void **state)
+{
+	(void)state;
+	struct resp r;
+	set_faults("throttle:3600000=1@GetInstanceSummary#1", 200);
+	v3(&g_emu, &r, "GetInstanceSummary", NULL);
+	expect_error(&r, 400, "Throttling.User");
+	assert_string_equal(r.retry_after, "3600000");
+	resp_free(&r);
+	set_faults("429:2500=1@GetInstanceSummary#1", 200);
+	v3(&g_emu, &r, "GetInstanceSummary", NULL);
+	expect_error(&r, 429, "Throttling.User");
+	assert_string_equal(r.retry_after, "2500");
+	resp_free(&r);
+	set_faults("500:10=1", 400);     /* only 429, throttle, stall and slow take :MS */
+	set_faults("slow:x=1", 400);
+	int before = count_audit("AddCloudAccess", NULL, 1);
+	set_faults("slow:400=1@AddCloudAccess#1", 200);
+	double t0 = now_s();
+	v3(&g_emu, &r, "AddCloudAccess", "CloudName", "Tencent", "SecretId", "slowsid", "SecretKey", "k", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(now_s() - t0 >= 0.39);
+	resp_free(&r);
+	assert_int_equal(count_audit("AddCloudAccess", "slow", 1), 1);
+	assert_int_equal(count_audit("AddCloudAccess", NULL, 1), before + 1);
+	set_faults("", 200);
+}
+
 static int setup_faults(void **state)
 {
 	(void)state;
@@ -193,6 +223,7 @@ int run_faults_group(void)
 		cmocka_unit_test(test_reset_applied_once),
 		cmocka_unit_test(test_body_faults),
 		cmocka_unit_test(test_stall_and_control),
+		cmocka_unit_test(test_throttle_and_slow),
 	};
 	return cmocka_run_group_tests_name("emulator.faults", t, setup_faults, teardown);
 }

@@ -188,6 +188,47 @@ static void rng(void **state)
 	assert_int_equal(changes, 100);
 }
 
+/* issue 17 item 1: a mutation is sent again only after a complete error
+ * answer, never after a timeout or a lost answer, never AddCloudAccess */
+static void mutation_next(void **state)
+{
+	(void)state;
+	/* a plain failure, or one certainly not run, is never reconciled */
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 400, "InvalidParameter", 0, 1), CAS_MUT_FAIL);
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 404, "InvalidAccessId.NotFound", 1, 1), CAS_MUT_FAIL);
+	assert_int_equal(cas_mutation_next(CAS_NET_NOT_SENT, 0, NULL, 0, 1), CAS_MUT_FAIL);
+	/* a read that shows the change: success, whatever the failure */
+	assert_int_equal(cas_mutation_next(CAS_NET_TIMEOUT, 0, "Local.Timeout", 1, 0), CAS_MUT_APPLIED);
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 500, "InternalError", 1, 1), CAS_MUT_APPLIED);
+	/* the first attempt may still be running: "not applied yet" proves nothing */
+	assert_int_equal(cas_mutation_next(CAS_NET_TIMEOUT, 0, "Local.Timeout", 0, 1), CAS_MUT_UNKNOWN);
+	assert_int_equal(cas_mutation_next(CAS_NET_LOST, 0, "Local.Network", 0, 1), CAS_MUT_UNKNOWN);
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 200, "Local.Response", 0, 1), CAS_MUT_UNKNOWN);
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 400, "SignatureNonceUsed", 0, 1), CAS_MUT_UNKNOWN);
+	/* no read-back */
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 500, "InternalError", -1, 1), CAS_MUT_UNKNOWN);
+	assert_int_equal(cas_mutation_next(CAS_NET_TIMEOUT, 0, "Local.Timeout", -1, 1), CAS_MUT_UNKNOWN);
+	/* a 5xx answer and nothing applied: resent when a duplicate is harmless */
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 500, "InternalError", 0, 1), CAS_MUT_RESEND);
+	/* 503 is refused before running (retried by the client itself): a plain failure */
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 503, "ServiceUnavailable", 0, 1), CAS_MUT_FAIL);
+	/* ...never AddCloudAccess (no idempotency token) */
+	assert_int_equal(cas_mutation_next(CAS_NET_OK, 500, "InternalError", 0, 0), CAS_MUT_UNKNOWN);
+}
+
+/* issue 17 item 9: a retry-after hint pauses the client at most until the deadline */
+static void pause_cap(void **state)
+{
+	(void)state;
+	const int64_t ms = 1000000, now = 1000 * ms;
+	assert_int_equal(cas_pause_cap_ns(3600000, now, now + 20000 * ms), 20000 * ms);
+	assert_int_equal(cas_pause_cap_ns(250, now, now + 20000 * ms), 250 * ms);
+	assert_int_equal(cas_pause_cap_ns(-1, now, now + 20000 * ms), CAS_BACKOFF_BASE_MS * ms);
+	assert_int_equal(cas_pause_cap_ns(0, now, now + 20000 * ms), CAS_BACKOFF_BASE_MS * ms);
+	assert_int_equal(cas_pause_cap_ns(3600000, now, now - 5 * ms), 0);
+	assert_int_equal(cas_pause_cap_ns(INT64_MAX / 2, now, now + 20000 * ms), 20000 * ms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +237,8 @@ int main(void)
 		cmocka_unit_test(backoff_bounds),
 		cmocka_unit_test(backoff_retry_after),
 		cmocka_unit_test(rng),
+		cmocka_unit_test(mutation_next),
+		cmocka_unit_test(pause_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
