@@ -523,8 +523,13 @@ static cJSON *interpret(struct cas_http_result *hr, struct cas_error *e)
 			cas_error_set(e, EIO, "Local.Network", "cannot reach the endpoint: %s", hr->detail);
 		break;
 	case CAS_NET_TLS:
-		cas_error_set(e, EIO, "Local.TLS", "TLS failed (certificate not trusted? see -o cafile=): %s",
-			      hr->detail);
+		if (strstr(hr->detail, "wrong version number") || strstr(hr->detail, "packet length too long") ||
+		    strstr(hr->detail, "record layer failure"))
+			cas_error_set(e, EIO, "Local.TLS", "the server does not speak TLS (a plain-HTTP port behind an "
+				      "https:// endpoint?): %s", hr->detail);
+		else
+			cas_error_set(e, EIO, "Local.TLS", "TLS failed (certificate not trusted? see -o cafile=): %s",
+				      hr->detail);
 		break;
 	case CAS_NET_TIMEOUT:
 		cas_error_set(e, ETIMEDOUT, "Local.Timeout", "no response in time: %s", hr->detail);

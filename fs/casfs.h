@@ -27,6 +27,8 @@ struct casfs_opts {
 	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
 	int no_state, offline; /* -o no_state, -o offline */
 	double call_budget;    /* -o call_budget=N calls per billing month; 0 = none */
+	char *account;         /* -o account=NAME: the state's key instead of the credentials' identity */
+	int insecure_http;     /* -o insecure_http: allow http:// to a host other than this machine */
 };
 
 struct fs_stats {
