@@ -23,7 +23,7 @@ function(casfs_install_configured template dest name type)
 endfunction()
 
 casfs_install_configured(${PROJECT_SOURCE_DIR}/contrib/mount.fuse.casfs.in ${CMAKE_INSTALL_SBINDIR} mount.fuse.casfs PROGRAM)
-casfs_install_configured(${PROJECT_SOURCE_DIR}/contrib/casfs.service.in ${CASFS_UNITDIR} casfs.service FILE)
+casfs_install_configured(${PROJECT_SOURCE_DIR}/contrib/casfs@.service.in ${CASFS_UNITDIR} casfs@.service FILE)
 casfs_install_configured(${PROJECT_SOURCE_DIR}/docs/casfs.1 ${CMAKE_INSTALL_MANDIR}/man1 casfs.1 FILE)
 install(FILES contrib/fstab.example contrib/casfs.env.example contrib/casfs.logrotate docs/OPERATIONS.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -16,7 +16,7 @@ for d in fuse3 libfuse3-3 libcurl4 libcjson1 libjson-c5 libssl3 libsystemd0 libs
 	grep -qE "(^|, )$d( |,|$)" <<<"$deps" || fail "Depends lacks $d: $deps"
 done
 dpkg-deb -c "$deb" | awk '{print $6}' >"$T/files"
-for f in ./usr/bin/casfs ./usr/sbin/mount.fuse.casfs ./usr/share/man/man1/casfs.1 ./usr/lib/systemd/system/casfs.service; do
+for f in ./usr/bin/casfs ./usr/sbin/mount.fuse.casfs ./usr/share/man/man1/casfs.1 ./usr/lib/systemd/system/casfs@.service; do
 	grep -qx -- "$f" "$T/files" || fail "the package lacks $f"
 done
 
