@@ -295,6 +295,24 @@ static int check_numbers(struct casfs_opts *o)
 	return 0;
 }
 
+/* A string option given with nothing after "=" gets its own line (rather
+ * than a confusing failure later, e.g. a state directory "" ). */
+static int check_empty_values(const struct casfs_opts *o)
+{
+	const struct { const char *name, *v; } str[] = {
+		{ "endpoint", o->endpoint }, { "region", o->region }, { "profile", o->profile },
+		{ "cafile", o->cafile }, { "credentials_file", o->config_path }, { "log_file", o->log_file },
+		{ "log_level", o->log_level }, { "state_dir", o->state_dir }, { "account", o->account },
+	};
+	char msg[120];
+	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		if (str[i].v && !*str[i].v) {
+			snprintf(msg, sizeof(msg), "-o %s= needs a value (casfs --help lists the options)", str[i].name);
+			return bad(msg);
+		}
+	return 0;
+}
+
 /* A name casfs puts into a file name or the fsname: letters, digits, . _ - @ */
 static int safe_name(const char *s, size_t max)
 {
@@ -850,7 +868,7 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
-	if (setup_log(&fs.o))
+	if (check_empty_values(&fs.o) || setup_log(&fs.o))
 		goto out;
 	/* no core file or unprivileged ptrace may copy the AccessKey secret or a
 	 * SecretKey being written out of this process; -d keeps it debuggable */

@@ -82,4 +82,7 @@ for o in max_threads=abc umask=999 uid=x entry_timeout=soon; do
 	want="casfs: -o ${o%%=*} needs" try -o "endpoint=$EMU_URL,$o" "$MNT"
 done
 want="-o account=a/b" try -o "endpoint=$EMU_URL,account=a/b" "$MNT"
+for o in state_dir= profile= cafile= region=; do
+	want="casfs: -o $o needs a value" try -o "endpoint=$EMU_URL,$o" "$MNT"
+done
 echo PASS

@@ -101,6 +101,7 @@ expect_eq "$(upd)" 1 "UpdateInstance calls after writing name"
 rm "$MNT/instances/${ids[1]}/s1"
 touch "$MNT/instances/${ids[2]}/s65" || fail "a scratch file after freeing a slot"
 rm -f "$MNT"/instances/"${ids[0]}"/s[0-9]* "$MNT"/instances/"${ids[1]}"/s[0-9]* "$MNT/instances/${ids[2]}/s65"
+expect_eq "$(jq .writes.scratch_files "$MNT/.cas/stats")" 0 "scratch files after removing them all"
 
 # ---- renaming a scratch file onto API files
 # onto config: commits it
