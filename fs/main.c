@@ -704,7 +704,7 @@ static int build(struct casfs *fs)
 		snprintf(msg, sizeof(msg), "%s", e.message);
 		return bad(msg);
 	}
-	if (cr.kind != CAS_CRED_BEARER && cas_creds_env_present() && !strstr(cr.source, "environment"))
+	if (cas_creds_env_present() && strncmp(cr.source, "environment", 11) != 0)
 		cas_info("credentials from %s; the environment's credentials are not used (a profile or "
 			 "-o credentials_file= wins)", cr.source);
 	struct cas_client_opts co = {
