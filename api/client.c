@@ -523,8 +523,19 @@ static cJSON *interpret(struct cas_http_result *hr, struct cas_error *e)
 			cas_error_set(e, EIO, "Local.Network", "cannot reach the endpoint: %s", hr->detail);
 		break;
 	case CAS_NET_TLS:
-		cas_error_set(e, EIO, "Local.TLS", "TLS failed (certificate not trusted? see -o cafile=): %s",
-			      hr->detail);
+		/* a plain-HTTP answer read as TLS; or the server hung up mid-handshake
+		 * (a plain-HTTP server closing on the garbage it got does that too):
+		 * neither is a certificate problem, so no cafile hint */
+		if (strstr(hr->detail, "wrong version number") || strstr(hr->detail, "packet length too long") ||
+		    strstr(hr->detail, "record layer failure"))
+			cas_error_set(e, EIO, "Local.TLS", "the server does not speak TLS (a plain-HTTP port behind an "
+				      "https:// endpoint?): %s", hr->detail);
+		else if (strstr(hr->detail, "SSL_ERROR_SYSCALL") || strstr(hr->detail, "unexpected eof"))
+			cas_error_set(e, EIO, "Local.TLS", "the server broke off the TLS handshake (it may not speak TLS: "
+				      "a plain-HTTP port behind an https:// endpoint?): %s", hr->detail);
+		else
+			cas_error_set(e, EIO, "Local.TLS", "TLS failed (certificate not trusted? see -o cafile=): %s",
+				      hr->detail);
 		break;
 	case CAS_NET_TIMEOUT:
 		cas_error_set(e, ETIMEDOUT, "Local.Timeout", "no response in time: %s", hr->detail);

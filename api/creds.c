@@ -157,7 +157,10 @@ int cas_creds_resolve(struct cas_creds *out, const char *profile, const char *co
 {
 	memset(out, 0, sizeof(*out));
 	int rc;
-	if (!profile && (rc = from_env(out, e)) != 0)
+	/* a named profile or credentials file wins over the environment: naming
+	 * one is the more specific choice, and mounting the environment's
+	 * account instead would be silent */
+	if (!profile && !config_path && (rc = from_env(out, e)) != 0)
 		return rc < 0 ? rc : 0;
 	char *path = config_path ? cas_xstrdup(config_path) : NULL;
 	if (!path) {
@@ -166,9 +169,9 @@ int cas_creds_resolve(struct cas_creds *out, const char *profile, const char *co
 	}
 	const char *disabled = env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED");
 	struct stat st;
-	if (!profile && (disabled && strcasecmp(disabled, "true") == 0)) {
+	if (!profile && !config_path && (disabled && strcasecmp(disabled, "true") == 0)) {
 		rc = 0;
-	} else if (!profile && stat(path, &st) != 0) {
+	} else if (!profile && !config_path && stat(path, &st) != 0) {
 		rc = 0; /* no file: fall through to the "no credentials" message */
 	} else {
 		rc = from_profile(out, profile, path, e);
@@ -184,4 +187,32 @@ int cas_creds_resolve(struct cas_creds *out, const char *profile, const char *co
 		return rc;
 	}
 	return 0;
+}
+
+int cas_creds_env_present(void)
+{
+	return env("ALIBABA_CLOUD_ACCESS_KEY_ID") || env("ALIBABA_CLOUD_ACCESS_KEY_SECRET") ||
+	       env("DASHSCOPE_API_KEY") || env("ALIBABA_CLOUD_BEARER_TOKEN");
+}
+
+const char *cas_creds_hint(const char *code)
+{
+	static const struct { const char *prefix, *hint; } hints[] = {
+		{ "SignatureDoesNotMatch", "the AccessKey secret does not belong to this AccessKey ID (a wrong, "
+					   "mistyped or rotated secret in that source)" },
+		{ "IncompleteSignature", "the AccessKey secret does not belong to this AccessKey ID" },
+		{ "InvalidAccessKeyId.Inactive", "this AccessKey is disabled in the RAM console" },
+		{ "InvalidAccessKeyId", "no such AccessKey ID at this endpoint (deleted, or an account of "
+					"another site: China vs international)" },
+		{ "InvalidSecurityToken", "the STS token expired or does not belong to this AccessKey ID; "
+					  "fetch a new one" },
+		{ "InvalidBearerToken", "the bearer token is wrong or expired" },
+		{ "Forbidden", "the credentials are valid but lack permission for CAS (RAM policy "
+			       "AliyunYundunCertFullAccess or a narrower one)" },
+		{ "NoPermission", "the credentials are valid but lack permission for CAS" },
+	};
+	for (size_t i = 0; code && i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (strncmp(code, hints[i].prefix, strlen(hints[i].prefix)) == 0)
+			return hints[i].hint;
+	return NULL;
 }

@@ -205,14 +205,29 @@ static struct cas_entries *entries_from_json(const cJSON *a)
 
 /* --- the decorator ----------------------------------------------------------- */
 
+/* A complete listing: the stored details of instances it no longer has
+ * (deleted ones) are dropped, so the database does not grow forever. */
+static void prune_details(struct cas_snapshot *s, const struct cas_instances *l)
+{
+	if (l->skipped)
+		return; /* entries casfs does not show: keep what is stored */
+	const char **ids = cas_xcalloc(l->n + 1, sizeof(*ids));
+	for (size_t i = 0; i < l->n; i++)
+		ids[i] = l->v[i].id;
+	statedb_snapshot_keep(s->db, CAS_CK_DETAIL, ids, l->n);
+	free(ids);
+}
+
 static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, struct cas_instances **out,
 			    struct cas_error *e)
 {
 	struct cas_snapshot *s = S(a);
 	if (!atomic_load(&s->offline)) {
 		int rc = s->live->ops->list_instances(s->live, f, out, e);
-		if (!rc && !f && s->store)
+		if (!rc && !f && s->store) {
 			put_json(s, CAS_CK_INSTANCES, "", instances_json(*out));
+			prune_details(s, *out);
+		}
 		return rc;
 	}
 	cJSON *j = f ? NULL : get_json(s, CAS_CK_INSTANCES, "");

@@ -19,7 +19,7 @@
 #include "log.h"
 #include "model.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: stamps.seen_ms (pruning) */
 #define APPLICATION_ID 0x43415346 /* "CASF" */
 /* Every statement runs under db->mu, which the journal record of a write and
  * the call counter need too: a lock held by another process (a sqlite3 shell
@@ -28,11 +28,14 @@
 #define BUSY_TIMEOUT_MS 500
 #define JOURNAL_KEEP 1000
 #define REPORT_EVERY_MS 10000
+/* a path no mount has shown for this long loses its stamp (statedb_close) */
+#define STAMP_KEEP_MS (90LL * 86400 * 1000)
 
 const char *const statedb_class_names[STATEDB_NCLASS] = { "read", "write" };
 
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS stamps(ino INTEGER PRIMARY KEY, hash INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS stamps(ino INTEGER PRIMARY KEY, hash INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+	" seen_ms INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS calls(month TEXT NOT NULL, class TEXT NOT NULL, n INTEGER NOT NULL,"
 	" PRIMARY KEY(month, class));"
 	"CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
@@ -67,6 +70,10 @@ struct statedb {
 
 char *statedb_default_dir(void)
 {
+	/* systemd's StateDirectory= (a colon-separated list: the first one) */
+	const char *sd = getenv("STATE_DIRECTORY");
+	if (sd && *sd == '/')
+		return cas_xstrndup(sd, strcspn(sd, ":"));
 	const char *x = getenv("XDG_STATE_HOME");
 	if (x && *x == '/')
 		return cas_xasprintf("%s/casfs", x);
@@ -168,6 +175,22 @@ static int pragma_int(sqlite3 *c, const char *sql, int *out)
 	return rc;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Schema 1 -> 2: stamps get seen_ms; the rows already there count as seen now. */
+static int migrate_v1(sqlite3 *c)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql), "ALTER TABLE stamps ADD COLUMN seen_ms INTEGER NOT NULL DEFAULT 0;"
+		 " UPDATE stamps SET seen_ms = %lld;", (long long)wall_ms());
+	return exec(c, sql);
+}
+
 /* Opens and checks one file: 0 usable, 1 corrupt or foreign (move aside), -1 cannot open at all. */
 static int try_open(struct statedb *db, const char **why)
 {
@@ -226,6 +249,10 @@ static int try_open(struct statedb *db, const char **why)
 	}
 	char sql[160];
 	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; PRAGMA user_version=%d;", APPLICATION_ID, SCHEMA_VERSION);
+	if (ver == 1 && migrate_v1(db->conn) != SQLITE_OK) {
+		*why = sqlite3_errmsg(db->conn);
+		return 1;
+	}
 	if (exec(db->conn, schema) != SQLITE_OK || exec(db->conn, sql) != SQLITE_OK) {
 		*why = sqlite3_errmsg(db->conn);
 		return 1;
@@ -314,10 +341,27 @@ struct statedb *statedb_open_memory(void)
 	return db;
 }
 
+/* Pruning at close (after this mount has refreshed seen_ms of every path it
+ * showed): the stamps of paths no mount has shown for STAMP_KEEP_MS, which
+ * is what deleted instances and paths leave behind. */
+static void prune_stamps(struct statedb *db)
+{
+	if (!db->conn || !statedb_persistent(db))
+		return;
+	char sql[120];
+	snprintf(sql, sizeof(sql), "DELETE FROM stamps WHERE seen_ms < %lld", (long long)(wall_ms() - STAMP_KEEP_MS));
+	if (exec(db->conn, sql) != SQLITE_OK)
+		cas_warn("state database %s: pruning stamps: %s", db->path, sqlite3_errmsg(db->conn));
+	else if (sqlite3_changes(db->conn) > 0)
+		cas_info("state database: pruned %d stamps of paths not shown for %lld days", sqlite3_changes(db->conn),
+			 STAMP_KEEP_MS / 86400000);
+}
+
 void statedb_close(struct statedb *db)
 {
 	if (!db)
 		return;
+	prune_stamps(db);
 	sqlite3_close(db->conn);
 	pthread_mutex_destroy(&db->mu);
 	free(db->path);
@@ -402,15 +446,17 @@ void statedb_stamps_put(struct statedb *db, const struct statedb_stamp *v, size_
 	if (!db || !n)
 		return;
 	char msg[600] = "";
+	int64_t now = wall_ms();
 	pthread_mutex_lock(&db->mu);
 	sqlite3_stmt *st = NULL;
 	int ok = exec(db->conn, "BEGIN") == SQLITE_OK &&
-		 sqlite3_prepare_v2(db->conn, "INSERT OR REPLACE INTO stamps(ino, hash, mtime_ns) VALUES(?, ?, ?)", -1, &st,
+		 sqlite3_prepare_v2(db->conn, "INSERT OR REPLACE INTO stamps(ino, hash, mtime_ns, seen_ms) VALUES(?, ?, ?, ?)", -1, &st,
 				    NULL) == SQLITE_OK;
 	for (size_t i = 0; ok && i < n; i++) {
 		sqlite3_bind_int64(st, 1, (int64_t)v[i].ino);
 		sqlite3_bind_int64(st, 2, (int64_t)v[i].hash);
 		sqlite3_bind_int64(st, 3, v[i].mtime_ns);
+		sqlite3_bind_int64(st, 4, now);
 		ok = sqlite3_step(st) == SQLITE_DONE;
 		sqlite3_reset(st);
 	}
@@ -621,13 +667,6 @@ void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *ou
 	report(db, msg);
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void statedb_snapshot_put(struct statedb *db, int kind, const char *key, const char *text, size_t len)
 {
 	if (!db)
@@ -697,4 +736,35 @@ size_t statedb_snapshot_count(struct statedb *db)
 	int64_t n = count_query(db, "SELECT count(*) FROM snapshot", NULL, NULL);
 	pthread_mutex_unlock(&db->mu);
 	return n > 0 ? (size_t)n : 0;
+}
+
+void statedb_snapshot_keep(struct statedb *db, int kind, const char *const *keys, size_t n)
+{
+	if (!db)
+		return;
+	char msg[600] = "";
+	pthread_mutex_lock(&db->mu);
+	sqlite3_stmt *st = NULL;
+	int ok = exec(db->conn, "BEGIN") == SQLITE_OK &&
+		 exec(db->conn, "CREATE TEMP TABLE IF NOT EXISTS keep_keys(k TEXT PRIMARY KEY); DELETE FROM keep_keys") ==
+			 SQLITE_OK &&
+		 sqlite3_prepare_v2(db->conn, "INSERT OR IGNORE INTO keep_keys(k) VALUES(?)", -1, &st, NULL) == SQLITE_OK;
+	for (size_t i = 0; ok && i < n; i++) {
+		sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_TRANSIENT);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	ok = ok && run(db, "DELETE FROM snapshot WHERE kind = ? AND key NOT IN (SELECT k FROM keep_keys)", "i",
+		       (int64_t)kind) == 0;
+	int pruned = ok ? sqlite3_changes(db->conn) : 0;
+	ok = ok && exec(db->conn, "COMMIT") == SQLITE_OK;
+	if (!ok) {
+		db_error(db, "pruning the offline snapshot", msg, sizeof(msg));
+		exec(db->conn, "ROLLBACK");
+	}
+	pthread_mutex_unlock(&db->mu);
+	if (ok && pruned > 0)
+		cas_debug("state database: pruned %d snapshot rows of kind %d no longer in the account", pruned, kind);
+	report(db, msg);
 }

@@ -2,7 +2,9 @@
  * It owns the file (<state_dir>/account-<hash>.db, directory 0700, file
  * 0600, WAL, busy timeout so several mounts of one account share it), its
  * schema, and every statement run against it:
- *   stamps   path inode -> content hash and when that content was first seen
+ *   stamps   path inode -> content hash and when that content was first seen,
+ *            and when a mount last showed the path (seen_ms): a path not
+ *            shown for 90 days (a deleted instance's) is pruned at close
  *   calls    API calls per billing month and class (read, write)
  *   journal  every mutation sent: time, path, action, fields old/new,
  *            RequestId, outcome, and the local uid, pid and process name
@@ -39,8 +41,9 @@ struct statedb *statedb_open_memory(void);
 int statedb_persistent(const struct statedb *db);
 void statedb_close(struct statedb *db);
 const char *statedb_path(const struct statedb *db);
-/* The default directory: $XDG_STATE_HOME/casfs or ~/.local/state/casfs
- * (malloc'd; NULL when neither HOME nor XDG_STATE_HOME is set). */
+/* The default directory: $STATE_DIRECTORY (systemd's StateDirectory=),
+ * else $XDG_STATE_HOME/casfs, else ~/.local/state/casfs (malloc'd; NULL
+ * when none of them is set). */
 char *statedb_default_dir(void);
 /* Database errors seen since open. */
 unsigned long statedb_errors(struct statedb *db);
@@ -92,5 +95,8 @@ void statedb_snapshot_put(struct statedb *db, int kind, const char *key, const c
 /* The stored text (malloc'd, *len set) or NULL; *stored_ms when it was stored. */
 char *statedb_snapshot_get(struct statedb *db, int kind, const char *key, size_t *len, int64_t *stored_ms);
 size_t statedb_snapshot_count(struct statedb *db);
+/* Deletes the rows of `kind` whose key is not one of keys[0..n) (the
+ * instances or certificates a complete listing no longer has). */
+void statedb_snapshot_keep(struct statedb *db, int kind, const char *const *keys, size_t n);
 
 #endif

@@ -7,18 +7,28 @@
 #
 #   contrib/demo.sh [MOUNTPOINT]
 #
-# CASFS_DEMO_ONCE=1 tears down right after the tour (used by the tests).
+# CASFS_DEMO_ONCE=1 tears down right after the tour (used by the tests);
+# CASFS_DEMO_BUILD=DIR uses an existing build instead of building build-demo.
+# The demo's state database lives in its scratch directory and goes with
+# it: the caller's ~/.local/state/casfs (or $XDG_STATE_HOME, $STATE_DIRECTORY)
+# is never written.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mnt=$(realpath -m "${1:-./mnt}")
 source "$root/contrib/deps.sh"
 casfs_install_deps
 
-echo "== building casfs"
-cmake -S "$root" -B "$root/build-demo" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build-demo" -j"$(nproc)" --target casfs cas-emulator >/dev/null
+build=${CASFS_DEMO_BUILD:-$root/build-demo}
+if [ -z "${CASFS_DEMO_BUILD:-}" ]; then
+	echo "== building casfs"
+	cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target casfs cas-emulator >/dev/null
+fi
 
 work=$(mktemp -d /tmp/casfs-demo.XXXXXX)
+# made-up credentials: their state is the demo's, never the caller's
+export XDG_STATE_HOME=$work/state
+unset STATE_DIRECTORY
 emu_pid="" casfs_pid=""
 finish() {
 	set +e
@@ -43,7 +53,7 @@ export ALIBABA_CLOUD_ACCESS_KEY_SECRET="$(od -An -tx1 -N16 /dev/urandom | tr -d 
 unset ALIBABA_CLOUD_SECURITY_TOKEN DASHSCOPE_API_KEY ALIBABA_CLOUD_BEARER_TOKEN
 
 echo "== starting the CAS emulator (sample data, 40 instances)"
-"$root/build-demo/contrib/cas-emulator/cas-emulator" --instances 40 --seed 2026 \
+"$build/contrib/cas-emulator/cas-emulator" --instances 40 --seed 2026 \
 	--access-key "$ALIBABA_CLOUD_ACCESS_KEY_ID:$ALIBABA_CLOUD_ACCESS_KEY_SECRET" \
 	--audit "$work/audit.log" >"$work/emu.out" 2>"$work/emu.err" &
 emu_pid=$!
@@ -58,7 +68,7 @@ echo "   $url"
 
 mkdir -p "$mnt"
 echo "== mounting at $mnt"
-"$root/build-demo/fs/casfs" -f -o "endpoint=$url" "$mnt" 2>"$work/casfs.log" &
+"$build/fs/casfs" -f -o "endpoint=$url" "$mnt" 2>"$work/casfs.log" &
 casfs_pid=$!
 for _ in $(seq 1 100); do
 	mountpoint -q "$mnt" && break

@@ -33,6 +33,8 @@ struct casfs_opts {
 	int set_uid, set_gid;  /* uid=/gid= given: the owner of the API nodes */
 	uid_t uid;
 	gid_t gid;
+	char *account;         /* -o account=NAME: the state's key instead of the credentials' identity */
+	int insecure_http;     /* -o insecure_http: allow http:// to a host other than this machine */
 };
 
 struct fs_stats {

@@ -105,6 +105,12 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 		cJSON_AddStringToObject(sd, "database", statedb_path(fs->state));
 	else
 		cJSON_AddNullToObject(sd, "database");
+	if (!statedb_persistent(fs->state)) /* loud, where monitoring and a curious admin look */
+		cJSON_AddStringToObject(sd, "warning", fs->o.no_state ? "in memory only (-o no_state): journal, "
+					"mtimes, call counts, call_budget and offline reset at every restart"
+					: "IN MEMORY ONLY (no usable state directory): journal, mtimes, call counts, "
+					"call_budget and offline reset at every restart; set -o state_dir= or "
+					"STATE_DIRECTORY");
 	cJSON_AddNumberToObject(sd, "stamps", (double)cas_stamps_count(fs->stamps));
 	cJSON_AddNumberToObject(sd, "stamps_stored", (double)statedb_stamps_count(fs->state));
 	cJSON_AddNumberToObject(sd, "errors", (double)statedb_errors(fs->state));

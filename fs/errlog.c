@@ -83,8 +83,14 @@ void fs_fail_read(struct casfs *fs, const char *path, int rc, const struct cas_e
 
 int fs_refuse(struct casfs *fs, const char *path, int err, const char *why)
 {
+	return fs_refuse_as(fs, path, err, "", why);
+}
+
+int fs_refuse_as(struct casfs *fs, const char *path, int err, const char *action, const char *why)
+{
 	struct cas_error e;
 	cas_error_clear(&e);
+	snprintf(e.action, sizeof(e.action), "%s", action);
 	if (fs->o.ro && err != EXDEV) {
 		err = EROFS;
 		why = "mounted with -o ro";

@@ -22,5 +22,7 @@ void fs_fail_read(struct casfs *fs, const char *path, int rc, const struct cas_e
 /* Refuses an operation the tree does not allow (err > 0), leaving a record
  * that says why; under -o ro every refusal but EXDEV is EROFS. Returns -err. */
 int fs_refuse(struct casfs *fs, const char *path, int err, const char *why);
+/* The same, with the action the record names (the call refused, or "rmdir"/"unlink"). */
+int fs_refuse_as(struct casfs *fs, const char *path, int err, const char *action, const char *why);
 
 #endif

@@ -384,12 +384,16 @@ static int remove_node(const char *path, int want_dir)
 			  path);
 		return 0;
 	}
+	/* a refusal's record names what was refused: the action it would have sent, else rmdir/unlink */
+	const char *what = k->action ? k->action : want_dir ? "rmdir" : "unlink";
 	if (!k->remove)
-		return fs_refuse(fs, path, EPERM, fixed_why ? fixed_why : "this entry cannot be removed");
+		return fs_refuse_as(fs, path, EPERM, what, fixed_why ? fixed_why : "this entry cannot be removed");
 	if (node_is_dir(&n) && node_created_children(fs, &n))
-		return fs_refuse(fs, path, ENOTEMPTY, "the directory holds scratch files or directories; remove them first");
+		return fs_refuse_as(fs, path, ENOTEMPTY, what,
+				    "the directory holds scratch files or directories; remove them first");
 	if ((k->flags & NF_DESTROYS) && !fs->o.allow_delete)
-		return fs_refuse(fs, path, EPERM, "deleting needs the mount option -o allow_delete (off by default)");
+		return fs_refuse_as(fs, path, EPERM, what,
+				    "deleting needs the mount option -o allow_delete (off by default)");
 	struct cas_error e;
 	cas_error_clear(&e);
 	snprintf(e.action, sizeof(e.action), "%s", k->action ? k->action : "");
@@ -463,11 +467,15 @@ static int casfs_statfs(const char *path, struct statvfs *sv)
 	(void)path;
 	struct casfs *fs = op_begin();
 	memset(sv, 0, sizeof(*sv));
+	(void)fs;
+	/* as s3fs and rclone do: a remote account has no meaningful size, so
+	 * report effectively unlimited free space and inodes (1 PiB, 2^30 files,
+	 * none used), which df, editors and monitoring ("out of inodes" alerts)
+	 * take at face value; the scratch limits (SCRATCH_MAX_FILES, the size
+	 * limit) stay what they are: ENOSPC/EFBIG where a create or write hits them */
 	sv->f_bsize = sv->f_frsize = 4096;
-	sv->f_blocks = 1 << 20;
-	sv->f_bfree = sv->f_bavail = 1 << 18; /* scratch room: editors check for free space */
-	sv->f_files = 1 << 20;
-	sv->f_ffree = sv->f_favail = SCRATCH_MAX_FILES - scratch_count(fs->scratch);
+	sv->f_blocks = sv->f_bfree = sv->f_bavail = 1ULL << 38;
+	sv->f_files = sv->f_ffree = sv->f_favail = 1ULL << 30;
 	sv->f_namemax = 255;
 	return 0;
 }

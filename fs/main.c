@@ -3,8 +3,10 @@
  *
  *   casfs [-f] [-d] [-s] [-o opt[,opt...]] [SOURCE] MOUNTPOINT
  *
- * SOURCE is accepted (and ignored) so that mount.fuse3 and fstab work:
- *   casfs  /mnt/cas  fuse.casfs  _netdev,region=cn-hangzhou  0 0 */
+ * SOURCE names the aliyun CLI profile ("intl" or "casfs:intl"; "casfs" or
+ * none: the default credential chain) and becomes the fsname shown in
+ * /proc/mounts, so one fstab line per account works:
+ *   intl  /mnt/cas-intl  fuse.casfs  _netdev,account=intl  0 0 */
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -26,6 +29,7 @@
 
 #include "accounting.h"
 #include "buf.h"
+#include "creds.h"
 #include "errlog.h"
 #include "log.h"
 #include "memo.h"
@@ -48,10 +52,6 @@ static const struct fuse_opt option_table[] = {
 	OPT("profile=%s", profile),
 	OPT("cafile=%s", cafile),
 	OPT("credentials_file=%s", config_path),
-	OPT("ttl=%lf", ttl),
-	OPT("qps=%lf", qps),
-	OPT("timeout=%lf", timeout),
-	OPT("max_stale=%lf", max_stale),
 	OPT("log_file=%s", log_file),
 	OPT("log_level=%s", log_level),
 	OPT("dry_run", dry_run),
@@ -60,7 +60,8 @@ static const struct fuse_opt option_table[] = {
 	OPT("state_dir=%s", state_dir),
 	OPT("no_state", no_state),
 	OPT("offline", offline),
-	OPT("call_budget=%lf", call_budget),
+	OPT("account=%s", account),
+	OPT("insecure_http", insecure_http),
 	OPT("keys", keys),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
@@ -91,12 +92,17 @@ static const char usage[] =
 	"       casfs --help | --version\n"
 	"\n"
 	"Shows an Alibaba Cloud Certificate Management Service account as files.\n"
+	"SOURCE names the profile to use (\"intl\" or \"casfs:intl\"; \"casfs\" or none: the default chain)\n"
+	"and is shown as casfs:NAME in mount and /proc/mounts.\n"
 	"\n"
 	"casfs options:\n"
 	"  -o endpoint=URL     API endpoint (default https://cas.aliyuncs.com; region picks a regional host)\n"
 	"  -o region=ID        region, e.g. cn-hangzhou, ap-southeast-1\n"
 	"  -o profile=NAME     aliyun CLI profile in ~/.aliyun/config.json (skips environment credentials)\n"
-	"  -o credentials_file=PATH  another aliyun CLI config file (mode 0600)\n"
+	"  -o credentials_file=PATH  another aliyun CLI config file (mode 0600; skips environment credentials)\n"
+	"  -o account=NAME     key the state (journal, mtimes, call counts, snapshot) by NAME, so a key\n"
+	"                      rotation keeps it (default: the AccessKey ID, or a hash of a bearer token)\n"
+	"  -o insecure_http    allow an http:// endpoint on another host (the default refuses it)\n"
 	"  -o ttl=SECONDS      cache freshness, also the kernel's attribute timeout (default 60)\n"
 	"  -o qps=N            client rate limit in calls per second (default 100)\n"
 	"  -o timeout=SECONDS  longest a call may take, retries included (default 20)\n"
@@ -106,7 +112,8 @@ static const char usage[] =
 	"  -o dry_run          validate and log mutations instead of sending them\n"
 	"  -o allow_delete     let rmdir instances/<id> and rm cloud-access/<id> delete (off by default)\n"
 	"  -o nonempty         mount over a directory that is not empty\n"
-	"  -o state_dir=PATH   state database directory (default $XDG_STATE_HOME/casfs, ~/.local/state/casfs)\n"
+	"  -o state_dir=PATH   state database directory (default $STATE_DIRECTORY, $XDG_STATE_HOME/casfs,\n"
+	"                      ~/.local/state/casfs)\n"
 	"  -o offline          if the API does not answer at start, mount read-only from the last snapshot\n"
 	"  -o no_state         keep no state on disk (mtimes, call counts and journal last one mount)\n"
 	"  -o call_budget=N    at most N API calls per billing month (UTC+8); past it: cache only, else EDQUOT\n"
@@ -119,6 +126,7 @@ static const char usage[] =
 	"\n"
 	"Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (+ALIBABA_CLOUD_SECURITY_TOKEN), then\n"
 	"DASHSCOPE_API_KEY or ALIBABA_CLOUD_BEARER_TOKEN, then ~/.aliyun/config.json (never argv).\n"
+	"A profile (SOURCE or -o profile=) or -o credentials_file= wins over the environment.\n"
 	"\n"
 	"Examples:\n"
 	"  casfs -o region=cn-hangzhou ~/cas                     mount with the environment's AccessKey\n"
@@ -131,7 +139,7 @@ static const char usage[] =
 	"  -o auto_unmount     unmount when casfs exits, even if killed\n"
 	"  -o max_threads=N    at most N threads serving requests (default 32)\n"
 	"  -o clone_fd         one /dev/fuse descriptor per thread\n"
-	"  -o fsname=NAME      the source shown in /proc/mounts (default casfs)\n"
+	"  -o fsname=NAME      the source shown in /proc/mounts (default casfs, or casfs:SOURCE)\n"
 	"\n"
 	"Signals: SIGTERM/SIGINT unmount and exit 0; SIGHUP reopens the log file.\n"
 	"Manual: man casfs\n";
@@ -140,7 +148,77 @@ struct parse_state {
 	struct casfs_opts *o;
 	char *positional[3];
 	int npositional;
+	int fsname_given; /* -o fsname= on the command line: casfs leaves it alone */
 };
+
+/* Numbers casfs parses itself (libfuse's %lf would print its own
+ * "invalid parameter" line): name, where it goes, and its range. */
+static const struct {
+	const char *name;
+	size_t off;
+	double lo, hi;
+} numeric_opts[] = {
+	{ "ttl", offsetof(struct casfs_opts, ttl), 0, 86400 },
+	{ "qps", offsetof(struct casfs_opts, qps), 0.1, 10000 },
+	{ "timeout", offsetof(struct casfs_opts, timeout), 1, 3600 },
+	{ "max_stale", offsetof(struct casfs_opts, max_stale), 0, 604800 },
+	{ "call_budget", offsetof(struct casfs_opts, call_budget), 0, 1e12 },
+};
+
+/* 1: arg was one of numeric_opts and is stored; -1: it was, with a bad
+ * value (message printed); 0: not one of them. */
+static int parse_numeric(struct casfs_opts *o, const char *arg)
+{
+	for (size_t i = 0; i < sizeof(numeric_opts) / sizeof(numeric_opts[0]); i++) {
+		size_t n = strlen(numeric_opts[i].name);
+		if (strncmp(arg, numeric_opts[i].name, n) != 0 || (arg[n] != '=' && arg[n] != 0))
+			continue;
+		const char *v = arg[n] == '=' ? arg + n + 1 : "";
+		char *end = NULL;
+		errno = 0;
+		double d = *v ? strtod(v, &end) : 0;
+		if (!*v || errno || !end || *end || !isfinite(d)) {
+			fprintf(stderr, "casfs: -o %s needs a number between %g and %g (got \"%s\")\n",
+				numeric_opts[i].name, numeric_opts[i].lo, numeric_opts[i].hi, v);
+			return -1;
+		}
+		*(double *)((char *)o + numeric_opts[i].off) = d;
+		return 1;
+	}
+	return 0;
+}
+
+/* libfuse's numeric options, checked here so a bad value gets casfs's own
+ * line instead of libfuse's. 0 fine (or not numeric), -1 refused (printed). */
+static int check_fuse_number(const char *arg)
+{
+	static const struct { const char *prefix; int base; } nums[] = {
+		{ "max_read=", 10 }, { "blksize=", 10 }, { "umask=", 8 }, { "uid=", 10 }, { "gid=", 10 },
+		{ "max_threads=", 10 }, { "max_idle_threads=", 10 }, { "remember=", 10 },
+	};
+	static const char *const secs[] = { "entry_timeout=", "negative_timeout=", "attr_timeout=", "ac_attr_timeout=" };
+	const char *v = NULL;
+	char *end = NULL;
+	errno = 0;
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]) && !v; i++)
+		if (strncmp(arg, nums[i].prefix, strlen(nums[i].prefix)) == 0) {
+			v = arg + strlen(nums[i].prefix);
+			if (*v && *v != '-')
+				strtoul(v, &end, nums[i].base);
+		}
+	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]) && !v; i++)
+		if (strncmp(arg, secs[i], strlen(secs[i])) == 0) {
+			v = arg + strlen(secs[i]);
+			double d = *v ? strtod(v, &end) : 0;
+			if (end && (d < 0 || !isfinite(d)))
+				end = NULL;
+		}
+	if (!v || (end && !*end && *v && !errno))
+		return 0;
+	fprintf(stderr, "casfs: -o %.*s needs a %snumber (got \"%s\")\n", (int)(v - arg - 1), arg,
+		strncmp(arg, "umask=", 6) == 0 ? "non-negative octal " : "non-negative ", v);
+	return -1;
+}
 
 /* The libfuse 3 mount, library and loop options casfs passes through
  * (flags, and "name=" prefixes), each checked to reach libfuse 3.14 without
@@ -232,8 +310,15 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		ps->positional[ps->npositional++] = cas_xstrdup(arg);
 		return 0;
 	case FUSE_OPT_KEY_OPT:
-		if (strncmp(arg, "x-", 2) == 0)
-			return 0; /* x-systemd.* and other userspace-only mount options */
+		if (!*arg || strncmp(arg, "x-", 2) == 0)
+			return 0; /* an empty one (a,,b), x-systemd.* and other userspace-only mount options */
+		int num = parse_numeric(ps->o, arg);
+		if (num)
+			return num < 0 ? -1 : 0;
+		if (check_fuse_number(arg))
+			return -1;
+		if (strncmp(arg, "fsname=", 7) == 0)
+			ps->fsname_given = 1;
 		if (fuse_option_known(arg))
 			return 1;
 		fprintf(stderr, "casfs: unknown option \"%s\" (casfs --help lists the options)\n", arg);
@@ -251,20 +336,125 @@ static int bad(const char *what)
 static int check_numbers(struct casfs_opts *o)
 {
 	char msg[160];
-	struct { const char *name; double v, lo, hi; } n[] = {
-		{ "ttl", o->ttl, 0, 86400 },
-		{ "qps", o->qps, 0.1, 10000 },
-		{ "timeout", o->timeout, 1, 3600 },
-		{ "max_stale", o->max_stale, 0, 604800 },
-		{ "call_budget", o->call_budget, 0, 1e12 },
-	};
-	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
-		if (!isfinite(n[i].v) || n[i].v < n[i].lo || n[i].v > n[i].hi) {
-			snprintf(msg, sizeof(msg), "-o %s must be between %g and %g (got %g)", n[i].name, n[i].lo,
-				 n[i].hi, n[i].v);
+	for (size_t i = 0; i < sizeof(numeric_opts) / sizeof(numeric_opts[0]); i++) {
+		double v = *(double *)((char *)o + numeric_opts[i].off);
+		if (!isfinite(v) || v < numeric_opts[i].lo || v > numeric_opts[i].hi) {
+			snprintf(msg, sizeof(msg), "-o %s must be between %g and %g (got %g)", numeric_opts[i].name,
+				 numeric_opts[i].lo, numeric_opts[i].hi, v);
 			return bad(msg);
 		}
 	}
+	return 0;
+}
+
+/* A string option given with nothing after "=" gets its own line (rather
+ * than a confusing failure later, e.g. a state directory "" ). */
+static int check_empty_values(const struct casfs_opts *o)
+{
+	const struct { const char *name, *v; } str[] = {
+		{ "endpoint", o->endpoint }, { "region", o->region }, { "profile", o->profile },
+		{ "cafile", o->cafile }, { "credentials_file", o->config_path }, { "log_file", o->log_file },
+		{ "log_level", o->log_level }, { "state_dir", o->state_dir }, { "account", o->account },
+	};
+	char msg[120];
+	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		if (str[i].v && !*str[i].v) {
+			snprintf(msg, sizeof(msg), "-o %s= needs a value (casfs --help lists the options)", str[i].name);
+			return bad(msg);
+		}
+	return 0;
+}
+
+/* A name casfs puts into a file name or the fsname: letters, digits, . _ - @ */
+static int safe_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (!n || n > max || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') && !(s[i] >= '0' && s[i] <= '9') &&
+		    !strchr("._-@", s[i]))
+			return 0;
+	return 1;
+}
+
+/* SOURCE: "casfs" (or none) is the default chain; "NAME" or "casfs:NAME"
+ * names the profile, which -o profile= may repeat but not contradict.
+ * Sets *fsname (malloc'd, for -o fsname=). */
+static int apply_source(struct casfs_opts *o, const char *source, char **fsname)
+{
+	char msg[600];
+	*fsname = cas_xstrdup("casfs");
+	if (!source)
+		return 0;
+	const char *name = strncmp(source, "casfs:", 6) == 0 ? source + 6 : source;
+	if (!*name || strcmp(name, "casfs") == 0)
+		return 0;
+	if (!safe_name(name, 64)) {
+		snprintf(msg, sizeof(msg), "SOURCE \"%s\" must be casfs, a profile name or casfs:PROFILE "
+					   "(letters, digits, . _ - @; at most 64)", source);
+		return bad(msg);
+	}
+	if (o->profile && strcmp(o->profile, name) != 0) {
+		snprintf(msg, sizeof(msg), "SOURCE names profile \"%s\" but -o profile=%s names another; give one",
+			 name, o->profile);
+		return bad(msg);
+	}
+	if (!o->profile)
+		o->profile = cas_xstrdup(name);
+	free(*fsname);
+	*fsname = cas_xasprintf("casfs:%s", name);
+	return 0;
+}
+
+static int check_account(const struct casfs_opts *o)
+{
+	char msg[300];
+	if (!o->account || safe_name(o->account, 64))
+		return 0;
+	snprintf(msg, sizeof(msg), "-o account=%s: the name must be 1 to 64 letters, digits, . _ - @ "
+				   "(not starting with . or -)", o->account);
+	return bad(msg);
+}
+
+/* The transport rule: plain http:// only to this machine (an emulator, a
+ * local proxy), unless -o insecure_http says otherwise, and then with a
+ * warning at every mount: the signed requests, the data and (with -o keys)
+ * private keys would cross the network unencrypted. */
+static int loopback_host(const char *host, size_t n)
+{
+	if ((n == 9 && strncmp(host, "localhost", 9) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0))
+		return 1;
+	if (n < 4 || strncmp(host, "127.", 4) != 0)
+		return 0;
+	for (size_t i = 4; i < n; i++)
+		if (!((host[i] >= '0' && host[i] <= '9') || host[i] == '.'))
+			return 0;
+	return 1;
+}
+
+static int check_transport(const struct casfs_opts *o)
+{
+	char msg[1200];
+	if (!o->endpoint || strncasecmp(o->endpoint, "http://", 7) != 0)
+		return 0;
+	const char *host = o->endpoint + 7;
+	size_t n = strcspn(host, "/?#");
+	const char *colon = host[0] == '[' ? memchr(host, ']', n) : memchr(host, ':', n);
+	if (colon && host[0] == '[')
+		colon++; /* just past "]" */
+	size_t hn = colon ? (size_t)(colon - host) : n;
+	if (loopback_host(host, hn))
+		return 0;
+	if (!o->insecure_http) {
+		snprintf(msg, sizeof(msg), "-o endpoint=%s is plain HTTP to another host: the signed requests, the "
+					   "certificates and (with -o keys) private keys would cross the network "
+					   "unencrypted; use https://, or add -o insecure_http to accept that",
+			 o->endpoint);
+		return bad(msg);
+	}
+	cas_warn("WARNING: -o insecure_http: endpoint %s is plain HTTP to another host; requests, data and private "
+		 "keys cross the network unencrypted", o->endpoint);
 	return 0;
 }
 
@@ -443,8 +633,9 @@ static void went_live(void *ctx)
 	control_refresh_all(ctx, "offline -> live: every cache dropped");
 }
 
-/* 0: go on live; 2: go on offline from the snapshot; 1: fail the mount. */
-static int probe_endpoint(struct casfs *fs)
+/* 0: go on live; 2: go on offline from the snapshot; 1: fail the mount.
+ * source: where the credentials came from, named in a refusal. */
+static int probe_endpoint(struct casfs *fs, const char *source)
 {
 	struct cas_error e;
 	int rc = probe_call(fs, &e);
@@ -467,8 +658,13 @@ static int probe_endpoint(struct casfs *fs)
 			 "retrying in the background, live data without a remount once it answers", line, when);
 		return 2;
 	}
-	snprintf(msg, sizeof(msg), "%s %s: %s%s", rc == -EACCES ? "credentials rejected by" : "cannot use endpoint",
-		 cas_client_endpoint(fs->client), line,
+	if (rc == -EACCES) {
+		const char *hint = cas_creds_hint(e.code);
+		snprintf(msg, sizeof(msg), "credentials from %s rejected by %s: %s%s%s", source,
+			 cas_client_endpoint(fs->client), line, hint ? "; hint: " : "", hint ? hint : "");
+		return bad(msg);
+	}
+	snprintf(msg, sizeof(msg), "cannot use endpoint %s: %s%s", cas_client_endpoint(fs->client), line,
 		 fs->o.offline && unreachable(rc) ? " (and no offline snapshot of this account to start from)" : "");
 	return bad(msg);
 }
@@ -493,14 +689,25 @@ static void record_notice(void *ctx, const struct cas_error *e)
 	fs_fail(ctx, "/instances", -e->err, e);
 }
 
-/* The account's name in the state directory: a hash of the AccessKey ID
- * (or, for STS and bearer credentials, whose keys rotate, the credential
- * source) and the endpoint. Never a secret, never reversible to one. */
-static void account_name(const struct cas_creds *cr, const char *endpoint, char out[17])
+/* The account's name in the state directory (issue 17 item 6, issue 21
+ * item 4): with -o account=NAME, "name-NAME" (the user's key, which a key
+ * rotation does not change); else a hash of the credentials' identity and
+ * the endpoint: the AccessKey ID (for STS the temporary AccessKey ID that
+ * comes with the token), or for a bearer token a SHA-256 of the token
+ * itself. Never a constant, never a secret, never reversible to one. */
+static void account_name(const struct cas_creds *cr, const char *account, const char *endpoint, char out[80])
 {
-	char *who = cr->kind == CAS_CRED_AK ? cas_xasprintf("ak:%s@%s", cr->access_key_id, endpoint)
-					    : cas_xasprintf("src:%s@%s", cr->source ? cr->source : "?", endpoint);
-	char hex[65];
+	if (account) {
+		snprintf(out, 80, "name-%s", account);
+		return;
+	}
+	char tok[65] = "", hex[65], *who;
+	if (cr->kind == CAS_CRED_BEARER) {
+		cas_sha256_hex(cr->bearer_token, strlen(cr->bearer_token), tok);
+		who = cas_xasprintf("bearer:%s@%s", tok, endpoint);
+	} else {
+		who = cas_xasprintf("ak:%s@%s", cr->access_key_id, endpoint); /* AK and STS */
+	}
 	cas_sha256_hex(who, strlen(who), hex);
 	free(who);
 	memcpy(out, hex, 16);
@@ -523,12 +730,15 @@ static void open_state(struct casfs *fs, const struct cas_creds *cr)
 {
 	char *dir = fs->o.state_dir ? cas_xstrdup(fs->o.state_dir) : statedb_default_dir();
 	if (!fs->o.no_state && dir) {
-		char account[17];
-		account_name(cr, cas_client_endpoint(fs->client), account);
+		char account[80];
+		account_name(cr, fs->o.account, cas_client_endpoint(fs->client), account);
 		fs->state = statedb_open(dir, account);
-	} else if (!fs->o.no_state) {
-		cas_warn("no HOME or XDG_STATE_HOME: state is kept for this mount only (use -o state_dir=)");
 	}
+	if (!fs->o.no_state && !fs->state)
+		cas_warn("WARNING: %s: the state database is IN MEMORY ONLY: the journal, stable mtimes, monthly call "
+			 "counts, call_budget and -o offline reset at every restart (set -o state_dir=, or run with "
+			 "STATE_DIRECTORY (systemd StateDirectory=), XDG_STATE_HOME or HOME)",
+			 dir ? "the state directory cannot be used" : "no STATE_DIRECTORY, XDG_STATE_HOME or HOME");
 	free(dir);
 	if (!fs->state)
 		fs->state = statedb_open_memory();
@@ -546,6 +756,9 @@ static int build(struct casfs *fs)
 		snprintf(msg, sizeof(msg), "%s", e.message);
 		return bad(msg);
 	}
+	if (cas_creds_env_present() && strncmp(cr.source, "environment", 11) != 0)
+		cas_info("credentials from %s; the environment's credentials are not used (a profile or "
+			 "-o credentials_file= wins)", cr.source);
 	struct cas_client_opts co = {
 		.endpoint = fs->o.endpoint, .region = fs->o.region, .cafile = fs->o.cafile, .qps = fs->o.qps,
 		.timeout_ms = (long)(fs->o.timeout * 1000), .max_retries = -1, .dry_run = fs->o.dry_run,
@@ -565,7 +778,7 @@ static int build(struct casfs *fs)
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr); /* wiped: the client's copy is the only one */
 	wipe_secret_env();
-	int probe = fs->client ? probe_endpoint(fs) : 1;
+	int probe = fs->client ? probe_endpoint(fs, source) : 1;
 	if (probe == 1) {
 		if (!fs->client)
 			bad(e.message);
@@ -619,7 +832,7 @@ static void teardown(struct casfs *fs)
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
 	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint,
-			 o->log_file, o->log_level, o->state_dir };
+			 o->log_file, o->log_level, o->state_dir, o->account };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 }
@@ -707,7 +920,7 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
-	if (setup_log(&fs.o))
+	if (check_empty_values(&fs.o) || setup_log(&fs.o))
 		goto out;
 	/* no core file or unprivileged ptrace may copy the AccessKey secret or a
 	 * SecretKey being written out of this process; -d keeps it debuggable */
@@ -715,12 +928,21 @@ int main(int argc, char *argv[])
 		cas_warn("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	cas_wipe_cjson_hooks(); /* parsed documents (a SecretKey, a profile file) are wiped when freed */
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
-	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_readable("cafile", fs.o.cafile) ||
-	    check_readable("credentials_file", fs.o.config_path) || check_dev_fuse())
+	char *fsname = NULL;
+	if (apply_source(&fs.o, ps->npositional == 2 ? ps->positional[0] : NULL, &fsname) || check_numbers(&fs.o) ||
+	    check_account(&fs.o) || check_transport(&fs.o) || check_mountpoint(mp, fs.o.nonempty) ||
+	    check_readable("cafile", fs.o.cafile) || check_readable("credentials_file", fs.o.config_path) ||
+	    check_dev_fuse()) {
+		free(fsname);
 		goto out;
+	}
 	fs.o.mountpoint = cas_xstrdup(mp);
 	fuse_opt_add_arg(&args, mp);
-	fuse_opt_add_arg(&args, "-ofsname=casfs,subtype=casfs,default_permissions");
+	char *fo = ps->fsname_given ? cas_xstrdup("-osubtype=casfs,default_permissions") /* the user's fsname stays */
+				    : cas_xasprintf("-ofsname=%s,subtype=casfs,default_permissions", fsname);
+	fuse_opt_add_arg(&args, fo);
+	free(fo);
+	free(fsname);
 	struct fuse_cmdline_opts cmd;
 	struct fuse *f = make_fuse(&fs, &args, &cmd);
 	if (f && build(&fs) == 0)

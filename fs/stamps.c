@@ -14,6 +14,7 @@ struct slot {
 	uint64_t hash;
 	uint64_t served;     /* hash the kernel was last given */
 	int served_set;      /* the kernel was given something */
+	int touched;         /* shown by this mount: its row's seen_ms is refreshed once (pruning) */
 	int64_t mtime_ns;
 };
 
@@ -172,6 +173,10 @@ struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t ha
 			t = now > sl->mtime_ns ? now : sl->mtime_ns;
 		sl->mtime_ns = t;
 		sl->hash = hash;
+		changed = 1;
+	}
+	if (!sl->touched) { /* first time this mount shows the path: refresh seen_ms */
+		sl->touched = 1;
 		changed = 1;
 	}
 	if (sl->mtime_ns > now) { /* stored ahead of the clock: the clock was set back */

@@ -32,6 +32,7 @@ mkdir -p "$W/tmpfs"
 mount -t tmpfs -o size=512m tmpfs "$W/tmpfs"
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tBench ALIBABA_CLOUD_ACCESS_KEY_SECRET=benchsecret0123456789
 export XDG_STATE_HOME=$W/state # never the caller's state directory
+unset STATE_DIRECTORY # (systemd's, which casfs prefers)
 unset ALIBABA_CLOUD_SECURITY_TOKEN DASHSCOPE_API_KEY ALIBABA_CLOUD_BEARER_TOKEN
 TOKEN=bench-bearer-token
 pids=()

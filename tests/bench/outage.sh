@@ -16,6 +16,8 @@ EMU=$build/contrib/cas-emulator/cas-emulator
 CASFS=$build/fs/casfs
 READS=${READS:-200}
 W=$(mktemp -d /tmp/casfs-outage.XXXXXX)
+export XDG_STATE_HOME=$W/state # never the caller's state directory
+unset STATE_DIRECTORY
 mkdir -p "$W/mnt"
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tBench ALIBABA_CLOUD_ACCESS_KEY_SECRET=benchsecret0123456789
 unset ALIBABA_CLOUD_SECURITY_TOKEN DASHSCOPE_API_KEY ALIBABA_CLOUD_BEARER_TOKEN

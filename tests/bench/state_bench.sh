@@ -22,6 +22,7 @@ CASFS=$build/fs/casfs
 W=$(mktemp -d /tmp/casfs-sbench.XXXXXX)
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tBench ALIBABA_CLOUD_ACCESS_KEY_SECRET=benchsecret0123456789
 export XDG_STATE_HOME=$W/state
+unset STATE_DIRECTORY # (systemd's, which casfs prefers)
 unset ALIBABA_CLOUD_SECURITY_TOKEN DASHSCOPE_API_KEY ALIBABA_CLOUD_BEARER_TOKEN
 EMU_PID="" CASFS_PID=""
 cleanup() {

@@ -279,17 +279,22 @@ static void test_creds_resolved_work(void **state)
 	expect_rc(cas_creds_resolve(&cr, "default", path, &e), 0, &e);
 	cas_creds_free(&cr);
 
-	/* the environment comes first, and works end to end */
+	/* without a named file or profile the environment comes first, and works end to end */
 	setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", T_STS_AK, 1);
 	setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", T_STS_SECRET, 1);
 	setenv("ALIBABA_CLOUD_SECURITY_TOKEN", T_STS_TOKEN, 1);
-	expect_rc(cas_creds_resolve(&cr, NULL, path, &e), 0, &e);
+	expect_rc(cas_creds_resolve(&cr, NULL, NULL, &e), 0, &e);
 	assert_int_equal(cr.kind, CAS_CRED_STS);
 	use_creds(&cr, "v3");
 	cas_creds_free(&cr);
+	/* a named credentials file wins over the environment (issue 21 item 2) */
+	expect_rc(cas_creds_resolve(&cr, NULL, path, &e), 0, &e);
+	assert_non_null(strstr(cr.source, path));
+	assert_true(cas_creds_env_present());
+	cas_creds_free(&cr);
 	clear_env();
 	setenv("DASHSCOPE_API_KEY", T_BEARER, 1);
-	expect_rc(cas_creds_resolve(&cr, NULL, path, &e), 0, &e);
+	expect_rc(cas_creds_resolve(&cr, NULL, NULL, &e), 0, &e);
 	assert_int_equal(cr.kind, CAS_CRED_BEARER);
 	use_creds(&cr, "bearer");
 	cas_creds_free(&cr);

@@ -19,6 +19,8 @@ SK=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 # isolate from the caller's credentials and profile files
 unset ALIBABA_CLOUD_SECURITY_TOKEN DASHSCOPE_API_KEY ALIBABA_CLOUD_BEARER_TOKEN ALIBABA_CLOUD_PROFILE
 export HOME=$T/home ALIBABA_CLOUD_ACCESS_KEY_ID=$AK ALIBABA_CLOUD_ACCESS_KEY_SECRET=$SK
+# and from the caller's state: every database goes to $T/home/.local/state/casfs
+unset XDG_STATE_HOME STATE_DIRECTORY
 # sanitizer builds: report leaks, and make UBSan findings fatal and visible
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

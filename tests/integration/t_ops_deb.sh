@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Operations: the Debian package. cpack -G DEB builds it from this build
-# (into the scratch directory), it declares its dependencies, dpkg -i
+# (into the scratch directory), it declares its dependencies, has a
+# copyright file, a changelog of its version, a stripped binary, a gzipped
+# man page and /etc/logrotate.d/casfs as a conffile, lintian reports no
+# error on it, dpkg -i
 # installs it, the installed /usr/bin/casfs --version runs, the helper and
 # the man page are where mount(8) and man(1) look, and dpkg -r removes it
 # again, also when a step fails. A lock serialises builds that share the
@@ -16,9 +19,23 @@ for d in fuse3 libfuse3-3 libcurl4 libcjson1 libjson-c5 libssl3 libsystemd0 libs
 	grep -qE "(^|, )$d( |,|$)" <<<"$deps" || fail "Depends lacks $d: $deps"
 done
 dpkg-deb -c "$deb" | awk '{print $6}' >"$T/files"
-for f in ./usr/bin/casfs ./usr/sbin/mount.fuse.casfs ./usr/share/man/man1/casfs.1 ./usr/lib/systemd/system/casfs.service; do
+for f in ./usr/bin/casfs ./usr/sbin/mount.fuse.casfs ./usr/share/man/man1/casfs.1.gz ./usr/lib/systemd/system/casfs@.service \
+	./usr/share/doc/casfs/copyright ./usr/share/doc/casfs/changelog.gz ./etc/logrotate.d/casfs; do
 	grep -qx -- "$f" "$T/files" || fail "the package lacks $f"
 done
+grep -q '\.1$' "$T/files" && fail "an uncompressed man page: $(grep '\.1$' "$T/files")"
+# what a distribution asks of a package (issue 21 item 6)
+dpkg-deb -x "$deb" "$T/x"
+dpkg-deb -e "$deb" "$T/ctl"
+grep -qx /etc/logrotate.d/casfs "$T/ctl/conffiles" || fail "the logrotate file is not a conffile"
+file "$T/x/usr/bin/casfs" | grep -q ', stripped' || fail "the binary is not stripped: $(file "$T/x/usr/bin/casfs")"
+grep -q '^License: Apache-2.0' "$T/x/usr/share/doc/casfs/copyright" || fail "copyright names no licence"
+zcat "$T/x/usr/share/doc/casfs/changelog.gz" | head -n1 | grep -q "^casfs ($(dpkg-deb -f "$deb" Version)) " ||
+	fail "the changelog's first entry is not this version: $(zcat "$T/x/usr/share/doc/casfs/changelog.gz" | head -n1)"
+command -v lintian >/dev/null || fail "lintian missing (contrib/deps.sh)"
+lrc=0
+lintian --allow-root --fail-on error "$deb" >"$T/lintian.out" 2>&1 || lrc=$?
+[ "$lrc" -eq 0 ] && ! grep -q '^E: ' "$T/lintian.out" || fail "lintian (exit $lrc): $(cat "$T/lintian.out")"
 
 dpkg_retry() { # dpkg args...: waits up to 60 s for another dpkg to finish
 	local i out
@@ -41,8 +58,8 @@ dpkg_retry -i "$deb" >"$T/dpkg.out" || fail "dpkg -i: $(cat "$T/dpkg.out")"
 v=$(/usr/bin/casfs --version) || fail "/usr/bin/casfs --version failed"
 grep -q "^casfs $(dpkg-deb -f "$deb" Version) " <<<"$v" || fail "--version said: $v"
 grep -qx "CASFS=/usr/bin/casfs" /sbin/mount.fuse.casfs || fail "the helper does not name /usr/bin/casfs"
-[ "$(man -w casfs)" = /usr/share/man/man1/casfs.1 ] || [ "$(man -w casfs)" = /usr/share/man/man1/casfs.1.gz ] ||
-	fail "man -w casfs: $(man -w casfs 2>&1)"
+[ "$(man -w casfs)" = /usr/share/man/man1/casfs.1.gz ] || fail "man -w casfs: $(man -w casfs 2>&1)"
+[ -f /etc/logrotate.d/casfs ] || fail "dpkg -i did not install /etc/logrotate.d/casfs"
 remove
 trap cleanup EXIT
 [ -e /usr/bin/casfs ] && fail "dpkg -r left /usr/bin/casfs"

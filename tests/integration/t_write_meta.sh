@@ -3,7 +3,7 @@
 # when they change nothing (else EPERM, nothing changes, no call); on scratch
 # files they behave like on any file. Scratch files hold at most 1 MiB (EFBIG)
 # and 64 per mount (the 65th is ENOSPC, with a .cas/errors record; statfs
-# counts the free slots). Renaming a scratch file onto config or a value file
+# reports unlimited inodes, like s3fs and rclone). Renaming a scratch file onto config or a value file
 # commits it; a bad one fails the rename(2), keeps the target's content and
 # the scratch file; renaming onto a read-only file is refused.
 source "$(dirname "$0")/lib.sh"
@@ -83,12 +83,11 @@ expect_eq "$(stat -c %s "$d/big")" 1048576 "size of the 1 MiB scratch file after
 rm -f "$d/big" "$d/big2"
 
 # ---- count limit: 64 scratch files per mount, across instances
-free0=$(stat -f -c %d "$d")
-expect_eq "$free0" 64 "free scratch slots (statfs f_ffree) at the start"
 for k in $(seq 1 64); do
 	: >"$MNT/instances/${ids[$((k % 2))]}/s$k" || fail "scratch file $k of 64"
 done
-expect_eq "$(stat -f -c %d "$d")" 0 "free scratch slots with 64 scratch files"
+# statfs reports unlimited inodes (issue 21 item 3): the limit shows as ENOSPC only
+[ "$(stat -f -c %d "$d")" -ge 1000000 ] || fail "statfs free inodes with 64 scratch files: $(stat -f -c %d "$d")"
 e0=$(wc -l <"$MNT/.cas/errors")
 expect_fail "No space left on device" touch "$MNT/instances/${ids[2]}/s65"
 expect_fail "No space left on device" bash -c 'echo x > "$1"' _ "$d/s66"
@@ -102,7 +101,7 @@ expect_eq "$(upd)" 1 "UpdateInstance calls after writing name"
 rm "$MNT/instances/${ids[1]}/s1"
 touch "$MNT/instances/${ids[2]}/s65" || fail "a scratch file after freeing a slot"
 rm -f "$MNT"/instances/"${ids[0]}"/s[0-9]* "$MNT"/instances/"${ids[1]}"/s[0-9]* "$MNT/instances/${ids[2]}/s65"
-expect_eq "$(stat -f -c %d "$d")" 64 "free scratch slots after removing them all"
+expect_eq "$(jq .writes.scratch_files "$MNT/.cas/stats")" 0 "scratch files after removing them all"
 
 # ---- renaming a scratch file onto API files
 # onto config: commits it

@@ -12,7 +12,7 @@ id=$(first_instance '.Status == "normal" and .AutoReissue == "enable" and .Gener
 [ "$id" != null ] || fail "no suitable instance"
 d="$MNT/instances/$id"
 ls -A "$d" >"$T/nodes"
-free0=$(stat -f -c %d "$d")
+free0=$(jq .writes.scratch_files "$MNT/.cas/stats")
 
 upd() { audit_count UpdateInstance ".params.InstanceId == \"$id\""; }
 last_keys() {
@@ -22,7 +22,7 @@ last_keys() {
 no_leftovers() {
 	ls -A "$d" >"$T/nodes.now"
 	diff "$T/nodes" "$T/nodes.now" >&2 || fail "scratch files left behind after $1"
-	expect_eq "$(stat -f -c %d "$d")" "$free0" "free scratch slots (statfs) after $1"
+	expect_eq "$(jq .writes.scratch_files "$MNT/.cas/stats")" "$free0" "scratch files (.cas/stats) after $1"
 }
 # saved_once WHAT FIELD N: N UpdateInstance calls so far, the last one carrying only FIELD
 saved_once() {
