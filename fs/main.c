@@ -188,12 +188,13 @@ static int parse_numeric(struct casfs_opts *o, const char *arg)
 	return 0;
 }
 
-/* libfuse's numeric options, checked here so a bad value gets casfs's own
+/* libfuse's numeric options (umask=, uid=, gid= are casfs's own: see
+ * owner_option), checked here so a bad value gets casfs's own
  * line instead of libfuse's. 0 fine (or not numeric), -1 refused (printed). */
 static int check_fuse_number(const char *arg)
 {
 	static const struct { const char *prefix; int base; } nums[] = {
-		{ "max_read=", 10 }, { "blksize=", 10 }, { "umask=", 8 }, { "uid=", 10 }, { "gid=", 10 },
+		{ "max_read=", 10 }, { "blksize=", 10 },
 		{ "max_threads=", 10 }, { "max_idle_threads=", 10 }, { "remember=", 10 },
 	};
 	static const char *const secs[] = { "entry_timeout=", "negative_timeout=", "attr_timeout=", "ac_attr_timeout=" };
@@ -215,8 +216,7 @@ static int check_fuse_number(const char *arg)
 		}
 	if (!v || (end && !*end && *v && !errno))
 		return 0;
-	fprintf(stderr, "casfs: -o %.*s needs a %snumber (got \"%s\")\n", (int)(v - arg - 1), arg,
-		strncmp(arg, "umask=", 6) == 0 ? "non-negative octal " : "non-negative ", v);
+	fprintf(stderr, "casfs: -o %.*s needs a non-negative number (got \"%s\")\n", (int)(v - arg - 1), arg, v);
 	return -1;
 }
 
