@@ -78,8 +78,12 @@ expect_eq "$(audit_count ListInstances)" "$((n0 + 3))" "API calls (only the thre
 for o in ttl=abc qps= timeout=1x max_stale=-1 call_budget=1e400 ttl; do
 	want="casfs: -o ${o%%=*}" try -o "endpoint=$EMU_URL,$o" "$MNT"
 done
-for o in max_threads=abc umask=999 uid=x entry_timeout=soon; do
+for o in max_threads=abc entry_timeout=soon; do
 	want="casfs: -o ${o%%=*} needs" try -o "endpoint=$EMU_URL,$o" "$MNT"
+done
+# umask=, uid=, gid= are casfs's own (names allowed for uid/gid)
+for o in umask=999 uid=no-such-user-x gid=no-such-group-x; do
+	want="casfs: -o $o:" try -o "endpoint=$EMU_URL,$o" "$MNT"
 done
 want="-o account=a/b" try -o "endpoint=$EMU_URL,account=a/b" "$MNT"
 for o in state_dir= profile= cafile= region=; do
