@@ -614,7 +614,7 @@ static void on_sighup(int sig)
 }
 
 /* One call proves the endpoint answers and accepts the credentials; it is
- * page 1 of the real listing, kept for the first `ls` (api/paging.c). Also
+ * page 1 of the real listing, kept for the first `ls` (client/paging.c). Also
  * the offline mode's background probe. */
 static int probe_call(void *ctx, struct cas_error *e)
 {

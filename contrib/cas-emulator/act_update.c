@@ -1,6 +1,6 @@
 /* act_update: UpdateInstance. Turns the flattened query (ContactIdList.N,
  * Tags.N.TagKey/TagValue, ...) into a struct cas_update, validates it with
- * api/validate against the instance's current KeyAlgorithm and Csr, and
+ * proto/validate against the instance's current KeyAlgorithm and Csr, and
  * applies it. Unknown parameters are ignored, as the gateway does. Tags
  * replace the whole set; "Tags=" (or "Tags=[]") clears it, which the
  * flattened form cannot otherwise express. A Csr implies GenerateCsrMethod

@@ -21,7 +21,7 @@ const struct emu_action *emu_action_find(const char *name, const char *version);
 
 /* A parameter's value, with "" treated as absent. */
 const char *emu_param(const struct cas_params *p, const char *key);
-/* CurrentPage and ShowSize with defaults 1 and 10 and the limits of api/validate.
+/* CurrentPage and ShowSize with defaults 1 and 10 and the limits of proto/validate.
  * sent_page and sent_size tell whether the request carried them. */
 int emu_page_params(const struct cas_params *p, int cloud_access, int64_t *page, int64_t *size, int *sent_page,
 		    int *sent_size, struct emu_reply *r);

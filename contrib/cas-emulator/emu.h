@@ -76,7 +76,7 @@ void emu_reply_free(struct emu_reply *r);
 /* Returns -1 so that handlers can `return emu_fail(...)`. */
 int emu_fail(struct emu_reply *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* An api/ validation error: status 400 with its Code and Message. */
+/* A proto/ validation error: status 400 with its Code and Message. */
 int emu_fail_cas(struct emu_reply *r, const struct cas_error *e);
 int emu_ok(struct emu_reply *r, cJSON *body);
 

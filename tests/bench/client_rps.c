@@ -1,6 +1,6 @@
 /* client_rps: a benchmark (never a pass/fail test) of the CAS API client's
  * request rate against a running emulator. It makes one warm call, then N
- * GetInstanceDetail calls through the client (api/), which reuses its
+ * GetInstanceDetail calls through the client (client/), which reuses its
  * connection, and prints requests per second, the connections it opened and
  * the mean latency. tests/bench/client_rps.sh runs it next to a
  * curl-per-call shell loop.

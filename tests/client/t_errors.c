@@ -466,7 +466,7 @@ static void test_eproto_wrongtype_summary(void **state)
 	struct cas_client *c = client_for(CRED_AK, NULL);
 	cJSON *st = emu_state();
 	/* counts that arrive as digit strings are read as the SDK reads them
-	 * (api/decode.h), and the document is shown as the service sent it */
+	 * (proto/decode.h), and the document is shown as the service sent it */
 	emu_faults("wrongtype=1@GetInstanceSummary");
 	struct cas_doc *d = NULL;
 	struct cas_error e;

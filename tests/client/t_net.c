@@ -537,7 +537,7 @@ static void test_reuse_sequential(void **state)
 	expect_rc(cas_list_all_instances(c, NULL, &l, &e), 0, &e);
 	cas_obj_unref(l);
 	assert_int_equal(connections(c), 1);
-	/* a mutation rides a fresh connection, never a pooled one (api/http.h:
+	/* a mutation rides a fresh connection, never a pooled one (client/http.h:
 	 * libcurl would silently resend it on a reused one that died): exactly
 	 * one new connection per mutation; reads then go on reusing what is open */
 	struct cas_update u = { .instance_id = (char *)inst(st, 5), .city = (char *)"Suzhou" };

@@ -1,5 +1,5 @@
 /* test_main: the client test driver. `test_client EMULATOR GROUP` runs one
- * group of tests of the CAS API client (api/) against the real emulator;
+ * group of tests of the CAS API client (client/) against the real emulator;
  * every test starts its own emulator on an ephemeral port and stops it in
  * its teardown. */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* emu_client: test-side helpers for the CAS emulator tests: start and stop
  * a cas-emulator process (parsing its "listening on" line), and send API
- * requests that the test signs itself with api/sign.h (V3, V2, STS, bearer),
+ * requests that the test signs itself with proto/sign.h (V3, V2, STS, bearer),
  * optionally tampered with or encoded the way the Node SDK puts them on the
  * wire. */
 #ifndef EMU_CLIENT_H

@@ -1,4 +1,4 @@
-/* fuzz_csr: the CSR checks (api/validate.h: PEM, self-signature, key
+/* fuzz_csr: the CSR checks (proto/validate.h: PEM, self-signature, key
  * against KeyAlgorithm) on untrusted text written to csr or config.
  * Property: a CSR accepted for an algorithm reports that algorithm. */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* fuzz_json: canonical JSON (api/canon.h) on untrusted text. Property: a
+/* fuzz_json: canonical JSON (proto/canon.h) on untrusted text. Property: a
  * document that parses renders to text that re-parses and re-renders to the
  * same bytes (the canonical form is a fixed point), and the render is valid
  * UTF-8 without raw control characters. */

@@ -1,4 +1,4 @@
-/* fuzz_profile: the aliyun CLI profile file (api/creds.h) from untrusted
+/* fuzz_profile: the aliyun CLI profile file (client/creds.h) from untrusted
  * bytes, written to a 0600 file and resolved with and without -o profile.
  * Property: a resolved profile always carries an access key id or a token. */
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* fuzz_query: percent-decoding and query canonicalisation (api/params.h),
+/* fuzz_query: percent-decoding and query canonicalisation (proto/params.h),
  * which the emulator's verifier runs on untrusted requests.
  * Properties: decode(encode(x)) == x for any bytes; a parsed query encodes
  * to a canonical form that parses and encodes to the same bytes. */

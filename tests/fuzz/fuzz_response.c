@@ -1,6 +1,6 @@
-/* fuzz_response: the response-body parsers of api/ops.c (list entries,
+/* fuzz_response: the response-body parsers of client/ops.c (list entries,
  * totals, cloud access, private CA entries, detail and summary documents)
- * and the error-body parser (api/error.h), on untrusted bodies. The first
+ * and the error-body parser (proto/error.h), on untrusted bodies. The first
  * byte picks the parser. Properties: no memory error; a parsed instance id
  * is always safe as a file name; an error body never yields errno 0. The
  * parsers are static, so this file includes ops.c (nothing is copied). */

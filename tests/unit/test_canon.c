@@ -1,4 +1,4 @@
-/* test_canon: api/canon.h. cas_canon_render must be byte-identical to
+/* test_canon: proto/canon.h. cas_canon_render must be byte-identical to
  * `jq -S .` (jq 1.6): fixed expectations (layout, escapes, jq's number
  * format, invalid UTF-8, duplicate keys) plus a few hundred generated
  * documents compared with the real jq (skipped only when jq is missing),

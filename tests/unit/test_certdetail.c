@@ -1,4 +1,4 @@
-/* test_certdetail: cas_cert_parse (api/certdetail.c) on the shapes the
+/* test_certdetail: cas_cert_parse (client/certdetail.c) on the shapes the
  * service may send and on hostile ones: leaf + chain split, text around the
  * PEM blocks dropped, the key kept only when asked and only when it matches
  * the leaf, the secret fields wiped in the parsed response either way, SM2

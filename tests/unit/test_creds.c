@@ -1,4 +1,4 @@
-/* test_creds: api/creds.h with a private environment and a temporary HOME:
+/* test_creds: client/creds.h with a private environment and a temporary HOME:
  * environment AK and STS, half a pair, bearer tokens (DASHSCOPE_API_KEY,
  * ALIBABA_CLOUD_BEARER_TOKEN), the aliyun CLI profile file (modes AK,
  * StsToken, BearerToken, an unsupported mode, `current`,

@@ -1,4 +1,4 @@
-/* test_decode: the lenient field decoder (api/decode.h) against the
+/* test_decode: the lenient field decoder (proto/decode.h) against the
  * official Go SDK's rules: digit strings as integers, numbers and booleans
  * as strings, null (and "" for integers) as absent, everything else BAD;
  * and the model's "a repeated id is one instance: keep the newest". */

@@ -1,4 +1,4 @@
-/* test_errors: api/error.h. The errno mapping of docs/PROTOCOL.md §5 (cas_errno_for,
+/* test_errors: proto/error.h. The errno mapping of docs/PROTOCOL.md §5 (cas_errno_for,
  * cas_is_throttle), cas_error_from_response with real POP error bodies,
  * lowercase keys, junk and empty bodies and the header RequestId fallback,
  * cas_error_set and cas_error_format (layout and truncation). */

@@ -1,4 +1,4 @@
-/* test_params: api/params.h beyond test_sign.c: set/get/copy/remove, the
+/* test_params: proto/params.h beyond test_sign.c: set/get/copy/remove, the
  * SDK flattening of lists (1-based, null elements consume an index), i64
  * lists and tags, byte-order sorting and its determinism with duplicate
  * keys, encoding, and parse as the inverse of encode. */

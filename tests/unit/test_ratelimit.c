@@ -1,4 +1,4 @@
-/* test_ratelimit: api/ratelimit.h with explicit now_ns values: a burst, then
+/* test_ratelimit: client/ratelimit.h with explicit now_ns values: a burst, then
  * waits of exactly k/rate; refill after idle capped at the burst; cancel
  * giving a token back; cas_bucket_take refusing (-ETIMEDOUT, nothing
  * consumed) when the token would come after the deadline; and concurrent

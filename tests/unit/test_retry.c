@@ -1,4 +1,4 @@
-/* test_retry: api/retry.h. The classification table of an attempt's outcome
+/* test_retry: client/retry.h. The classification table of an attempt's outcome
  * (transport failures, 2xx with a good or malformed body, throttles, 5xx,
  * final 4xx) and the backoff: bounds per attempt over many draws, the
  * retry-after floor, the cap, and that the delay is actually jittered. */

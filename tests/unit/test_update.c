@@ -1,4 +1,4 @@
-/* test_update: api/update.h. cas_update_from_json (every field kind, unknown
+/* test_update: proto/update.h. cas_update_from_json (every field kind, unknown
  * keys, wrong types, non-integral CompanyId, tag objects, duplicate keys,
  * null = not given), cas_update_config_json (the 14 keys, null when absent
  * or of the wrong type, and that a config can be written back verbatim),

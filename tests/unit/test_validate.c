@@ -1,4 +1,4 @@
-/* test_validate: api/validate.h. Every enum, ShowSize/CurrentPage ranges,
+/* test_validate: proto/validate.h. Every enum, ShowSize/CurrentPage ranges,
  * tags (count, TagKey/TagValue length in characters, reserved prefixes,
  * duplicates), ContactIdList, CountryCode, Domain, text and id fields, PEM
  * CSRs generated at test time with OpenSSL (RSA 2048/3072, EC P-256/P-384,
