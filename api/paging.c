@@ -137,6 +137,26 @@ static size_t absorb(struct attempt *at, struct cas_instances *page)
 	return added;
 }
 
+/* Merges a page read again at the end of the last attempt: only ids not yet
+ * seen are added; counters, TotalCount and the drift signs stay as they are
+ * (the attempt is inconsistent already, and its entries were counted). */
+static void absorb_new(struct attempt *at, struct cas_instances *page)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < page->n; i++) {
+		if (cas_instances_find(at->all, page->v[i].id))
+			cas_instance_clear(&page->v[i]);
+		else
+			page->v[keep++] = page->v[i];
+	}
+	page->n = keep;
+	page->skipped = page->repeated = 0;
+	size_t repeated = at->all->repeated;
+	cas_instances_append(at->all, page);
+	cas_instances_sort_unique(at->all);
+	at->all->repeated = repeated;
+}
+
 static int consistent(const struct attempt *at)
 {
 	if (at->capped || at->cross || at->total_changed)
@@ -221,7 +241,7 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 		for (int64_t p = 0; p < n; p++) {
 			done += pages[p] != NULL;
 			if (!rc2)
-				absorb(at, pages[p]);
+				absorb_new(at, pages[p]);
 			cas_obj_unref(pages[p]);
 		}
 		free(pages);
