@@ -11,8 +11,8 @@
  * client's notice hook. The last attempt reads the pages before the last
  * page that showed drift once more at its end: an instance moved or created
  * ahead of the pages already read (which pushes an id onto the next page,
- * TotalCount unchanged) is then in the union too. A repeated id is one instance: its newest entry
- * (later page, later attempt) is kept.
+ * TotalCount unchanged) is then in the union too. A repeated id is one
+ * instance: its newest entry (later page, later attempt) is kept.
  *
  * Paging follows what the server does, not what was asked: the page size
  * is the one the server used (ShowSize as echoed, or the length of a short
