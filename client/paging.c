@@ -8,8 +8,11 @@
  * fetched again, at most CAS_LIST_ATTEMPTS times in all; a consistent
  * attempt is the answer. If none is, the answer is the union of everything
  * seen (never less), marked inconsistent, counted, and reported through the
- * client's notice hook. A repeated id is one instance: its newest entry
- * (later page, later attempt) is kept.
+ * client's notice hook. The last attempt reads the pages before the last
+ * page that showed drift once more at its end: an instance moved or created
+ * ahead of the pages already read (which pushes an id onto the next page,
+ * TotalCount unchanged) is then in the union too. A repeated id is one
+ * instance: its newest entry (later page, later attempt) is kept.
  *
  * Paging follows what the server does, not what was asked: the page size
  * is the one the server used (ShowSize as echoed, or the length of a short
@@ -134,6 +137,26 @@ static size_t absorb(struct attempt *at, struct cas_instances *page)
 	return added;
 }
 
+/* Merges a page read again at the end of the last attempt: only ids not yet
+ * seen are added; counters, TotalCount and the drift signs stay as they are
+ * (the attempt is inconsistent already, and its entries were counted). */
+static void absorb_new(struct attempt *at, struct cas_instances *page)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < page->n; i++) {
+		if (cas_instances_find(at->all, page->v[i].id))
+			cas_instance_clear(&page->v[i]);
+		else
+			page->v[keep++] = page->v[i];
+	}
+	page->n = keep;
+	page->skipped = page->repeated = 0;
+	size_t repeated = at->all->repeated;
+	cas_instances_append(at->all, page);
+	cas_instances_sort_unique(at->all);
+	at->all->repeated = repeated;
+}
+
 static int consistent(const struct attempt *at)
 {
 	if (at->capped || at->cross || at->total_changed)
@@ -167,7 +190,7 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 	int64_t done = 1; /* progress: pages of this attempt, of `expected` */
 	cas_client_listing_start(c, expected);
 	cas_client_listing_page(c);
-	int64_t next = 2, batch = 1;
+	int64_t next = 2, batch = 1, drift_at = 0; /* the last page on which drift showed */
 	while (more && !rc) {
 		if (next > cap) {
 			at->capped = 1;
@@ -185,7 +208,11 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 			done += pg != NULL;
 			if (!rc && more) {
 				int64_t recv = (int64_t)pg->received;
+				size_t cross = at->cross;
+				int changed = at->total_changed;
 				size_t added = absorb(at, pg);
+				if (at->cross != cross || at->total_changed != changed)
+					drift_at = p;
 				if (recv == 0 || added == 0)
 					more = 0; /* the end, or no progress */
 				else if (!last_try && (at->total_changed || at->cross))
@@ -201,6 +228,23 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 		next = last + 1;
 		if (batch < cas_client_page_workers(c))
 			batch *= 2;
+	}
+	if (!rc && last_try && drift_at > 1) {
+		/* What moved or was created ahead of the pages already read (an id
+		 * on two pages, a changed TotalCount) is on one of pages
+		 * 1..drift_at-1 now: read them once more, so the union holds every
+		 * instance that existed throughout (at most one more listing). */
+		int64_t n = drift_at - 1;
+		struct cas_instances **pages = cas_xcalloc((size_t)n, sizeof(*pages));
+		struct cas_error e2; /* a failure here only leaves the union as it was */
+		int rc2 = fetch_batch(c, f, 1, n, pages, &e2);
+		for (int64_t p = 0; p < n; p++) {
+			done += pages[p] != NULL;
+			if (!rc2)
+				absorb_new(at, pages[p]);
+			cas_obj_unref(pages[p]);
+		}
+		free(pages);
 	}
 	cas_client_listing_end(c, expected, done);
 	return rc;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <fuse.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,10 +109,11 @@ void notifier_free(struct notifier *n)
 	free(n);
 }
 
-void notify_path(struct notifier *n, const char *path)
+/* Queues a path the caller allocated (ownership passes). */
+static void queue_owned(struct notifier *n, char *path)
 {
 	struct item *it = cas_xcalloc(1, sizeof(*it));
-	it->path = cas_xstrdup(path);
+	it->path = path;
 	pthread_mutex_lock(&n->mu);
 	if (n->stop || !n->started) {
 		pthread_mutex_unlock(&n->mu);
@@ -127,6 +129,24 @@ void notify_path(struct notifier *n, const char *path)
 	n->queued++;
 	pthread_cond_signal(&n->cv);
 	pthread_mutex_unlock(&n->mu);
+}
+
+void notify_path(struct notifier *n, const char *path)
+{
+	queue_owned(n, cas_xstrdup(path));
+}
+
+/* A path built from parts: allocated to fit, never truncated (a cut path
+ * would invalidate some other node, or none). */
+static void notify_pathf(struct notifier *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void notify_pathf(struct notifier *n, const char *fmt, ...)
+{
+	struct cas_buf b = { 0 };
+	va_list ap;
+	va_start(ap, fmt);
+	cas_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	queue_owned(n, cas_buf_steal(&b));
 }
 
 int notify_wait(struct notifier *n, int timeout_ms)
@@ -160,34 +180,28 @@ unsigned long notify_sent(struct notifier *n)
 /* The fixed files of directory dir, those with every flag of `flags`. */
 static void notify_files(struct notifier *n, const char *dir, unsigned flags)
 {
-	char path[1024];
 	int type = node_kind_of_path(dir);
 	for (int t = 0; type >= 0 && t < T_N; t++) {
 		const struct node_kind *k = &node_kinds[t];
 		if (k->parent != type || !k->name || (k->flags & flags) != flags)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, k->name);
-		notify_path(n, path);
+		notify_pathf(n, "%s/%s", dir, k->name);
 	}
 }
 
 void notify_instance(struct notifier *n, const char *id)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "/instances/%s", id);
-	notify_path(n, path);
-	notify_files(n, path, 0);
+	char *dir = cas_xasprintf("/instances/%s", id);
+	notify_path(n, dir);
+	notify_files(n, dir, 0);
+	free(dir);
 	for (const char *const *s = cas_enum_values(CAS_ENUM_STATUS); *s; s++) {
-		snprintf(path, sizeof(path), "/by-status/%s/%s", *s, id);
-		notify_path(n, path);
-		snprintf(path, sizeof(path), "/by-status/%s", *s);
-		notify_path(n, path);
+		notify_pathf(n, "/by-status/%s/%s", *s, id);
+		notify_pathf(n, "/by-status/%s", *s);
 	}
 	for (size_t i = 0; expiry_window(i); i++) {
-		snprintf(path, sizeof(path), "/by-expiry/%s/%s", expiry_window(i), id);
-		notify_path(n, path);
-		snprintf(path, sizeof(path), "/by-expiry/%s", expiry_window(i));
-		notify_path(n, path);
+		notify_pathf(n, "/by-expiry/%s/%s", expiry_window(i), id);
+		notify_pathf(n, "/by-expiry/%s", expiry_window(i));
 	}
 	notify_path(n, "/instances");
 	notify_path(n, "/instances.jsonl");
@@ -196,12 +210,9 @@ void notify_instance(struct notifier *n, const char *id)
 
 static void notify_entries(struct notifier *n, const char *dir, struct cas_entries *l)
 {
-	char path[1024];
 	notify_path(n, dir);
-	for (size_t i = 0; l && i < l->n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, l->v[i].key);
-		notify_path(n, path);
-	}
+	for (size_t i = 0; l && i < l->n; i++)
+		notify_pathf(n, "%s/%s", dir, l->v[i].key);
 }
 
 void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca)
@@ -216,7 +227,6 @@ void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries
 void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
 {
 	struct notifier *n = ctx;
-	char path[1024];
 	switch (kind) {
 	case CAS_CK_INSTANCES: {
 		struct cas_instances *o = old_value, *c = new_value;
@@ -232,12 +242,14 @@ void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 				notify_instance(n, o->v[i].id);
 		break;
 	}
-	case CAS_CK_DETAIL:
+	case CAS_CK_DETAIL: {
 		if (!old_value)
 			return;
-		snprintf(path, sizeof(path), "/instances/%s", key);
-		notify_files(n, path, NF_DETAIL);
+		char *dir = cas_xasprintf("/instances/%s", key);
+		notify_files(n, dir, NF_DETAIL);
+		free(dir);
 		break;
+	}
 	case CAS_CK_SUMMARY:
 		if (old_value)
 			notify_path(n, "/summary");

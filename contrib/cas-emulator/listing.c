@@ -50,12 +50,11 @@ void emu_listing_add_total(struct emu_listing *l, cJSON *body, int64_t total)
 		cJSON_AddNumberToObject(body, "TotalCount", (double)total);
 }
 
-int emu_listing_drift_due(struct emu_listing *l, int64_t page, long *del, long *add)
+int emu_listing_drift_due(struct emu_listing *l, int64_t page, struct emu_drift *d)
 {
 	pthread_mutex_lock(&l->mu);
 	int fire = l->drift_page > 0 && l->drift_page == page && l->drift_times != 0;
-	*del = l->drift_delete;
-	*add = l->drift_add;
+	*d = (struct emu_drift){ .del = l->drift_delete, .add = l->drift_add, .move = l->drift_move };
 	if (fire) {
 		if (l->drift_times > 0)
 			l->drift_times--;
@@ -85,11 +84,12 @@ int emu_listing_control(struct emu_listing *l, const char *body, size_t len, cha
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "drift");
 		struct emu_listing n = *l;
 		if (d) /* a drift replaces the previous one as a whole; times defaults to 1 */
-			n.drift_page = n.drift_delete = n.drift_add = 0, n.drift_times = 1;
+			n.drift_page = n.drift_delete = n.drift_add = n.drift_move = 0, n.drift_times = 1;
 		if (!cJSON_IsObject(o) || field(o, "page_cap", &n.page_cap) || field(o, "lie_total", &n.lie_total) ||
 		    field(o, "total_form", &n.total_form) ||
 		    (d && (!cJSON_IsObject(d) || field(d, "page", &n.drift_page) || field(d, "delete", &n.drift_delete) ||
-			   field(d, "add", &n.drift_add) || field(d, "times", &n.drift_times)))) {
+			   field(d, "add", &n.drift_add) || field(d, "move", &n.drift_move) ||
+			   field(d, "times", &n.drift_times)))) {
 			status = 400;
 		} else {
 			l->page_cap = n.page_cap;
@@ -98,6 +98,7 @@ int emu_listing_control(struct emu_listing *l, const char *body, size_t len, cha
 			l->drift_page = n.drift_page;
 			l->drift_delete = n.drift_delete;
 			l->drift_add = n.drift_add;
+			l->drift_move = n.drift_move;
 			l->drift_times = n.drift_times;
 		}
 		cJSON_Delete(o);
@@ -106,7 +107,7 @@ int emu_listing_control(struct emu_listing *l, const char *body, size_t len, cha
 	if (status != 200)
 		cJSON_AddStringToObject(r, "error",
 					"expected {\"page_cap\":N,\"lie_total\":N,\"total_form\":0|1|2,\"drift\":{\"page\":N,\"delete\":N,"
-					"\"add\":N,\"times\":N}}");
+					"\"add\":N,\"move\":N,\"times\":N}}");
 	cJSON_AddNumberToObject(r, "page_cap", (double)l->page_cap);
 	cJSON_AddNumberToObject(r, "lie_total", (double)l->lie_total);
 	cJSON_AddNumberToObject(r, "total_form", (double)l->total_form);
@@ -114,6 +115,7 @@ int emu_listing_control(struct emu_listing *l, const char *body, size_t len, cha
 	cJSON_AddNumberToObject(dr, "page", (double)l->drift_page);
 	cJSON_AddNumberToObject(dr, "delete", (double)l->drift_delete);
 	cJSON_AddNumberToObject(dr, "add", (double)l->drift_add);
+	cJSON_AddNumberToObject(dr, "move", (double)l->drift_move);
 	cJSON_AddNumberToObject(dr, "times", (double)l->drift_times);
 	cJSON_AddNumberToObject(dr, "fired", (double)l->drift_fired);
 	pthread_mutex_unlock(&l->mu);

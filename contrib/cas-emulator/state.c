@@ -251,19 +251,27 @@ cJSON *emu_state_dump(struct emu_state *s)
 
 void emu_state_drift(struct emu_state *s, int64_t page)
 {
-	long del, add;
-	if (!emu_listing_drift_due(&s->listing, page, &del, &add))
+	struct emu_drift d;
+	if (!emu_listing_drift_due(&s->listing, page, &d))
 		return;
 	pthread_rwlock_wrlock(&s->lock);
-	for (long i = 0; i < del && s->ninst; i++)
+	for (long i = 0; i < d.del && s->ninst; i++)
 		emu_state_remove(s, 0);
-	for (long i = 0; i < add; i++) {
+	for (long i = 0; i < d.add; i++) {
 		long idx = 1000000 + s->created++;
 		cJSON *obj = emu_gen_instance(s->seed ^ 0x5DEECE66DULL, idx, emu_now_ms());
 		char *id = cas_xasprintf("cas-cn-drift%06ld", idx - 1000000);
 		emu_json_set_str(obj, "InstanceId", id);
 		emu_state_prepend(s, id, obj);
 		free(id);
+	}
+	/* the last instance to the front: TotalCount stays, every entry before
+	 * its old place moves one place later (across page boundaries) */
+	for (long i = 0; i < d.move && s->ninst > 1; i++) {
+		struct emu_inst last = s->inst[s->ninst - 1];
+		memmove(&s->inst[1], &s->inst[0], (s->ninst - 1) * sizeof(*s->inst));
+		s->inst[0] = last;
+		reindex(s);
 	}
 	pthread_rwlock_unlock(&s->lock);
 }

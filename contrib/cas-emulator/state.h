@@ -79,7 +79,7 @@ void emu_token_add(struct emu_state *s, const char *token, int64_t now_ms);
 cJSON *emu_state_dump(struct emu_state *s);
 
 /* Drift during paging (listing.h): called by ListInstances before it takes
- * the state lock; deletes and adds instances at the front when due. */
+ * the state lock; deletes, adds and moves instances at the front when due. */
 void emu_state_drift(struct emu_state *s, int64_t page);
 
 #endif

@@ -6,12 +6,57 @@
 # and must be rewritten), rebuilds incrementally, runs the ctest tests that
 # guard that promise, and restores the file. A mutant is KILLED when a
 # guarding test fails, SURVIVED when all pass, EQUIVALENT when mutants.ini
-# says why no test can tell it apart. Prints the kill rate.
+# says why no test can tell it apart. Prints the kill rate; exits non-zero
+# unless every mutant is killed or equivalent.
+# Before anything is copied or built, every selected mutant is checked: a
+# STALE one (its fragment not found exactly once, its file gone, no tests)
+# or an unknown name fails the run at once (exit 2): a mutant that cannot
+# be applied guards nothing, and must be re-derived against today's code.
 #   tests/mutation/run.sh [MUTANT...]   (default: all)
+#   tests/mutation/run.sh --check       only that check, for every mutant
+#                                       (ctest mutation.fragments)
 #   MUT_DIR=dir keeps the scratch copy there (reused: faster rebuilds)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+
+check_only=0
+if [ "${1:-}" = "--check" ]; then
+	check_only=1
+	shift
+fi
+python3 - "$here/mutants.ini" "$root" "$@" <<'PY' || exit 2
+import configparser, os, sys
+ini, root, only = sys.argv[1], sys.argv[2], sys.argv[3:]
+cp = configparser.ConfigParser(interpolation=None)
+cp.optionxform = str
+cp.read(ini)
+bad = ["unknown mutant %s" % n for n in only if n not in cp.sections()]
+for name in [s for s in cp.sections() if not only or s in only]:
+    m = cp[name]
+    missing = [k for k in ("file", "from", "to", "tests") if not m.get(k, "").strip()]
+    if missing:
+        bad.append("%s: no %s" % (name, ", ".join(missing)))
+        continue
+    path = os.path.join(root, m["file"])
+    if not os.path.isfile(path):
+        bad.append("%s: STALE (%s does not exist)" % (name, m["file"]))
+        continue
+    n = open(path, errors="replace").read().count(m["from"])
+    if n != 1:
+        bad.append("%s: STALE (fragment found %d times in %s)" % (name, n, m["file"]))
+    elif m["from"] == m["to"]:
+        bad.append("%s: `to` equals `from`" % name)
+for b in bad:
+    print("mutants.ini: " + b, file=sys.stderr)
+if bad:
+    print("== %d mutant(s) cannot be applied: re-derive them against today's code" % len(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+if [ "$check_only" = 1 ]; then
+	echo "== every mutant in mutants.ini applies"
+	exit 0
+fi
 W=${MUT_DIR:-$(mktemp -d /tmp/casfs-mut.XXXXXX)}
 mkdir -p "$W/src"
 jobs=${JOBS:-2}
@@ -67,7 +112,7 @@ for name in muts:
     t0 = time.time()
     if "equivalent" in m:
         res[name] = "EQUIVALENT"
-    elif orig.count(frm) != 1:
+    elif orig.count(frm) != 1:  # checked before the build; kept for a tree changed meanwhile
         res[name] = "STALE (fragment found %d times)" % orig.count(frm)
     else:
         open(path, "w").write(orig.replace(frm, to))
