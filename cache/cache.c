@@ -611,7 +611,7 @@ int cas_cache_entry_from_detail(const struct cas_instance *old, const struct cas
  * invalidating the list. */
 static void instance_updated(struct cas_cache *c, const char *id)
 {
-	cas_cache_invalidate(c, CAS_CK_DETAIL, id);
+	cas_cache_invalidate(c, CAS_CK_DETAIL, id); /* the copy from before the change */
 	cas_cache_invalidate(c, CAS_CK_SUMMARY, "");
 	pthread_mutex_lock(&c->mu);
 	struct centry *de = find(c, CAS_CK_DETAIL, id, 0);
