@@ -16,7 +16,7 @@ const struct cas_action_info cas_actions[CAS_NACTIONS] = {
 	[CAS_DELETE_CLOUD_ACCESS] = { "DeleteCloudAccess", "2020-04-07", 1, 0 },
 	[CAS_GET_CA_INSTANCE_STATUS] = { "GetCAInstanceStatus", "2020-06-30", 0, 1 },
 	[CAS_GET_USER_CERTIFICATE_DETAIL] = { "GetUserCertificateDetail", "2020-04-07", 0, 0 },
-	/* the certificate store (docs/PROTOCOL.md §10); ListUserCertificateOrder
+	/* the certificate store (docs/PROTOCOL.md §14); ListUserCertificateOrder
 	 * has its own documented 10 QPS, so it shares the 10 QPS bucket */
 	[CAS_LIST_USER_CERTIFICATE_ORDER] = { "ListUserCertificateOrder", "2020-04-07", 0, 1 },
 	[CAS_LIST_CERTIFICATES] = { "ListCertificates", "2020-04-07", 0, 0 },

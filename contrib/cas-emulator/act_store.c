@@ -5,7 +5,7 @@
  * instance's certificate next to them (built from the instance through
  * pki.c, as the real console lists bought certificates among uploads).
  * Evidence and the emulator's own choices: README.md "Certificate store" and
- * docs/PROTOCOL.md §10. */
+ * docs/PROTOCOL.md §14. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
