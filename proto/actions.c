@@ -1,4 +1,4 @@
-/* actions: the table of the eleven operations: wire name, API version, and how
+/* actions: the table of the operations: wire name, API version, and how
  * the client may retry and rate-limit each. */
 #include <string.h>
 
@@ -16,6 +16,12 @@ const struct cas_action_info cas_actions[CAS_NACTIONS] = {
 	[CAS_DELETE_CLOUD_ACCESS] = { "DeleteCloudAccess", "2020-04-07", 1, 0 },
 	[CAS_GET_CA_INSTANCE_STATUS] = { "GetCAInstanceStatus", "2020-06-30", 0, 1 },
 	[CAS_GET_USER_CERTIFICATE_DETAIL] = { "GetUserCertificateDetail", "2020-04-07", 0, 0 },
+	/* the certificate store (docs/PROTOCOL.md §14); ListUserCertificateOrder
+	 * has its own documented 10 QPS, so it shares the 10 QPS bucket */
+	[CAS_LIST_USER_CERTIFICATE_ORDER] = { "ListUserCertificateOrder", "2020-04-07", 0, 1 },
+	[CAS_LIST_CERTIFICATES] = { "ListCertificates", "2020-04-07", 0, 0 },
+	[CAS_UPLOAD_USER_CERTIFICATE] = { "UploadUserCertificate", "2020-04-07", 1, 0 },
+	[CAS_DELETE_USER_CERTIFICATE] = { "DeleteUserCertificate", "2020-04-07", 1, 0 },
 };
 
 int cas_action_by_name(const char *name)

@@ -53,6 +53,11 @@ int cas_errno_for(int http_status, const char *code)
 	    has_prefix(c, "SignatureNonceUsed") || has_prefix(c, "IllegalTimestamp") ||
 	    has_prefix(c, "InvalidTimeStamp") || has_prefix(c, "InvalidCredentials"))
 		return EACCES;
+	/* the certificate store (docs/PROTOCOL.md §14) */
+	if (strcmp(c, "NameRepeat") == 0)
+		return EEXIST;
+	if (has_prefix(c, "OperationDenied.CertificateInUse"))
+		return EBUSY;
 	/* refused because of the resource's state (e.g. refund window over) */
 	if (has_prefix(c, "OperationDenied") || has_prefix(c, "IncorrectInstanceStatus") ||
 	    has_prefix(c, "InvalidStatus"))

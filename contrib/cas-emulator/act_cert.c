@@ -5,7 +5,8 @@
  * documented):
  *   400 MissingParameter.CertId    no CertId
  *   400 InvalidParameter.CertId    not a positive integer
- *   404 InvalidCertId.NotFound     no issued certificate has this CertId */
+ *   404 InvalidCertId.NotFound     no issued or uploaded certificate has this CertId
+ * Uploaded certificates are answered by act_store.c. */
 #include <string.h>
 
 #include "actions.h"
@@ -53,6 +54,8 @@ int emu_act_get_user_certificate_detail(struct emu_state *s, const struct cas_pa
 		}
 	}
 	pthread_rwlock_unlock(&s->lock);
+	if (!found)
+		found = emu_store_detail(s, want, with_secrets, body); /* an uploaded certificate */
 	if (!found) {
 		cJSON_Delete(body);
 		return emu_fail(r, 404, "InvalidCertId.NotFound", "The specified certificate \"%.32s\" does not exist.",

@@ -1,4 +1,4 @@
-/* actions: dispatch table of the eleven actions and the parameter helpers they
+/* actions: dispatch table of the actions and the parameter helpers they
  * share (see actions.h). */
 #include "actions.h"
 
@@ -18,6 +18,10 @@ static const struct emu_action table[] = {
 	{ CAS_DELETE_CLOUD_ACCESS, emu_act_delete_cloud_access },
 	{ CAS_GET_CA_INSTANCE_STATUS, emu_act_get_ca_instance_status },
 	{ CAS_GET_USER_CERTIFICATE_DETAIL, emu_act_get_user_certificate_detail },
+	{ CAS_LIST_USER_CERTIFICATE_ORDER, emu_act_list_user_certificate_order },
+	{ CAS_LIST_CERTIFICATES, emu_act_list_certificates },
+	{ CAS_UPLOAD_USER_CERTIFICATE, emu_act_upload_user_certificate },
+	{ CAS_DELETE_USER_CERTIFICATE, emu_act_delete_user_certificate },
 };
 
 const struct emu_action *emu_action_find(const char *name, const char *version)

@@ -1,4 +1,4 @@
-/* actions: the table of the eleven CAS actions the emulator serves (name,
+/* actions: the table of the CAS actions the emulator serves (name,
  * API version, handler) and helpers shared by the handlers. Handlers take
  * the state lock themselves and fill an emu_reply (body without RequestId). */
 #ifndef EMU_ACTIONS_H
@@ -38,6 +38,18 @@ int emu_act_list_cloud_access(struct emu_state *s, const struct cas_params *p, s
 int emu_act_add_cloud_access(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
 int emu_act_delete_cloud_access(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
 int emu_act_get_ca_instance_status(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_list_user_certificate_order(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_list_certificates(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_upload_user_certificate(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+int emu_act_delete_user_certificate(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
+/* act_store.c helpers for GetUserCertificateDetail and /_emulator/store:
+ * the detail of an upload (1 = found); adding a checked certificate (takes
+ * fields; NameRepeat when the name is taken); marking one in use by a
+ * product and resource (product NULL clears); -1 when unknown. */
+int emu_store_detail(struct emu_state *s, int64_t id, int with_secrets, cJSON *body);
+int emu_store_add(struct emu_state *s, const char *name, const char *cert, const char *key, cJSON *fields,
+		  struct emu_reply *r);
+int emu_store_mark_in_use(struct emu_state *s, int64_t id, const char *product, const char *resource);
 int emu_act_get_user_certificate_detail(struct emu_state *s, const struct cas_params *p, struct emu_reply *r);
 
 /* GetInstanceDetail fields that ListInstances also shows, plus the

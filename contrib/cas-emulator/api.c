@@ -68,6 +68,10 @@ static const struct emu_action *admit(struct emu_server *s, const struct emu_htt
 			 "supplied.");
 	} else if (!(act = emu_action_find(id->action, id->version))) {
 		emu_fail(r, 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.");
+	} else if (act->id == CAS_LIST_USER_CERTIFICATE_ORDER && (wait = emu_throttle_take(s->order_throttle, id->cred)) > 0) {
+		atomic_fetch_add(&s->state.throttled, 1);
+		emu_fail(r, (int)s->opts->throttle_status, "Throttling.User", "Request was denied due to user flow control.");
+		r->retry_after_ms = wait;
 	} else {
 		return act;
 	}

@@ -14,6 +14,7 @@
  *   POST   /_emulator/cloud-access/<AccessId>  merge a JSON object into the entry (values as given)
  *   POST   /_emulator/private-ca      append a GetCAInstanceStatus entry exactly as given
  *   GET    /_emulator/ca.pem           the root CA certificate (PEM) the leaves chain to
+ *   /_emulator/store..., /_emulator/leaf  the certificate store (control_store.h)
  *   GET    /_emulator/health
  * <id> is percent-decoded from the raw path. */
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "canon.h"
 #include "data.h"
 #include "pki.h"
+#include "control_store.h"
 #include "server.h"
 
 #define PREFIX "/_emulator/"
@@ -245,6 +247,8 @@ void emu_control_handle(struct emu_server *s, const char *method, const char *ra
 	} else if (strcmp(rest, "ca.pem") == 0 && strcmp(method, "GET") == 0) {
 		*out = cas_xstrdup(emu_pki_root_pem());
 		*status = 200;
+	} else if ((*status = emu_control_store(s, method, rest, body, len, out)) != 0) {
+		/* answered */
 	} else if (strcmp(rest, "health") == 0) {
 		*out = cas_xstrdup("{\"ok\":true}");
 		*status = 200;

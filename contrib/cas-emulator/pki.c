@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -443,5 +444,134 @@ int emu_pki_issue(const cJSON *inst, int with_secrets, cJSON *body)
 	EVP_PKEY_free(uploaded);
 	free(cn);
 	free(san);
+	return rc;
+}
+
+/* The descriptive fields of a leaf, as the store keeps them (see pki.h). */
+static void describe(X509 *leaf, cJSON *out)
+{
+	char fp[EVP_MAX_MD_SIZE * 2 + 1], sha2[EVP_MAX_MD_SIZE * 2 + 1], cn[256] = "", issuer[256] = "";
+	hex_digest(leaf, EVP_sha1(), 1, fp);
+	hex_digest(leaf, EVP_sha256(), 1, sha2);
+	X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn));
+	X509_NAME_get_text_by_NID(X509_get_issuer_name(leaf), NID_commonName, issuer, sizeof(issuer));
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	for (char *p = hex; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	struct tm tm;
+	int64_t nb = 0, na = 0;
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(leaf), &tm))
+		nb = (int64_t)timegm(&tm) * 1000;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm))
+		na = (int64_t)timegm(&tm) * 1000;
+	struct cas_buf sans = CAS_BUF_INIT;
+	GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type == GEN_DNS)
+			cas_buf_addf(&sans, "%s%.*s", sans.len ? "," : "", ASN1_STRING_length(g->d.dNSName),
+				     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+	}
+	GENERAL_NAMES_free(gens);
+	EVP_PKEY *pub = X509_get0_pubkey(leaf);
+	int id = pub ? EVP_PKEY_get_base_id(pub) : 0;
+	cJSON_AddStringToObject(out, "CommonName", cn);
+	cJSON_AddStringToObject(out, "Issuer", issuer);
+	cJSON_AddStringToObject(out, "Fingerprint", fp);
+	cJSON_AddStringToObject(out, "Sha2", sha2);
+	cJSON_AddStringToObject(out, "SerialNo", hex ? hex : "");
+	cJSON_AddNumberToObject(out, "NotBefore", (double)nb);
+	cJSON_AddNumberToObject(out, "NotAfter", (double)na);
+	char *s = cas_buf_steal(&sans);
+	cJSON_AddStringToObject(out, "Sans", s ? s : "");
+	free(s);
+	cJSON_AddStringToObject(out, "Algorithm", id == EVP_PKEY_RSA ? "RSA" : id == EVP_PKEY_SM2 ? "SM2" : "ECC");
+	cJSON_AddNumberToObject(out, "KeySize", pub ? EVP_PKEY_get_bits(pub) : 0);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+const char *emu_pki_check_upload(const char *cert, const char *key, cJSON *out)
+{
+	if (!key || strstr(key, "ENCRYPTED"))
+		return "PrivateKeyFormatException";
+	BIO *kb = BIO_new_mem_buf(key, -1);
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, (void *)"") : NULL;
+	BIO_free(kb);
+	const char *code = NULL;
+	X509 *leaf = NULL;
+	if (!k) {
+		code = "PrivateKeyFormatException";
+	} else {
+		BIO *cb = BIO_new_mem_buf(cert ? cert : "", -1);
+		leaf = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+		/* every further block must be a certificate too */
+		X509 *more;
+		int bad = 0;
+		while (leaf && cb && !BIO_eof(cb) && (more = PEM_read_bio_X509(cb, NULL, NULL, NULL)))
+			X509_free(more);
+		unsigned long err = ERR_peek_last_error();
+		if (leaf && err && ERR_GET_REASON(err) != PEM_R_NO_START_LINE)
+			bad = 1;
+		BIO_free(cb);
+		if (!leaf || bad)
+			code = "CertificateFormatException";
+		else if (X509_check_private_key(leaf, k) != 1)
+			code = "NotMatch.CertificateAndPrivateKey";
+		else
+			describe(leaf, out);
+	}
+	ERR_clear_error();
+	X509_free(leaf);
+	EVP_PKEY_free(k);
+	return code;
+}
+
+int emu_pki_leaf(const char *cn, int64_t nb_ms, int64_t na_ms, long serial, char **chain, char **key)
+{
+	static const char *const ext[] = { "basicConstraints", "critical,CA:FALSE", "extendedKeyUsage", "serverAuth",
+					   "subjectAltName", NULL, NULL };
+	char *san = cas_xasprintf("DNS:%s", cn);
+	const char *e[7];
+	memcpy(e, ext, sizeof(ext));
+	e[5] = san;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	pthread_mutex_lock(&g_mu);
+	X509 *x = k && g_int ? make_cert(k, cn, serial, (time_t)(nb_ms / 1000), (time_t)(na_ms / 1000), g_int, g_int_key, e)
+			     : NULL;
+	pthread_mutex_unlock(&g_mu);
+	char *leaf = x ? pem_of(x) : NULL;
+	*chain = leaf ? cas_xasprintf("%s%s", leaf, g_int_pem) : NULL;
+	*key = *chain ? key_pem(k) : NULL;
+	free(leaf);
+	free(san);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	ERR_clear_error();
+	return *chain && *key ? 0 : -1;
+}
+
+const char *emu_pki_intermediate_pem(void)
+{
+	return g_int_pem ? g_int_pem : "";
+}
+
+int emu_pki_describe_instance(const cJSON *inst, cJSON *out)
+{
+	cJSON *d = cJSON_CreateObject();
+	int rc = emu_pki_issue(inst, 0, d);
+	if (!rc) {
+		static const char *const keep[] = { "Fingerprint", "Sha2", "SerialNo", "NotBefore", "NotAfter", "Algorithm" };
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, keep[i]);
+			if (v)
+				cJSON_AddItemToObject(out, keep[i], cJSON_Duplicate(v, 1));
+		}
+		cJSON_AddStringToObject(out, "CommonName", emu_json_str(d, "Common") ? emu_json_str(d, "Common") : "");
+		cJSON_AddStringToObject(out, "Sans", emu_json_str(d, "Sans") ? emu_json_str(d, "Sans") : "");
+		cJSON_AddStringToObject(out, "Issuer", "cas-emulator DV TLS CA - G1");
+	}
+	cJSON_Delete(d);
 	return rc;
 }

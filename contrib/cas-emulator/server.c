@@ -289,6 +289,7 @@ int emu_server_start(struct emu_server *s, const struct emu_opts *o, char *err, 
 	emu_state_init(&s->state, o);
 	s->auth = emu_auth_new(o->creds, o->ncreds);
 	s->throttle = emu_throttle_new(o->qps, o->ncreds);
+	s->order_throttle = emu_throttle_new(10, o->ncreds);
 	struct MHD_OptionItem tls[] = {
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem },
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem },
@@ -316,6 +317,7 @@ void emu_server_stop(struct emu_server *s)
 		MHD_stop_daemon(s->mhd);
 	s->mhd = NULL;
 	emu_throttle_free(s->throttle);
+	emu_throttle_free(s->order_throttle);
 	emu_auth_free(s->auth);
 	emu_state_free(&s->state);
 	emu_audit_close(s->audit);

@@ -20,6 +20,7 @@ struct emu_server {
 	struct emu_state state;
 	struct emu_auth *auth;
 	struct emu_throttle *throttle;
+	struct emu_throttle *order_throttle; /* ListUserCertificateOrder's own 10 QPS [SDK] */
 	struct emu_faults *faults;
 	struct emu_audit *audit;
 	struct MHD_Daemon *mhd;

@@ -200,6 +200,8 @@ void emu_state_init(struct emu_state *s, const struct emu_opts *o)
 		access_append(s, emu_gen_cloud_access(o->seed, i, id, hash), id, hash);
 	}
 	s->cas = cJSON_CreateArray();
+	s->store = cJSON_CreateArray();
+	s->next_cert_id = 21000000000LL + (int64_t)(o->seed % 1000) * 1000; /* above 2^32: an int32 would truncate */
 	for (long i = 0; i < o->private_ca; i++)
 		cJSON_AddItemToArray(s->cas, emu_gen_private_ca(o->seed, i, now));
 }
@@ -216,6 +218,7 @@ void emu_state_free(struct emu_state *s)
 		cJSON_Delete(s->acc[i].obj);
 	free(s->acc);
 	cJSON_Delete(s->cas);
+	cJSON_Delete(s->store);
 	emu_listing_free(&s->listing);
 	for (size_t i = 0; i < s->ntokens; i++)
 		free(s->tokens[i].token);
@@ -235,6 +238,12 @@ cJSON *emu_state_dump(struct emu_state *s)
 	for (size_t i = 0; i < s->nacc; i++)
 		cJSON_AddItemToArray(acc, cJSON_Duplicate(s->acc[i].obj, 1));
 	cJSON_AddItemToObject(d, "private_cas", cJSON_Duplicate(s->cas, 1));
+	cJSON *store = cJSON_AddArrayToObject(d, "store"); /* uploaded certificates, without the key */
+	for (const cJSON *e = s->store->child; e; e = e->next) {
+		cJSON *c = cJSON_Duplicate(e, 1);
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "Key");
+		cJSON_AddItemToArray(store, c);
+	}
 	cJSON_AddNumberToObject(d, "next_access_id", (double)s->next_access_id);
 	pthread_rwlock_unlock(&s->lock);
 	cJSON *c = cJSON_AddObjectToObject(d, "counters");

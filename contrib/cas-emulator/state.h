@@ -48,6 +48,8 @@ struct emu_state {
 	struct emu_token *tokens;
 	size_t ntokens, tokens_cap;
 	long created;           /* instances created through /_emulator */
+	cJSON *store;           /* uploaded certificates (store.c), newest last */
+	int64_t next_cert_id;
 	atomic_ulong calls[CAS_NACTIONS];
 	atomic_ulong auth_failures, throttled, faults_fired, requests;
 	struct emu_listing listing; /* its own mutex */

@@ -96,5 +96,6 @@ int group_retry(void);
 int group_reset(void);
 int group_tls(void);
 int group_reuse(void);
+int group_store(void);
 
 #endif

@@ -341,7 +341,7 @@ static void test_ops_table(void **state)
 	/* every call was counted once, and all succeeded on the first attempt */
 	struct cas_client_stats cs;
 	cas_client_stats(c, &cs);
-	for (int i = 0; i < CAS_NACTIONS; i++)
+	for (int i = 0; i <= CAS_GET_USER_CERTIFICATE_DETAIL; i++) /* the vtable's; the store's (client/store.h) are not in it yet */
 		assert_true(cs.a[i].calls >= 1);
 	assert_int_equal(cs.a[CAS_UPDATE_INSTANCE].calls, 1);
 	assert_int_equal(cs.a[CAS_UPDATE_INSTANCE].ok, 1);

@@ -19,7 +19,7 @@ static const struct {
 	{ "filters", group_filters }, { "hostile", group_hostile },   { "errors", group_errors },
 	{ "protocol", group_protocol }, { "auth", group_auth },	    { "creds", group_creds },
 	{ "throttle", group_throttle }, { "retry", group_retry },	    { "reset", group_reset },
-	{ "tls", group_tls },	    { "reuse", group_reuse },
+	{ "tls", group_tls },	    { "reuse", group_reuse }, { "store", group_store },
 };
 
 int main(int argc, char **argv)

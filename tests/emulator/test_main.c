@@ -495,6 +495,8 @@ int main(int argc, char **argv)
 		rc = run_actions_group();
 	} else if (strcmp(group, "faults") == 0) {
 		rc = run_faults_group();
+	} else if (strcmp(group, "store") == 0) {
+		rc = run_store_group();
 	} else if (strcmp(group, "throttle") == 0) {
 		rc = run_throttle_group();
 	} else {

@@ -32,6 +32,7 @@ char *instance_id(int i);
 
 int run_actions_group(void);
 int run_faults_group(void);
+int run_store_group(void);
 int run_throttle_group(void);
 
 #endif
