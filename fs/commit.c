@@ -319,7 +319,7 @@ int commit_access_new(struct casfs *fs, const struct node *n, const char *data, 
 		/* AddCloudAccess returns no id: list again so <AccessId> appears */
 		if (!rc && fs->api->ops->list_cloud_access(fs->api, &l, e) == 0)
 			cas_obj_unref(l);
-		notify_path(fs->notify, "/cloud-access");
+		notify_kind(fs->notify, CAS_CK_ACCESS);
 	}
 	wipe_secret(j);
 	cJSON_Delete(j);
@@ -351,6 +351,6 @@ int remove_access(struct casfs *fs, const struct node *n, struct cas_error *e)
 	int64_t seq = journal_begin(fs, n->path, "DeleteCloudAccess", NULL);
 	rc = fs->api->ops->delete_cloud_access(fs->api, n->id, e);
 	journal_end(fs, seq, rc, e);
-	notify_path(fs->notify, "/cloud-access");
+	notify_kind(fs->notify, CAS_CK_ACCESS);
 	return rc;
 }

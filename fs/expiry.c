@@ -5,7 +5,9 @@
  * included), "90d" likewise; "expired" holds NotAfter <= now and is apart
  * from the others. "Now" is the service's clock when the list was fetched
  * (its Date header), so the view is a pure function of the list snapshot:
- * it moves when the list is refreshed, like every other list-backed file. */
+ * it moves when the list is refreshed, like every other list-backed file.
+ * The view's rows (tree.c) name the windows (expiry_window) and which
+ * instances a window holds (expiry_holds); listing is generic. */
 #include <string.h>
 
 #include "kinds.h"
@@ -39,55 +41,8 @@ static int in_window(const struct window *w, const struct cas_instance *it, int6
 	return it->not_after > now && it->not_after <= now + w->days * DAY_MS;
 }
 
-int list_windows(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
-		 struct cas_error *e)
+int expiry_holds(const char *group, const struct cas_instance *it, int64_t as_of_ms)
 {
-	(void)fs;
-	(void)k;
-	(void)dir;
-	(void)e;
-	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
-		namelist_add(out, windows[i].name);
-	return 0;
-}
-
-int exists_window(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
-		  struct cas_error *e)
-{
-	(void)fs;
-	(void)k;
-	(void)p;
-	(void)e;
-	return window_named(name) != NULL;
-}
-
-int list_expiry_links(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
-		      struct cas_error *e)
-{
-	(void)k;
-	const struct window *w = window_named(dir->id);
-	struct cas_instances *l = NULL;
-	int rc = fs->api->ops->list_instances(fs->api, NULL, &l, e);
-	if (rc)
-		return rc;
-	for (size_t i = 0; w && i < l->n; i++)
-		if (in_window(w, &l->v[i], l->as_of_ms))
-			namelist_add(out, l->v[i].id);
-	cas_obj_unref(l);
-	return 0;
-}
-
-int exists_expiry_link(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
-		       struct cas_error *e)
-{
-	(void)k;
-	const struct window *w = window_named(p->id);
-	struct cas_instances *l = NULL;
-	int rc = fs->api->ops->list_instances(fs->api, NULL, &l, e);
-	if (rc)
-		return rc;
-	const struct cas_instance *it = cas_instances_find(l, name);
-	int found = w && it && in_window(w, it, l->as_of_ms);
-	cas_obj_unref(l);
-	return found;
+	const struct window *w = window_named(group);
+	return w && in_window(w, it, as_of_ms);
 }

@@ -12,10 +12,6 @@ struct handle *handle_new(struct casfs *fs, const struct node *n)
 {
 	struct handle *h = cas_xcalloc(1, sizeof(*h));
 	h->node = *n;
-	if (n->id)
-		h->node.id = h->node.buf + (n->id - n->buf);
-	if (n->name)
-		h->node.name = h->node.buf + (n->name - n->buf);
 	pthread_mutex_lock(&fs->handles_mu);
 	h->next = fs->handles;
 	if (fs->handles)

@@ -3,8 +3,9 @@
  * to. Kinds: API nodes (files, directories and links the service backs:
  * apinode.c, apifile.c) and scratch entries (scratchfile.c). Row
  * functions: render.c (content, same-meaning), certfiles.c (certificates),
- * expiry.c (by-expiry), commit.c (writes and removals), control.c (the .cas
- * directory), journal.c (.cas/journal), nodes.c (variable children).
+ * expiry.c (by-expiry's windows), commit.c (writes and removals), control.c
+ * (the .cas directory), journal.c (.cas/journal), tree.c (variable children
+ * and views).
  *
  * Ownership: every `struct snap **out` and `struct cas_entries **out` is
  * a new reference the caller drops with cas_obj_unref(); *out is NULL on
@@ -95,17 +96,9 @@ int render_cert_key(struct casfs *fs, const struct node *n, struct snap **out, s
 int exists_cert_file(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
 		     struct cas_error *e);
 
-/* expiry.c */
-int list_windows(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
-		 struct cas_error *e);
-int exists_window(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
-		  struct cas_error *e);
-int list_expiry_links(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
-		      struct cas_error *e);
-int exists_expiry_link(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
-		       struct cas_error *e);
-/* The name of window i ("expired", "7d", ...), NULL past the last. */
-const char *expiry_window(size_t i);
+/* expiry.c: by-expiry's groups (names_fn and holds_fn of its row) */
+const char *expiry_window(size_t i); /* "expired", "7d", ...; NULL past the last */
+int expiry_holds(const char *group, const struct cas_instance *it, int64_t as_of_ms);
 
 /* control.c */
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);

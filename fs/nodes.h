@@ -1,13 +1,16 @@
-/* nodes: the tree as one table of node kinds (procfs's pid_entry style).
- * Each row is data: its name (NULL for a variable child), parent, mode and
- * flags, the operations of its kind (kinds.h), and what those operations
- * need: the list field it shows, the update field it writes, its complete
- * rule, its same-meaning test, its render/commit/remove functions, and for
- * a variable row how to list and recognise its children. A parent may have
- * several variable rows; a name is the first one's that recognises it.
- * Resolution, lookup, readdir and nlink are generic walks over this table:
- * generic code never names a kind (T_ names appear only as parent links in
- * rows and as the root in the resolver). */
+/* nodes: the tree as one table of node kinds (procfs's pid_entry style;
+ * the table is in tree.c, the resolver in nodes.c). Each row is data: its
+ * name (NULL for a variable child), parent, mode and flags, the operations
+ * of its kind (kinds.h), and what those operations need: the list field it
+ * shows, the update field it writes, its complete rule, its same-meaning
+ * test, its render/commit/remove functions, for a variable row how to list
+ * and recognise its children, the cached documents its content comes from
+ * (deps: what the notifier invalidates), and for a link the row it points
+ * to. A parent may have several variable rows; a name is the first one's
+ * that recognises it. Resolution, lookup, readdir, nlink, invalidation and
+ * link targets are generic walks over this table: generic code never names
+ * a kind (T_ names appear only as parent links in rows and as the root in
+ * the resolver). */
 #ifndef CASFS_NODES_H
 #define CASFS_NODES_H
 
@@ -28,6 +31,7 @@ enum node_type {
 	T_REFUND, T_SCRATCH, T_SCRATCH_DIR,
 	T_BY_STATUS, T_STATUS_DIR, T_STATUS_LINK,
 	T_BY_EXPIRY, T_EXPIRY_DIR, T_EXPIRY_LINK,
+	T_BY_BRAND, T_BRAND_DIR, T_BRAND_LINK,
 	T_SUMMARY, T_INSTANCES_JSONL,
 	T_ACCESS, T_ACCESS_NEW, T_ACCESS_ENTRY,
 	T_CA, T_CA_ENTRY,
@@ -46,18 +50,32 @@ enum node_flags {
 	NF_SECRET = 128,   /* writes carry a secret: the buffer is wiped as soon as it was committed */
 	NF_CERT = 256,     /* rendered from GetUserCertificateDetail (read ahead like NF_DETAIL) */
 	NF_KEYS = 512,     /* a private key: present only with -o keys */
+	NF_ID = 1024,      /* a variable row whose names are instance ids (instances/<id>, a view's links) */
+	NF_VIEW = 2048,    /* a variable row of a view's groups (by-status/<status>): see holds, names */
 };
 
-/* A resolved path. Strings point into `buf`. A variable component is
- * stored as `id` when the path has none yet (instance, status, access or CA
- * id), else as `name` (a by-status link's instance id, a scratch name). */
+/* deps: a set of the cache's kinds (cache.h) a row's content comes from.
+ * When one changes the notifier invalidates every node of the row, its
+ * variable components bound to what changed: an NF_ID row to the instance,
+ * an NF_VIEW row to the groups that held it before or hold it now, a row
+ * with entries to the changed documents' keys. */
+#define DEP(ck) (1u << (ck))
+
+/* The tree is at most this deep (instances/<id>/<file>; a unit test checks
+ * every row), and every component at most NAME_MAX bytes (node_child). */
+#define NODE_DEPTH_MAX 3
+#define NODE_NAME_MAX 255
+
+/* A resolved path: a plain value (no pointers), so assignment copies it.
+ * A variable component is stored as `id` when the path has none yet
+ * (instance, status, brand, access or CA id), else as `name` (a view
+ * link's instance id, a scratch name); "" when absent. */
 struct node {
 	int type;
-	const char *id;
-	const char *name;
-	char path[4096];
 	uint64_t ino;
-	char buf[1024];
+	char id[NODE_NAME_MAX + 1];
+	char name[NODE_NAME_MAX + 1];
+	char path[NODE_DEPTH_MAX * (NODE_NAME_MAX + 1) + 1];
 };
 
 struct node_kind;
@@ -75,6 +93,10 @@ typedef int (*exists_fn)(struct casfs *fs, const struct node_kind *k, const stru
 			 struct cas_error *e);
 /* Do the bytes a writer committed still mean the same as the current rendering? */
 typedef int (*same_fn)(const struct snap *written, const struct snap *current);
+/* A view's groups: the i-th group's name, NULL past the last. */
+typedef const char *(*names_fn)(size_t i);
+/* A view's groups: does group `group` hold instance it (as_of_ms: the list's clock)? */
+typedef int (*holds_fn)(const char *group, const struct cas_instance *it, int64_t as_of_ms);
 /* A list of keyed documents (cloud-access, private CA). *out: a new reference. */
 typedef int (*entries_fn)(struct casfs *fs, struct cas_entries **out, struct cas_error *e);
 
@@ -105,6 +127,13 @@ struct node_kind {
 	list_fn list;                  /* variable rows */
 	exists_fn exists;
 	const char *fixed_why;         /* directories: why their fixed files cannot be removed */
+	unsigned deps;                 /* DEP(kind) of the cached documents its content comes from */
+	/* NF_VIEW rows: the groups are names() (fixed), else the values of the
+	 * list member `value` that are safe names; a group holds the instances
+	 * holds() says, else those whose `value` is its name */
+	names_fn names;
+	holds_fn holds;
+	int target;                    /* links: the row of the target (the link's name is its variable part) */
 };
 
 extern const struct node_kind node_kinds[T_N];
@@ -125,6 +154,12 @@ int node_children(struct casfs *fs, const struct node *dir, struct namelist *out
  * (out may be dir). */
 int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e);
 int node_is_dir(const struct node *n);
+/* The target of link n, relative to its directory (../../instances/<id>);
+ * the caller frees it. */
+char *node_link_target(const struct node *n);
+/* The group of an NF_VIEW row k whose name is instance it's list member
+ * (`value`), if that is a safe name; NULL for a row with holds(). */
+const char *node_view_name(const struct node_kind *k, const struct cas_instance *it);
 /* The mode casfs shows for a node of row k: the row's, with the bits of
  * -o umask= cleared. Never looser than the row's (key.pem stays 0400). */
 mode_t node_mode(const struct casfs *fs, const struct node_kind *k);

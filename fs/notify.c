@@ -5,17 +5,14 @@
 #include <stdio.h>
 #include <fuse.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
-#include "kinds.h"
 #include "log.h"
 #include "nodes.h"
-#include "validate.h"
 
 struct item {
 	struct item *next;
@@ -33,6 +30,7 @@ struct notifier {
 	struct fuse *fuse;
 	pthread_t th;
 	unsigned long sent;
+	struct cas_instances *last; /* the list the cache last reported (notify_instance's entries) */
 };
 
 static void *run(void *arg)
@@ -103,6 +101,7 @@ void notifier_free(struct notifier *n)
 		free(it->path);
 		free(it);
 	}
+	cas_obj_unref(n->last);
 	pthread_mutex_destroy(&n->mu);
 	pthread_cond_destroy(&n->cv);
 	pthread_cond_destroy(&n->done_cv);
@@ -136,19 +135,6 @@ void notify_path(struct notifier *n, const char *path)
 	queue_owned(n, cas_xstrdup(path));
 }
 
-/* A path built from parts: allocated to fit, never truncated (a cut path
- * would invalidate some other node, or none). */
-static void notify_pathf(struct notifier *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void notify_pathf(struct notifier *n, const char *fmt, ...)
-{
-	struct cas_buf b = { 0 };
-	va_list ap;
-	va_start(ap, fmt);
-	cas_buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	queue_owned(n, cas_buf_steal(&b));
-}
-
 int notify_wait(struct notifier *n, int timeout_ms)
 {
 	struct timespec dl;
@@ -177,93 +163,145 @@ unsigned long notify_sent(struct notifier *n)
 	return s;
 }
 
-/* The fixed files of directory dir, those with every flag of `flags`. */
-static void notify_files(struct notifier *n, const char *dir, unsigned flags)
+/* ---- what to invalidate: derived from the rows' deps ------------------ */
+
+/* One change of cached documents: the kind (DEP(kind)) and what binds the
+ * variable components of the rows that show it (nodes.h, deps). */
+struct change {
+	unsigned dep;
+	const char *id;                           /* the instance (NF_ID rows) */
+	const struct cas_instance *was, *now;     /* its list entries before and after (NF_VIEW rows) */
+	const struct cas_entries *entries;        /* the documents (rows with entries) */
+};
+
+/* The names variable row k takes in the paths the change touches. */
+static void bind(const struct node_kind *k, const struct change *c, struct namelist *out)
 {
-	int type = node_kind_of_path(dir);
-	for (int t = 0; type >= 0 && t < T_N; t++) {
-		const struct node_kind *k = &node_kinds[t];
-		if (k->parent != type || !k->name || (k->flags & flags) != flags)
-			continue;
-		notify_pathf(n, "%s/%s", dir, k->name);
+	if (k->flags & NF_ID) {
+		if (c->id)
+			namelist_add(out, c->id);
+	} else if ((k->flags & NF_VIEW) && k->names) {
+		for (size_t i = 0; k->names(i); i++)
+			namelist_add(out, k->names(i));
+	} else if (k->flags & NF_VIEW) {
+		const char *was = node_view_name(k, c->was), *now = node_view_name(k, c->now);
+		if (was)
+			namelist_add(out, was);
+		if (now && (!was || strcmp(was, now) != 0))
+			namelist_add(out, now);
+	} else if (k->entries) {
+		for (size_t i = 0; c->entries && i < c->entries->n; i++)
+			namelist_add(out, c->entries->v[i].key);
 	}
+}
+
+/* Queues every path below prefix along chain[i..depth). */
+static void expand(struct notifier *n, const int *chain, size_t i, size_t depth, const char *prefix,
+		   const struct change *c)
+{
+	if (i == depth) {
+		notify_path(n, prefix);
+		return;
+	}
+	const struct node_kind *k = &node_kinds[chain[i]];
+	struct namelist names = { 0 };
+	if (k->name)
+		namelist_add(&names, k->name);
+	else
+		bind(k, c, &names);
+	for (size_t j = 0; j < names.n; j++) {
+		char *p = cas_xasprintf("%s/%s", prefix, names.v[j]);
+		expand(n, chain, i + 1, depth, p, c);
+		free(p);
+	}
+	namelist_free(&names);
+}
+
+/* Every node of every row that shows what changed. */
+static void notify_change(struct notifier *n, const struct change *c)
+{
+	for (int t = 0; t < T_N; t++) {
+		if (!(node_kinds[t].deps & c->dep))
+			continue;
+		int chain[NODE_DEPTH_MAX + 1];
+		size_t depth = 0;
+		for (int r = t; node_kinds[r].parent >= 0 && depth <= NODE_DEPTH_MAX; r = node_kinds[r].parent)
+			chain[depth++] = r;
+		for (size_t i = 0; i < depth / 2; i++) {
+			int x = chain[i];
+			chain[i] = chain[depth - 1 - i];
+			chain[depth - 1 - i] = x;
+		}
+		expand(n, chain, 0, depth, "", c);
+	}
+}
+
+/* The list the cache last reported (a new reference), or NULL. */
+static struct cas_instances *last_list(struct notifier *n)
+{
+	pthread_mutex_lock(&n->mu);
+	struct cas_instances *l = cas_obj_ref(n->last);
+	pthread_mutex_unlock(&n->mu);
+	return l;
 }
 
 void notify_instance(struct notifier *n, const char *id)
 {
-	char *dir = cas_xasprintf("/instances/%s", id);
-	notify_path(n, dir);
-	notify_files(n, dir, 0);
-	free(dir);
-	for (const char *const *s = cas_enum_values(CAS_ENUM_STATUS); *s; s++) {
-		notify_pathf(n, "/by-status/%s/%s", *s, id);
-		notify_pathf(n, "/by-status/%s", *s);
-	}
-	for (size_t i = 0; expiry_window(i); i++) {
-		notify_pathf(n, "/by-expiry/%s/%s", expiry_window(i), id);
-		notify_pathf(n, "/by-expiry/%s", expiry_window(i));
-	}
-	notify_path(n, "/instances");
-	notify_path(n, "/instances.jsonl");
-	notify_path(n, "/summary");
+	struct cas_instances *l = last_list(n);
+	const struct cas_instance *was = cas_instances_find(l, id);
+	notify_change(n, &(struct change){ .dep = DEP(CAS_CK_INSTANCES), .id = id, .was = was });
+	cas_obj_unref(l);
 }
 
-static void notify_entries(struct notifier *n, const char *dir, struct cas_entries *l)
+void notify_kind(struct notifier *n, enum cas_ck kind)
 {
-	notify_path(n, dir);
-	for (size_t i = 0; l && i < l->n; i++)
-		notify_pathf(n, "%s/%s", dir, l->v[i].key);
+	notify_change(n, &(struct change){ .dep = DEP(kind) });
 }
 
 void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca)
 {
 	notify_path(n, "/");
 	for (size_t i = 0; l && i < l->n; i++)
-		notify_instance(n, l->v[i].id);
-	notify_entries(n, "/cloud-access", access);
-	notify_entries(n, "/private-ca", ca);
+		notify_change(n, &(struct change){ .dep = DEP(CAS_CK_INSTANCES), .id = l->v[i].id, .was = &l->v[i] });
+	notify_change(n, &(struct change){ .dep = DEP(CAS_CK_ACCESS), .entries = access });
+	notify_change(n, &(struct change){ .dep = DEP(CAS_CK_CA), .entries = ca });
 }
 
 void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
 {
 	struct notifier *n = ctx;
+	if (kind == CAS_CK_INSTANCES) {
+		pthread_mutex_lock(&n->mu);
+		struct cas_instances *prev = n->last;
+		n->last = cas_obj_ref(new_value);
+		pthread_mutex_unlock(&n->mu);
+		cas_obj_unref(prev);
+	}
+	if (!old_value || kind == CAS_CK_CERT) /* first sight: the kernel holds nothing yet; certificates: */
+		return;                         /* the files' stamps keep a changed one out of the page cache */
 	switch (kind) {
 	case CAS_CK_INSTANCES: {
 		struct cas_instances *o = old_value, *c = new_value;
-		if (!o)
-			return; /* first sight: the kernel holds nothing yet */
 		for (size_t i = 0; c && i < c->n; i++) {
 			const struct cas_instance *was = cas_instances_find(o, c->v[i].id);
 			if (!was || was->hash != c->v[i].hash)
-				notify_instance(n, c->v[i].id);
+				notify_change(n, &(struct change){ .dep = DEP(kind), .id = c->v[i].id, .was = was,
+								   .now = &c->v[i] });
 		}
 		for (size_t i = 0; i < o->n; i++)
 			if (!cas_instances_find(c, o->v[i].id))
-				notify_instance(n, o->v[i].id);
+				notify_change(n, &(struct change){ .dep = DEP(kind), .id = o->v[i].id, .was = &o->v[i] });
 		break;
 	}
-	case CAS_CK_DETAIL: {
-		if (!old_value)
-			return;
-		char *dir = cas_xasprintf("/instances/%s", key);
-		notify_files(n, dir, NF_DETAIL);
-		free(dir);
-		break;
-	}
-	case CAS_CK_SUMMARY:
-		if (old_value)
-			notify_path(n, "/summary");
+	case CAS_CK_DETAIL:
+		notify_change(n, &(struct change){ .dep = DEP(kind), .id = key });
 		break;
 	case CAS_CK_ACCESS:
-		if (old_value)
-			notify_entries(n, "/cloud-access", old_value);
-		break;
 	case CAS_CK_CA:
-		if (old_value)
-			notify_entries(n, "/private-ca", old_value);
+		notify_change(n, &(struct change){ .dep = DEP(kind), .entries = old_value });
 		break;
-	case CAS_CK_CERT: /* keyed by CertId; the files' stamps keep a changed certificate out of the page cache */
-	case CAS_CK_N:
+	default:
+		notify_change(n, &(struct change){ .dep = DEP(kind) });
 		break;
 	}
 }

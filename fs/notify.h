@@ -1,7 +1,9 @@
 /* notify: tells the kernel to forget cached attributes and pages of paths
  * whose content changed (after a mutation, a cache refresh that saw new
- * content, or .cas/refresh). Invalidations must not be sent from inside a
- * request handler, so they are queued and sent by one thread. */
+ * content, or .cas/refresh). Which paths show a changed document is derived
+ * from the node table (each row's deps, nodes.h): this module names no
+ * path but the root. Invalidations must not be sent from inside a request
+ * handler, so they are queued and sent by one thread. */
 #ifndef CASFS_NOTIFY_H
 #define CASFS_NOTIFY_H
 
@@ -15,8 +17,13 @@ void notifier_start(struct notifier *n, struct fuse *f);
 void notifier_stop(struct notifier *n);
 void notifier_free(struct notifier *n);
 void notify_path(struct notifier *n, const char *path);
-/* Every file of an instance, its directory and its by-status links. */
+/* Every node that shows instance id: its directory and files, the lists,
+ * and its links in every view (a view's groups bound from the list entry
+ * the cache last reported). */
 void notify_instance(struct notifier *n, const char *id);
+/* Every node of the rows that show `kind` and name no variable part (e.g.
+ * the cloud-access directory after an entry was added or removed). */
+void notify_kind(struct notifier *n, enum cas_ck kind);
 /* Every file the tree can hold, from the given lists. */
 void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca);
 unsigned long notify_sent(struct notifier *n);

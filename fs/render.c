@@ -178,7 +178,7 @@ int render_link(struct casfs *fs, const struct node *n, struct snap **out, struc
 {
 	(void)fs;
 	(void)e;
-	char *t = cas_xasprintf("../../instances/%s", n->name);
+	char *t = node_link_target(n);
 	*out = snap_new(t, strlen(t));
 	free(t);
 	return 0;

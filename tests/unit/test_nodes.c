@@ -6,13 +6,18 @@
  * absent ones skipped), then each variable row's names, and counts the
  * child directories nlink is made of; node_kind_of_path names a path's
  * kind without a call; a name a fixed row claims is never a scratch name
- * (nor one ending .pem/.key/.crt), and node_mode only clears bits. */
+ * (nor one ending .pem/.key/.crt), and node_mode only clears bits.
+ * by-brand/ is a view made of rows only (groups from the list's Brand,
+ * links whose target is derived from the rows); struct node is a plain
+ * value; the rows carry what invalidation needs (deps) and stay within
+ * NODE_DEPTH_MAX. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -57,7 +62,7 @@ static void resolve_paths(void **state)
 	assert_int_equal(n.type, T_DOMAIN);
 	assert_string_equal(n.path, "/instances/cas-0002/domain");
 	assert_string_equal(n.id, "cas-0002");
-	assert_null(n.name);
+	assert_string_equal(n.name, "");
 	assert_int_equal(n.ino, cas_path_ino("/instances/cas-0002/domain"));
 	assert_false(node_is_dir(&n));
 
@@ -141,8 +146,8 @@ static void children_and_nlink(void **state)
 	size_t dirs = 0;
 	/* .cas is hidden but counted: nlink is 2 + 6 */
 	assert_string_equal(children("/", &dirs),
-			    "instances by-status by-expiry summary instances.jsonl cloud-access private-ca");
-	assert_int_equal(dirs, 6);
+			    "instances by-status by-expiry by-brand summary instances.jsonl cloud-access private-ca");
+	assert_int_equal(dirs, 7);
 	assert_string_equal(children("/by-expiry", &dirs), "expired 7d 30d 90d");
 	assert_int_equal(dirs, 4);
 	assert_string_equal(children("/instances", &dirs), "cas-0000 cas-0001 cas-0002 cas-0003 cas-0004");
@@ -158,6 +163,79 @@ static void children_and_nlink(void **state)
 	assert_string_equal(children("/.cas", &dirs), "stats errors journal refresh");
 	/* a listing costs one list call per directory, never a detail */
 	assert_int_equal(fake_calls(&X.f, CAS_GET_INSTANCE_DETAIL), 0);
+}
+
+/* by-brand/<Brand>/<id>: the fake gives instance i the brand "Brand-i" */
+static void by_brand_view(void **state)
+{
+	(void)state;
+	size_t dirs = 0;
+	assert_string_equal(children("/by-brand", &dirs), "Brand-0 Brand-1 Brand-2 Brand-3 Brand-4");
+	assert_int_equal(dirs, 5);
+	assert_string_equal(children("/by-brand/Brand-2", &dirs), "cas-0002");
+	assert_int_equal(dirs, 0);
+	struct node n;
+	assert_int_equal(resolve("/by-brand/Brand-2/cas-0002", &n), 0);
+	assert_int_equal(n.type, T_BRAND_LINK);
+	assert_string_equal(n.id, "Brand-2");
+	assert_string_equal(n.name, "cas-0002");
+	char *t = node_link_target(&n);
+	assert_string_equal(t, "../../instances/cas-0002");
+	free(t);
+	assert_int_equal(resolve("/by-brand/Brand-2/cas-0001", &n), -ENOENT); /* not of that brand */
+	assert_int_equal(resolve("/by-brand/Brand-9", &n), -ENOENT);
+	assert_int_equal(node_kind_of_path("/by-brand/x/y"), T_BRAND_LINK);
+	/* the other views' links are derived the same way */
+	assert_int_equal(resolve("/by-status/normal/cas-0001", &n), 0);
+	t = node_link_target(&n);
+	assert_string_equal(t, "../../instances/cas-0001");
+	free(t);
+	assert_int_equal(fake_calls(&X.f, CAS_GET_INSTANCE_DETAIL), 0);
+}
+
+/* struct node is a plain value: a copy owns its strings */
+static void node_is_a_value(void **state)
+{
+	(void)state;
+	struct node a, b;
+	assert_int_equal(resolve("/instances/cas-0003/sedXyz", &a), -ENOENT);
+	assert_int_equal(resolve("/by-brand/Brand-3/cas-0003", &a), 0);
+	b = a;
+	memset(&a, 0, sizeof(a));
+	assert_string_equal(b.id, "Brand-3");
+	assert_string_equal(b.name, "cas-0003");
+	assert_string_equal(b.path, "/by-brand/Brand-3/cas-0003");
+	assert_true(sizeof(struct node) < 1400);
+	/* the deepest path fits: two variable components of NAME_MAX bytes */
+	char id[NODE_NAME_MAX + 1];
+	memset(id, 'x', NODE_NAME_MAX);
+	id[NODE_NAME_MAX] = '\0';
+	struct node d = { .type = T_INSTANCE };
+	snprintf(d.path, sizeof(d.path), "/instances/%s", id);
+	assert_int_equal(strlen(d.path) + 1 + NODE_NAME_MAX < sizeof(d.path), 1);
+}
+
+/* The rows carry what generic code derives: depth, deps, link targets. */
+static void rows_carry_their_data(void **state)
+{
+	(void)state;
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		int depth = 0;
+		for (int r = t; node_kinds[r].parent >= 0; r = node_kinds[r].parent)
+			depth++;
+		assert_true(depth <= NODE_DEPTH_MAX);
+		if (S_ISLNK(k->mode))
+			assert_int_equal(k->target, T_INSTANCE);
+		/* every file of an instance is invalidated when its list entry changes */
+		if (k->parent == T_INSTANCE && k->name)
+			assert_true(k->deps & DEP(CAS_CK_INSTANCES));
+		if (k->flags & NF_DETAIL)
+			assert_true(k->deps & DEP(CAS_CK_DETAIL));
+		/* a view's rows bind to the changed instance */
+		if (k->flags & NF_VIEW)
+			assert_true(k->deps & DEP(CAS_CK_INSTANCES));
+	}
 }
 
 static void variable_rows(void **state)
@@ -272,6 +350,9 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(resolve_errors, fsfix_setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(validity_present_only_when_set, fsfix_setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(children_and_nlink, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(by_brand_view, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(node_is_a_value, fsfix_setup, fsfix_teardown, &X),
+		cmocka_unit_test_prestate_setup_teardown(rows_carry_their_data, fsfix_setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(variable_rows, fsfix_setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(kind_of_path, fsfix_setup, fsfix_teardown, &X),
 		cmocka_unit_test_prestate_setup_teardown(claimed_names_and_modes, fsfix_setup, fsfix_teardown, &X),
