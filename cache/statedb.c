@@ -295,6 +295,45 @@ struct statedb *statedb_open(const char *dir, const char *account)
 	return db;
 }
 
+/* fork(2) and SQLite (https://sqlite.org/howtocorrupt.html, 2.6): a child
+ * holds none of the POSIX locks its parent's connection took, while SQLite
+ * in the child believes it does; other processes then checkpoint and delete
+ * the WAL under it, or write over its pages. So no connection to a file
+ * crosses the fork: the parent closes it, the daemon opens its own. */
+void statedb_suspend(struct statedb *db)
+{
+	if (!statedb_persistent(db))
+		return;
+	pthread_mutex_lock(&db->mu);
+	if (db->conn && sqlite3_close(db->conn) != SQLITE_OK)
+		cas_warn("state database %s: closing before the fork: %s", db->path, sqlite3_errmsg(db->conn));
+	else
+		db->conn = NULL;
+	pthread_mutex_unlock(&db->mu);
+}
+
+void statedb_resume(struct statedb *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->mu);
+	set_mount_id(db); /* this process's pid: journal records of its mutations in flight are "pending" */
+	const char *why = NULL;
+	if (!db->conn && try_open(db, &why) != 0) {
+		cas_warn("state database %s: cannot reopen it in the daemon (%s); state is kept for this mount only",
+			 db->path, why ? why : "?");
+		sqlite3_close(db->conn);
+		db->conn = NULL;
+		free(db->path);
+		db->path = cas_xstrdup(":memory:");
+		if (try_open(db, &why) != 0) {
+			sqlite3_close(db->conn);
+			db->conn = NULL;
+		}
+	}
+	pthread_mutex_unlock(&db->mu);
+}
+
 struct statedb *statedb_open_memory(void)
 {
 	struct statedb *db = cas_xcalloc(1, sizeof(*db));

@@ -35,6 +35,12 @@ struct statedb *statedb_open(const char *dir, const char *account);
 /* A database of this mount only (-o no_state, or when the file cannot be used):
  * the journal and the counts then cover this mount and vanish at unmount. */
 struct statedb *statedb_open_memory(void);
+/* Around fork(2) (fuse_daemonize): suspend closes the file's connection
+ * in the parent (an in-memory database stays), resume opens the daemon's
+ * own and records its pid as the mount's. Nothing may use db in between;
+ * if the file cannot be reopened, the mount goes on with an in-memory one. */
+void statedb_suspend(struct statedb *db);
+void statedb_resume(struct statedb *db);
 /* True for a database kept in a file. */
 int statedb_persistent(const struct statedb *db);
 void statedb_close(struct statedb *db);

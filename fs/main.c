@@ -590,11 +590,19 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	if (!cmd->foreground && !fs->o.log_file && access("/dev/log", W_OK) != 0)
 		fprintf(stderr, "casfs: warning: no syslog socket (/dev/log), the daemon's log is lost; "
 				"use -o log_file=PATH or -f\n");
-	if (fuse_daemonize(cmd->foreground) != 0)
-		goto unmount;
+	/* what belongs to a process is made in the daemon, after fork(2) in
+	 * fuse_daemonize: the database connection (SQLite's locks are the
+	 * process's; statedb.h), the pid in journal records, and the threads
+	 * (fork keeps none of them). -f forks nothing. */
 	if (!cmd->foreground)
+		statedb_suspend(fs->state);
+	int daemonized = fuse_daemonize(cmd->foreground);
+	if (!cmd->foreground && daemonized == 0)
 		cas_log_init("casfs", 1, log_max); /* syslog, unless -o log_file */
-	/* threads start only now: fork(2) in fuse_daemonize keeps none of them */
+	if (!cmd->foreground)
+		statedb_resume(fs->state); /* also on failure: teardown uses the database */
+	if (daemonized != 0)
+		goto unmount;
 	cas_stamps_start(fs->stamps);
 	cas_snapshot_start(fs->snapshot);
 	struct fuse_session *se = fuse_get_session(f);
