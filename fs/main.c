@@ -547,22 +547,34 @@ static int build(struct casfs *fs)
 	return 0;
 }
 
-/* Order: the workers that use the fuse session are gone (casfs_stop_workers
- * in run, before unmount); background refreshes finish inside
- * cas_cache_free and may still call the (stopped) notifier's hook, so it is
- * freed after the cache; the client after both. */
+/* Teardown in dependency order: nothing is freed while anything still
+ * running may use it. Before this, run stopped what uses the FUSE session
+ * (the loop's workers, read-ahead, progress, the notifier's thread) and
+ * aborted the client's transfers; what may still run is:
+ *   the snapshot's retry thread  -> client (probe), cache (on going live)
+ *   read-ahead workers           -> cache
+ *   the cache's detached background refreshes
+ *                                -> snapshot -> client -> accounting -> database,
+ *                                   notifier (change hook), errors (fs_fail)
+ *   the stamps writer            -> database
+ * So: 1. stop the retry thread and the read-ahead workers; 2. free the
+ * cache, which waits for its background refreshes; 3. only then free the
+ * snapshot, the notifier, the client and the accounting it gates through;
+ * 4. the stamps (their writer's last flush) before the database; 5. what
+ * only FUSE operations used, and the error log last. */
 static void teardown(struct casfs *fs)
 {
-	cas_snapshot_free(fs->snapshot); /* first: its thread may refresh the caches */
+	cas_snapshot_stop(fs->snapshot);  /* 1 */
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
-	cas_cache_free(fs->cache);
+	cas_cache_free(fs->cache);        /* 2: waits for the background refreshes */
+	cas_snapshot_free(fs->snapshot);  /* 3 */
 	notifier_free(fs->notify);
 	cas_client_free(fs->client);
 	cas_accounting_free(fs->acct);
-	cas_stamps_free(fs->stamps); /* before the database: its writer flushes into it */
+	cas_stamps_free(fs->stamps);      /* 4 */
 	statedb_close(fs->state);
-	scratch_free(fs->scratch);
+	scratch_free(fs->scratch);        /* 5 */
 	memo_free(fs->memo);
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;

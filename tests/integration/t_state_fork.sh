@@ -21,7 +21,7 @@ second_down() {
 	for i in $(seq 1 100); do [ -n "$P2" ] && kill -0 "$P2" 2>/dev/null || break; sleep 0.1; done
 	return 0
 }
-trap 'rc=$?; second_down; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; second_down; (exit $rc); cleanup' EXIT
 
 # daemon_of MOUNTPOINT: the casfs daemon whose last argument is exactly MOUNTPOINT
 daemon_of() {
