@@ -72,7 +72,26 @@ char *statedb_default_dir(void)
 	return NULL;
 }
 
-/* mkdir -p with 0700 for what it creates; the last component is forced to 0700. */
+int statedb_dir_refusal(const char *dir, char *msg, size_t n)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? 0 : (snprintf(msg, n, "%s", strerror(errno)), -1);
+	if (!S_ISDIR(st.st_mode))
+		return snprintf(msg, n, "not a directory"), -1;
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return snprintf(msg, n,
+				"the directory is writable by %s without the sticky bit (mode %04o): another user could "
+				"replace the state database; use a directory only you can write to (it is created 0700 "
+				"if missing)",
+				(st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777)),
+		       -1;
+	return 0;
+}
+
+/* mkdir -p with mode 0700 for what it creates (whatever the umask); an
+ * existing directory is never changed, and refused when statedb_dir_refusal
+ * says so. */
 static int make_dir(const char *dir)
 {
 	char *p = cas_xstrdup(dir);
@@ -86,9 +105,19 @@ static int make_dir(const char *dir)
 		}
 		*s = '/';
 	}
-	int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -errno : 0;
-	if (!rc && chmod(p, 0700) != 0)
+	int rc = 0;
+	if (mkdir(p, 0700) == 0) {
+		if (chmod(p, 0700) != 0) /* created here: the umask may have taken bits off */
+			rc = -errno;
+	} else if (errno != EEXIST) {
 		rc = -errno;
+	} else {
+		char why[300];
+		if (statedb_dir_refusal(p, why, sizeof(why))) {
+			cas_warn("state directory %s: %s", p, why);
+			rc = -EPERM;
+		}
+	}
 	free(p);
 	return rc;
 }

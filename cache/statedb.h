@@ -29,7 +29,8 @@
 struct statedb;
 
 /* Opens (creating) the database of `account` (a short non-secret name) in
- * dir (created 0700 with parents). NULL on failure, with a warning logged:
+ * dir (created 0700 with parents; an existing one is never changed, and
+ * refused as statedb_dir_refusal says). NULL on failure, with a warning logged:
  * the mount then runs without persisted state. */
 struct statedb *statedb_open(const char *dir, const char *account);
 /* A database of this mount only (-o no_state, or when the file cannot be used):
@@ -45,6 +46,11 @@ void statedb_resume(struct statedb *db);
 int statedb_persistent(const struct statedb *db);
 void statedb_close(struct statedb *db);
 const char *statedb_path(const struct statedb *db);
+/* Why dir must not hold a state database (a one-line reason in msg, -1):
+ * not a directory, or group- or world-writable without the sticky bit.
+ * 0 when it is fine or does not exist yet (statedb_open creates it 0700;
+ * an existing directory's mode is never changed). */
+int statedb_dir_refusal(const char *dir, char *msg, size_t n);
 /* The default directory: $XDG_STATE_HOME/casfs or ~/.local/state/casfs
  * (malloc'd; NULL when neither HOME nor XDG_STATE_HOME is set). */
 char *statedb_default_dir(void);

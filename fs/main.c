@@ -335,9 +335,46 @@ static int check_readable(const char *opt, const char *path)
 	return 0;
 }
 
+/* Every path option is made absolute at parse time: the daemon runs in /
+ * (fuse_daemonize chdirs there), and opens the CA bundle for each new
+ * connection, the log file on SIGHUP, the state database after the fork. */
+static int absolute_paths(struct casfs_opts *o)
+{
+	struct { const char *opt; char **p; } paths[] = {
+		{ "cafile", &o->cafile }, { "credentials_file", &o->config_path },
+		{ "state_dir", &o->state_dir }, { "log_file", &o->log_file },
+	};
+	char *cwd = NULL, msg[600];
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *v = *paths[i].p;
+		if (!v || !*v || *v == '/')
+			continue;
+		if (!cwd && !(cwd = getcwd(NULL, 0))) {
+			snprintf(msg, sizeof(msg), "-o %s=%s: a relative path needs the current directory: %s",
+				 paths[i].opt, v, strerror(errno));
+			return bad(msg);
+		}
+		*paths[i].p = cas_xasprintf("%s/%s", cwd, v);
+		free(v);
+	}
+	free(cwd);
+	return 0;
+}
+
+/* -o state_dir= names a directory that must be safe to keep the state in:
+ * refused here, with one line, rather than silently replaced by an
+ * in-memory database (statedb_open refuses it too, for the default). */
+static int check_state_dir(const char *dir)
+{
+	char why[300], msg[4500];
+	if (!dir || !statedb_dir_refusal(dir, why, sizeof(why)))
+		return 0;
+	snprintf(msg, sizeof(msg), "-o state_dir=%s: %s", dir, why);
+	return bad(msg);
+}
+
 /* Operations (issue 13): the log level and file are settled before
- * mounting, so a bad value fails with one line on the terminal. A relative
- * log_file is made absolute: the daemon runs in / and reopens by path. */
+ * mounting, so a bad value fails with one line on the terminal. */
 static int log_max = CAS_LOG_INFO;
 
 static int setup_log(struct casfs_opts *o)
@@ -351,12 +388,7 @@ static int setup_log(struct casfs_opts *o)
 	cas_log_init("casfs", 0, log_max);
 	if (!o->log_file)
 		return 0;
-	char cwd[2048] = "";
-	if (o->log_file[0] != '/' && !getcwd(cwd, sizeof(cwd)))
-		cwd[0] = 0;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s%s%s", cwd, cwd[0] ? "/" : "", o->log_file);
-	int rc = cas_log_open_file(path);
+	int rc = cas_log_open_file(o->log_file); /* absolute (absolute_paths) */
 	if (rc) {
 		snprintf(msg, sizeof(msg), "-o log_file=%s: %s", o->log_file, strerror(-rc));
 		return bad(msg);
@@ -675,7 +707,7 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
-	if (setup_log(&fs.o))
+	if (absolute_paths(&fs.o) || setup_log(&fs.o))
 		goto out;
 	/* no core file or unprivileged ptrace may copy the AccessKey secret or a
 	 * SecretKey being written out of this process; -d keeps it debuggable */
@@ -684,7 +716,8 @@ int main(int argc, char *argv[])
 	cas_wipe_cjson_hooks(); /* parsed documents (a SecretKey, a profile file) are wiped when freed */
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
 	if (check_numbers(&fs.o) || check_mountpoint(mp, fs.o.nonempty) || check_readable("cafile", fs.o.cafile) ||
-	    check_readable("credentials_file", fs.o.config_path) || check_dev_fuse())
+	    check_readable("credentials_file", fs.o.config_path) ||
+	    check_state_dir(fs.o.no_state ? NULL : fs.o.state_dir) || check_dev_fuse())
 		goto out;
 	fs.o.mountpoint = cas_xstrdup(mp);
 	fuse_opt_add_arg(&args, mp);
