@@ -25,7 +25,7 @@ daemon_of() {
 	done
 }
 rc=0
-(cd "$W" && timeout 60 "$CASFS_BIN" -o "endpoint=$EMU_URL,cafile=ca.pem,state_dir=state,log_file=d.log" "$MNT") \
+(cd "$W" && ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/asan" timeout 60 "$CASFS_BIN" -o "endpoint=$EMU_URL,cafile=ca.pem,state_dir=state,log_file=d.log" "$MNT") \
 	>"$T/d.out" 2>"$T/d.err" || rc=$?
 if mountpoint -q "$MNT"; then
 	CASFS_PID=$(daemon_of "$MNT")
@@ -46,4 +46,7 @@ sleep 0.2
 echo 1 >"$MNT/.cas/refresh"
 for i in $(seq 1 50); do grep -qs 'every cache dropped' "$W/d.log" && break; sleep 0.1; done
 grep -q 'every cache dropped' "$W/d.log" || fail "no record in the reopened $W/d.log"
+umount_casfs || fail "unclean unmount"
+# a daemon's stderr is /dev/null: sanitizer builds write their reports to files
+! ls "$T"/asan.* >/dev/null 2>&1 || fail "sanitizer report from the daemon: $(head -40 "$T"/asan.*)"
 echo PASS

@@ -33,7 +33,7 @@ daemon_of() {
 }
 # daemon MOUNTPOINT LOG: mounts in daemon mode (no -f) and prints the daemon's pid
 daemon() {
-	timeout 60 "$CASFS_BIN" -o "endpoint=$EMU_URL,ttl=1,state_dir=$S,log_file=$2" "$1" 2>>"$T/casfs.log" ||
+	ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/asan" timeout 60 "$CASFS_BIN" -o "endpoint=$EMU_URL,ttl=1,state_dir=$S,log_file=$2" "$1" 2>>"$T/casfs.log" ||
 		fail "daemon mount of $1: $(tail -3 "$T/casfs.log")"
 	mountpoint -q "$1" || fail "no mount at $1"
 	local p
@@ -102,6 +102,8 @@ kill "$RD"; wait "$RD" 2>/dev/null || true; RD=""
 second_down
 P2=""
 umount_casfs || fail "unclean unmount"
+# a daemon's stderr is /dev/null: sanitizer builds write their reports to files
+! ls "$T"/asan.* >/dev/null 2>&1 || fail "sanitizer report from a daemon: $(head -40 "$T"/asan.*)"
 expect_eq "$(sqlite3 "$db" 'PRAGMA integrity_check;')" "ok" "integrity_check"
 # the journal: one ok record per applied UpdateInstance, with its RequestId
 jq -r 'select(.action == "UpdateInstance" and .applied == true) | .request_id' "$AUDIT" | sort >"$T/applied"
