@@ -75,10 +75,8 @@ char *statedb_default_dir(void)
 int statedb_dir_refusal(const char *dir, char *msg, size_t n)
 {
 	struct stat st;
-	if (stat(dir, &st) != 0)
-		return errno == ENOENT ? 0 : (snprintf(msg, n, "%s", strerror(errno)), -1);
-	if (!S_ISDIR(st.st_mode))
-		return snprintf(msg, n, "not a directory"), -1;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0; /* missing, or unusable: statedb_open says why and goes on in memory */
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
 		return snprintf(msg, n,
 				"the directory is writable by %s without the sticky bit (mode %04o): another user could "
@@ -113,7 +111,12 @@ static int make_dir(const char *dir)
 		rc = -errno;
 	} else {
 		char why[300];
-		if (statedb_dir_refusal(p, why, sizeof(why))) {
+		struct stat st;
+		if (stat(p, &st) != 0) {
+			rc = -errno;
+		} else if (!S_ISDIR(st.st_mode)) {
+			rc = -ENOTDIR;
+		} else if (statedb_dir_refusal(p, why, sizeof(why))) {
 			cas_warn("state directory %s: %s", p, why);
 			rc = -EPERM;
 		}

@@ -46,10 +46,11 @@ void statedb_resume(struct statedb *db);
 int statedb_persistent(const struct statedb *db);
 void statedb_close(struct statedb *db);
 const char *statedb_path(const struct statedb *db);
-/* Why dir must not hold a state database (a one-line reason in msg, -1):
- * not a directory, or group- or world-writable without the sticky bit.
- * 0 when it is fine or does not exist yet (statedb_open creates it 0700;
- * an existing directory's mode is never changed). */
+/* Why an existing directory must not hold a state database (a one-line
+ * reason in msg, -1): its group or everyone may write to it without the
+ * sticky bit. 0 otherwise, also when it is missing (statedb_open creates
+ * it 0700) or is no directory (statedb_open warns and goes on in memory);
+ * an existing directory's mode is never changed. */
 int statedb_dir_refusal(const char *dir, char *msg, size_t n);
 /* The default directory: $XDG_STATE_HOME/casfs or ~/.local/state/casfs
  * (malloc'd; NULL when neither HOME nor XDG_STATE_HOME is set). */
