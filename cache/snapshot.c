@@ -420,7 +420,7 @@ void cas_snapshot_times(struct cas_snapshot *s, int64_t *since_ms, int64_t *live
 	*live_ms = atomic_load(&s->live_ms);
 }
 
-void cas_snapshot_free(struct cas_snapshot *s)
+void cas_snapshot_stop(struct cas_snapshot *s)
 {
 	if (!s)
 		return;
@@ -430,6 +430,14 @@ void cas_snapshot_free(struct cas_snapshot *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->have_thread)
 		pthread_join(s->thread, NULL);
+	s->have_thread = 0;
+}
+
+void cas_snapshot_free(struct cas_snapshot *s)
+{
+	if (!s)
+		return;
+	cas_snapshot_stop(s);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

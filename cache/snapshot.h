@@ -24,6 +24,11 @@ struct cas_snapshot;
 typedef int (*cas_probe_fn)(void *ctx, struct cas_error *e);
 
 struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db);
+/* Stops and joins the retry thread (it calls the probe and on_live); the
+ * decorator still answers. Teardown: stop, then free what the thread used,
+ * then (once no cache refresh can call it any more) cas_snapshot_free. */
+void cas_snapshot_stop(struct cas_snapshot *s);
+/* Frees s (stopping the thread first). Nothing may call its api any more. */
 void cas_snapshot_free(struct cas_snapshot *s);
 struct cas_api *cas_snapshot_api(struct cas_snapshot *s);
 /* True when the database holds a listing to start from. */

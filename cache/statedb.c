@@ -83,7 +83,24 @@ char *statedb_default_dir(void)
 	return NULL;
 }
 
-/* mkdir -p with 0700 for what it creates; the last component is forced to 0700. */
+int statedb_dir_refusal(const char *dir, char *msg, size_t n)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0; /* missing, or unusable: statedb_open says why and goes on in memory */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return snprintf(msg, n,
+				"the directory is writable by %s without the sticky bit (mode %04o): another user could "
+				"replace the state database; use a directory only you can write to (it is created 0700 "
+				"if missing)",
+				(st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777)),
+		       -1;
+	return 0;
+}
+
+/* mkdir -p with mode 0700 for what it creates (whatever the umask); an
+ * existing directory is never changed, and refused when statedb_dir_refusal
+ * says so. */
 static int make_dir(const char *dir)
 {
 	char *p = cas_xstrdup(dir);
@@ -97,9 +114,24 @@ static int make_dir(const char *dir)
 		}
 		*s = '/';
 	}
-	int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -errno : 0;
-	if (!rc && chmod(p, 0700) != 0)
+	int rc = 0;
+	if (mkdir(p, 0700) == 0) {
+		if (chmod(p, 0700) != 0) /* created here: the umask may have taken bits off */
+			rc = -errno;
+	} else if (errno != EEXIST) {
 		rc = -errno;
+	} else {
+		char why[300];
+		struct stat st;
+		if (stat(p, &st) != 0) {
+			rc = -errno;
+		} else if (!S_ISDIR(st.st_mode)) {
+			rc = -ENOTDIR;
+		} else if (statedb_dir_refusal(p, why, sizeof(why))) {
+			cas_warn("state directory %s: %s", p, why);
+			rc = -EPERM;
+		}
+	}
 	free(p);
 	return rc;
 }
@@ -324,6 +356,45 @@ struct statedb *statedb_open(const char *dir, const char *account)
 	}
 	cas_debug("state database %s", db->path);
 	return db;
+}
+
+/* fork(2) and SQLite (https://sqlite.org/howtocorrupt.html, 2.6): a child
+ * holds none of the POSIX locks its parent's connection took, while SQLite
+ * in the child believes it does; other processes then checkpoint and delete
+ * the WAL under it, or write over its pages. So no connection to a file
+ * crosses the fork: the parent closes it, the daemon opens its own. */
+void statedb_suspend(struct statedb *db)
+{
+	if (!statedb_persistent(db))
+		return;
+	pthread_mutex_lock(&db->mu);
+	if (db->conn && sqlite3_close(db->conn) != SQLITE_OK)
+		cas_warn("state database %s: closing before the fork: %s", db->path, sqlite3_errmsg(db->conn));
+	else
+		db->conn = NULL;
+	pthread_mutex_unlock(&db->mu);
+}
+
+void statedb_resume(struct statedb *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->mu);
+	set_mount_id(db); /* this process's pid: journal records of its mutations in flight are "pending" */
+	const char *why = NULL;
+	if (!db->conn && try_open(db, &why) != 0) {
+		cas_warn("state database %s: cannot reopen it in the daemon (%s); state is kept for this mount only",
+			 db->path, why ? why : "?");
+		sqlite3_close(db->conn);
+		db->conn = NULL;
+		free(db->path);
+		db->path = cas_xstrdup(":memory:");
+		if (try_open(db, &why) != 0) {
+			sqlite3_close(db->conn);
+			db->conn = NULL;
+		}
+	}
+	pthread_mutex_unlock(&db->mu);
 }
 
 struct statedb *statedb_open_memory(void)

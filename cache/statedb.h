@@ -31,16 +31,29 @@
 struct statedb;
 
 /* Opens (creating) the database of `account` (a short non-secret name) in
- * dir (created 0700 with parents). NULL on failure, with a warning logged:
+ * dir (created 0700 with parents; an existing one is never changed, and
+ * refused as statedb_dir_refusal says). NULL on failure, with a warning logged:
  * the mount then runs without persisted state. */
 struct statedb *statedb_open(const char *dir, const char *account);
 /* A database of this mount only (-o no_state, or when the file cannot be used):
  * the journal and the counts then cover this mount and vanish at unmount. */
 struct statedb *statedb_open_memory(void);
+/* Around fork(2) (fuse_daemonize): suspend closes the file's connection
+ * in the parent (an in-memory database stays), resume opens the daemon's
+ * own and records its pid as the mount's. Nothing may use db in between;
+ * if the file cannot be reopened, the mount goes on with an in-memory one. */
+void statedb_suspend(struct statedb *db);
+void statedb_resume(struct statedb *db);
 /* True for a database kept in a file. */
 int statedb_persistent(const struct statedb *db);
 void statedb_close(struct statedb *db);
 const char *statedb_path(const struct statedb *db);
+/* Why an existing directory must not hold a state database (a one-line
+ * reason in msg, -1): its group or everyone may write to it without the
+ * sticky bit. 0 otherwise, also when it is missing (statedb_open creates
+ * it 0700) or is no directory (statedb_open warns and goes on in memory);
+ * an existing directory's mode is never changed. */
+int statedb_dir_refusal(const char *dir, char *msg, size_t n);
 /* The default directory: $STATE_DIRECTORY (systemd's StateDirectory=),
  * else $XDG_STATE_HOME/casfs, else ~/.local/state/casfs (malloc'd; NULL
  * when none of them is set). */

@@ -577,9 +577,46 @@ static int check_readable(const char *opt, const char *path)
 	return 0;
 }
 
+/* Every path option is made absolute at parse time: the daemon runs in /
+ * (fuse_daemonize chdirs there), and opens the CA bundle for each new
+ * connection, the log file on SIGHUP, the state database after the fork. */
+static int absolute_paths(struct casfs_opts *o)
+{
+	struct { const char *opt; char **p; } paths[] = {
+		{ "cafile", &o->cafile }, { "credentials_file", &o->config_path },
+		{ "state_dir", &o->state_dir }, { "log_file", &o->log_file },
+	};
+	char *cwd = NULL, msg[600];
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *v = *paths[i].p;
+		if (!v || !*v || *v == '/')
+			continue;
+		if (!cwd && !(cwd = getcwd(NULL, 0))) {
+			snprintf(msg, sizeof(msg), "-o %s=%s: a relative path needs the current directory: %s",
+				 paths[i].opt, v, strerror(errno));
+			return bad(msg);
+		}
+		*paths[i].p = cas_xasprintf("%s/%s", cwd, v);
+		free(v);
+	}
+	free(cwd);
+	return 0;
+}
+
+/* -o state_dir= names a directory that must be safe to keep the state in:
+ * refused here, with one line, rather than silently replaced by an
+ * in-memory database (statedb_open refuses it too, for the default). */
+static int check_state_dir(const char *dir)
+{
+	char why[300], msg[4500];
+	if (!dir || !statedb_dir_refusal(dir, why, sizeof(why)))
+		return 0;
+	snprintf(msg, sizeof(msg), "-o state_dir=%s: %s", dir, why);
+	return bad(msg);
+}
+
 /* Operations (issue 13): the log level and file are settled before
- * mounting, so a bad value fails with one line on the terminal. A relative
- * log_file is made absolute: the daemon runs in / and reopens by path. */
+ * mounting, so a bad value fails with one line on the terminal. */
 static int log_max = CAS_LOG_INFO;
 
 static int setup_log(struct casfs_opts *o)
@@ -593,12 +630,7 @@ static int setup_log(struct casfs_opts *o)
 	cas_log_init("casfs", 0, log_max);
 	if (!o->log_file)
 		return 0;
-	char cwd[2048] = "";
-	if (o->log_file[0] != '/' && !getcwd(cwd, sizeof(cwd)))
-		cwd[0] = 0;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s%s%s", cwd, cwd[0] ? "/" : "", o->log_file);
-	int rc = cas_log_open_file(path);
+	int rc = cas_log_open_file(o->log_file); /* absolute (absolute_paths) */
 	if (rc) {
 		snprintf(msg, sizeof(msg), "-o log_file=%s: %s", o->log_file, strerror(-rc));
 		return bad(msg);
@@ -812,22 +844,34 @@ static int build(struct casfs *fs)
 	return 0;
 }
 
-/* Order: the workers that use the fuse session are gone (casfs_stop_workers
- * in run, before unmount); background refreshes finish inside
- * cas_cache_free and may still call the (stopped) notifier's hook, so it is
- * freed after the cache; the client after both. */
+/* Teardown in dependency order: nothing is freed while anything still
+ * running may use it. Before this, run stopped what uses the FUSE session
+ * (the loop's workers, read-ahead, progress, the notifier's thread) and
+ * aborted the client's transfers; what may still run is:
+ *   the snapshot's retry thread  -> client (probe), cache (on going live)
+ *   read-ahead workers           -> cache
+ *   the cache's detached background refreshes
+ *                                -> snapshot -> client -> accounting -> database,
+ *                                   notifier (change hook), errors (fs_fail)
+ *   the stamps writer            -> database
+ * So: 1. stop the retry thread and the read-ahead workers; 2. free the
+ * cache, which waits for its background refreshes; 3. only then free the
+ * snapshot, the notifier, the client and the accounting it gates through;
+ * 4. the stamps (their writer's last flush) before the database; 5. what
+ * only FUSE operations used, and the error log last. */
 static void teardown(struct casfs *fs)
 {
-	cas_snapshot_free(fs->snapshot); /* first: its thread may refresh the caches */
+	cas_snapshot_stop(fs->snapshot);  /* 1 */
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
-	cas_cache_free(fs->cache);
+	cas_cache_free(fs->cache);        /* 2: waits for the background refreshes */
+	cas_snapshot_free(fs->snapshot);  /* 3 */
 	notifier_free(fs->notify);
 	cas_client_free(fs->client);
 	cas_accounting_free(fs->acct);
-	cas_stamps_free(fs->stamps); /* before the database: its writer flushes into it */
+	cas_stamps_free(fs->stamps);      /* 4 */
 	statedb_close(fs->state);
-	scratch_free(fs->scratch);
+	scratch_free(fs->scratch);        /* 5 */
 	memo_free(fs->memo);
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
@@ -855,11 +899,19 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	if (!cmd->foreground && !fs->o.log_file && access("/dev/log", W_OK) != 0)
 		fprintf(stderr, "casfs: warning: no syslog socket (/dev/log), the daemon's log is lost; "
 				"use -o log_file=PATH or -f\n");
-	if (fuse_daemonize(cmd->foreground) != 0)
-		goto unmount;
+	/* what belongs to a process is made in the daemon, after fork(2) in
+	 * fuse_daemonize: the database connection (SQLite's locks are the
+	 * process's; statedb.h), the pid in journal records, and the threads
+	 * (fork keeps none of them). -f forks nothing. */
 	if (!cmd->foreground)
+		statedb_suspend(fs->state);
+	int daemonized = fuse_daemonize(cmd->foreground);
+	if (!cmd->foreground && daemonized == 0)
 		cas_log_init("casfs", 1, log_max); /* syslog, unless -o log_file */
-	/* threads start only now: fork(2) in fuse_daemonize keeps none of them */
+	if (!cmd->foreground)
+		statedb_resume(fs->state); /* also on failure: teardown uses the database */
+	if (daemonized != 0)
+		goto unmount;
 	cas_stamps_start(fs->stamps);
 	cas_snapshot_start(fs->snapshot);
 	struct fuse_session *se = fuse_get_session(f);
@@ -920,7 +972,7 @@ int main(int argc, char *argv[])
 		rc = 0;
 		goto out;
 	}
-	if (check_empty_values(&fs.o) || setup_log(&fs.o))
+	if (check_empty_values(&fs.o) || absolute_paths(&fs.o) || setup_log(&fs.o))
 		goto out;
 	/* no core file or unprivileged ptrace may copy the AccessKey secret or a
 	 * SecretKey being written out of this process; -d keeps it debuggable */
@@ -932,7 +984,7 @@ int main(int argc, char *argv[])
 	if (apply_source(&fs.o, ps->npositional == 2 ? ps->positional[0] : NULL, &fsname) || check_numbers(&fs.o) ||
 	    check_account(&fs.o) || check_transport(&fs.o) || check_mountpoint(mp, fs.o.nonempty) ||
 	    check_readable("cafile", fs.o.cafile) || check_readable("credentials_file", fs.o.config_path) ||
-	    check_dev_fuse()) {
+	    check_state_dir(fs.o.no_state ? NULL : fs.o.state_dir) || check_dev_fuse()) {
 		free(fsname);
 		goto out;
 	}
