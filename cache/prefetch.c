@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
-#include "ratelimit.h"
 
 /* How one kind is keyed and fetched. */
 struct pf_kind {

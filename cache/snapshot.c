@@ -12,11 +12,11 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "cache.h" /* enum cas_ck: the snapshot's row kinds */
 #include "decode.h"
 #include "log.h"
 #include "ops.h"
-#include "ratelimit.h"
 
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 60000
@@ -42,13 +42,6 @@ struct cas_snapshot {
 static struct cas_snapshot *S(struct cas_api *a)
 {
 	return (struct cas_snapshot *)a;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A document with a secret in it is never written to disk. */
@@ -375,7 +368,7 @@ static void *retry_thread(void *arg)
 		cas_error_clear(&e);
 		if (s->probe(s->probe_ctx, &e) == 0) {
 			atomic_store(&s->offline, 0);
-			atomic_store(&s->live_ms, wall_ms());
+			atomic_store(&s->live_ms, cas_wall_ms());
 			cas_info("the service answers: switched from the offline snapshot to live data");
 			s->on_live(s->live_ctx);
 			break;
@@ -397,7 +390,7 @@ void cas_snapshot_go_offline(struct cas_snapshot *s, cas_probe_fn probe, void *p
 	s->on_live = on_live;
 	s->live_ctx = live_ctx;
 	atomic_store(&s->offline, 1);
-	atomic_store(&s->since_ms, wall_ms());
+	atomic_store(&s->since_ms, cas_wall_ms());
 }
 
 void cas_snapshot_start(struct cas_snapshot *s)

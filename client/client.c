@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "clock.h"
 #include "deadline.h"
 #include "http.h"
 #include "log.h"
@@ -63,16 +64,9 @@ extern const struct cas_api_ops cas_client_ops; /* clientapi.c */
 
 #define MUTATION_MIN_MS 1000
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t cas_client_service_now_ms(struct cas_client *c)
 {
-	return wall_ms() + (int64_t)atomic_load(&c->clock_offset_ms);
+	return cas_wall_ms() + (int64_t)atomic_load(&c->clock_offset_ms);
 }
 
 const char *cas_region_host(const char *region, char *buf, size_t n)
@@ -643,7 +637,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		STAT(c, a, calls, 1);
 		STAT(c, a, bytes_in, hr.body.len);
 		if (hr.date_ms > 0)
-			atomic_store(&c->clock_offset_ms, (long long)(hr.date_ms - wall_ms()));
+			atomic_store(&c->clock_offset_ms, (long long)(hr.date_ms - cas_wall_ms()));
 		cJSON *j = interpret(&hr, e);
 		enum cas_retry_class rc = cas_retry_classify(hr.net, (int)hr.status, e->code, j != NULL);
 		struct cas_bucket *bucket = ai->ca_limited ? &c->ca_bucket : &c->bucket;

@@ -1,7 +1,7 @@
 /* deadline: the thread's current file-system operation (see deadline.h). */
 #include "deadline.h"
 
-#include "ratelimit.h"
+#include "clock.h"
 
 static _Thread_local struct cas_op current;
 

@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
-#include "ratelimit.h"
 
 #define INTERVAL_NS (10 * 1000000000LL)
 #define IDLE_NS (2 * 1000000000LL) /* a scan with no hint for this long is over */
@@ -86,9 +86,7 @@ static void *run(void *arg)
 	struct progress *p = arg;
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += 1;
+		struct timespec ts = cas_mono_after_ms(1000);
 		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 		if (p->stop)
 			break;
@@ -107,11 +105,7 @@ struct progress *progress_start(struct casfs *fs)
 	p->t[0].what = "details";
 	p->t[1].what = "listing pages";
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	cas_cond_init_mono(&p->cv);
 	if (pthread_create(&p->th, NULL, run, p) != 0) {
 		pthread_cond_destroy(&p->cv);
 		pthread_mutex_destroy(&p->mu);
