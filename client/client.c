@@ -281,7 +281,7 @@ void cas_client_notify(struct cas_client *c, const char *action, int err, const 
 {
 	struct cas_error ne;
 	cas_error_clear(&ne);
-	snprintf(ne.action, sizeof(ne.action), "%s", action);
+	cas_error_action(&ne, action);
 	cas_error_set(&ne, err, code, "%s", msg);
 	cas_err("%s: %s", action, msg);
 	cas_client_notice(c, &ne);
@@ -579,7 +579,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 	const struct cas_action_info *ai = &cas_actions[a];
 	*out = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "%s", ai->name);
+	cas_error_action(e, ai->name);
 	if (ai->mutating)
 		set_primed(c, NULL); /* the probe's page may no longer be true */
 	if (ai->mutating && c->dry_run) {
@@ -657,7 +657,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		cas_buf_free(&hr.body);
 		if (rc == CAS_RC_DONE && j) {
 			cas_error_clear(e);
-			snprintf(e->action, sizeof(e->action), "%s", ai->name);
+			cas_error_action(e, ai->name);
 			const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "RequestId");
 			if (cJSON_IsString(rid))
 				snprintf(e->request_id, sizeof(e->request_id), "%s", rid->valuestring);

@@ -396,7 +396,7 @@ static int remove_node(const char *path, int want_dir)
 				    "deleting needs the mount option -o allow_delete (off by default)");
 	struct cas_error e;
 	cas_error_clear(&e);
-	snprintf(e.action, sizeof(e.action), "%s", k->action ? k->action : "");
+	cas_error_action(&e, k->action);
 	rc = k->remove(fs, &n, &e);
 	if (rc && k->action) /* a removal the service refused (not a local file's) */
 		fs_fail(fs, path, rc, &e);
