@@ -22,7 +22,7 @@
 #define RETRY_MAX_MS 60000
 
 struct cas_snapshot {
-	struct cas_api api; /* first: the decorator's face */
+	struct cas_api api; /* the decorator's face (container_of goes back) */
 	struct cas_api *live;
 	struct statedb *db;
 	int store;          /* the database is a file: only that outlives the mount */
@@ -38,11 +38,6 @@ struct cas_snapshot {
 	pthread_cond_t cv;
 	int stopping;
 };
-
-static struct cas_snapshot *S(struct cas_api *a)
-{
-	return (struct cas_snapshot *)a;
-}
 
 /* A document with a secret in it is never written to disk. */
 static int holds_secret(const char *text, size_t len)
@@ -214,7 +209,7 @@ static void prune_details(struct cas_snapshot *s, const struct cas_instances *l)
 static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, struct cas_instances **out,
 			    struct cas_error *e)
 {
-	struct cas_snapshot *s = S(a);
+	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);
 	if (!atomic_load(&s->offline)) {
 		int rc = s->live->ops->list_instances(s->live, f, out, e);
 		if (!rc && !f && s->store) {
@@ -248,12 +243,12 @@ static int doc_call(struct cas_snapshot *s, enum cas_ck kind, const char *key, s
 
 static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, struct cas_error *e)
 {
-	return doc_call(S(a), CAS_CK_DETAIL, id, out, e);
+	return doc_call(container_of(a, struct cas_snapshot, api), CAS_CK_DETAIL, id, out, e);
 }
 
 static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
 {
-	return doc_call(S(a), CAS_CK_SUMMARY, "", out, e);
+	return doc_call(container_of(a, struct cas_snapshot, api), CAS_CK_SUMMARY, "", out, e);
 }
 
 static int entries_call(struct cas_snapshot *s, enum cas_ck kind, struct cas_entries **out, struct cas_error *e)
@@ -273,18 +268,18 @@ static int entries_call(struct cas_snapshot *s, enum cas_ck kind, struct cas_ent
 
 static int d_list_access(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return entries_call(S(a), CAS_CK_ACCESS, out, e);
+	return entries_call(container_of(a, struct cas_snapshot, api), CAS_CK_ACCESS, out, e);
 }
 
 static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return entries_call(S(a), CAS_CK_CA, out, e);
+	return entries_call(container_of(a, struct cas_snapshot, api), CAS_CK_CA, out, e);
 }
 
 #define MUTATION(fn, member, argtype)                                               \
 	static int fn(struct cas_api *a, argtype arg, struct cas_error *e)          \
 	{                                                                          \
-		struct cas_snapshot *s = S(a);                                     \
+		struct cas_snapshot *s = container_of(a, struct cas_snapshot, api); \
 		if (atomic_load(&s->offline))                                      \
 			return offline_refusal(e);                                 \
 		return s->live->ops->member(s->live, arg, e);                      \
@@ -301,7 +296,7 @@ MUTATION(d_delete_access, delete_cloud_access, const char *)
  * one is EIO, like any read the snapshot cannot answer. */
 static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
 {
-	struct cas_snapshot *s = S(a);
+	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);
 	*out = NULL;
 	if (atomic_load(&s->offline))
 		return not_in_snapshot(e, "a certificate (never stored: it comes with its private key)");

@@ -25,7 +25,7 @@
 #include "wipe.h"
 
 struct cas_client {
-	struct cas_api api; /* first: cas_client_api() hands out &api */
+	struct cas_api api; /* cas_client_api() hands out &api; cas_client_of() goes back */
 	struct cas_creds creds;
 	char *base;         /* scheme://authority */
 	char *host;         /* authority exactly as in the URL (signed as host) */
@@ -202,6 +202,11 @@ void cas_client_shutdown(struct cas_client *c)
 struct cas_api *cas_client_api(struct cas_client *c)
 {
 	return &c->api;
+}
+
+struct cas_client *cas_client_of(struct cas_api *a)
+{
+	return container_of(a, struct cas_client, api);
 }
 
 const char *cas_client_endpoint(const struct cas_client *c)

@@ -68,6 +68,8 @@ void cas_client_free(struct cas_client *c);
 /* At shutdown: calls in flight end now (EIO), no more are sent. */
 void cas_client_shutdown(struct cas_client *c);
 struct cas_api *cas_client_api(struct cas_client *c);
+/* The client whose cas_client_api() a is (the methods in clientapi.c). */
+struct cas_client *cas_client_of(struct cas_api *a);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);
 int cas_client_dry_run(const struct cas_client *c);
