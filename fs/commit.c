@@ -134,9 +134,10 @@ int commit_config(struct casfs *fs, const struct node *n, const char *data, size
 static int parse_tags(const char *data, size_t len, struct cas_update *u, struct cas_error *e)
 {
 	u->has_tags = 1;
-	for (const char *p = data, *end = data + len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = value_len(p, nl ? (size_t)(nl - p) + 1 : (size_t)(end - p));
+	const char *p, *at = data;
+	size_t l;
+	while (cas_line_next(&at, data + len, &p, &l)) {
+		l = value_len(p, l);
 		if (l) {
 			const char *eq = memchr(p, '=', l);
 			if (!eq || eq == p)
@@ -147,7 +148,6 @@ static int parse_tags(const char *data, size_t len, struct cas_update *u, struct
 			u->tags[u->ntags].value = cas_xstrndup(eq + 1, l - (size_t)(eq - p) - 1);
 			u->ntags++;
 		}
-		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }
