@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <json-c/json_object.h>
-#include <json-c/linkhash.h>
 #include <json-c/json_tokener.h>
 #include <openssl/crypto.h>
 

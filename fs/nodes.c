@@ -169,16 +169,16 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 
 /* An instance file shown from the instance's ListInstances entry (no extra call). */
 #define LIST_VALUE(file, member) \
-	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .ops = &api_file_ops, \
+	.name = file, .parent = T_INSTANCE, .mode = RO, .ops = &api_file_ops, \
 	.value = LIST_STR(member), .render = render_value
 /* ... and one that UpdateInstance also writes. */
 #define LIST_SETTING(file, member, field) \
-	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_INSTANCE, .ops = &api_file_ops, \
+	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_INSTANCE, .ops = &api_file_ops, \
 	.action = "UpdateInstance", .value = LIST_STR(member), .update = field, .complete = complete_line, \
 	.same = same_line, .render = render_value, .commit = commit_value
 /* ... and a time, present only once it is set. */
 #define LIST_TIME_VALUE(file, member) \
-	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .ops = &api_file_ops, \
+	.name = file, .parent = T_INSTANCE, .mode = RO, .ops = &api_file_ops, \
 	.value = LIST_TIME(member), .render = render_value, .exists = exists_time
 /* A certificate file of an instance, from GetUserCertificateDetail (certfiles.c). */
 #define CERT_FILE(file, file_mode, more_flags) \
@@ -191,8 +191,8 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 
 const struct node_kind node_kinds[T_N] = {
 	[T_ROOT] = { .name = "", .parent = -1, .mode = DIR, .ops = &api_dir_ops },
-	[T_INSTANCES] = { .name = "instances", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
-	[T_INSTANCE] = { .parent = T_INSTANCES, .mode = DIR, .flags = NF_CHEAP | NF_DESTROYS, .ops = &api_dir_ops,
+	[T_INSTANCES] = { .name = "instances", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
+	[T_INSTANCE] = { .parent = T_INSTANCES, .mode = DIR, .flags = NF_DESTROYS, .ops = &api_dir_ops,
 			 .action = "DeleteInstance", .remove = remove_instance, .list = list_instances,
 			 .exists = exists_instance,
 			 .fixed_why = "files of an instance cannot be removed; rmdir the instance directory to "
@@ -221,32 +221,32 @@ const struct node_kind node_kinds[T_N] = {
 	[T_FULLCHAIN_PEM] = { CERT_FILE("fullchain.pem", RO, 0), .render = render_cert_fullchain },
 	[T_KEY_PEM] = { CERT_FILE("key.pem", KEY, NF_DIRECT | NF_KEYS), .render = render_cert_key },
 	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
-	[T_REFUND] = { .name = "refund", .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_INSTANCE,
+	[T_REFUND] = { .name = "refund", .parent = T_INSTANCE, .mode = RW, .flags = NF_DIRECT | NF_INSTANCE,
 		       .ops = &api_file_ops, .action = "RefundInstance", .complete = complete_line,
 		       .render = render_empty, .commit = commit_refund },
 	/* anything else in an instance directory is a scratch file (an editor's or a tool's) */
-	[T_SCRATCH] = { .parent = T_INSTANCE, .mode = 0100600, .flags = NF_CHEAP, .ops = &scratch_file_ops,
+	[T_SCRATCH] = { .parent = T_INSTANCE, .mode = 0100600, .ops = &scratch_file_ops,
 			.remove = remove_scratch, .list = list_scratch, .exists = exists_scratch },
 	/* ... or an empty scratch directory (Ruby's tempfile, and so Puppet, makes a lock directory) */
-	[T_SCRATCH_DIR] = { .parent = T_INSTANCE, .mode = 0040700, .flags = NF_CHEAP, .ops = &scratch_dir_ops,
+	[T_SCRATCH_DIR] = { .parent = T_INSTANCE, .mode = 0040700, .ops = &scratch_dir_ops,
 			    .remove = remove_scratch, .list = list_scratch, .exists = exists_scratch },
-	[T_BY_STATUS] = { .name = "by-status", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
-	[T_STATUS_DIR] = { .parent = T_BY_STATUS, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops,
+	[T_BY_STATUS] = { .name = "by-status", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
+	[T_STATUS_DIR] = { .parent = T_BY_STATUS, .mode = DIR, .ops = &api_dir_ops,
 			   .list = list_statuses, .exists = exists_status },
-	[T_STATUS_LINK] = { .parent = T_STATUS_DIR, .mode = LNK, .flags = NF_CHEAP, .ops = &api_file_ops,
+	[T_STATUS_LINK] = { .parent = T_STATUS_DIR, .mode = LNK, .ops = &api_file_ops,
 			    .render = render_link, .list = list_status_links, .exists = exists_status_link },
 	/* by-expiry/<window>/<id>: windows of CertificateNotAfter from the list (expiry.c) */
-	[T_BY_EXPIRY] = { .name = "by-expiry", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops },
-	[T_EXPIRY_DIR] = { .parent = T_BY_EXPIRY, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops,
+	[T_BY_EXPIRY] = { .name = "by-expiry", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
+	[T_EXPIRY_DIR] = { .parent = T_BY_EXPIRY, .mode = DIR, .ops = &api_dir_ops,
 			   .list = list_windows, .exists = exists_window },
-	[T_EXPIRY_LINK] = { .parent = T_EXPIRY_DIR, .mode = LNK, .flags = NF_CHEAP, .ops = &api_file_ops,
+	[T_EXPIRY_LINK] = { .parent = T_EXPIRY_DIR, .mode = LNK, .ops = &api_file_ops,
 			    .render = render_link, .list = list_expiry_links, .exists = exists_expiry_link },
 	[T_SUMMARY] = { .name = "summary", .parent = T_ROOT, .mode = RO, .ops = &api_file_ops,
 			.render = render_summary },
-	[T_INSTANCES_JSONL] = { .name = "instances.jsonl", .parent = T_ROOT, .mode = RO, .flags = NF_CHEAP,
+	[T_INSTANCES_JSONL] = { .name = "instances.jsonl", .parent = T_ROOT, .mode = RO,
 				.ops = &api_file_ops, .render = render_jsonl },
 	[T_ACCESS] = { .name = "cloud-access", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
-	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_SECRET,
+	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_DIRECT | NF_SECRET,
 			   .ops = &api_file_ops, .action = "AddCloudAccess", .complete = complete_json,
 			   .render = render_empty, .commit = commit_access_new },
 	[T_ACCESS_ENTRY] = { .parent = T_ACCESS, .mode = RO, .flags = NF_DESTROYS, .ops = &api_file_ops,
@@ -256,14 +256,14 @@ const struct node_kind node_kinds[T_N] = {
 	[T_CA] = { .name = "private-ca", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
 	[T_CA_ENTRY] = { .parent = T_CA, .mode = RO, .ops = &api_file_ops, .entries = entries_ca,
 			 .render = render_entry, .list = list_entries, .exists = exists_entry },
-	[T_CTL] = { .name = ".cas", .parent = T_ROOT, .mode = DIR, .flags = NF_HIDDEN | NF_CHEAP, .ops = &api_dir_ops },
-	[T_CTL_STATS] = { .name = "stats", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL] = { .name = ".cas", .parent = T_ROOT, .mode = DIR, .flags = NF_HIDDEN, .ops = &api_dir_ops },
+	[T_CTL_STATS] = { .name = "stats", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
 			  .ops = &api_file_ops, .render = render_stats },
-	[T_CTL_ERRORS] = { .name = "errors", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL_ERRORS] = { .name = "errors", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
 			   .ops = &api_file_ops, .render = render_errors },
-	[T_CTL_JOURNAL] = { .name = "journal", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL_JOURNAL] = { .name = "journal", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
 			    .ops = &api_file_ops, .render = render_journal },
-	[T_CTL_REFRESH] = { .name = "refresh", .parent = T_CTL, .mode = WO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL_REFRESH] = { .name = "refresh", .parent = T_CTL, .mode = WO, .flags = NF_DIRECT,
 			    .ops = &api_file_ops, .action = "Refresh", .complete = complete_any,
 			    .render = render_empty, .commit = commit_refresh },
 };
