@@ -34,7 +34,6 @@ struct cas_client {
 	long timeout_ms;
 	int max_retries;
 	int dry_run;
-	int v2;
 	int page_workers;
 	int keep_keys;
 	cas_gate_fn gate;   /* set before the first call, then read-only */
@@ -162,7 +161,6 @@ struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct 
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 20000;
 	c->max_retries = o->max_retries >= 0 ? o->max_retries : CAS_MAX_RETRIES;
 	c->dry_run = o->dry_run;
-	c->v2 = o->signature_v2;
 	c->page_workers = o->page_workers > 0 ? o->page_workers : 8;
 	c->keep_keys = o->keep_keys;
 	c->first_page_ttl_ms = o->first_page_ttl_ms > 0 ? o->first_page_ttl_ms : 60000;
@@ -447,40 +445,6 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 	finish_request(c, &q, r);
 }
 
-static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_params *q0, struct signed_req *r)
-{
-	const struct cas_action_info *ai = &cas_actions[a];
-	struct cas_params q = CAS_PARAMS_INIT;
-	cas_params_copy(&q, q0);
-	char date[32], nc[33];
-	utc_stamp(date);
-	cas_random_hex(nc);
-	cas_params_set(&q, "Action", ai->name);
-	cas_params_set(&q, "Version", ai->version);
-	cas_params_set(&q, "Format", "json");
-	cas_params_set(&q, "Timestamp", date);
-	cas_params_set(&q, "SignatureNonce", nc);
-	if (c->creds.kind == CAS_CRED_BEARER) {
-		cas_params_set(&q, "BearerToken", c->creds.bearer_token);
-		cas_params_set(&q, "SignatureType", "BEARERTOKEN");
-	} else {
-		cas_params_set(&q, "SignatureMethod", "HMAC-SHA1");
-		cas_params_set(&q, "SignatureVersion", "1.0");
-		cas_params_set(&q, "AccessKeyId", c->creds.access_key_id);
-		if (c->creds.kind == CAS_CRED_STS)
-			cas_params_set(&q, "SecurityToken", c->creds.security_token);
-		char *sts = cas_v2_string_to_sign("POST", &q);
-		char *sig = cas_v2_signature(c->creds.access_key_secret, sts);
-		cas_params_set(&q, "Signature", sig);
-		free(sig);
-		cas_wipe_free(sts);
-	}
-	add_hdr(r, NULL, NULL, "host", c->host);
-	add_hdr(r, NULL, NULL, "x-acs-action", ai->name);
-	add_hdr(r, NULL, NULL, "x-acs-version", ai->version);
-	finish_request(c, &q, r);
-}
-
 /* The request as it would be sent, with secrets removed (dry_run and debug logs). */
 static char *describe_request(struct cas_client *c, enum cas_action a, const struct cas_params *q)
 {
@@ -617,10 +581,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		if (ai->mutating && mutation_too_late(c, deadline, e))
 			break;
 		struct signed_req r = { 0 };
-		if (c->v2)
-			sign_v2(c, a, q, &r);
-		else
-			sign_v3(c, a, q, attempt, last_delay, &r);
+		sign_v3(c, a, q, attempt, last_delay, &r);
 		int64_t remaining_ms = (deadline - cas_now_ns()) / 1000000;
 		/* a read's attempt gets a third of the timeout (a stuck connection is
 		 * retried); a mutation's only attempt gets all that is left, so it is never

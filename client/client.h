@@ -22,7 +22,6 @@ struct cas_client_opts {
 	long timeout_ms;       /* deadline of one call including retries; 0 = 20000 */
 	int max_retries;       /* < 0: default 5 */
 	int dry_run;           /* mutations are logged, not sent */
-	int signature_v2;      /* legacy HMAC-SHA1 RPC signature instead of V3 */
 	int page_workers;      /* parallel page fetches; 0 = 8 */
 	int keep_keys;         /* keep certificates' private keys (-o keys); otherwise wiped when parsed */
 	long first_page_ttl_ms; /* how long the mount probe's page may stand in for page 1; 0 = 60000 */
