@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "client_test.h"
 #include "clock.h"
 #include "deadline.h"
 #include "http.h"

@@ -71,7 +71,6 @@ struct cas_api *cas_client_api(struct cas_client *c);
 struct cas_client *cas_client_of(struct cas_api *a);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);
-int cas_client_dry_run(const struct cas_client *c);
 int cas_client_keep_keys(const struct cas_client *c);
 /* "Now" on the service's clock, in epoch ms: our clock corrected by the Date
  * header of the latest response (1 s resolution); our clock until one came. */

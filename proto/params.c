@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "params_test.h"
 #include "wipe.h"
 
 /* ---- RFC 3986 percent-encoding (both signers and the query parser) ---- */
