@@ -12,11 +12,12 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
-#include "clock.h"
 #include "cache.h" /* enum cas_ck: the snapshot's row kinds */
+#include "clock.h"
 #include "decode.h"
 #include "log.h"
 #include "ops.h"
+#include "worker.h"
 
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 60000
@@ -32,11 +33,7 @@ struct cas_snapshot {
 	void *probe_ctx;
 	void (*on_live)(void *ctx);
 	void *live_ctx;
-	pthread_t thread;
-	int have_thread;
-	pthread_mutex_t mu; /* guards stopping, with cv */
-	pthread_cond_t cv;
-	int stopping;
+	struct cas_worker retry; /* the background retry thread, while offline */
 };
 
 /* A document with a secret in it is never written to disk. */
@@ -324,8 +321,7 @@ struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db)
 	s->live = live;
 	s->db = db;
 	s->store = statedb_persistent(db);
-	pthread_mutex_init(&s->mu, NULL);
-	cas_cond_init_mono(&s->cv);
+	cas_worker_init(&s->retry);
 	return s;
 }
 
@@ -342,23 +338,11 @@ int cas_snapshot_usable(struct cas_snapshot *s, int64_t *stored_ms)
 	return t != NULL;
 }
 
-/* Sleeps ms unless stopping; returns 1 when stopping. */
-static int nap(struct cas_snapshot *s, int64_t ms)
-{
-	struct timespec dl = cas_mono_after_ms(ms);
-	pthread_mutex_lock(&s->mu);
-	while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &dl) == 0)
-		;
-	int stop = s->stopping;
-	pthread_mutex_unlock(&s->mu);
-	return stop;
-}
-
 static void *retry_thread(void *arg)
 {
 	struct cas_snapshot *s = arg;
 	int64_t delay = RETRY_FIRST_MS;
-	while (!nap(s, delay)) {
+	while (!cas_worker_nap(&s->retry, delay)) {
 		struct cas_error e;
 		cas_error_clear(&e);
 		if (s->probe(s->probe_ctx, &e) == 0) {
@@ -390,10 +374,9 @@ void cas_snapshot_go_offline(struct cas_snapshot *s, cas_probe_fn probe, void *p
 
 void cas_snapshot_start(struct cas_snapshot *s)
 {
-	if (!s || !atomic_load(&s->offline) || s->have_thread)
+	if (!s || !atomic_load(&s->offline) || s->retry.n)
 		return;
-	s->have_thread = pthread_create(&s->thread, NULL, retry_thread, s) == 0;
-	if (!s->have_thread)
+	if (!cas_worker_start(&s->retry, 1, retry_thread, s))
 		cas_err("offline: cannot start the background retry thread; remount to go live");
 }
 
@@ -412,13 +395,6 @@ void cas_snapshot_free(struct cas_snapshot *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->mu);
-	s->stopping = 1;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	if (s->have_thread)
-		pthread_join(s->thread, NULL);
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
+	cas_worker_destroy(&s->retry);
 	free(s);
 }
