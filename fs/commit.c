@@ -138,14 +138,12 @@ static int parse_tags(const char *data, size_t len, struct cas_update *u, struct
 	while (cas_line_next(&at, data + len, &p, &l)) {
 		l = value_len(p, l);
 		if (l) {
-			const char *eq = memchr(p, '=', l);
-			if (!eq || eq == p)
+			struct cas_tag t;
+			if (cas_tag_from_line(p, l, &t))
 				return cas_error_set(e, EINVAL, "InvalidParameter.Tags",
 						     "tags lines must be key=value (got \"%.*s\")", (int)(l > 64 ? 64 : l), p);
 			u->tags = cas_xrealloc(u->tags, (u->ntags + 1) * sizeof(*u->tags));
-			u->tags[u->ntags].key = cas_xstrndup(p, (size_t)(eq - p));
-			u->tags[u->ntags].value = cas_xstrndup(eq + 1, l - (size_t)(eq - p) - 1);
-			u->ntags++;
+			u->tags[u->ntags++] = t;
 		}
 	}
 	return 0;

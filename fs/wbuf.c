@@ -117,13 +117,11 @@ enum verdict complete_pem(struct wbuf *w, int final, char *why, size_t whylen)
 /* One non-blank "key=value" line: 0, or -1 with why. */
 static int tag_line(const char *q, size_t l, char *why, size_t whylen)
 {
-	const char *eq = memchr(q, '=', l);
-	if (!eq || eq == q) {
+	struct cas_tag t;
+	if (cas_tag_from_line(q, l, &t)) {
 		snprintf(why, whylen, "tags lines must be key=value");
 		return -1;
 	}
-	size_t vl = cas_trim_len(eq + 1, l - (size_t)(eq - q) - 1, "\r");
-	struct cas_tag t = { cas_xstrndup(q, (size_t)(eq - q)), cas_xstrndup(eq + 1, vl) };
 	struct cas_error e;
 	int rc = cas_validate_tags(&t, 1, &e);
 	free(t.key);

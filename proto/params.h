@@ -31,6 +31,11 @@ struct cas_tag {
 	char *value;
 };
 
+/* One line of a tags file, "key=value" (without its newline; trailing CRs
+ * are dropped), into t (malloc'd strings; free both). 0, or -1 when the line
+ * is not key=value with a non-empty key (t untouched). */
+int cas_tag_from_line(const char *line, size_t n, struct cas_tag *t);
+
 #define CAS_PARAMS_INIT { NULL, 0, 0 }
 
 void cas_params_free(struct cas_params *p);
