@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
-#include "ratelimit.h"
 
 /* How long a call waits for the database's count before it is sent counted
  * in memory (the database is locked by another process, or slow): short,

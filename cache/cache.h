@@ -79,7 +79,5 @@ int cas_cache_entry_from_detail(const struct cas_instance *old, const struct cas
 int cas_cache_fresh(struct cas_cache *c, enum cas_ck kind, const char *key);
 void cas_cache_stats(struct cas_cache *c, struct cas_cache_stats *s);
 int64_t cas_cache_ttl_ms(const struct cas_cache *c);
-/* Frees values too old to serve even as stale. */
-void cas_cache_sweep(struct cas_cache *c);
 
 #endif

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
-#include "ratelimit.h"
+#include "worker.h"
 
 /* How one kind is keyed and fetched. */
 struct pf_kind {
@@ -57,9 +58,7 @@ struct cas_prefetch {
 	enum cas_ck kind;
 	const struct pf_kind *k;
 	int window;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int stop;
+	struct cas_worker w;  /* the workers; w.mu guards everything below, w.cv wakes them for the queue */
 	/* scan state */
 	struct cas_instances *list; /* the list the indexes refer to (referenced) */
 	long last;            /* index of the last hinted instance, -1 = none */
@@ -67,8 +66,6 @@ struct cas_prefetch {
 	/* queue of ids */
 	char **q;
 	int qhead, qlen;
-	int nworkers;
-	pthread_t *workers;
 	uint64_t issued;
 	/* progress */
 	uint64_t queued, dequeued_done;
@@ -80,29 +77,29 @@ static void *worker(void *arg)
 {
 	struct cas_prefetch *pf = arg;
 	struct cas_api *api = cas_cache_api(pf->cache);
-	pthread_mutex_lock(&pf->mu);
+	pthread_mutex_lock(&pf->w.mu);
 	for (;;) {
-		while (!pf->stop && pf->qlen == 0)
-			pthread_cond_wait(&pf->cv, &pf->mu);
-		if (pf->stop)
+		while (!pf->w.stop && pf->qlen == 0)
+			pthread_cond_wait(&pf->w.cv, &pf->w.mu);
+		if (pf->w.stop)
 			break;
 		char *id = pf->q[pf->qhead];
 		pf->qhead = (pf->qhead + 1) % pf->window;
 		pf->qlen--;
 		pf->busy++;
-		pthread_mutex_unlock(&pf->mu);
+		pthread_mutex_unlock(&pf->w.mu);
 		int fetched = 0;
 		if (!cas_cache_fresh(pf->cache, pf->kind, id)) {
 			pf->k->fetch(api, id);
 			fetched = 1;
 		}
 		free(id);
-		pthread_mutex_lock(&pf->mu);
+		pthread_mutex_lock(&pf->w.mu);
 		pf->issued += fetched;
 		pf->dequeued_done++;
 		pf->busy--;
 	}
-	pthread_mutex_unlock(&pf->mu);
+	pthread_mutex_unlock(&pf->w.mu);
 	return NULL;
 }
 
@@ -116,12 +113,8 @@ struct cas_prefetch *cas_prefetch_new(struct cas_cache *cache, enum cas_ck kind,
 	pf->last = -1;
 	pf->queued_until = -1;
 	pf->q = cas_xcalloc((size_t)pf->window, sizeof(char *));
-	pthread_mutex_init(&pf->mu, NULL);
-	pthread_cond_init(&pf->cv, NULL);
-	pf->workers = cas_xcalloc((size_t)(workers > 0 ? workers : 1), sizeof(pthread_t));
-	for (int i = 0; i < (workers > 0 ? workers : 1); i++)
-		if (pthread_create(&pf->workers[pf->nworkers], NULL, worker, pf) == 0)
-			pf->nworkers++;
+	cas_worker_init(&pf->w);
+	cas_worker_start(&pf->w, workers > 0 ? workers : 1, worker, pf);
 	return pf;
 }
 
@@ -129,19 +122,12 @@ void cas_prefetch_free(struct cas_prefetch *pf)
 {
 	if (!pf)
 		return;
-	pthread_mutex_lock(&pf->mu);
-	pf->stop = 1;
-	pthread_cond_broadcast(&pf->cv);
-	pthread_mutex_unlock(&pf->mu);
-	for (int i = 0; i < pf->nworkers; i++)
-		pthread_join(pf->workers[i], NULL);
+	cas_worker_stop(&pf->w);
 	for (int i = 0; i < pf->qlen; i++)
 		free(pf->q[(pf->qhead + i) % pf->window]);
 	free(pf->q);
-	free(pf->workers);
 	cas_obj_unref(pf->list);
-	pthread_mutex_destroy(&pf->mu);
-	pthread_cond_destroy(&pf->cv);
+	cas_worker_destroy(&pf->w);
 	free(pf);
 }
 
@@ -154,7 +140,7 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 		return;
 	long idx = (long)(it - l->v);
 	int64_t now = cas_now_ns();
-	pthread_mutex_lock(&pf->mu);
+	pthread_mutex_lock(&pf->w.mu);
 	pf->last_hint_ns = now;
 	if (pf->list != l) {
 		cas_obj_unref(pf->list);
@@ -171,16 +157,16 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 		from = to + 1; /* random access: nothing to read ahead */
 	}
 	pf->last = idx;
-	pthread_mutex_unlock(&pf->mu);
+	pthread_mutex_unlock(&pf->w.mu);
 	/* only what is not already cached goes to the workers, one wake-up each
 	 * (a warm scan costs no wake-ups at all) */
 	for (long i = from; i <= to; i++) {
 		char buf[24];
 		const char *key = pf->k->key_of(&l->v[i], buf);
 		int need = key && !cas_cache_fresh(pf->cache, pf->kind, key);
-		pthread_mutex_lock(&pf->mu);
+		pthread_mutex_lock(&pf->w.mu);
 		if (pf->list != l || pf->qlen >= pf->window) {
-			pthread_mutex_unlock(&pf->mu);
+			pthread_mutex_unlock(&pf->w.mu);
 			break;
 		}
 		if (i > pf->queued_until) {
@@ -189,10 +175,10 @@ void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, c
 				pf->q[(pf->qhead + pf->qlen) % pf->window] = cas_xstrdup(key);
 				pf->qlen++;
 				pf->queued++;
-				pthread_cond_signal(&pf->cv);
+				pthread_cond_signal(&pf->w.cv);
 			}
 		}
-		pthread_mutex_unlock(&pf->mu);
+		pthread_mutex_unlock(&pf->w.mu);
 	}
 }
 
@@ -200,9 +186,9 @@ uint64_t cas_prefetch_issued(struct cas_prefetch *pf)
 {
 	if (!pf)
 		return 0;
-	pthread_mutex_lock(&pf->mu);
+	pthread_mutex_lock(&pf->w.mu);
 	uint64_t n = pf->issued;
-	pthread_mutex_unlock(&pf->mu);
+	pthread_mutex_unlock(&pf->w.mu);
 	return n;
 }
 
@@ -211,12 +197,12 @@ void cas_prefetch_progress(struct cas_prefetch *pf, struct cas_prefetch_progress
 	memset(out, 0, sizeof(*out));
 	if (!pf)
 		return; /* read-ahead is off: nothing in progress */
-	pthread_mutex_lock(&pf->mu);
+	pthread_mutex_lock(&pf->w.mu);
 	out->queued = pf->queued;
 	out->done = pf->dequeued_done;
 	out->pending = pf->qlen + pf->busy;
 	out->scan_pos = pf->list ? pf->last + 1 : 0;
 	out->scan_n = pf->list ? (long)pf->list->n : 0;
 	out->last_hint_ns = pf->last_hint_ns;
-	pthread_mutex_unlock(&pf->mu);
+	pthread_mutex_unlock(&pf->w.mu);
 }

@@ -13,16 +13,17 @@
 
 #include "buf.h"
 #include "cache.h" /* enum cas_ck: the snapshot's row kinds */
+#include "clock.h"
 #include "decode.h"
 #include "log.h"
 #include "ops.h"
-#include "ratelimit.h"
+#include "worker.h"
 
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 60000
 
 struct cas_snapshot {
-	struct cas_api api; /* first: the decorator's face */
+	struct cas_api api; /* the decorator's face (container_of goes back) */
 	struct cas_api *live;
 	struct statedb *db;
 	int store;          /* the database is a file: only that outlives the mount */
@@ -32,24 +33,8 @@ struct cas_snapshot {
 	void *probe_ctx;
 	void (*on_live)(void *ctx);
 	void *live_ctx;
-	pthread_t thread;
-	int have_thread;
-	pthread_mutex_t mu; /* guards stopping, with cv */
-	pthread_cond_t cv;
-	int stopping;
+	struct cas_worker retry; /* the background retry thread, while offline */
 };
-
-static struct cas_snapshot *S(struct cas_api *a)
-{
-	return (struct cas_snapshot *)a;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A document with a secret in it is never written to disk. */
 static int holds_secret(const char *text, size_t len)
@@ -221,7 +206,7 @@ static void prune_details(struct cas_snapshot *s, const struct cas_instances *l)
 static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, struct cas_instances **out,
 			    struct cas_error *e)
 {
-	struct cas_snapshot *s = S(a);
+	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);
 	if (!atomic_load(&s->offline)) {
 		int rc = s->live->ops->list_instances(s->live, f, out, e);
 		if (!rc && !f && s->store) {
@@ -255,12 +240,12 @@ static int doc_call(struct cas_snapshot *s, enum cas_ck kind, const char *key, s
 
 static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, struct cas_error *e)
 {
-	return doc_call(S(a), CAS_CK_DETAIL, id, out, e);
+	return doc_call(container_of(a, struct cas_snapshot, api), CAS_CK_DETAIL, id, out, e);
 }
 
 static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
 {
-	return doc_call(S(a), CAS_CK_SUMMARY, "", out, e);
+	return doc_call(container_of(a, struct cas_snapshot, api), CAS_CK_SUMMARY, "", out, e);
 }
 
 static int entries_call(struct cas_snapshot *s, enum cas_ck kind, struct cas_entries **out, struct cas_error *e)
@@ -280,18 +265,18 @@ static int entries_call(struct cas_snapshot *s, enum cas_ck kind, struct cas_ent
 
 static int d_list_access(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return entries_call(S(a), CAS_CK_ACCESS, out, e);
+	return entries_call(container_of(a, struct cas_snapshot, api), CAS_CK_ACCESS, out, e);
 }
 
 static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return entries_call(S(a), CAS_CK_CA, out, e);
+	return entries_call(container_of(a, struct cas_snapshot, api), CAS_CK_CA, out, e);
 }
 
 #define MUTATION(fn, member, argtype)                                               \
 	static int fn(struct cas_api *a, argtype arg, struct cas_error *e)          \
 	{                                                                          \
-		struct cas_snapshot *s = S(a);                                     \
+		struct cas_snapshot *s = container_of(a, struct cas_snapshot, api); \
 		if (atomic_load(&s->offline))                                      \
 			return offline_refusal(e);                                 \
 		return s->live->ops->member(s->live, arg, e);                      \
@@ -308,7 +293,7 @@ MUTATION(d_delete_access, delete_cloud_access, const char *)
  * one is EIO, like any read the snapshot cannot answer. */
 static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
 {
-	struct cas_snapshot *s = S(a);
+	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);
 	*out = NULL;
 	if (atomic_load(&s->offline))
 		return not_in_snapshot(e, "a certificate (never stored: it comes with its private key)");
@@ -336,8 +321,7 @@ struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db)
 	s->live = live;
 	s->db = db;
 	s->store = statedb_persistent(db);
-	pthread_mutex_init(&s->mu, NULL);
-	cas_cond_init_mono(&s->cv);
+	cas_worker_init(&s->retry);
 	return s;
 }
 
@@ -354,28 +338,16 @@ int cas_snapshot_usable(struct cas_snapshot *s, int64_t *stored_ms)
 	return t != NULL;
 }
 
-/* Sleeps ms unless stopping; returns 1 when stopping. */
-static int nap(struct cas_snapshot *s, int64_t ms)
-{
-	struct timespec dl = cas_mono_after_ms(ms);
-	pthread_mutex_lock(&s->mu);
-	while (!s->stopping && pthread_cond_timedwait(&s->cv, &s->mu, &dl) == 0)
-		;
-	int stop = s->stopping;
-	pthread_mutex_unlock(&s->mu);
-	return stop;
-}
-
 static void *retry_thread(void *arg)
 {
 	struct cas_snapshot *s = arg;
 	int64_t delay = RETRY_FIRST_MS;
-	while (!nap(s, delay)) {
+	while (!cas_worker_nap(&s->retry, delay)) {
 		struct cas_error e;
 		cas_error_clear(&e);
 		if (s->probe(s->probe_ctx, &e) == 0) {
 			atomic_store(&s->offline, 0);
-			atomic_store(&s->live_ms, wall_ms());
+			atomic_store(&s->live_ms, cas_wall_ms());
 			cas_info("the service answers: switched from the offline snapshot to live data");
 			s->on_live(s->live_ctx);
 			break;
@@ -397,15 +369,14 @@ void cas_snapshot_go_offline(struct cas_snapshot *s, cas_probe_fn probe, void *p
 	s->on_live = on_live;
 	s->live_ctx = live_ctx;
 	atomic_store(&s->offline, 1);
-	atomic_store(&s->since_ms, wall_ms());
+	atomic_store(&s->since_ms, cas_wall_ms());
 }
 
 void cas_snapshot_start(struct cas_snapshot *s)
 {
-	if (!s || !atomic_load(&s->offline) || s->have_thread)
+	if (!s || !atomic_load(&s->offline) || s->retry.n)
 		return;
-	s->have_thread = pthread_create(&s->thread, NULL, retry_thread, s) == 0;
-	if (!s->have_thread)
+	if (!cas_worker_start(&s->retry, 1, retry_thread, s))
 		cas_err("offline: cannot start the background retry thread; remount to go live");
 }
 
@@ -424,21 +395,13 @@ void cas_snapshot_stop(struct cas_snapshot *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->mu);
-	s->stopping = 1;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	if (s->have_thread)
-		pthread_join(s->thread, NULL);
-	s->have_thread = 0;
+	cas_worker_stop(&s->retry);
 }
 
 void cas_snapshot_free(struct cas_snapshot *s)
 {
 	if (!s)
 		return;
-	cas_snapshot_stop(s);
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
+	cas_worker_destroy(&s->retry);
 	free(s);
 }

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "log.h"
 #include "model.h"
 
@@ -136,20 +137,13 @@ static int make_dir(const char *dir)
 	return rc;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Records a database error (lock held by the caller) and fills msg for
  * report(): at most one line per REPORT_EVERY_MS, so a failing disk cannot
  * flood the log and .cas/errors (every error is counted). */
 static void db_error(struct statedb *db, const char *what, char *msg, size_t n)
 {
 	db->errors++;
-	int64_t now = mono_ms();
+	int64_t now = cas_mono_ms();
 	if (db->reported_ms && now - db->reported_ms < REPORT_EVERY_MS) {
 		db->suppressed++;
 		msg[0] = 0;
@@ -207,19 +201,12 @@ static int pragma_int(sqlite3 *c, const char *sql, int *out)
 	return rc;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Schema 1 -> 2: stamps get seen_ms; the rows already there count as seen now. */
 static int migrate_v1(sqlite3 *c)
 {
 	char sql[200];
 	snprintf(sql, sizeof(sql), "ALTER TABLE stamps ADD COLUMN seen_ms INTEGER NOT NULL DEFAULT 0;"
-		 " UPDATE stamps SET seen_ms = %lld;", (long long)wall_ms());
+		 " UPDATE stamps SET seen_ms = %lld;", (long long)cas_wall_ms());
 	return exec(c, sql);
 }
 
@@ -420,7 +407,7 @@ static void prune_stamps(struct statedb *db)
 	if (!db->conn || !statedb_persistent(db))
 		return;
 	char sql[120];
-	snprintf(sql, sizeof(sql), "DELETE FROM stamps WHERE seen_ms < %lld", (long long)(wall_ms() - STAMP_KEEP_MS));
+	snprintf(sql, sizeof(sql), "DELETE FROM stamps WHERE seen_ms < %lld", (long long)(cas_wall_ms() - STAMP_KEEP_MS));
 	if (exec(db->conn, sql) != SQLITE_OK)
 		cas_warn("state database %s: pruning stamps: %s", db->path, sqlite3_errmsg(db->conn));
 	else if (sqlite3_changes(db->conn) > 0)
@@ -517,7 +504,7 @@ void statedb_stamps_put(struct statedb *db, const struct statedb_stamp *v, size_
 	if (!db || !n)
 		return;
 	char msg[600] = "";
-	int64_t now = wall_ms();
+	int64_t now = cas_wall_ms();
 	pthread_mutex_lock(&db->mu);
 	sqlite3_stmt *st = NULL;
 	int ok = exec(db->conn, "BEGIN") == SQLITE_OK &&
@@ -756,7 +743,7 @@ void statedb_snapshot_put(struct statedb *db, int kind, const char *key, const c
 		sqlite3_bind_int(st, 1, kind);
 		sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, hash);
-		sqlite3_bind_int64(st, 4, wall_ms());
+		sqlite3_bind_int64(st, 4, cas_wall_ms());
 		sqlite3_bind_blob(st, 5, text, (int)len, SQLITE_TRANSIENT);
 		rc = sqlite3_step(st);
 	}

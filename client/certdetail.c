@@ -158,7 +158,7 @@ int cas_get_user_certificate_detail(struct cas_client *c, const char *cert_id, i
 {
 	*out = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "GetUserCertificateDetail");
+	cas_error_action(e, "GetUserCertificateDetail");
 	if (!cert_id || !*cert_id || strlen(cert_id) > 19 || strspn(cert_id, "0123456789") != strlen(cert_id))
 		return cas_error_set(e, EINVAL, "InvalidParameter.CertId", "CertId must be a decimal number");
 	struct cas_params p = CAS_PARAMS_INIT;

@@ -14,6 +14,8 @@
 
 #include "buf.h"
 #include "canon.h"
+#include "client_test.h"
+#include "clock.h"
 #include "deadline.h"
 #include "http.h"
 #include "log.h"
@@ -24,7 +26,7 @@
 #include "wipe.h"
 
 struct cas_client {
-	struct cas_api api; /* first: cas_client_api() hands out &api */
+	struct cas_api api; /* cas_client_api() hands out &api; cas_client_of() goes back */
 	struct cas_creds creds;
 	char *base;         /* scheme://authority */
 	char *host;         /* authority exactly as in the URL (signed as host) */
@@ -33,7 +35,6 @@ struct cas_client {
 	long timeout_ms;
 	int max_retries;
 	int dry_run;
-	int v2;
 	int page_workers;
 	int keep_keys;
 	cas_gate_fn gate;   /* set before the first call, then read-only */
@@ -63,16 +64,9 @@ extern const struct cas_api_ops cas_client_ops; /* clientapi.c */
 
 #define MUTATION_MIN_MS 1000
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t cas_client_service_now_ms(struct cas_client *c)
 {
-	return wall_ms() + (int64_t)atomic_load(&c->clock_offset_ms);
+	return cas_wall_ms() + (int64_t)atomic_load(&c->clock_offset_ms);
 }
 
 const char *cas_region_host(const char *region, char *buf, size_t n)
@@ -168,7 +162,6 @@ struct cas_client *cas_client_new(const struct cas_client_opts *o, const struct 
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 20000;
 	c->max_retries = o->max_retries >= 0 ? o->max_retries : CAS_MAX_RETRIES;
 	c->dry_run = o->dry_run;
-	c->v2 = o->signature_v2;
 	c->page_workers = o->page_workers > 0 ? o->page_workers : 8;
 	c->keep_keys = o->keep_keys;
 	c->first_page_ttl_ms = o->first_page_ttl_ms > 0 ? o->first_page_ttl_ms : 60000;
@@ -208,6 +201,11 @@ void cas_client_shutdown(struct cas_client *c)
 struct cas_api *cas_client_api(struct cas_client *c)
 {
 	return &c->api;
+}
+
+struct cas_client *cas_client_of(struct cas_api *a)
+{
+	return container_of(a, struct cas_client, api);
 }
 
 const char *cas_client_endpoint(const struct cas_client *c)
@@ -287,7 +285,7 @@ void cas_client_notify(struct cas_client *c, const char *action, int err, const 
 {
 	struct cas_error ne;
 	cas_error_clear(&ne);
-	snprintf(ne.action, sizeof(ne.action), "%s", action);
+	cas_error_action(&ne, action);
 	cas_error_set(&ne, err, code, "%s", msg);
 	cas_err("%s: %s", action, msg);
 	cas_client_notice(c, &ne);
@@ -448,40 +446,6 @@ static void sign_v3(struct cas_client *c, enum cas_action a, const struct cas_pa
 	finish_request(c, &q, r);
 }
 
-static void sign_v2(struct cas_client *c, enum cas_action a, const struct cas_params *q0, struct signed_req *r)
-{
-	const struct cas_action_info *ai = &cas_actions[a];
-	struct cas_params q = CAS_PARAMS_INIT;
-	cas_params_copy(&q, q0);
-	char date[32], nc[33];
-	utc_stamp(date);
-	cas_random_hex(nc);
-	cas_params_set(&q, "Action", ai->name);
-	cas_params_set(&q, "Version", ai->version);
-	cas_params_set(&q, "Format", "json");
-	cas_params_set(&q, "Timestamp", date);
-	cas_params_set(&q, "SignatureNonce", nc);
-	if (c->creds.kind == CAS_CRED_BEARER) {
-		cas_params_set(&q, "BearerToken", c->creds.bearer_token);
-		cas_params_set(&q, "SignatureType", "BEARERTOKEN");
-	} else {
-		cas_params_set(&q, "SignatureMethod", "HMAC-SHA1");
-		cas_params_set(&q, "SignatureVersion", "1.0");
-		cas_params_set(&q, "AccessKeyId", c->creds.access_key_id);
-		if (c->creds.kind == CAS_CRED_STS)
-			cas_params_set(&q, "SecurityToken", c->creds.security_token);
-		char *sts = cas_v2_string_to_sign("POST", &q);
-		char *sig = cas_v2_signature(c->creds.access_key_secret, sts);
-		cas_params_set(&q, "Signature", sig);
-		free(sig);
-		cas_wipe_free(sts);
-	}
-	add_hdr(r, NULL, NULL, "host", c->host);
-	add_hdr(r, NULL, NULL, "x-acs-action", ai->name);
-	add_hdr(r, NULL, NULL, "x-acs-version", ai->version);
-	finish_request(c, &q, r);
-}
-
 /* The request as it would be sent, with secrets removed (dry_run and debug logs). */
 static char *describe_request(struct cas_client *c, enum cas_action a, const struct cas_params *q)
 {
@@ -585,7 +549,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 	const struct cas_action_info *ai = &cas_actions[a];
 	*out = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "%s", ai->name);
+	cas_error_action(e, ai->name);
 	if (ai->mutating)
 		set_primed(c, NULL); /* the probe's page may no longer be true */
 	if (ai->mutating && c->dry_run) {
@@ -618,10 +582,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		if (ai->mutating && mutation_too_late(c, deadline, e))
 			break;
 		struct signed_req r = { 0 };
-		if (c->v2)
-			sign_v2(c, a, q, &r);
-		else
-			sign_v3(c, a, q, attempt, last_delay, &r);
+		sign_v3(c, a, q, attempt, last_delay, &r);
 		int64_t remaining_ms = (deadline - cas_now_ns()) / 1000000;
 		/* a read's attempt gets a third of the timeout (a stuck connection is
 		 * retried); a mutation's only attempt gets all that is left, so it is never
@@ -643,7 +604,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		STAT(c, a, calls, 1);
 		STAT(c, a, bytes_in, hr.body.len);
 		if (hr.date_ms > 0)
-			atomic_store(&c->clock_offset_ms, (long long)(hr.date_ms - wall_ms()));
+			atomic_store(&c->clock_offset_ms, (long long)(hr.date_ms - cas_wall_ms()));
 		cJSON *j = interpret(&hr, e);
 		enum cas_retry_class rc = cas_retry_classify(hr.net, (int)hr.status, e->code, j != NULL);
 		struct cas_bucket *bucket = ai->ca_limited ? &c->ca_bucket : &c->bucket;
@@ -663,7 +624,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		cas_buf_free(&hr.body);
 		if (rc == CAS_RC_DONE && j) {
 			cas_error_clear(e);
-			snprintf(e->action, sizeof(e->action), "%s", ai->name);
+			cas_error_action(e, ai->name);
 			const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "RequestId");
 			if (cJSON_IsString(rid))
 				snprintf(e->request_id, sizeof(e->request_id), "%s", rid->valuestring);

@@ -22,7 +22,6 @@ struct cas_client_opts {
 	long timeout_ms;       /* deadline of one call including retries; 0 = 20000 */
 	int max_retries;       /* < 0: default 5 */
 	int dry_run;           /* mutations are logged, not sent */
-	int signature_v2;      /* legacy HMAC-SHA1 RPC signature instead of V3 */
 	int page_workers;      /* parallel page fetches; 0 = 8 */
 	int keep_keys;         /* keep certificates' private keys (-o keys); otherwise wiped when parsed */
 	long first_page_ttl_ms; /* how long the mount probe's page may stand in for page 1; 0 = 60000 */
@@ -68,9 +67,10 @@ void cas_client_free(struct cas_client *c);
 /* At shutdown: calls in flight end now (EIO), no more are sent. */
 void cas_client_shutdown(struct cas_client *c);
 struct cas_api *cas_client_api(struct cas_client *c);
+/* The client whose cas_client_api() a is (the methods in clientapi.c). */
+struct cas_client *cas_client_of(struct cas_api *a);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);
-int cas_client_dry_run(const struct cas_client *c);
 int cas_client_keep_keys(const struct cas_client *c);
 /* "Now" on the service's clock, in epoch ms: our clock corrected by the Date
  * header of the latest response (1 s resolution); our clock until one came. */

@@ -9,65 +9,61 @@
 #include "paging.h"
 
 /* The struct cas_api view of the client. */
-static struct cas_client *C(struct cas_api *a)
-{
-	return (struct cas_client *)a; /* struct cas_api is the client's first member */
-}
-
 static int api_list_instances(struct cas_api *a, const struct cas_list_filter *f, struct cas_instances **out,
 			      struct cas_error *e)
 {
-	return cas_list_all_instances(C(a), f, out, e);
+	return cas_list_all_instances(cas_client_of(a), f, out, e);
 }
 
 static int api_detail(struct cas_api *a, const char *id, struct cas_doc **out, struct cas_error *e)
 {
-	return cas_get_instance_detail(C(a), id, out, e);
+	return cas_get_instance_detail(cas_client_of(a), id, out, e);
 }
 
 static int api_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
 {
-	return cas_get_instance_summary(C(a), NULL, out, e);
+	return cas_get_instance_summary(cas_client_of(a), NULL, out, e);
 }
 
 static int api_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
-	return cas_update_instance(C(a), u, e);
+	return cas_update_instance(cas_client_of(a), u, e);
 }
 
 static int api_delete(struct cas_api *a, const char *id, struct cas_error *e)
 {
-	return cas_delete_instance(C(a), id, e);
+	return cas_delete_instance(cas_client_of(a), id, e);
 }
 
 static int api_refund(struct cas_api *a, const char *id, struct cas_error *e)
 {
-	return cas_refund_instance(C(a), id, e);
+	return cas_refund_instance(cas_client_of(a), id, e);
 }
 
 static int api_list_access(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return cas_list_all_cloud_access(C(a), out, e);
+	return cas_list_all_cloud_access(cas_client_of(a), out, e);
 }
 
 static int api_add_access(struct cas_api *a, const struct cas_access_new *n, struct cas_error *e)
 {
-	return cas_add_cloud_access(C(a), n, e);
+	return cas_add_cloud_access(cas_client_of(a), n, e);
 }
 
 static int api_delete_access(struct cas_api *a, const char *id, struct cas_error *e)
 {
-	return cas_delete_cloud_access(C(a), id, e);
+	return cas_delete_cloud_access(cas_client_of(a), id, e);
 }
 
 static int api_ca_status(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return cas_get_ca_instance_status(C(a), NULL, NULL, out, e);
+	return cas_get_ca_instance_status(cas_client_of(a), NULL, NULL, out, e);
 }
 
 static int api_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
 {
-	return cas_get_user_certificate_detail(C(a), cert_id, cas_client_keep_keys(C(a)), out, e);
+	struct cas_client *c = cas_client_of(a);
+	return cas_get_user_certificate_detail(c, cert_id, cas_client_keep_keys(c), out, e);
 }
 
 const struct cas_api_ops cas_client_ops = {

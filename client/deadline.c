@@ -1,7 +1,8 @@
 /* deadline: the thread's current file-system operation (see deadline.h). */
 #include "deadline.h"
 
-#include "ratelimit.h"
+#include "clock.h"
+#include "deadline_test.h"
 
 static _Thread_local struct cas_op current;
 

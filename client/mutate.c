@@ -50,7 +50,7 @@ static void outcome_unknown(struct cas_error *e, int read_failed)
 static void succeeded(struct cas_error *e, enum cas_action a)
 {
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "%s", cas_actions[a].name);
+	cas_error_action(e, cas_actions[a].name);
 }
 
 /* Runs a mutation, sent again only when it certainly did not run
@@ -129,7 +129,7 @@ static int update_applied(struct cas_client *c, const void *arg)
 int cas_update_instance(struct cas_client *c, const struct cas_update *u, struct cas_error *e)
 {
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "UpdateInstance");
+	cas_error_action(e, "UpdateInstance");
 	int rc = cas_validate_update(u, NULL, NULL, e);
 	if (rc)
 		return rc;
@@ -151,7 +151,7 @@ static int gone(struct cas_client *c, const void *arg)
 int cas_delete_instance(struct cas_client *c, const char *id, struct cas_error *e)
 {
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "DeleteInstance");
+	cas_error_action(e, "DeleteInstance");
 	int rc = cas_validate_id("InstanceId", id, e);
 	if (rc)
 		return rc;
@@ -180,7 +180,7 @@ static int refunded(struct cas_client *c, const void *arg)
 int cas_refund_instance(struct cas_client *c, const char *id, struct cas_error *e)
 {
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "RefundInstance");
+	cas_error_action(e, "RefundInstance");
 	int rc = cas_validate_id("InstanceId", id, e);
 	if (rc)
 		return rc;
@@ -210,7 +210,7 @@ static int access_exists(struct cas_client *c, const void *arg)
 int cas_add_cloud_access(struct cas_client *c, const struct cas_access_new *n, struct cas_error *e)
 {
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "AddCloudAccess");
+	cas_error_action(e, "AddCloudAccess");
 	int rc = cas_validate_access_new(n, e);
 	if (rc)
 		return rc;
@@ -238,7 +238,7 @@ static int access_gone(struct cas_client *c, const void *arg)
 int cas_delete_cloud_access(struct cas_client *c, const char *access_id, struct cas_error *e)
 {
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "DeleteCloudAccess");
+	cas_error_action(e, "DeleteCloudAccess");
 	if (!access_id || !*access_id || strspn(access_id, "0123456789") != strlen(access_id) || strlen(access_id) > 19)
 		return cas_error_set(e, EINVAL, "InvalidParameter.AccessId", "AccessId must be a decimal number");
 	struct cas_params p = CAS_PARAMS_INIT;

@@ -126,7 +126,7 @@ int cas_list_instances(struct cas_client *c, const struct cas_list_query *q, str
 {
 	*page = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "ListInstances");
+	cas_error_action(e, "ListInstances");
 	int rc;
 	if ((rc = cas_validate_list_filter(&q->filter, e)))
 		return rc;
@@ -185,7 +185,7 @@ int cas_get_instance_detail(struct cas_client *c, const char *id, struct cas_doc
 {
 	*out = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "GetInstanceDetail");
+	cas_error_action(e, "GetInstanceDetail");
 	int rc = cas_validate_id("InstanceId", id, e);
 	if (rc)
 		return rc;
@@ -212,7 +212,7 @@ int cas_get_instance_summary(struct cas_client *c, const char *instance_type, st
 {
 	*out = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "GetInstanceSummary");
+	cas_error_action(e, "GetInstanceSummary");
 	int rc;
 	if (instance_type && (rc = cas_validate_enum(CAS_ENUM_INSTANCE_TYPE, "InstanceType", instance_type, e)))
 		return rc;
@@ -258,7 +258,7 @@ int cas_list_cloud_access(struct cas_client *c, int64_t current_page, int64_t sh
 {
 	*page = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "ListCloudAccess");
+	cas_error_action(e, "ListCloudAccess");
 	int rc;
 	if (current_page && (rc = cas_validate_current_page(current_page, e)))
 		return rc;
@@ -308,7 +308,7 @@ int cas_get_ca_instance_status(struct cas_client *c, const char *instance_id, co
 {
 	*out = NULL;
 	cas_error_clear(e);
-	snprintf(e->action, sizeof(e->action), "GetCAInstanceStatus");
+	cas_error_action(e, "GetCAInstanceStatus");
 	int rc;
 	if (instance_id && (rc = cas_validate_id("InstanceId", instance_id, e)))
 		return rc;

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h" /* cas_now_ns(), cas_sleep_ns(), cas_cond_init_mono(): the clocks the bucket runs on */
+
 struct cas_bucket {
 	pthread_mutex_t mu;
 	double rate;     /* tokens per second now */
@@ -33,11 +35,5 @@ void cas_bucket_cancel(struct cas_bucket *b);
  * token would arrive after deadline_ns (CLOCK_MONOTONIC). */
 int cas_bucket_take(struct cas_bucket *b, int64_t deadline_ns);
 
-int64_t cas_now_ns(void);        /* CLOCK_MONOTONIC */
-void cas_sleep_ns(int64_t ns);
-/* A condition variable whose timed waits use CLOCK_MONOTONIC, and the
- * absolute deadline ms from now for such a wait. */
-void cas_cond_init_mono(pthread_cond_t *cv);
-struct timespec cas_mono_after_ms(int64_t ms);
 
 #endif

@@ -97,7 +97,6 @@ struct casfs {
 void casfs_state_init(struct casfs *fs);
 void casfs_state_free(struct casfs *fs);
 
-struct casfs *casfs_get(void); /* the mount's state, from the FUSE context */
 
 /* An immutable rendering of one file: what one open reads. */
 struct snap {

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <json-c/json_object.h>
-#include <json-c/linkhash.h>
 #include <json-c/json_tokener.h>
 #include <openssl/crypto.h>
 
@@ -134,20 +133,18 @@ int commit_config(struct casfs *fs, const struct node *n, const char *data, size
 static int parse_tags(const char *data, size_t len, struct cas_update *u, struct cas_error *e)
 {
 	u->has_tags = 1;
-	for (const char *p = data, *end = data + len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = value_len(p, nl ? (size_t)(nl - p) + 1 : (size_t)(end - p));
+	const char *p, *at = data;
+	size_t l;
+	while (cas_line_next(&at, data + len, &p, &l)) {
+		l = value_len(p, l);
 		if (l) {
-			const char *eq = memchr(p, '=', l);
-			if (!eq || eq == p)
+			struct cas_tag t;
+			if (cas_tag_from_line(p, l, &t))
 				return cas_error_set(e, EINVAL, "InvalidParameter.Tags",
 						     "tags lines must be key=value (got \"%.*s\")", (int)(l > 64 ? 64 : l), p);
 			u->tags = cas_xrealloc(u->tags, (u->ntags + 1) * sizeof(*u->tags));
-			u->tags[u->ntags].key = cas_xstrndup(p, (size_t)(eq - p));
-			u->tags[u->ntags].value = cas_xstrndup(eq + 1, l - (size_t)(eq - p) - 1);
-			u->ntags++;
+			u->tags[u->ntags++] = t;
 		}
-		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }

@@ -90,7 +90,7 @@ int fs_refuse_as(struct casfs *fs, const char *path, int err, const char *action
 {
 	struct cas_error e;
 	cas_error_clear(&e);
-	snprintf(e.action, sizeof(e.action), "%s", action);
+	cas_error_action(&e, action);
 	if (fs->o.ro && err != EXDEV) {
 		err = EROFS;
 		why = "mounted with -o ro";

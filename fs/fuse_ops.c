@@ -54,11 +54,6 @@ unsigned long fuse_req_count(enum fuse_req_kind k)
 	return atomic_load_explicit(&req_counts[k], memory_order_relaxed);
 }
 
-struct casfs *casfs_get(void)
-{
-	return fuse_get_context()->private_data;
-}
-
 /* Every handler starts here: one deadline (-o timeout) for the whole
  * file-system operation, however many cache lookups and calls it makes. */
 static struct casfs *op_begin(void)
@@ -124,6 +119,7 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 {
 	(void)off;
 	(void)fi;
+	(void)flags; /* FUSE_READDIR_PLUS never comes: casfs_init turns readdirplus off */
 	struct casfs *fs = op_begin();
 	struct node dir;
 	int rc = resolve(fs, path, &dir);
@@ -150,11 +146,7 @@ static int casfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_
 		const struct node_kind *k = node_kind(&c);
 		st.st_ino = c.ino;
 		st.st_mode = node_mode(fs, k);
-		/* attributes only where they cost no call: a readdir never fetches details */
-		if ((flags & FUSE_READDIR_PLUS) && (k->flags & NF_CHEAP) && k->ops->getattr(fs, &c, NULL, &st) == 0)
-			fill(buf, l.v[i], &st, 0, FUSE_FILL_DIR_PLUS);
-		else
-			fill(buf, l.v[i], &st, 0, 0);
+		fill(buf, l.v[i], &st, 0, 0); /* names and types only: readdirplus is off (casfs_init) */
 	}
 	namelist_free(&l);
 	return 0;
@@ -396,7 +388,7 @@ static int remove_node(const char *path, int want_dir)
 				    "deleting needs the mount option -o allow_delete (off by default)");
 	struct cas_error e;
 	cas_error_clear(&e);
-	snprintf(e.action, sizeof(e.action), "%s", k->action ? k->action : "");
+	cas_error_action(&e, k->action);
 	rc = k->remove(fs, &n, &e);
 	if (rc && k->action) /* a removal the service refused (not a local file's) */
 		fs_fail(fs, path, rc, &e);

@@ -7,16 +7,10 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "deadline.h"
 #include "kinds.h"
 #include "statedb.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The process that asked for the mutation: the caller of the file-system
  * operation this thread serves (deadline.h), not known outside one. */
@@ -48,7 +42,7 @@ int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJ
 	}
 	char *f = fields ? cJSON_PrintUnformatted(fields) : NULL;
 	cJSON_Delete(fields);
-	struct statedb_journal_rec r = { .time_ms = now_ms(), .path = path, .action = action, .fields = f,
+	struct statedb_journal_rec r = { .time_ms = cas_wall_ms(), .path = path, .action = action, .fields = f,
 					 .outcome = "pending" };
 	char comm[32];
 	caller(&r, comm);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/linkhash.h>
+#include <json-c/linkhash.h> /* json_object_object_foreach expands to lh_table_head() */
 #include <openssl/crypto.h>
 
 #include "buf.h"

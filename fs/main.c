@@ -13,6 +13,7 @@
 #include <math.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,21 +328,25 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	return 1;
 }
 
-static int bad(const char *what)
+/* A refusal before the mount: "casfs: <message>" on stderr; returns 1, the exit status. */
+__attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
 {
-	fprintf(stderr, "casfs: %s\n", what);
+	char msg[9000];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "casfs: %s\n", msg);
 	return 1;
 }
 
 static int check_numbers(struct casfs_opts *o)
 {
-	char msg[160];
 	for (size_t i = 0; i < sizeof(numeric_opts) / sizeof(numeric_opts[0]); i++) {
 		double v = *(double *)((char *)o + numeric_opts[i].off);
 		if (!isfinite(v) || v < numeric_opts[i].lo || v > numeric_opts[i].hi) {
-			snprintf(msg, sizeof(msg), "-o %s must be between %g and %g (got %g)", numeric_opts[i].name,
+			return bad("-o %s must be between %g and %g (got %g)", numeric_opts[i].name,
 				 numeric_opts[i].lo, numeric_opts[i].hi, v);
-			return bad(msg);
 		}
 	}
 	return 0;
@@ -356,11 +361,9 @@ static int check_empty_values(const struct casfs_opts *o)
 		{ "cafile", o->cafile }, { "credentials_file", o->config_path }, { "log_file", o->log_file },
 		{ "log_level", o->log_level }, { "state_dir", o->state_dir }, { "account", o->account },
 	};
-	char msg[120];
 	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
 		if (str[i].v && !*str[i].v) {
-			snprintf(msg, sizeof(msg), "-o %s= needs a value (casfs --help lists the options)", str[i].name);
-			return bad(msg);
+			return bad("-o %s= needs a value (casfs --help lists the options)", str[i].name);
 		}
 	return 0;
 }
@@ -383,7 +386,6 @@ static int safe_name(const char *s, size_t max)
  * Sets *fsname (malloc'd, for -o fsname=). */
 static int apply_source(struct casfs_opts *o, const char *source, char **fsname)
 {
-	char msg[600];
 	*fsname = cas_xstrdup("casfs");
 	if (!source)
 		return 0;
@@ -391,14 +393,12 @@ static int apply_source(struct casfs_opts *o, const char *source, char **fsname)
 	if (!*name || strcmp(name, "casfs") == 0)
 		return 0;
 	if (!safe_name(name, 64)) {
-		snprintf(msg, sizeof(msg), "SOURCE \"%s\" must be casfs, a profile name or casfs:PROFILE "
+		return bad("SOURCE \"%s\" must be casfs, a profile name or casfs:PROFILE "
 					   "(letters, digits, . _ - @; at most 64)", source);
-		return bad(msg);
 	}
 	if (o->profile && strcmp(o->profile, name) != 0) {
-		snprintf(msg, sizeof(msg), "SOURCE names profile \"%s\" but -o profile=%s names another; give one",
+		return bad("SOURCE names profile \"%s\" but -o profile=%s names another; give one",
 			 name, o->profile);
-		return bad(msg);
 	}
 	if (!o->profile)
 		o->profile = cas_xstrdup(name);
@@ -409,12 +409,10 @@ static int apply_source(struct casfs_opts *o, const char *source, char **fsname)
 
 static int check_account(const struct casfs_opts *o)
 {
-	char msg[300];
 	if (!o->account || safe_name(o->account, 64))
 		return 0;
-	snprintf(msg, sizeof(msg), "-o account=%s: the name must be 1 to 64 letters, digits, . _ - @ "
+	return bad("-o account=%s: the name must be 1 to 64 letters, digits, . _ - @ "
 				   "(not starting with . or -)", o->account);
-	return bad(msg);
 }
 
 /* The transport rule: plain http:// only to this machine (an emulator, a
@@ -435,7 +433,6 @@ static int loopback_host(const char *host, size_t n)
 
 static int check_transport(const struct casfs_opts *o)
 {
-	char msg[1200];
 	if (!o->endpoint || strncasecmp(o->endpoint, "http://", 7) != 0)
 		return 0;
 	const char *host = o->endpoint + 7;
@@ -447,11 +444,10 @@ static int check_transport(const struct casfs_opts *o)
 	if (loopback_host(host, hn))
 		return 0;
 	if (!o->insecure_http) {
-		snprintf(msg, sizeof(msg), "-o endpoint=%s is plain HTTP to another host: the signed requests, the "
+		return bad("-o endpoint=%s is plain HTTP to another host: the signed requests, the "
 					   "certificates and (with -o keys) private keys would cross the network "
 					   "unencrypted; use https://, or add -o insecure_http to accept that",
 			 o->endpoint);
-		return bad(msg);
 	}
 	cas_warn("WARNING: -o insecure_http: endpoint %s is plain HTTP to another host; requests, data and private "
 		 "keys cross the network unencrypted", o->endpoint);
@@ -505,10 +501,8 @@ static int dir_is_empty(const char *dir)
 
 static int dead_mount(const char *mp)
 {
-	char msg[9000];
-	snprintf(msg, sizeof(msg), "mountpoint %s is a dead FUSE mount (its daemon is gone); clear it with: "
+	return bad("mountpoint %s is a dead FUSE mount (its daemon is gone); clear it with: "
 				   "fusermount3 -u %s", mp, mp);
-	return bad(msg);
 }
 
 /* Mount hygiene, as s3fs and rclone do it: a dead FUSE mount gets the
@@ -517,18 +511,16 @@ static int dead_mount(const char *mp)
 static int check_mountpoint(const char *mp, int nonempty)
 {
 	struct stat st;
-	char msg[9000], fstype[64];
+	char fstype[64];
 	if (!mp)
 		return bad("no mountpoint given (usage: casfs [options] MOUNTPOINT; see --help)");
 	if (stat(mp, &st) != 0) {
 		if (errno == ENOTCONN)
 			return dead_mount(mp);
-		snprintf(msg, sizeof(msg), "mountpoint %s: %s", mp, strerror(errno));
-		return bad(msg);
+		return bad("mountpoint %s: %s", mp, strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(msg, sizeof(msg), "mountpoint %s is not a directory", mp);
-		return bad(msg);
+		return bad("mountpoint %s is not a directory", mp);
 	}
 	char *real = realpath(mp, NULL);
 	int mounted = real && mounted_at(real, fstype, sizeof(fstype));
@@ -537,13 +529,11 @@ static int check_mountpoint(const char *mp, int nonempty)
 	if (mounted && statvfs(mp, &sv) != 0 && errno == ENOTCONN)
 		return dead_mount(mp);
 	if (mounted) {
-		snprintf(msg, sizeof(msg), "mountpoint %s is already mounted (%s); unmount it first (fusermount3 -u %s)",
+		return bad("mountpoint %s is already mounted (%s); unmount it first (fusermount3 -u %s)",
 			 mp, fstype, mp);
-		return bad(msg);
 	}
 	if (!nonempty && !dir_is_empty(mp)) {
-		snprintf(msg, sizeof(msg), "mountpoint %s is not empty; use -o nonempty to mount over its files", mp);
-		return bad(msg);
+		return bad("mountpoint %s is not empty; use -o nonempty to mount over its files", mp);
 	}
 	return 0;
 }
@@ -551,17 +541,14 @@ static int check_mountpoint(const char *mp, int nonempty)
 /* libfuse's own failure would be "fuse: failed to open /dev/fuse: Permission denied". */
 static int check_dev_fuse(void)
 {
-	char msg[400];
 	if (access("/dev/fuse", R_OK | W_OK) == 0)
 		return 0;
 	if (errno == ENOENT)
-		snprintf(msg, sizeof(msg), "/dev/fuse is missing: load the fuse module (modprobe fuse), or give the "
-					   "container the device (--device /dev/fuse)");
-	else
-		snprintf(msg, sizeof(msg), "cannot open /dev/fuse: %s; it must be readable and writable by you "
-					   "(Debian's default is mode 0666: ls -l /dev/fuse), or join the group that owns it "
-					   "(e.g. sudo usermod -aG fuse $USER)", strerror(errno));
-	return bad(msg);
+		return bad("/dev/fuse is missing: load the fuse module (modprobe fuse), or give the "
+			   "container the device (--device /dev/fuse)");
+	return bad("cannot open /dev/fuse: %s; it must be readable and writable by you "
+		   "(Debian's default is mode 0666: ls -l /dev/fuse), or join the group that owns it "
+		   "(e.g. sudo usermod -aG fuse $USER)", strerror(errno));
 }
 
 /* A file named by an option must be readable: an unreadable CA bundle would
@@ -569,10 +556,8 @@ static int check_dev_fuse(void)
  * credentials file must never fall back to other credentials. */
 static int check_readable(const char *opt, const char *path)
 {
-	char msg[600];
 	if (path && access(path, R_OK) != 0) {
-		snprintf(msg, sizeof(msg), "-o %s=%s: %s", opt, path, strerror(errno));
-		return bad(msg);
+		return bad("-o %s=%s: %s", opt, path, strerror(errno));
 	}
 	return 0;
 }
@@ -621,19 +606,16 @@ static int log_max = CAS_LOG_INFO;
 
 static int setup_log(struct casfs_opts *o)
 {
-	char msg[4200];
 	log_max = o->debug ? CAS_LOG_DEBUG : CAS_LOG_INFO;
 	if (o->log_level && (log_max = cas_log_level_parse(o->log_level)) < 0) {
-		snprintf(msg, sizeof(msg), "-o log_level must be error, warn, info or debug (got \"%s\")", o->log_level);
-		return bad(msg);
+		return bad("-o log_level must be error, warn, info or debug (got \"%s\")", o->log_level);
 	}
 	cas_log_init("casfs", 0, log_max);
 	if (!o->log_file)
 		return 0;
 	int rc = cas_log_open_file(o->log_file); /* absolute (absolute_paths) */
 	if (rc) {
-		snprintf(msg, sizeof(msg), "-o log_file=%s: %s", o->log_file, strerror(-rc));
-		return bad(msg);
+		return bad("-o log_file=%s: %s", o->log_file, strerror(-rc));
 	}
 	return 0;
 }
@@ -677,7 +659,7 @@ static int probe_endpoint(struct casfs *fs, const char *source)
 		cas_warn("the monthly call budget is used up: mounting without checking the endpoint");
 		return 0;
 	}
-	char line[800], msg[1000];
+	char line[800];
 	cas_error_format(&e, line, sizeof(line));
 	int64_t stored = 0;
 	if (fs->o.offline && unreachable(rc) && cas_snapshot_usable(fs->snapshot, &stored)) {
@@ -692,13 +674,11 @@ static int probe_endpoint(struct casfs *fs, const char *source)
 	}
 	if (rc == -EACCES) {
 		const char *hint = cas_creds_hint(e.code);
-		snprintf(msg, sizeof(msg), "credentials from %s rejected by %s: %s%s%s", source,
+		return bad("credentials from %s rejected by %s: %s%s%s", source,
 			 cas_client_endpoint(fs->client), line, hint ? "; hint: " : "", hint ? hint : "");
-		return bad(msg);
 	}
-	snprintf(msg, sizeof(msg), "cannot use endpoint %s: %s%s", cas_client_endpoint(fs->client), line,
+	return bad("cannot use endpoint %s: %s%s", cas_client_endpoint(fs->client), line,
 		 fs->o.offline && unreachable(rc) ? " (and no offline snapshot of this account to start from)" : "");
-	return bad(msg);
 }
 
 /* The environment is the one copy of a secret this process did not make:
@@ -783,10 +763,8 @@ static int build(struct casfs *fs)
 {
 	struct cas_creds cr;
 	struct cas_error e;
-	char msg[800];
 	if (cas_creds_resolve(&cr, fs->o.profile, fs->o.config_path, &e)) {
-		snprintf(msg, sizeof(msg), "%s", e.message);
-		return bad(msg);
+		return bad("%s", e.message);
 	}
 	if (cas_creds_env_present() && strncmp(cr.source, "environment", 11) != 0)
 		cas_info("credentials from %s; the environment's credentials are not used (a profile or "
@@ -813,7 +791,7 @@ static int build(struct casfs *fs)
 	int probe = fs->client ? probe_endpoint(fs, source) : 1;
 	if (probe == 1) {
 		if (!fs->client)
-			bad(e.message);
+			bad("%s", e.message);
 		free(source);
 		return 1;
 	}

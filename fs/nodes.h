@@ -43,7 +43,6 @@ enum node_flags {
 	NF_HIDDEN = 1,     /* not listed by readdir */
 	NF_DIRECT = 2,     /* direct_io: bypass the page cache (secrets, live counters) */
 	NF_DETAIL = 4,     /* rendered from GetInstanceDetail */
-	NF_CHEAP = 8,      /* attributes are cheap (no per-instance call): offered in readdirplus */
 	NF_INSTANCE = 16,  /* a commit changes the instance the node belongs to (its files are invalidated) */
 	NF_DESTROYS = 32,  /* removing it deletes something remotely: needs -o allow_delete */
 	NF_EXTENDS = 64,   /* no end marker (tags): writes after the first commit extend it; close commits again */

@@ -7,8 +7,9 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
-#include "ratelimit.h"
+#include "worker.h"
 
 #define INTERVAL_NS (10 * 1000000000LL)
 #define IDLE_NS (2 * 1000000000LL) /* a scan with no hint for this long is over */
@@ -23,10 +24,7 @@ struct track {
 
 struct progress {
 	struct casfs *fs;
-	pthread_t th;
-	pthread_mutex_t mu; /* guards stop */
-	pthread_cond_t cv;
-	int stop;
+	struct cas_worker w; /* the thread: a sample a second until stopped */
 	struct track t[2];  /* the thread's own */
 };
 
@@ -84,19 +82,8 @@ static void sample(struct progress *p)
 static void *run(void *arg)
 {
 	struct progress *p = arg;
-	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-		if (p->stop)
-			break;
-		pthread_mutex_unlock(&p->mu);
+	while (!cas_worker_nap(&p->w, 1000))
 		sample(p);
-		pthread_mutex_lock(&p->mu);
-	}
-	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
@@ -106,15 +93,9 @@ struct progress *progress_start(struct casfs *fs)
 	p->fs = fs;
 	p->t[0].what = "details";
 	p->t[1].what = "listing pages";
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&p->th, NULL, run, p) != 0) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
+	cas_worker_init(&p->w);
+	if (!cas_worker_start(&p->w, 1, run, p)) {
+		cas_worker_destroy(&p->w);
 		free(p);
 		return NULL;
 	}
@@ -125,12 +106,6 @@ void progress_stop(struct progress *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->th, NULL);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
+	cas_worker_destroy(&p->w);
 	free(p);
 }

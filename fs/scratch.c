@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "namelist.h"
+#include "scratch_test.h"
 
 struct sfile {
 	char *id, *name;

@@ -24,11 +24,7 @@ struct scratch *scratch_new(void);
 void scratch_free(struct scratch *s);
 enum scratch_kind { SCRATCH_NONE, SCRATCH_FILE, SCRATCH_DIR };
 
-int scratch_exists(struct scratch *s, const char *id, const char *name);
 enum scratch_kind scratch_kind(struct scratch *s, const char *id, const char *name);
-/* Entries (files and directories) held for one instance directory. */
-size_t scratch_count_in(struct scratch *s, const char *id);
-void scratch_names(struct scratch *s, const char *id, struct namelist *out);
 /* The names of one kind of entry only (SCRATCH_NONE: every entry). */
 void scratch_names_of(struct scratch *s, const char *id, enum scratch_kind kind, struct namelist *out);
 /* Names and contents a scratch file never has (pure rules; the callers

@@ -232,16 +232,16 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 
 /* An instance file shown from the instance's ListInstances entry (no extra call). */
 #define LIST_VALUE(file, member) \
-	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .deps = LIST, .ops = &api_file_ops, \
+	.name = file, .parent = T_INSTANCE, .mode = RO, .deps = LIST, .ops = &api_file_ops, \
 	.value = LIST_STR(member), .render = render_value
 /* ... and one that UpdateInstance also writes. */
 #define LIST_SETTING(file, member, field) \
-	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_INSTANCE, .deps = LIST, \
+	.name = file, .parent = T_INSTANCE, .mode = RW, .flags = NF_INSTANCE, .deps = LIST, \
 	.ops = &api_file_ops, .action = "UpdateInstance", .value = LIST_STR(member), .update = field, \
 	.complete = complete_line, .same = same_line, .render = render_value, .commit = commit_value
 /* ... and a time, present only once it is set. */
 #define LIST_TIME_VALUE(file, member) \
-	.name = file, .parent = T_INSTANCE, .mode = RO, .flags = NF_CHEAP, .deps = LIST, .ops = &api_file_ops, \
+	.name = file, .parent = T_INSTANCE, .mode = RO, .deps = LIST, .ops = &api_file_ops, \
 	.value = LIST_TIME(member), .render = render_value, .exists = exists_time
 /* A certificate file of an instance, from GetUserCertificateDetail (certfiles.c). */
 #define CERT_FILE(file, file_mode, more_flags) \
@@ -253,19 +253,19 @@ static int exists_entry(struct casfs *fs, const struct node_kind *k, const struc
 	.deps = DETAIL, .ops = &api_file_ops, .action = "UpdateInstance"
 /* A view (see "views" above): its directory under the root, a directory
  * per group, and in each a link per instance the group holds. */
-#define VIEW(file) .name = file, .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .ops = &api_dir_ops
+#define VIEW(file) .name = file, .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops
 #define VIEW_GROUP(view) \
-	.parent = view, .mode = DIR, .flags = NF_CHEAP | NF_VIEW, .deps = LIST, .ops = &api_dir_ops, \
+	.parent = view, .mode = DIR, .flags = NF_VIEW, .deps = LIST, .ops = &api_dir_ops, \
 	.list = list_view_dirs, .exists = exists_view_dir
 #define VIEW_LINK(group) \
-	.parent = group, .mode = LNK, .flags = NF_CHEAP | NF_ID, .deps = LIST, .ops = &api_file_ops, \
+	.parent = group, .mode = LNK, .flags = NF_ID, .deps = LIST, .ops = &api_file_ops, \
 	.target = T_INSTANCE, .render = render_link, .list = list_view_links, .exists = exists_view_link
 
 const struct node_kind node_kinds[T_N] = {
 	[T_ROOT] = { .name = "", .parent = -1, .mode = DIR, .ops = &api_dir_ops },
-	[T_INSTANCES] = { .name = "instances", .parent = T_ROOT, .mode = DIR, .flags = NF_CHEAP, .deps = LIST,
+	[T_INSTANCES] = { .name = "instances", .parent = T_ROOT, .mode = DIR, .deps = LIST,
 			  .ops = &api_dir_ops },
-	[T_INSTANCE] = { .parent = T_INSTANCES, .mode = DIR, .flags = NF_CHEAP | NF_DESTROYS | NF_ID, .deps = LIST,
+	[T_INSTANCE] = { .parent = T_INSTANCES, .mode = DIR, .flags = NF_DESTROYS | NF_ID, .deps = LIST,
 			 .ops = &api_dir_ops, .action = "DeleteInstance", .remove = remove_instance,
 			 .list = list_instances, .exists = exists_instance,
 			 .fixed_why = "files of an instance cannot be removed; rmdir the instance directory to "
@@ -294,14 +294,14 @@ const struct node_kind node_kinds[T_N] = {
 	[T_FULLCHAIN_PEM] = { CERT_FILE("fullchain.pem", RO, 0), .render = render_cert_fullchain },
 	[T_KEY_PEM] = { CERT_FILE("key.pem", KEY, NF_DIRECT | NF_KEYS), .render = render_cert_key },
 	/* trigger files read as empty and stay readable so tar/rsync/cp -a of the tree work */
-	[T_REFUND] = { .name = "refund", .parent = T_INSTANCE, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_INSTANCE,
+	[T_REFUND] = { .name = "refund", .parent = T_INSTANCE, .mode = RW, .flags = NF_DIRECT | NF_INSTANCE,
 		       .deps = LIST, .ops = &api_file_ops, .action = "RefundInstance", .complete = complete_line,
 		       .render = render_empty, .commit = commit_refund },
 	/* anything else in an instance directory is a scratch file (an editor's or a tool's) */
-	[T_SCRATCH] = { .parent = T_INSTANCE, .mode = 0100600, .flags = NF_CHEAP, .ops = &scratch_file_ops,
+	[T_SCRATCH] = { .parent = T_INSTANCE, .mode = 0100600, .ops = &scratch_file_ops,
 			.remove = remove_scratch, .list = list_scratch, .exists = exists_scratch },
 	/* ... or an empty scratch directory (Ruby's tempfile, and so Puppet, makes a lock directory) */
-	[T_SCRATCH_DIR] = { .parent = T_INSTANCE, .mode = 0040700, .flags = NF_CHEAP, .ops = &scratch_dir_ops,
+	[T_SCRATCH_DIR] = { .parent = T_INSTANCE, .mode = 0040700, .ops = &scratch_dir_ops,
 			    .remove = remove_scratch, .list = list_scratch, .exists = exists_scratch },
 	/* by-status/<Status>/<id>: every status the service knows, empty or not */
 	[T_BY_STATUS] = { VIEW("by-status") },
@@ -317,11 +317,11 @@ const struct node_kind node_kinds[T_N] = {
 	[T_BRAND_LINK] = { VIEW_LINK(T_BRAND_DIR) },
 	[T_SUMMARY] = { .name = "summary", .parent = T_ROOT, .mode = RO, .deps = LIST | DEP(CAS_CK_SUMMARY),
 			.ops = &api_file_ops, .render = render_summary },
-	[T_INSTANCES_JSONL] = { .name = "instances.jsonl", .parent = T_ROOT, .mode = RO, .flags = NF_CHEAP,
+	[T_INSTANCES_JSONL] = { .name = "instances.jsonl", .parent = T_ROOT, .mode = RO,
 				.deps = LIST, .ops = &api_file_ops, .render = render_jsonl },
 	[T_ACCESS] = { .name = "cloud-access", .parent = T_ROOT, .mode = DIR, .deps = DEP(CAS_CK_ACCESS),
 		       .ops = &api_dir_ops },
-	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_CHEAP | NF_DIRECT | NF_SECRET,
+	[T_ACCESS_NEW] = { .name = "new", .parent = T_ACCESS, .mode = RW, .flags = NF_DIRECT | NF_SECRET,
 			   .ops = &api_file_ops, .action = "AddCloudAccess", .complete = complete_json,
 			   .render = render_empty, .commit = commit_access_new },
 	[T_ACCESS_ENTRY] = { .parent = T_ACCESS, .mode = RO, .flags = NF_DESTROYS, .deps = DEP(CAS_CK_ACCESS),
@@ -331,14 +331,14 @@ const struct node_kind node_kinds[T_N] = {
 	[T_CA] = { .name = "private-ca", .parent = T_ROOT, .mode = DIR, .deps = DEP(CAS_CK_CA), .ops = &api_dir_ops },
 	[T_CA_ENTRY] = { .parent = T_CA, .mode = RO, .deps = DEP(CAS_CK_CA), .ops = &api_file_ops,
 			 .entries = entries_ca, .render = render_entry, .list = list_entries, .exists = exists_entry },
-	[T_CTL] = { .name = ".cas", .parent = T_ROOT, .mode = DIR, .flags = NF_HIDDEN | NF_CHEAP, .ops = &api_dir_ops },
-	[T_CTL_STATS] = { .name = "stats", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL] = { .name = ".cas", .parent = T_ROOT, .mode = DIR, .flags = NF_HIDDEN, .ops = &api_dir_ops },
+	[T_CTL_STATS] = { .name = "stats", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
 			  .ops = &api_file_ops, .render = render_stats },
-	[T_CTL_ERRORS] = { .name = "errors", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL_ERRORS] = { .name = "errors", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
 			   .ops = &api_file_ops, .render = render_errors },
-	[T_CTL_JOURNAL] = { .name = "journal", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL_JOURNAL] = { .name = "journal", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
 			    .ops = &api_file_ops, .render = render_journal },
-	[T_CTL_REFRESH] = { .name = "refresh", .parent = T_CTL, .mode = WO, .flags = NF_DIRECT | NF_CHEAP,
+	[T_CTL_REFRESH] = { .name = "refresh", .parent = T_CTL, .mode = WO, .flags = NF_DIRECT,
 			    .ops = &api_file_ops, .action = "Refresh", .complete = complete_any,
 			    .render = render_empty, .commit = commit_refresh },
 };

@@ -117,13 +117,11 @@ enum verdict complete_pem(struct wbuf *w, int final, char *why, size_t whylen)
 /* One non-blank "key=value" line: 0, or -1 with why. */
 static int tag_line(const char *q, size_t l, char *why, size_t whylen)
 {
-	const char *eq = memchr(q, '=', l);
-	if (!eq || eq == q) {
+	struct cas_tag t;
+	if (cas_tag_from_line(q, l, &t)) {
 		snprintf(why, whylen, "tags lines must be key=value");
 		return -1;
 	}
-	size_t vl = cas_trim_len(eq + 1, l - (size_t)(eq - q) - 1, "\r");
-	struct cas_tag t = { cas_xstrndup(q, (size_t)(eq - q)), cas_xstrndup(eq + 1, vl) };
 	struct cas_error e;
 	int rc = cas_validate_tags(&t, 1, &e);
 	free(t.key);
@@ -136,12 +134,11 @@ static int tag_line(const char *q, size_t l, char *why, size_t whylen)
 enum verdict complete_tags(struct wbuf *w, int final, char *why, size_t whylen)
 {
 	const char *p = cas_buf_str(&w->b);
-	size_t n = w->b.len, lines = 0;
-	for (const char *q = p; q < p + n;) {
-		const char *nl = memchr(q, '\n', (size_t)(p + n - q));
-		if (!nl && !final)
-			break;
-		size_t l = nl ? (size_t)(nl - q) : (size_t)(p + n - q);
+	size_t n = w->b.len, lines = 0, l;
+	const char *q, *at = p;
+	for (int k; (k = cas_line_next(&at, p + n, &q, &l));) {
+		if (k == 2 && !final)
+			break; /* the last line is still being written */
 		if (l && !blank(q, l)) {
 			if (tag_line(q, l, why, whylen))
 				return V_INVALID;
@@ -150,7 +147,6 @@ enum verdict complete_tags(struct wbuf *w, int final, char *why, size_t whylen)
 				return V_INVALID;
 			}
 		}
-		q = nl ? nl + 1 : p + n;
 	}
 	/* the usual single write (echo, printf, one write of the whole set) ends
 	 * in a newline: complete now, so even bash's builtin echo sees a failure */

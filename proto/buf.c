@@ -145,3 +145,14 @@ size_t cas_trim_len(const char *s, size_t n, const char *set)
 		n--;
 	return n;
 }
+
+int cas_line_next(const char **p, const char *end, const char **line, size_t *len)
+{
+	if (*p >= end)
+		return 0;
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	*line = *p;
+	*len = (size_t)((nl ? nl : end) - *p);
+	*p = nl ? nl + 1 : end;
+	return nl ? 1 : 2;
+}

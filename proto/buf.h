@@ -42,5 +42,10 @@ const char *cas_buf_str(const struct cas_buf *b);
  * (a NUL byte is never in the set). cas_trim_len(s, n, CAS_BLANKS) == 0
  * means s[0..n) is blank. */
 size_t cas_trim_len(const char *s, size_t n, const char *set);
+/* Line iteration over text up to end:
+ *   for (const char *p = s, *line; (k = cas_line_next(&p, s + n, &line, &len));)
+ * yields each line without its '\n' and moves *p past it. Returns 0 at the
+ * end, 1 for a line that ended in '\n', 2 for a last line without one. */
+int cas_line_next(const char **p, const char *end, const char **line, size_t *len);
 
 #endif

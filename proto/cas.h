@@ -5,6 +5,7 @@
 #ifndef CAS_CAS_H
 #define CAS_CAS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -111,6 +112,13 @@ struct cas_api_ops {
 struct cas_api {
 	const struct cas_api_ops *ops;
 };
+
+/* The object a member is part of: how an implementation of struct cas_api
+ * (the client, the cache, the snapshot) finds itself from the struct cas_api
+ * pointer its methods are given. */
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 
 #endif

@@ -31,6 +31,12 @@ int cas_error_set(struct cas_error *e, int err, const char *code, const char *fm
 	return -err;
 }
 
+void cas_error_action(struct cas_error *e, const char *action)
+{
+	if (e)
+		snprintf(e->action, sizeof(e->action), "%s", action ? action : "");
+}
+
 static int has_prefix(const char *s, const char *p)
 {
 	return strncmp(s, p, strlen(p)) == 0;

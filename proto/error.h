@@ -20,6 +20,8 @@ void cas_error_clear(struct cas_error *e);
 /* Fills e and returns -err, for `return cas_error_set(...)`. */
 int cas_error_set(struct cas_error *e, int err, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Names the action e is about (NULL: none); cas_error_set keeps it. */
+void cas_error_action(struct cas_error *e, const char *action);
 /* errno for an HTTP error response (code rules first, then the status). */
 int cas_errno_for(int http_status, const char *code);
 /* True when the Code or status says "throttled" (429, *Throttling*, 503). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "params_test.h"
 #include "wipe.h"
 
 /* ---- RFC 3986 percent-encoding (both signers and the query parser) ---- */
@@ -215,5 +216,16 @@ int cas_params_parse(struct cas_params *p, const char *query)
 		if (*s == '&')
 			s++;
 	}
+	return 0;
+}
+
+int cas_tag_from_line(const char *line, size_t n, struct cas_tag *t)
+{
+	n = cas_trim_len(line, n, "\r");
+	const char *eq = memchr(line, '=', n);
+	if (!eq || eq == line)
+		return -1;
+	t->key = cas_xstrndup(line, (size_t)(eq - line));
+	t->value = cas_xstrndup(eq + 1, n - (size_t)(eq - line) - 1);
 	return 0;
 }

@@ -31,14 +31,17 @@ struct cas_tag {
 	char *value;
 };
 
+/* One line of a tags file, "key=value" (without its newline; trailing CRs
+ * are dropped), into t (malloc'd strings; free both). 0, or -1 when the line
+ * is not key=value with a non-empty key (t untouched). */
+int cas_tag_from_line(const char *line, size_t n, struct cas_tag *t);
+
 #define CAS_PARAMS_INIT { NULL, 0, 0 }
 
 void cas_params_free(struct cas_params *p);
 void cas_params_copy(struct cas_params *dst, const struct cas_params *src);
 void cas_params_set(struct cas_params *p, const char *key, const char *val);
 void cas_params_set_i64(struct cas_params *p, const char *key, int64_t v);
-/* Base.1=..., Base.2=... (1-based, as the SDK flattens arrays). */
-void cas_params_set_list(struct cas_params *p, const char *base, const char *const *vals, size_t n);
 void cas_params_set_i64_list(struct cas_params *p, const char *base, const int64_t *vals, size_t n);
 /* Base.N.TagKey / Base.N.TagValue */
 void cas_params_set_tags(struct cas_params *p, const char *base, const struct cas_tag *tags, size_t n);

@@ -1,8 +1,9 @@
 /* sign: request signing as the official SDKs do it (docs/PROTOCOL.md §2):
  * SHA-256/HMAC helpers, the ACS3-HMAC-SHA256
  * canonical request / string-to-sign / Authorization (V3), and the legacy
- * HMAC-SHA1 RPC signature (V2). Used by the client to sign and by the
- * emulator to verify, so both are held to the SDK's vectors (tests/unit/test_sign.c). */
+ * HMAC-SHA1 RPC signature (V2). The client signs V3 only; the emulator
+ * verifies both, as the service does, so old SDK clients work against it.
+ * Both are held to the SDK's vectors (tests/unit/test_sign.c). */
 #ifndef CAS_SIGN_H
 #define CAS_SIGN_H
 

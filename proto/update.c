@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "decode.h"
+#include "update_test.h"
 
 enum ftype { F_STR, F_I64, F_I64_LIST, F_TAGS };
 

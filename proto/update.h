@@ -24,7 +24,6 @@ cJSON *cas_update_config_json(const cJSON *detail);
  * Tags and ContactIdList compare as sets; Csr ignores trailing whitespace.
  * A changed Csr implies GenerateCsrMethod=upload. Returns the count. */
 int cas_update_diff(const struct cas_update *want, const cJSON *detail, struct cas_update *diff);
-int cas_update_count(const struct cas_update *u);
 /* The fields set in u as {"Field": {"old": <value in detail or null>, "new": <value>}}
  * (the journal's record of a change). */
 cJSON *cas_update_changes_json(const struct cas_update *u, const cJSON *detail);
@@ -36,7 +35,6 @@ void cas_update_strings_from_params(const struct cas_params *p, struct cas_updat
 /* Sets the string field named `field` (its wire name, e.g. "Domain") to a
  * copy of v. 0, or -EINVAL when no string field has that name. */
 int cas_update_set_str(struct cas_update *u, const char *field, const char *v);
-void cas_update_copy(struct cas_update *dst, const struct cas_update *src);
 /* Frees every string and list of u and zeroes it (u itself is the caller's). */
 void cas_update_free(struct cas_update *u);
 

@@ -1,6 +1,6 @@
 /* t_auth: authentication end to end. AccessKey, STS (--sts ID:SECRET:TOKEN)
- * and bearer tokens (CAS_CRED_BEARER), each with the default V3 signature
- * and with signature_v2 (legacy HMAC-SHA1), on reads, paged lists and a
+ * and bearer tokens (CAS_CRED_BEARER), each signed as casfs signs (V3; the
+ * emulator's legacy V2 check is tests/emulator's), on reads, paged lists and a
  * mutation with non-ASCII parameters; a wrong secret gives EACCES with the
  * HTTP status, Code SignatureDoesNotMatch and a RequestId, and is never
  * retried. The creds group: cas_creds_resolve refuses a profile file that
@@ -72,14 +72,12 @@ static void test_auth_schemes(void **state)
 	cJSON *st = emu_state();
 	const struct {
 		enum cred kind;
-		int v2;
 		const char *scheme, *ak;
 	} cases[] = {
-		{ CRED_AK, 0, "v3", T_AK },    { CRED_STS, 0, "v3", T_STS_AK }, { CRED_BEARER, 0, "bearer", NULL },
-		{ CRED_AK, 1, "v2", T_AK },    { CRED_STS, 1, "v2", T_STS_AK }, { CRED_BEARER, 1, "bearer", NULL },
+		{ CRED_AK, "v3", T_AK }, { CRED_STS, "v3", T_STS_AK }, { CRED_BEARER, "bearer", NULL },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cas_client_opts o = { .signature_v2 = cases[i].v2, .max_retries = -1 };
+		struct cas_client_opts o = { .max_retries = -1 };
 		struct cas_client *c = client_for(cases[i].kind, &o);
 		exercise(c, st, (int)i + 2, cases[i].scheme, cases[i].ak);
 		assert_int_equal(STATS_SUM(c, retries), 0);
@@ -105,8 +103,8 @@ static void test_auth_failures(void **state)
 	cJSON *st = emu_state();
 	struct cas_error e;
 	struct cas_doc *d = NULL;
-	for (int v2 = 0; v2 < 2; v2++) {
-		struct cas_client_opts o = { .signature_v2 = v2, .max_retries = -1 };
+	{
+		struct cas_client_opts o = { .max_retries = -1 };
 		struct cas_client *c = client_for(CRED_WRONG_SECRET, &o);
 		int before = audit_lines();
 		expect_rc(cas_get_instance_detail(c, inst(st, 0), &d, &e), -EACCES, &e);

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "update.h"
+#include "update_test.h"
 
 static struct fake_api *F(struct cas_api *a)
 {

@@ -24,7 +24,9 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "cache_test.h"
 #include "deadline.h"
+#include "deadline_test.h"
 #include "fake_api.h"
 #include "log.h"
 #include "model.h"

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "params.h"
+#include "params_test.h"
 
 static void expect_params(const struct cas_params *p, const char *const *kv, size_t n)
 {

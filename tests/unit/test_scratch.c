@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "namelist.h"
 #include "scratch.h"
+#include "scratch_test.h"
 
 #define ID "cas-cn-0001"
 #define ID2 "cas-cn-0002"

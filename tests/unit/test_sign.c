@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "params.h"
+#include "params_test.h"
 #include "sign.h"
 
 #define AK "LTAI5tTestAccessKeyId01"

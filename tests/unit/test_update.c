@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "update.h"
+#include "update_test.h"
 
 static cJSON *J(const char *text)
 {
