@@ -262,6 +262,7 @@ void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 		if (old_value)
 			notify_entries(n, "/private-ca", old_value);
 		break;
+	case CAS_CK_STORE: /* certificates/: store.c invalidates its own paths */
 	case CAS_CK_CERT: /* keyed by CertId; the files' stamps keep a changed certificate out of the page cache */
 	case CAS_CK_N:
 		break;
