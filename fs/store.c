@@ -282,6 +282,11 @@ static int in_staging_view(struct store *s, const char *dir)
 	return v;
 }
 
+int store_staging(struct casfs *fs, const char *dir)
+{
+	return in_staging_view(fs->store, dir);
+}
+
 /* ---- rows' list/exists/remove ----------------------------------------- */
 
 int list_stage_dirs(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,

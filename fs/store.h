@@ -121,6 +121,9 @@ int remove_store_cert(struct casfs *fs, const struct node *n, struct cas_error *
 /* The CertId a staging directory stands for (a duplicate uploaded into a
  * new name), or 0. */
 int64_t store_alias(struct casfs *fs, const char *dir);
+/* Is dir shown as a staging directory now (a stored one of that name hides
+ * behind it until it settles)? */
+int store_staging(struct casfs *fs, const char *dir);
 void store_aliases(struct casfs *fs, struct namelist *out);
 
 #endif

@@ -216,7 +216,8 @@ int list_store_certs(struct casfs *fs, const struct node_kind *k, const struct n
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < nm->certs->n; i++)
-		namelist_add(out, nm->dir[nm->order[i]]);
+		if (!store_staging(fs, nm->dir[nm->order[i]]))
+			namelist_add(out, nm->dir[nm->order[i]]);
 	struct namelist al = { 0 };
 	store_aliases(fs, &al);
 	for (size_t i = 0; i < al.n; i++)
@@ -234,6 +235,8 @@ int exists_store_cert(struct casfs *fs, const struct node_kind *k, const struct 
 	(void)p;
 	struct store_names *nm;
 	const struct cas_store_cert *c;
+	if (store_staging(fs, name))
+		return 0;
 	int rc = cert_of(fs, name, &nm, &c, e);
 	if (rc == -ENOENT)
 		return 0;
