@@ -540,7 +540,8 @@ static void committed(struct casfs *fs, const char *dir, const char *fp, const c
 		snprintf(d->last_fp, sizeof(d->last_fp), "%s", fp);
 		free(d->last_leaf);
 		d->last_leaf = cas_xstrdup(leaf);
-		d->alias = shown_as && strcmp(shown_as, dir) == 0 ? 0 : id;
+		if (id > 0) /* 0: the same certificate again, alias unchanged */
+			d->alias = shown_as && strcmp(shown_as, dir) == 0 ? 0 : id;
 	}
 	pthread_mutex_unlock(&s->mu);
 	store_notify(fs, dir);
@@ -1048,19 +1049,8 @@ static int sd_rename(struct casfs *fs, const struct node *n, const struct node *
 	store_lineage(name, lin, sizeof(lin));
 	if (name[0] != '.' && strcmp(lin, name) != 0)
 		return fs_refuse(fs, path, EINVAL, "a certificate directory's name is its lineage (see mkdir)");
-	if (rc && node_kind(&dst)->ops == &store_stage_dir_ops) {
-		struct store *s = fs->store;
-		pthread_mutex_lock(&s->mu);
-		struct stage_dir *t = dir_find(s, name);
-		int busy = t && t->nf;
-		if (t && !busy)
-			dir_del(s, t);
-		pthread_mutex_unlock(&s->mu);
-		if (busy)
-			return -ENOTEMPTY;
-	} else if (rc && node_kind(&dst)->ops != &api_dir_ops) {
+	if (rc && node_kind(&dst)->ops != &api_dir_ops && node_kind(&dst)->ops != &store_stage_dir_ops)
 		return fs_refuse(fs, path, EPERM, "a staging directory replaces only a certificate's directory");
-	}
 	struct store *s = fs->store;
 	pthread_mutex_lock(&s->mu);
 	struct stage_dir *d = dir_find(s, n->id), *over = dir_find(s, name);
@@ -1076,7 +1066,7 @@ static int sd_rename(struct casfs *fs, const struct node *n, const struct node *
 		d->nf = 0;
 		dir_del(s, d);
 		d = dir_find(s, name);
-		d->explicit_dir = !rc;
+		d->explicit_dir = d->explicit_dir && !d->committed;
 	} else if (d) {
 		free(d->name);
 		d->name = cas_xstrdup(name);

@@ -201,7 +201,30 @@ void store_notify(struct casfs *fs, const char *dir)
 		char *p = cas_xasprintf("/certificates/%s", dir);
 		notify_path(fs->notify, p);
 		free(p);
+		for (int t = 0; t < T_N; t++) /* its files now show another certificate */
+			if (node_kinds[t].parent == T_SC_CERT && node_kinds[t].name) {
+				p = cas_xasprintf("/certificates/%s/%s", dir, node_kinds[t].name);
+				notify_path(fs->notify, p);
+				free(p);
+			}
 	}
+	/* names shift within a lineage: every link and directory the last
+	 * listing showed may now point elsewhere (links are kernel-cached) */
+	pthread_mutex_lock(&fs->store->mu);
+	struct store_names *nm = cas_obj_ref(fs->store->names);
+	pthread_mutex_unlock(&fs->store->mu);
+	for (size_t i = 0; nm && i < nm->certs->n; i++) {
+		char *p = cas_xasprintf("/certificates/by-id/%lld", (long long)nm->certs->v[i].id);
+		notify_path(fs->notify, p);
+		free(p);
+		p = cas_xasprintf("/certificates/%s", nm->dir[i]);
+		notify_path(fs->notify, p);
+		free(p);
+		p = cas_xasprintf("/certificates/expired/%s", nm->dir[i]);
+		notify_path(fs->notify, p);
+		free(p);
+	}
+	cas_obj_unref(nm);
 }
 
 /* ---- the certificate directories -------------------------------------- */

@@ -7,8 +7,8 @@ make_live() {
 	mkdir -p "$dir"
 	local body="{\"CommonName\":\"$cn\"${nb:+,\"NotBefore\":$nb}}"
 	curl -sf -X POST --data-binary "$body" "$EMU_URL/_emulator/leaf" >"$dir/.leaf.json"
-	jq -r .Cert "$dir/.leaf.json" >"$dir/fullchain.pem"
-	jq -r .Key "$dir/.leaf.json" >"$dir/privkey.pem"
+	jq -j .Cert "$dir/.leaf.json" | sed "/^$/d" >"$dir/fullchain.pem"
+	jq -j .Key "$dir/.leaf.json" | sed "/^$/d" >"$dir/privkey.pem"
 	rm -f "$dir/.leaf.json"
 	# the leaf, then the rest
 	awk '/BEGIN CERT/{n++} n==1' "$dir/fullchain.pem" >"$dir/cert.pem"
