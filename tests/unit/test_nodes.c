@@ -139,10 +139,13 @@ static void children_and_nlink(void **state)
 {
 	(void)state;
 	size_t dirs = 0;
-	/* .cas is hidden but counted: nlink is 2 + 6 */
-	assert_string_equal(children("/", &dirs),
-			    "instances by-status by-expiry summary instances.jsonl cloud-access private-ca");
-	assert_int_equal(dirs, 6);
+	/* .cas is hidden but counted: nlink is 2 + 7 */
+	assert_string_equal(children("/", &dirs), "instances by-status by-expiry summary instances.jsonl cloud-access "
+						  "private-ca certificates certificates.jsonl");
+	assert_int_equal(dirs, 7);
+	/* the store (the fake's three certificates, the last expired) */
+	assert_string_equal(children("/certificates", &dirs), "by-id expired by-expiry store-0 store-1 store-2");
+	assert_string_equal(children("/certificates/expired", &dirs), "store-2");
 	assert_string_equal(children("/by-expiry", &dirs), "expired 7d 30d 90d");
 	assert_int_equal(dirs, 4);
 	assert_string_equal(children("/instances", &dirs), "cas-0000 cas-0001 cas-0002 cas-0003 cas-0004");
