@@ -731,6 +731,7 @@ static void instance_changed(struct cas_cache *c, const char *id)
 static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->update_instance(CC(a)->inner, u, e);
+	cas_cache_invalidate(CC(a), CAS_CK_STORE, ""); /* an issued certificate's name and dates are the instance's */
 	if (rc)
 		instance_changed(CC(a), u->instance_id);
 	else
@@ -742,12 +743,14 @@ static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->delete_instance(CC(a)->inner, id, e);
 	instance_changed(CC(a), id);
+	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
 	return rc;
 }
 
 static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->refund_instance(CC(a)->inner, id, e);
+	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
 	if (rc)
 		instance_changed(CC(a), id);
 	else
