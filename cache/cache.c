@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -168,9 +169,16 @@ static int f_cert(struct cas_api *a, const char *key, void **out, struct cas_err
 	return a->ops->get_user_certificate_detail(a, key, (struct cas_cert **)out, e);
 }
 
+static int f_store(struct cas_api *a, const char *key, void **out, struct cas_error *e)
+{
+	(void)key;
+	return a->ops->list_store(a, (struct cas_certs **)out, e);
+}
+
 static const fetch_fn fetchers[CAS_CK_N] = {
 	[CAS_CK_INSTANCES] = f_instances, [CAS_CK_DETAIL] = f_detail, [CAS_CK_SUMMARY] = f_summary,
 	[CAS_CK_ACCESS] = f_access,       [CAS_CK_CA] = f_ca,	      [CAS_CK_CERT] = f_cert,
+	[CAS_CK_STORE] = f_store,
 };
 
 static int same_doc(void *a, void *b, enum cas_ck kind)
@@ -723,6 +731,7 @@ static void instance_changed(struct cas_cache *c, const char *id)
 static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->update_instance(CC(a)->inner, u, e);
+	cas_cache_invalidate(CC(a), CAS_CK_STORE, ""); /* an issued certificate's name and dates are the instance's */
 	if (rc)
 		instance_changed(CC(a), u->instance_id);
 	else
@@ -734,12 +743,14 @@ static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->delete_instance(CC(a)->inner, id, e);
 	instance_changed(CC(a), id);
+	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
 	return rc;
 }
 
 static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = CC(a)->inner->ops->refund_instance(CC(a)->inner, id, e);
+	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
 	if (rc)
 		instance_changed(CC(a), id);
 	else
@@ -761,6 +772,33 @@ static int d_delete_access(struct cas_api *a, const char *id, struct cas_error *
 	return rc;
 }
 
+/* ---- the certificate store: the list is cached like the others; an
+ * upload or a delete, applied or not, drops it (and the deleted CertId's
+ * certificate), so the next reader lists the store again. */
+
+static int d_list_store(struct cas_api *a, struct cas_certs **out, struct cas_error *e)
+{
+	return cache_get(CC(a), CAS_CK_STORE, "", (void **)out, e, 1);
+}
+
+static int d_upload_cert(struct cas_api *a, const struct cas_upload *u, int64_t *cert_id, struct cas_error *e)
+{
+	int rc = CC(a)->inner->ops->upload_certificate(CC(a)->inner, u, cert_id, e);
+	if (!(rc == -EINVAL && strcmp(e->code, "Local.Validation") == 0)) /* refused locally: nothing sent */
+		cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
+	return rc;
+}
+
+static int d_delete_cert(struct cas_api *a, int64_t cert_id, struct cas_error *e)
+{
+	int rc = CC(a)->inner->ops->delete_certificate(CC(a)->inner, cert_id, e);
+	char key[24];
+	snprintf(key, sizeof(key), "%lld", (long long)cert_id);
+	cas_cache_invalidate(CC(a), CAS_CK_CERT, key);
+	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
+	return rc;
+}
+
 static const struct cas_api_ops cache_ops = {
 	.list_instances = d_list_instances,
 	.get_instance_detail = d_detail,
@@ -773,6 +811,9 @@ static const struct cas_api_ops cache_ops = {
 	.delete_cloud_access = d_delete_access,
 	.get_ca_instance_status = d_ca,
 	.get_user_certificate_detail = d_cert,
+	.list_store = d_list_store,
+	.upload_certificate = d_upload_cert,
+	.delete_certificate = d_delete_cert,
 };
 
 struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_opts *o)

@@ -23,7 +23,10 @@
 
 #include "cas.h"
 
-enum cas_ck { CAS_CK_INSTANCES, CAS_CK_DETAIL, CAS_CK_SUMMARY, CAS_CK_ACCESS, CAS_CK_CA, CAS_CK_CERT, CAS_CK_N };
+/* CAS_CK_STORE: the certificate store (ListCertificates, key ""), ttl-cached
+ * like the lists and dropped after every upload and delete of a certificate. */
+enum cas_ck { CAS_CK_INSTANCES, CAS_CK_DETAIL, CAS_CK_SUMMARY, CAS_CK_ACCESS, CAS_CK_CA, CAS_CK_CERT, CAS_CK_STORE,
+	      CAS_CK_N };
 
 struct cas_cache_opts {
 	int64_t ttl_ms;                   /* freshness of every kind (default 60000) */

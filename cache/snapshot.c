@@ -300,6 +300,33 @@ static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out,
 	return s->live->ops->get_user_certificate_detail(s->live, cert_id, out, e);
 }
 
+/* The certificate store passes through and is not stored (issue 19 part 2
+ * keeps it live only): offline, listing it is EIO and changing it is refused. */
+static int d_list_store(struct cas_api *a, struct cas_certs **out, struct cas_error *e)
+{
+	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);
+	*out = NULL;
+	if (atomic_load(&s->offline))
+		return not_in_snapshot(e, "the certificate store");
+	return s->live->ops->list_store(s->live, out, e);
+}
+
+static int d_upload_cert(struct cas_api *a, const struct cas_upload *u, int64_t *cert_id, struct cas_error *e)
+{
+	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);
+	if (atomic_load(&s->offline))
+		return offline_refusal(e);
+	return s->live->ops->upload_certificate(s->live, u, cert_id, e);
+}
+
+static int d_delete_cert(struct cas_api *a, int64_t cert_id, struct cas_error *e)
+{
+	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);
+	if (atomic_load(&s->offline))
+		return offline_refusal(e);
+	return s->live->ops->delete_certificate(s->live, cert_id, e);
+}
+
 static const struct cas_api_ops snapshot_ops = {
 	.list_instances = d_list_instances,
 	.get_instance_detail = d_detail,
@@ -312,6 +339,9 @@ static const struct cas_api_ops snapshot_ops = {
 	.delete_cloud_access = d_delete_access,
 	.get_ca_instance_status = d_ca,
 	.get_user_certificate_detail = d_cert,
+	.list_store = d_list_store,
+	.upload_certificate = d_upload_cert,
+	.delete_certificate = d_delete_cert,
 };
 
 struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db)

@@ -17,25 +17,10 @@
 #include "log.h"
 #include "params.h"
 
-static void cert_free(struct cas_store_cert *x)
-{
-	char **strs[] = { &x->ident,  &x->name,	  &x->common_name, &x->fingerprint, &x->serial,
-			  &x->issuer, &x->source, &x->status,	   &x->instance_id, &x->algorithm };
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		free(*strs[i]);
-	for (size_t i = 0; i < x->nsans; i++)
-		free(x->sans[i]);
-	for (size_t i = 0; i < x->nusing; i++)
-		free(x->using[i]);
-	free(x->sans);
-	free(x->using);
-	memset(x, 0, sizeof(*x));
-}
-
 void cas_store_list_free(struct cas_store_list *l)
 {
 	for (size_t i = 0; l && i < l->n; i++)
-		cert_free(&l->v[i]);
+		cas_store_cert_clear(&l->v[i]);
 	if (l) {
 		free(l->v);
 		memset(l, 0, sizeof(*l));
@@ -164,7 +149,7 @@ int cas_store_list_all(struct cas_client *c, struct cas_store_list *out, struct 
 					continue;
 				if (seen(&l, x.id)) {
 					consistent = 0; /* shifted by an insertion */
-					cert_free(&x);
+					cas_store_cert_clear(&x);
 					continue;
 				}
 				l.v = cas_xrealloc(l.v, (l.n + 1) * sizeof(*l.v));

@@ -14,21 +14,10 @@
 
 #include "client.h"
 #include "error.h"
+#include "model.h"
 
 #define CAS_STORE_PAGE 100       /* ListCertificates' documented maximum */
 #define CAS_STORE_NAME_MAX 64    /* characters (UTF-8), the current SDK's limit */
-
-struct cas_store_cert {
-	int64_t id;                 /* CertificateId (a string on the wire) */
-	char *ident;                /* CertIdentifier */
-	char *name, *common_name, *fingerprint, *serial, *issuer, *source, *status, *instance_id, *algorithm;
-	int64_t not_before, not_after; /* ms */
-	int has_key;                /* ExistPrivateKey */
-	char **sans;
-	size_t nsans;
-	char **using;               /* UsingProductList */
-	size_t nusing;
-};
 
 struct cas_store_list {
 	struct cas_store_cert *v;

@@ -44,6 +44,7 @@ struct fs_stats {
 };
 
 struct scratch;
+struct store;
 struct memo;
 struct errlog;
 struct notifier;
@@ -75,6 +76,7 @@ struct casfs {
 	struct cas_prefetch *prefetch_cert;  /* certificates; set by init */
 	struct cas_stamps *stamps;
 	struct scratch *scratch;
+	struct store *store;           /* certificates/: names memo and staged uploads (store.h); set by init */
 	struct memo *memo;
 	struct errlog *errors;
 	struct notifier *notify;

@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "render.h"
 #include "scratch.h"
+#include "store.h"
 
 /* Requests that reached casfs, by kind (fuse_ops.h); the high-level API
  * answers a kernel LOOKUP with getattr, so lookups count there. Relaxed
@@ -521,6 +522,7 @@ void casfs_state_init(struct casfs *fs)
 	pthread_mutex_init(&fs->handles_mu, NULL);
 	fs->handles = NULL;
 	fs->locks = ilocks_new();
+	fs->store = store_new();
 }
 
 void casfs_state_free(struct casfs *fs)
@@ -528,6 +530,8 @@ void casfs_state_free(struct casfs *fs)
 	handle_release_all(fs);
 	ilocks_free(fs->locks);
 	fs->locks = NULL;
+	store_free(fs->store);
+	fs->store = NULL;
 	pthread_mutex_destroy(&fs->handles_mu);
 }
 

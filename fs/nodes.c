@@ -111,14 +111,27 @@ int node_child(struct casfs *fs, const struct node *dir, const char *name, struc
 char *node_link_target(const struct node *n)
 {
 	const struct node_kind *k = node_kind(n);
-	struct cas_buf b = CAS_BUF_INIT;
-	for (int r = k->parent; node_kinds[r].parent >= 0; r = node_kinds[r].parent)
-		cas_buf_adds(&b, "../");
+	/* the target's rows, the target first (the root left out) */
 	int chain[NODE_DEPTH_MAX + 1];
 	size_t depth = 0;
 	for (int r = k->target; node_kinds[r].parent >= 0 && depth < NODE_DEPTH_MAX; r = node_kinds[r].parent)
 		chain[depth++] = r;
-	for (size_t i = depth; i-- > 0;) {
+	/* climb from the link's directory to the nearest row the target's path
+	 * shares (the root at the latest), so a copy of a subtree (rsync of
+	 * certificates/) keeps its links inside it */
+	struct cas_buf b = CAS_BUF_INIT;
+	size_t spell = depth;
+	for (int r = k->parent; node_kinds[r].parent >= 0; r = node_kinds[r].parent) {
+		size_t i = 0;
+		while (i < depth && chain[i] != r)
+			i++;
+		if (i < depth) {
+			spell = i;
+			break;
+		}
+		cas_buf_adds(&b, "../");
+	}
+	for (size_t i = spell; i-- > 0;) {
 		const char *c = node_kinds[chain[i]].name;
 		cas_buf_adds(&b, c ? c : n->name[0] ? n->name : n->id);
 		if (i)

@@ -35,6 +35,13 @@ enum node_type {
 	T_SUMMARY, T_INSTANCES_JSONL,
 	T_ACCESS, T_ACCESS_NEW, T_ACCESS_ENTRY,
 	T_CA, T_CA_ENTRY,
+	/* certificates/: the certificate store (store.h), one block */
+	T_STORE, T_SC_CERT, T_SC_STAGE,
+	T_SC_CERT_PEM, T_SC_CHAIN_PEM, T_SC_FULLCHAIN_PEM, T_SC_KEY_PEM, T_SC_INFO,
+	T_SC_ID, T_SC_NAME, T_SC_NOT_BEFORE, T_SC_NOT_AFTER, T_SC_FINGERPRINT, T_SC_IDENT, T_SC_IN_USE,
+	T_SC_FILE, T_SC_STAGED,
+	T_SC_BY_ID, T_SC_ID_LINK, T_SC_EXPIRED, T_SC_EXPIRED_LINK, T_SC_BY_EXPIRY, T_SC_WINDOW, T_SC_WINDOW_LINK,
+	T_CERTS_JSONL,
 	T_CTL, T_CTL_STATS, T_CTL_ERRORS, T_CTL_JOURNAL, T_CTL_REFRESH,
 	T_N
 };
@@ -60,9 +67,9 @@ enum node_flags {
  * with entries to the changed documents' keys. */
 #define DEP(ck) (1u << (ck))
 
-/* The tree is at most this deep (instances/<id>/<file>; a unit test checks
+/* The tree is at most this deep (certificates/by-expiry/<window>/<link>; a unit test checks
  * every row), and every component at most NAME_MAX bytes (node_child). */
-#define NODE_DEPTH_MAX 3
+#define NODE_DEPTH_MAX 4
 #define NODE_NAME_MAX 255
 
 /* A resolved path: a plain value (no pointers), so assignment copies it.
@@ -153,7 +160,8 @@ int node_children(struct casfs *fs, const struct node *dir, struct namelist *out
  * (out may be dir). */
 int node_child(struct casfs *fs, const struct node *dir, const char *name, struct node *out, struct cas_error *e);
 int node_is_dir(const struct node *n);
-/* The target of link n, relative to its directory (../../instances/<id>);
+/* The target of link n from its row's target, relative to its directory and
+ * through the nearest directory both share (../../instances/<id>, ../<cert>);
  * the caller frees it. */
 char *node_link_target(const struct node *n);
 /* The group of an NF_VIEW row k whose name is instance it's list member

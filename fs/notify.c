@@ -300,6 +300,7 @@ void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 	case CAS_CK_CA:
 		notify_change(n, &(struct change){ .dep = DEP(kind), .entries = old_value });
 		break;
+	case CAS_CK_STORE: /* certificates/: store.c also invalidates the paths it changes */
 	default:
 		notify_change(n, &(struct change){ .dep = DEP(kind) });
 		break;

@@ -11,6 +11,7 @@
 
 #include "kinds.h"
 #include "nodes.h"
+#include "store.h"
 #include "validate.h"
 
 /* ---- variable children (instances, keyed documents) ------------------------------------------------ */
@@ -331,6 +332,61 @@ const struct node_kind node_kinds[T_N] = {
 	[T_CA] = { .name = "private-ca", .parent = T_ROOT, .mode = DIR, .deps = DEP(CAS_CK_CA), .ops = &api_dir_ops },
 	[T_CA_ENTRY] = { .parent = T_CA, .mode = RO, .deps = DEP(CAS_CK_CA), .ops = &api_file_ops,
 			 .entries = entries_ca, .render = render_entry, .list = list_entries, .exists = exists_entry },
+	/* ---- certificates/: the certificate store (store.h, storeviews.c, store.c) ----
+	 * <dir>/ per certificate (named by lineage, store.h), staging directories
+	 * made by mkdir, staged files, by-id/, expired/ (its links delete: the
+	 * purge), by-expiry/, and the root's certificates.jsonl */
+#define STORE_VALUE(file) \
+	.name = file, .parent = T_SC_CERT, .mode = RO, .ops = &api_file_ops, \
+	.render = render_store_value
+#define STORE_PEM(file) .name = file, .parent = T_SC_CERT, .mode = RW, .ops = &store_pem_ops, .render = render_store_pem
+#define STAGED(dir) \
+	.parent = dir, .mode = 0100600, .flags = NF_DIRECT, .ops = &store_file_ops, .remove = remove_staged, \
+	.list = list_staged, .exists = exists_staged
+	[T_STORE] = { .name = "certificates", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
+	[T_SC_CERT] = { .parent = T_STORE, .mode = DIR, .flags = NF_DESTROYS, .ops = &api_dir_ops,
+			.action = "DeleteUserCertificate", .remove = remove_store_cert, .list = list_store_certs,
+			.exists = exists_store_cert,
+			.fixed_why = "files of a certificate cannot be removed; rmdir the certificate directory to delete "
+				     "the certificate (needs -o allow_delete)" },
+	[T_SC_STAGE] = { .parent = T_STORE, .mode = 0040700, .ops = &store_stage_dir_ops,
+			 .remove = remove_stage_dir, .list = list_stage_dirs, .exists = exists_stage_dir },
+	[T_SC_CERT_PEM] = { STORE_PEM("cert.pem") },
+	[T_SC_CHAIN_PEM] = { STORE_PEM("chain.pem") },
+	[T_SC_FULLCHAIN_PEM] = { STORE_PEM("fullchain.pem") },
+	[T_SC_KEY_PEM] = { .name = "key.pem", .parent = T_SC_CERT, .mode = KEY, .flags = NF_DIRECT | NF_KEYS,
+			   .ops = &store_pem_ops, .render = render_store_pem, .exists = exists_store_key },
+	[T_SC_INFO] = { .name = "info.json", .parent = T_SC_CERT, .mode = RO, .ops = &api_file_ops,
+			.render = render_store_info },
+	[T_SC_ID] = { STORE_VALUE("id") },
+	[T_SC_NAME] = { STORE_VALUE("name") },
+	[T_SC_NOT_BEFORE] = { STORE_VALUE("not_before") },
+	[T_SC_NOT_AFTER] = { STORE_VALUE("not_after") },
+	[T_SC_FINGERPRINT] = { STORE_VALUE("fingerprint") },
+	[T_SC_IDENT] = { STORE_VALUE("cert_identifier") },
+	[T_SC_IN_USE] = { STORE_VALUE("in_use") },
+	[T_SC_FILE] = { STAGED(T_SC_CERT) },
+	[T_SC_STAGED] = { STAGED(T_SC_STAGE) },
+	[T_SC_BY_ID] = { .name = "by-id", .parent = T_STORE, .mode = DIR, .ops = &api_dir_ops },
+	[T_SC_ID_LINK] = { .parent = T_SC_BY_ID, .mode = LNK, .ops = &api_file_ops,
+			   .target = T_SC_CERT, .render = render_store_link, .list = list_store_ids, .exists = exists_store_id },
+	[T_SC_EXPIRED] = { .name = "expired", .parent = T_STORE, .mode = DIR, .ops = &api_dir_ops },
+	[T_SC_EXPIRED_LINK] = { .parent = T_SC_EXPIRED, .mode = LNK, .flags = NF_DESTROYS,
+				.ops = &api_file_ops, .action = "DeleteUserCertificate", .target = T_SC_CERT, .render = render_store_link,
+				.remove = remove_store_cert, .list = list_store_expired, .exists = exists_store_expired },
+	[T_SC_BY_EXPIRY] = { .name = "by-expiry", .parent = T_STORE, .mode = DIR,
+			     .ops = &api_dir_ops },
+	[T_SC_WINDOW] = { .parent = T_SC_BY_EXPIRY, .mode = DIR, .ops = &api_dir_ops,
+			  .list = list_store_windows, .exists = exists_store_window },
+	[T_SC_WINDOW_LINK] = { .parent = T_SC_WINDOW, .mode = LNK, .ops = &api_file_ops,
+			       .target = T_SC_CERT, .render = render_store_link, .list = list_store_window_links,
+			       .exists = exists_store_window_link },
+	[T_CERTS_JSONL] = { .name = "certificates.jsonl", .parent = T_ROOT, .mode = RO,
+			    .ops = &api_file_ops, .render = render_store_jsonl },
+#undef STORE_VALUE
+#undef STORE_PEM
+#undef STAGED
+	/* ---- end of certificates/ ---- */
 	[T_CTL] = { .name = ".cas", .parent = T_ROOT, .mode = DIR, .flags = NF_HIDDEN, .ops = &api_dir_ops },
 	[T_CTL_STATS] = { .name = "stats", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
 			  .ops = &api_file_ops, .render = render_stats },

@@ -1,4 +1,4 @@
-/* cas: the eleven CAS operations as one interface. struct cas_api is a table of
+/* cas: the CAS operations as one interface. struct cas_api is a table of
  * operations; the HTTP client (client.c) implements it and cache/ decorates
  * it with the same signatures, so callers cannot tell them apart. Each
  * operation returns 0 or a negative errno and fills the cas_error. */
@@ -81,6 +81,14 @@ struct cas_access_new {
 	const char *secret_key;  /* sent once, never stored or logged */
 };
 
+/* An upload: Name, the PEM certificate (leaf first, then its chain) and
+ * the PEM private key (borrowed; the key's bytes are the caller's to wipe). */
+struct cas_upload {
+	const char *name;
+	const char *cert;
+	const char *key;
+};
+
 /* Ownership: every `**out` result is a new reference to an immutable,
  * shareable object (model.h) that the caller drops with cas_obj_unref();
  * after a failure the caller owns nothing (the client and the cache leave
@@ -107,6 +115,16 @@ struct cas_api_ops {
 	 * the private key only when the client keeps keys */
 	int (*get_user_certificate_detail)(struct cas_api *a, const char *cert_id, struct cas_cert **out,
 					   struct cas_error *e);
+	/* the certificate store (docs/PROTOCOL.md §14): every certificate,
+	 * issued and uploaded, expired ones included, with the products using
+	 * each (ListCertificates, all pages) */
+	int (*list_store)(struct cas_api *a, struct cas_certs **out, struct cas_error *e);
+	/* UploadUserCertificate, sent once (local checks first: EINVAL with no
+	 * call); *cert_id receives the new CertId */
+	int (*upload_certificate)(struct cas_api *a, const struct cas_upload *u, int64_t *cert_id,
+				  struct cas_error *e);
+	/* DeleteUserCertificate of one CertId */
+	int (*delete_certificate)(struct cas_api *a, int64_t cert_id, struct cas_error *e);
 };
 
 struct cas_api {

@@ -274,3 +274,44 @@ int cas_safe_name(const char *s)
 			return 0;
 	return cas_utf8_clean(s);
 }
+
+void cas_store_cert_clear(struct cas_store_cert *x)
+{
+	char **strs[] = { &x->ident,  &x->name,	  &x->common_name, &x->fingerprint, &x->serial,
+			  &x->issuer, &x->source, &x->status,	   &x->instance_id, &x->algorithm };
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
+	for (size_t i = 0; i < x->nsans; i++)
+		free(x->sans[i]);
+	for (size_t i = 0; i < x->nusing; i++)
+		free(x->using[i]);
+	free(x->sans);
+	free(x->using);
+	memset(x, 0, sizeof(*x));
+}
+
+static void certs_destroy(struct cas_obj *o)
+{
+	struct cas_certs *l = (struct cas_certs *)o;
+	for (size_t i = 0; i < l->n; i++)
+		cas_store_cert_clear(&l->v[i]);
+	free(l->v);
+	free(l);
+}
+
+struct cas_certs *cas_certs_new(struct cas_store_cert *v, size_t n)
+{
+	struct cas_certs *l = cas_xcalloc(1, sizeof(*l));
+	cas_obj_init(&l->obj, certs_destroy);
+	l->v = v;
+	l->n = n;
+	return l;
+}
+
+const struct cas_store_cert *cas_certs_find(const struct cas_certs *l, int64_t id)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->v[i].id == id)
+			return &l->v[i];
+	return NULL;
+}

@@ -112,6 +112,34 @@ struct cas_cert *cas_cert_new(char *pem, size_t pem_len, size_t leaf_len, char *
 /* Wipes and frees a secret string (NULL-safe). */
 void cas_secret_free(char *s, size_t len);
 
+/* One certificate of the store (a ListCertificates entry, docs/PROTOCOL.md
+ * §14): issued and uploaded alike. */
+struct cas_store_cert {
+	int64_t id;                 /* CertificateId (a string on the wire) */
+	char *ident;                /* CertIdentifier */
+	char *name, *common_name, *fingerprint, *serial, *issuer, *source, *status, *instance_id, *algorithm;
+	int64_t not_before, not_after; /* ms */
+	int has_key;                /* ExistPrivateKey */
+	char **sans;
+	size_t nsans;
+	char **using;               /* UsingProductList */
+	size_t nusing;
+};
+/* Frees the strings of one entry (not the entry itself). */
+void cas_store_cert_clear(struct cas_store_cert *x);
+
+/* The whole store, in the service's order, ids unique. */
+struct cas_certs {
+	struct cas_obj obj;
+	size_t n;
+	struct cas_store_cert *v;
+	int64_t as_of_ms;    /* the service's clock when it was fetched (epoch ms): "now" of expired/ */
+	int calls;           /* ListCertificates calls the listing made */
+};
+/* Takes ownership of v[0, n). */
+struct cas_certs *cas_certs_new(struct cas_store_cert *v, size_t n);
+const struct cas_store_cert *cas_certs_find(const struct cas_certs *l, int64_t id);
+
 /* Builders used by the parsers (they take ownership of nothing). */
 struct cas_instances *cas_instances_new(void);
 struct cas_entries *cas_entries_new(void);

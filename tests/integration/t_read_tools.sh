@@ -7,7 +7,7 @@ start_emulator --instances 120 --seed 7
 mount_casfs
 
 ls "$MNT" >"$T/root"
-expect_eq "$(tr '\n' ' ' <"$T/root")" "by-brand by-expiry by-status cloud-access instances instances.jsonl private-ca summary " "root listing"
+expect_eq "$(tr '\n' ' ' <"$T/root")" "by-brand by-expiry by-status certificates certificates.jsonl cloud-access instances instances.jsonl private-ca summary " "root listing"
 n=$(ls "$MNT/instances" | wc -l)
 expect_eq "$n" "$(emu_get state | jq '.instances | length')" "instance count"
 

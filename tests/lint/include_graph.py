@@ -2,7 +2,8 @@
 """include_graph.py: checks the source tree's include structure.
 
 A module is a pair x.c + x.h in one directory (a header alone, or a source
-alone, is a module too). Two checks:
+alone, is a module too); x_test.h, the functions only tests call, belongs to
+module x. Two checks:
   - no include cycles between modules of the same directory (x includes y's
     header and y includes x's, directly or through others), which is the
     rule docs/ARCHITECTURE.md states;
@@ -23,14 +24,19 @@ def modules(directory):
     name -> set of (directory, header) it includes from elsewhere."""
     local, foreign = {}, {}
     files = [f for f in os.listdir(directory) if f.endswith(('.c', '.h'))]
-    names = {os.path.splitext(f)[0] for f in files}
+
+    def module(name):
+        name = os.path.splitext(name)[0]
+        return name[:-5] if name.endswith('_test') else name
+
+    names = {module(f) for f in files}
     for f in files:
-        mod = os.path.splitext(f)[0]
+        mod = module(f)
         with open(os.path.join(directory, f), encoding='utf-8', errors='replace') as fh:
             text = fh.read()
         for inc in INCLUDE.findall(text):
             base = os.path.basename(inc)
-            target = os.path.splitext(base)[0]
+            target = module(base)
             if os.path.dirname(inc) == '' and target in names:
                 if target != mod:
                     local.setdefault(mod, set()).add(target)

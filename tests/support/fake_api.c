@@ -214,6 +214,38 @@ static int f_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out,
 	return 0;
 }
 
+/* The store: three certificates, ids 7001..7003, the last one expired. */
+static int f_list_store(struct cas_api *a, struct cas_certs **out, struct cas_error *e)
+{
+	int v;
+	int rc = begin(F(a), CAS_LIST_CERTIFICATES, &v);
+	if (rc)
+		return fail(e, CAS_LIST_CERTIFICATES, rc);
+	struct cas_store_cert *c = cas_xcalloc(3, sizeof(*c));
+	for (int i = 0; i < 3; i++) {
+		c[i].id = 7001 + i;
+		c[i].name = cas_xasprintf("store-%d", i);
+		c[i].fingerprint = cas_xasprintf("%040d", 7001 + i);
+		c[i].not_after = i == 2 ? 1000 : 4102444800000LL;
+	}
+	*out = cas_certs_new(c, 3);
+	(*out)->as_of_ms = 1700000000000LL;
+	return 0;
+}
+
+static int f_upload(struct cas_api *a, const struct cas_upload *u, int64_t *cert_id, struct cas_error *e)
+{
+	(void)u;
+	*cert_id = 7100;
+	return mutation(a, CAS_UPLOAD_USER_CERTIFICATE, e);
+}
+
+static int f_delete_cert(struct cas_api *a, int64_t cert_id, struct cas_error *e)
+{
+	(void)cert_id;
+	return mutation(a, CAS_DELETE_USER_CERTIFICATE, e);
+}
+
 static const struct cas_api_ops fake_ops = {
 	.list_instances = f_list,
 	.get_instance_detail = f_detail,
@@ -226,6 +258,9 @@ static const struct cas_api_ops fake_ops = {
 	.delete_cloud_access = f_delete_access,
 	.get_ca_instance_status = f_ca,
 	.get_user_certificate_detail = f_cert,
+	.list_store = f_list_store,
+	.upload_certificate = f_upload,
+	.delete_certificate = f_delete_cert,
 };
 
 void fake_init(struct fake_api *f)
