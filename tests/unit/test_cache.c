@@ -1231,12 +1231,6 @@ static void *read_detail_100ms(void *arg)
 	return read_detail_in_op(arg);
 }
 
-static int coalesced_at_least(void *arg)
-{
-	struct waitarg *w = arg;
-	return stats(w->v).coalesced >= w->n;
-}
-
 /* T1 EMPTY -> FETCHING: a reader with nothing cached fetches on its own thread. */
 static void t01_empty_to_fetching_reader_fetches(void **state)
 {
@@ -1271,8 +1265,9 @@ static void t02_fetching_reader_joins_and_waits(void **state)
 	assert_int_equal(pthread_create(&a.th, NULL, read_detail, &a), 0);
 	fake_wait_held(&v->f, 1);
 	assert_int_equal(pthread_create(&b.th, NULL, read_detail, &b), 0);
-	struct waitarg w = { v, 1, NULL };
-	wait_until(coalesced_at_least, &w);
+	struct waitarg w = { v, 1, &b };
+	wait_until(reader_done_or_coalesced, &w);
+	assert_int_equal(stats(v).coalesced, 1);
 	assert_int_equal(pthread_create(&c.th, NULL, read_detail_100ms, &c), 0);
 	pthread_join(c.th, NULL);
 	assert_int_equal(c.rc, -ETIMEDOUT);
