@@ -1,8 +1,11 @@
 /* cache: entry store with TTLs, coalescing, negative entries and stale
- * serving, and the struct cas_api decorator over it (see cache.h). */
+ * serving, and the struct cas_api decorator over it (see cache.h, whose
+ * diagram names the states and transitions used below). */
 #include "cache.h"
+#include "cache_test.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,28 +21,59 @@
 #include "ops.h"
 #include "ratelimit.h"
 
-#define NBUCKETS 4096
+#define uthash_malloc(sz) cas_xmalloc(sz)
+#define uthash_free(ptr, sz) free(ptr)
+#include <uthash.h>
+
 #define MAX_BACKGROUND 32
 
+/* Why a reader gets what it gets (serve()). */
+enum serve_reason {
+	SERVE_FRESH,       /* fresh by the ttl rule, or the answer of the fetch it waited for */
+	SERVE_STALE_SLOW,  /* stale: the refresh overran the soft deadline (or no room to start one) */
+	SERVE_STALE_ERROR, /* stale: the refresh failed, now or less than error_retry ago */
+};
+
+/* What an entry holds at a given time, as a reader sees it (entry_state();
+ * derived from the fields, since expiry is a matter of the clock). A fetch
+ * in flight is orthogonal to it (the FETCHING overlay of cache.h). */
+enum centry_state {
+	CE_EMPTY,    /* nothing to give: never fetched, invalidated, an expired 404, past max_stale */
+	CE_FRESH,    /* a value within its ttl */
+	CE_NEGATIVE, /* a 404 within neg_ttl */
+	CE_STALE,    /* a value past its ttl, within max_stale: served while a refresh runs */
+	CE_BACKOFF,  /* STALE whose last refresh failed < error_retry ago: served without a call */
+};
+
+/* The API as the readers with a stale copy see it. */
+enum api_health {
+	API_HEALTHY,  /* a reader with a stale copy waits up to the soft deadline for a refresh */
+	API_DEGRADED, /* a refresh overran its soft deadline or failed, and none answered within it
+	               * since: stale copies are given at once while a background refresh tries */
+};
+
+/* One cached (kind, key). Every field is guarded by cas_cache.mu. */
 struct centry {
-	struct centry *next;
+	UT_hash_handle hh;      /* in cas_cache.table[kind], keyed by key */
 	char *key;
 	enum cas_ck kind;
+	/* what is stored (entry_state() reads these with the clock) */
 	void *value;            /* last good value (a struct cas_obj), possibly stale */
-	int64_t fetched_ms;     /* when value or negative result was stored; 0 = expired/never */
-	int64_t retry_at_ms;    /* after a failed refresh, serve stale until then */
-	int neg;                /* cached 404 */
+	int neg;                /* the last answer was a 404 (value NULL) */
 	struct cas_error neg_err;
-	int fetching;
-	int64_t fetch_start_ns; /* CLOCK_MONOTONIC when the fetch in flight began */
+	int64_t fetched_ms;     /* when value or 404 was stored; 0 = invalidated or never (EMPTY) */
 	int64_t fetched_ns;     /* CLOCK_MONOTONIC of the last store (ttl=0: fresh for operations begun before it) */
-	uint64_t logged_gen;    /* gen + 1 when "serving stale" was last logged (once per refresh) */
-	int waiters;            /* threads waiting on this entry (the sweep leaves it alone) */
-	uint64_t gen;           /* completed fetches */
-	uint64_t epoch;         /* invalidations */
-	uint64_t fetch_epoch;   /* epoch when the fetch in flight started */
-	int last_rc;
+	int64_t retry_at_ms;    /* after a failed refresh, BACKOFF until then */
+	uint64_t epoch;         /* invalidations so far */
+	/* the fetch in flight (FETCHING) and its outcome */
+	int fetching;
+	uint64_t fetch_epoch;   /* epoch when the fetch in flight began; != epoch: OUTDATED */
+	int64_t fetch_start_ns; /* CLOCK_MONOTONIC when the fetch in flight began */
+	uint64_t gen;           /* completed fetches: a waiter's wake-up condition */
+	int last_rc;            /* outcome of the last completed fetch */
 	struct cas_error last_err;
+	int waiters;            /* threads waiting on this entry or fetching it: the sweep leaves it alone */
+	uint64_t logged_gen;    /* gen + 1 when "serving stale" was last logged (once per refresh) */
 };
 
 struct cas_cache {
@@ -47,14 +81,11 @@ struct cas_cache {
 	struct cas_api *inner;
 	struct cas_cache_opts o;
 	pthread_mutex_t mu;             /* guards everything below, and every centry */
-	pthread_cond_t cv;
-	struct centry *buckets[NBUCKETS];
+	pthread_cond_t cv;              /* a fetch completed (centry.gen moved) */
+	struct centry *table[CAS_CK_N]; /* uthash heads, one per kind */
 	struct cas_cache_stats st;
-	/* the API is slow or failing: a refresh overran its soft deadline or
-	 * failed, and no fetch has succeeded within the soft deadline since. Readers with a stale copy
-	 * then get it at once while a background refresh tries again. */
-	int degraded;
-	int background;
+	enum api_health health;
+	int background;                 /* background refreshes running */
 	cas_cache_change_fn hook;
 	void *hook_ctx;
 	int64_t last_sweep_ms;
@@ -67,9 +98,7 @@ static void sweep_locked(struct cas_cache *c, int64_t now);
 static int64_t mono_ms(void *ctx)
 {
 	(void)ctx;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return cas_now_ns() / 1000000;
 }
 
 static int64_t now_ms(struct cas_cache *c)
@@ -87,31 +116,25 @@ int64_t cas_cache_ttl_ms(const struct cas_cache *c)
 	return c->o.ttl_ms;
 }
 
-static unsigned hash_key(enum cas_ck kind, const char *key)
-{
-	uint32_t h = 2166136261u ^ (uint32_t)kind;
-	for (const char *p = key; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 16777619u;
-	}
-	return h % NBUCKETS;
-}
-
 static struct centry *find(struct cas_cache *c, enum cas_ck kind, const char *key, int create)
 {
-	unsigned b = hash_key(kind, key);
-	for (struct centry *e = c->buckets[b]; e; e = e->next)
-		if (e->kind == kind && strcmp(e->key, key) == 0)
-			return e;
-	if (!create)
-		return NULL;
-	struct centry *e = cas_xcalloc(1, sizeof(*e));
+	struct centry *e = NULL;
+	HASH_FIND_STR(c->table[kind], key, e);
+	if (e || !create)
+		return e;
+	e = cas_xcalloc(1, sizeof(*e));
 	e->key = cas_xstrdup(key);
 	e->kind = kind;
-	e->next = c->buckets[b];
-	c->buckets[b] = e;
+	HASH_ADD_KEYPTR(hh, c->table[kind], e->key, strlen(e->key), e);
 	c->st.entries++;
 	return e;
+}
+
+static void entry_free(struct centry *e)
+{
+	cas_obj_unref(e->value);
+	free(e->key);
+	free(e);
 }
 
 static int fresh(struct cas_cache *c, const struct centry *e, int64_t now)
@@ -132,6 +155,14 @@ static int stale_ok(struct cas_cache *c, const struct centry *e, int64_t now, in
 	return e->value && stored_ms && now - (stored_ms + ttl_of(c, e->kind)) <= c->o.max_stale_ms;
 }
 
+static enum centry_state entry_state(struct cas_cache *c, const struct centry *e, int64_t now)
+{
+	if (fresh(c, e, now))
+		return e->neg ? CE_NEGATIVE : CE_FRESH;
+	if (!stale_ok(c, e, now, e->fetched_ms))
+		return CE_EMPTY;
+	return now < e->retry_at_ms ? CE_BACKOFF : CE_STALE;
+}
 /* What the fetch functions look like: they call the inner API for one key. */
 typedef int (*fetch_fn)(struct cas_api *inner, const char *key, void **out, struct cas_error *e);
 
@@ -195,7 +226,10 @@ static int same_doc(void *a, void *b, enum cas_ck kind)
 	return x->len == y->len && memcmp(x->text, y->text, x->len) == 0;
 }
 
-/* Runs one fetch for e (which the caller marked fetching) and stores the result. */
+/* FETCHING -> FRESH | NEGATIVE | BACKOFF | EMPTY: runs one fetch for e
+ * (which the caller marked fetching) and stores the outcome. A fetch that
+ * an invalidation overtook (OUTDATED) stores its result as already
+ * expired. */
 static void run_fetch(struct cas_cache *c, struct centry *e)
 {
 	pthread_mutex_lock(&c->mu);
@@ -229,14 +263,14 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 		e->retry_at_ms = 0;
 		/* healthy again only when a refresh answered within the soft deadline */
 		if (cas_now_ns() - e->fetch_start_ns < c->o.soft_deadline_ms * 1000000)
-			c->degraded = 0;
+			c->health = API_HEALTHY;
 		changed = !same_doc(old, e->value, kind) && (old || e->value);
 		new_value = cas_obj_ref(e->value);
 	} else {
 		cas_obj_unref(obj);
 		c->st.fetch_errors++;
 		e->retry_at_ms = now + c->o.error_retry_ms;
-		c->degraded = 1;
+		c->health = API_DEGRADED;
 	}
 	pthread_cond_broadcast(&c->cv);
 	cas_cache_change_fn hook = c->hook;
@@ -287,28 +321,30 @@ static int start_background(struct cas_cache *c, struct centry *e)
 	return 1;
 }
 
-static int serve(struct cas_cache *c, struct centry *e, void **out, struct cas_error *err, int stale_reason)
+/* Hands e's value (or its 404) to a reader, counting and logging (once per
+ * refresh) a stale copy. Lock held. */
+static int serve(struct cas_cache *c, struct centry *e, void **out, struct cas_error *err, enum serve_reason why)
 {
 	if (e->neg) {
 		*err = e->neg_err;
 		return -ENOENT;
 	}
 	*out = cas_obj_ref(e->value);
-	if (stale_reason) {
-		c->st.stale_served++;
-		c->st.stale_on_error += stale_reason == 2;
-		if (e->logged_gen == e->gen + 1)
-			return 0; /* logged once for this refresh (counted every time) */
-		e->logged_gen = e->gen + 1;
-		const char *what = e->kind == CAS_CK_DETAIL ? "detail of " : "cached list";
-		const char *key = e->kind == CAS_CK_DETAIL ? e->key : "";
-		if (stale_reason == 2) {
-			char msg[700];
-			cas_error_format(&e->last_err, msg, sizeof(msg));
-			cas_warn("serving stale %s%s: refresh failed: %s", what, key, msg);
-		} else {
-			cas_info("serving stale %s%s: the API is slow or down, refreshing in the background", what, key);
-		}
+	if (why == SERVE_FRESH)
+		return 0;
+	c->st.stale_served++;
+	c->st.stale_on_error += why == SERVE_STALE_ERROR;
+	if (e->logged_gen == e->gen + 1)
+		return 0; /* logged once for this refresh (counted every time) */
+	e->logged_gen = e->gen + 1;
+	const char *what = e->kind == CAS_CK_DETAIL ? "detail of " : "cached list";
+	const char *key = e->kind == CAS_CK_DETAIL ? e->key : "";
+	if (why == SERVE_STALE_ERROR) {
+		char msg[700];
+		cas_error_format(&e->last_err, msg, sizeof(msg));
+		cas_warn("serving stale %s%s: refresh failed: %s", what, key, msg);
+	} else {
+		cas_info("serving stale %s%s: the API is slow or down, refreshing in the background", what, key);
 	}
 	return 0;
 }
@@ -333,7 +369,7 @@ static int wait_fetch(struct cas_cache *c, struct centry *e, int64_t deadline_ns
  * all while the API is degraded. */
 static int64_t stale_wait_until(struct cas_cache *c, const struct centry *e)
 {
-	if (c->degraded)
+	if (c->health == API_DEGRADED)
 		return 0;
 	struct cas_op op = cas_op_current();
 	int64_t soft = c->o.soft_deadline_ms * 1000000;
@@ -357,98 +393,138 @@ static int op_timed_out(struct cas_error *err)
 			     "no answer from the service within the operation's deadline (-o timeout=)");
 }
 
-/* stale: a stale copy may answer (a slow or failed refresh); 0 for a caller
- * that needs a copy fresh by the ttl rule (a commit's comparison state),
- * which waits for a fetch or fails with its error. */
+/* ---- a read: lookup, join-or-start, wait, answer -------------------------- */
+
+/* The entry of (kind, key), created EMPTY if new; the sweep runs first
+ * when due. Lock held. */
+static struct centry *lookup(struct cas_cache *c, enum cas_ck kind, const char *key, int64_t now)
+{
+	if (now - c->last_sweep_ms > SWEEP_EVERY_MS)
+		sweep_locked(c, now);
+	return find(c, kind, key, 1);
+}
+
+/* OUTDATED: a fetch that began before the latest invalidation cannot answer
+ * a reader that came after it: let it finish (then the reader fetches
+ * again). 0, or ETIMEDOUT at the operation's deadline. Lock held. */
+static int wait_outdated(struct cas_cache *c, struct centry *e)
+{
+	if (e->fetching && e->fetch_epoch != e->epoch)
+		c->st.coalesced++;
+	while (e->fetching && e->fetch_epoch != e->epoch)
+		if (wait_fetch(c, e, hard_wait_until()) == ETIMEDOUT)
+			return ETIMEDOUT;
+	return 0;
+}
+
+enum join {
+	JOINED,      /* a fetch was in flight: this reader waits for it (coalescing) */
+	BACKGROUND,  /* started a refresh on its own thread: this reader has a stale copy */
+	FETCHED,     /* nothing stale: this reader fetched on its own thread, the outcome is in e */
+	NO_ROOM,     /* a stale copy, but MAX_BACKGROUND refreshes run already: serve it at once */
+};
+
+/* Joins the fetch in flight on e or starts one. Lock held (released
+ * while this thread fetches). */
+static enum join join_or_start(struct cas_cache *c, struct centry *e, int have_stale)
+{
+	if (e->fetching) {
+		c->st.coalesced++;
+		return JOINED;
+	}
+	c->st.misses++;
+	e->fetching = 1;
+	e->fetch_epoch = e->epoch; /* (run_fetch takes it again when it begins) */
+	e->fetch_start_ns = cas_now_ns();
+	if (have_stale) {
+		if (start_background(c, e))
+			return BACKGROUND;
+		e->fetching = 0;
+		return NO_ROOM;
+	}
+	e->waiters++; /* pinned: the sweep must not free it before we read the outcome */
+	pthread_mutex_unlock(&c->mu);
+	run_fetch(c, e);
+	pthread_mutex_lock(&c->mu);
+	e->waiters--;
+	return FETCHED;
+}
+
+/* A reader with a stale copy waits for the fetch in flight until the soft
+ * deadline (stale_wait_until); 1 if the fetch completed by then. Lock held. */
+static int wait_soft(struct cas_cache *c, struct centry *e)
+{
+	int64_t until = stale_wait_until(c, e);
+	return until > cas_now_ns() && wait_fetch(c, e, until) == 0;
+}
+
+/* The reader's answer once the fetch it waited for completed: its value or
+ * 404, else the stale copy it had (stored_ms: when that copy was stored),
+ * else the fetch's error. Lock held. */
+static int answer_fetched(struct cas_cache *c, struct centry *e, void **out, struct cas_error *err, int have_stale,
+			  int64_t stored_ms)
+{
+	if ((e->last_rc == 0 || e->last_rc == -ENOENT) && (e->neg || e->value))
+		return serve(c, e, out, err, SERVE_FRESH);
+	if (have_stale && stale_ok(c, e, now_ms(c), stored_ms))
+		return serve(c, e, out, err, SERVE_STALE_ERROR);
+	*err = e->last_err;
+	return e->last_rc ? e->last_rc : -EIO;
+}
+
+/* One read of e (the transitions "read ..." of cache.h). allow_stale: a
+ * stale copy may answer (a slow or failed refresh); 0 for a caller that
+ * needs a copy fresh by the ttl rule (a commit's comparison state), which
+ * waits for a fetch or fails with its error. Lock held. */
+static int read_entry(struct cas_cache *c, struct centry *e, int64_t now, void **out, struct cas_error *err,
+		      int allow_stale)
+{
+	enum centry_state st = entry_state(c, e, now);
+	if (st == CE_FRESH || st == CE_NEGATIVE) {
+		c->st.hits += st == CE_FRESH;
+		c->st.negative_hits += st == CE_NEGATIVE;
+		int rc = serve(c, e, out, err, SERVE_FRESH);
+		if (st == CE_NEGATIVE)
+			err->from_cache = 1;
+		return rc;
+	}
+	if (st == CE_BACKOFF && allow_stale) /* a refresh failed a moment ago: no retry yet */
+		return serve(c, e, out, err, SERVE_STALE_ERROR);
+	if (wait_outdated(c, e) == ETIMEDOUT)
+		return op_timed_out(err);
+	st = entry_state(c, e, now_ms(c));
+	if (st == CE_FRESH || st == CE_NEGATIVE)
+		return serve(c, e, out, err, SERVE_FRESH);
+	int have_stale = allow_stale && (st == CE_STALE || st == CE_BACKOFF);
+	int64_t stored_ms = e->fetched_ms;
+	switch (join_or_start(c, e, have_stale)) {
+	case NO_ROOM:
+		return serve(c, e, out, err, SERVE_STALE_SLOW);
+	case FETCHED:
+		break;
+	case JOINED:
+	case BACKGROUND:
+		/* with a stale copy only until the soft deadline, without one
+		 * until the operation's deadline */
+		if (have_stale && !wait_soft(c, e)) {
+			c->health = API_DEGRADED;
+			return serve(c, e, out, err, SERVE_STALE_SLOW);
+		}
+		if (!have_stale && wait_fetch(c, e, hard_wait_until()) == ETIMEDOUT)
+			return op_timed_out(err);
+		break;
+	}
+	return answer_fetched(c, e, out, err, have_stale, stored_ms);
+}
+
 static int cache_get(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *err,
-		     int stale)
+		     int allow_stale)
 {
 	*out = NULL;
 	pthread_mutex_lock(&c->mu);
-	struct centry *e = find(c, kind, key, 1);
 	int64_t now = now_ms(c);
-	if (now - c->last_sweep_ms > SWEEP_EVERY_MS) {
-		sweep_locked(c, now);
-		e = find(c, kind, key, 1); /* the sweep may have freed it */
-	}
-	int rc;
-	if (fresh(c, e, now)) {
-		c->st.hits += !e->neg;
-		c->st.negative_hits += e->neg;
-		rc = serve(c, e, out, err, 0);
-		if (e->neg)
-			err->from_cache = 1;
-		goto out;
-	}
-	/* a refresh failed a moment ago: serve stale rather than retry at once */
-	if (stale && e->value && now < e->retry_at_ms && stale_ok(c, e, now, e->fetched_ms)) {
-		rc = serve(c, e, out, err, 2);
-		goto out;
-	}
-	/* a fetch that started before the latest invalidation cannot answer a
-	 * reader that came after it: let it finish, then fetch again */
-	if (e->fetching && e->fetch_epoch != e->epoch)
-		c->st.coalesced++;
-	while (e->fetching && e->fetch_epoch != e->epoch) {
-		if (wait_fetch(c, e, hard_wait_until()) == ETIMEDOUT) {
-			rc = op_timed_out(err);
-			goto out;
-		}
-	}
-	now = now_ms(c);
-	if (fresh(c, e, now)) {
-		rc = serve(c, e, out, err, 0);
-		goto out;
-	}
-	int64_t stored = e->fetched_ms;
-	int have_stale = stale && e->value && !e->neg && stale_ok(c, e, now, e->fetched_ms);
-	if (!e->fetching) {
-		c->st.misses++;
-		e->fetching = 1;
-		e->fetch_start_ns = cas_now_ns();
-		if (have_stale && !start_background(c, e)) {
-			/* no room for another background refresh: the stale copy, at once */
-			e->fetching = 0;
-			rc = serve(c, e, out, err, 1);
-			goto out;
-		}
-		if (!have_stale) {
-			e->waiters++; /* pinned: the sweep must not free it before we read the result */
-			pthread_mutex_unlock(&c->mu);
-			run_fetch(c, e);
-			pthread_mutex_lock(&c->mu);
-			e->waiters--;
-			goto result;
-		}
-	} else {
-		c->st.coalesced++;
-	}
-	/* wait for the fetch in flight: with a stale copy only until the soft
-	 * deadline, without one until the operation's deadline */
-	if (have_stale) {
-		int64_t until = stale_wait_until(c, e);
-		if (until <= cas_now_ns() || wait_fetch(c, e, until) == ETIMEDOUT) {
-			c->degraded = 1;
-			rc = serve(c, e, out, err, 1);
-			goto out;
-		}
-	} else if (wait_fetch(c, e, hard_wait_until()) == ETIMEDOUT) {
-		rc = op_timed_out(err);
-		goto out;
-	}
-result:
-	now = now_ms(c);
-	if ((e->last_rc == 0 || e->last_rc == -ENOENT) && (e->neg || e->value)) {
-		rc = serve(c, e, out, err, 0);
-		goto out;
-	}
-	if (have_stale && e->value && stale_ok(c, e, now, stored)) {
-		rc = serve(c, e, out, err, 2);
-		goto out;
-	}
-	*err = e->last_err;
-	rc = e->last_rc ? e->last_rc : -EIO;
-out:
+	struct centry *e = lookup(c, kind, key, now);
+	int rc = read_entry(c, e, now, out, err, allow_stale);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -469,8 +545,8 @@ void cas_cache_invalidate(struct cas_cache *c, enum cas_ck kind, const char *key
 void cas_cache_drop_all(struct cas_cache *c)
 {
 	pthread_mutex_lock(&c->mu);
-	for (int b = 0; b < NBUCKETS; b++) {
-		for (struct centry *e = c->buckets[b]; e; e = e->next) {
+	for (int k = 0; k < CAS_CK_N; k++) {
+		for (struct centry *e = c->table[k]; e; e = e->hh.next) {
 			e->fetched_ms = 0;
 			e->retry_at_ms = 0;
 			e->neg = 0;
@@ -506,23 +582,19 @@ void cas_cache_stats(struct cas_cache *c, struct cas_cache_stats *s)
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* Frees entries too old to serve even as stale. Lock held. */
+/* EMPTY -> freed: entries too old to serve even as stale, that no fetch
+ * or waiter holds. Lock held. */
 static void sweep_locked(struct cas_cache *c, int64_t now)
 {
 	c->last_sweep_ms = now;
-	for (int b = 0; b < NBUCKETS; b++) {
-		for (struct centry **pp = &c->buckets[b]; *pp;) {
-			struct centry *e = *pp;
+	for (int k = 0; k < CAS_CK_N; k++) {
+		struct centry *e, *tmp;
+		HASH_ITER(hh, c->table[k], e, tmp) {
 			int64_t age = e->fetched_ms ? now - e->fetched_ms : INT64_MAX / 2;
-			int dead = !e->fetching && !e->waiters && age > ttl_of(c, e->kind) + c->o.max_stale_ms;
-			if (dead) {
-				*pp = e->next;
-				cas_obj_unref(e->value);
-				free(e->key);
-				free(e);
+			if (!e->fetching && !e->waiters && age > ttl_of(c, e->kind) + c->o.max_stale_ms) {
+				HASH_DEL(c->table[k], e);
+				entry_free(e);
 				c->st.entries--;
-			} else {
-				pp = &e->next;
 			}
 		}
 	}
@@ -672,9 +744,10 @@ static void instance_updated(struct cas_cache *c, const char *id)
 
 /* ---- the decorator ---------------------------------------------------- */
 
-static struct cas_cache *CC(struct cas_api *a)
+/* The cache whose face is a (api is its first member). */
+static struct cas_cache *cache_of(struct cas_api *a)
 {
-	return (struct cas_cache *)a;
+	return (struct cas_cache *)((char *)a - offsetof(struct cas_cache, api));
 }
 
 static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, struct cas_instances **out,
@@ -682,41 +755,41 @@ static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, 
 {
 	static const struct cas_list_filter none;
 	if (f && memcmp(f, &none, sizeof(none)) != 0) /* filtered lists are not cached */
-		return CC(a)->inner->ops->list_instances(CC(a)->inner, f, out, e);
-	return cache_get(CC(a), CAS_CK_INSTANCES, "", (void **)out, e, 1);
+		return cache_of(a)->inner->ops->list_instances(cache_of(a)->inner, f, out, e);
+	return cache_get(cache_of(a), CAS_CK_INSTANCES, "", (void **)out, e, 1);
 }
 
 static int d_detail(struct cas_api *a, const char *id, struct cas_doc **out, struct cas_error *e)
 {
-	int rc = cache_get(CC(a), CAS_CK_DETAIL, id, (void **)out, e, 1);
+	int rc = cache_get(cache_of(a), CAS_CK_DETAIL, id, (void **)out, e, 1);
 	/* the service says the instance is gone: the cached list is out of date */
 	if (rc == -ENOENT && !e->from_cache)
-		cas_cache_invalidate(CC(a), CAS_CK_INSTANCES, "");
+		cas_cache_invalidate(cache_of(a), CAS_CK_INSTANCES, "");
 	return rc;
 }
 
 static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out, struct cas_error *e)
 {
-	int rc = cache_get(CC(a), CAS_CK_CERT, cert_id, (void **)out, e, 1);
+	int rc = cache_get(cache_of(a), CAS_CK_CERT, cert_id, (void **)out, e, 1);
 	/* the listed CertificateId is gone (reissued or deleted): the list is out of date */
 	if (rc == -ENOENT && !e->from_cache)
-		cas_cache_invalidate(CC(a), CAS_CK_INSTANCES, "");
+		cas_cache_invalidate(cache_of(a), CAS_CK_INSTANCES, "");
 	return rc;
 }
 
 static int d_summary(struct cas_api *a, struct cas_doc **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_SUMMARY, "", (void **)out, e, 1);
+	return cache_get(cache_of(a), CAS_CK_SUMMARY, "", (void **)out, e, 1);
 }
 
 static int d_list_access(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_ACCESS, "", (void **)out, e, 1);
+	return cache_get(cache_of(a), CAS_CK_ACCESS, "", (void **)out, e, 1);
 }
 
 static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_CA, "", (void **)out, e, 1);
+	return cache_get(cache_of(a), CAS_CK_CA, "", (void **)out, e, 1);
 }
 
 /* After any instance mutation (successful or not) the instance, the list and
@@ -730,45 +803,45 @@ static void instance_changed(struct cas_cache *c, const char *id)
 
 static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
-	int rc = CC(a)->inner->ops->update_instance(CC(a)->inner, u, e);
-	cas_cache_invalidate(CC(a), CAS_CK_STORE, ""); /* an issued certificate's name and dates are the instance's */
+	int rc = cache_of(a)->inner->ops->update_instance(cache_of(a)->inner, u, e);
+	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, ""); /* an issued certificate's name and dates are the instance's */
 	if (rc)
-		instance_changed(CC(a), u->instance_id);
+		instance_changed(cache_of(a), u->instance_id);
 	else
-		instance_updated(CC(a), u->instance_id);
+		instance_updated(cache_of(a), u->instance_id);
 	return rc;
 }
 
 static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 {
-	int rc = CC(a)->inner->ops->delete_instance(CC(a)->inner, id, e);
-	instance_changed(CC(a), id);
-	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
+	int rc = cache_of(a)->inner->ops->delete_instance(cache_of(a)->inner, id, e);
+	instance_changed(cache_of(a), id);
+	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	return rc;
 }
 
 static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 {
-	int rc = CC(a)->inner->ops->refund_instance(CC(a)->inner, id, e);
-	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
+	int rc = cache_of(a)->inner->ops->refund_instance(cache_of(a)->inner, id, e);
+	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	if (rc)
-		instance_changed(CC(a), id);
+		instance_changed(cache_of(a), id);
 	else
-		instance_updated(CC(a), id);
+		instance_updated(cache_of(a), id);
 	return rc;
 }
 
 static int d_add_access(struct cas_api *a, const struct cas_access_new *n, struct cas_error *e)
 {
-	int rc = CC(a)->inner->ops->add_cloud_access(CC(a)->inner, n, e);
-	cas_cache_invalidate(CC(a), CAS_CK_ACCESS, "");
+	int rc = cache_of(a)->inner->ops->add_cloud_access(cache_of(a)->inner, n, e);
+	cas_cache_invalidate(cache_of(a), CAS_CK_ACCESS, "");
 	return rc;
 }
 
 static int d_delete_access(struct cas_api *a, const char *id, struct cas_error *e)
 {
-	int rc = CC(a)->inner->ops->delete_cloud_access(CC(a)->inner, id, e);
-	cas_cache_invalidate(CC(a), CAS_CK_ACCESS, "");
+	int rc = cache_of(a)->inner->ops->delete_cloud_access(cache_of(a)->inner, id, e);
+	cas_cache_invalidate(cache_of(a), CAS_CK_ACCESS, "");
 	return rc;
 }
 
@@ -778,24 +851,24 @@ static int d_delete_access(struct cas_api *a, const char *id, struct cas_error *
 
 static int d_list_store(struct cas_api *a, struct cas_certs **out, struct cas_error *e)
 {
-	return cache_get(CC(a), CAS_CK_STORE, "", (void **)out, e, 1);
+	return cache_get(cache_of(a), CAS_CK_STORE, "", (void **)out, e, 1);
 }
 
 static int d_upload_cert(struct cas_api *a, const struct cas_upload *u, int64_t *cert_id, struct cas_error *e)
 {
-	int rc = CC(a)->inner->ops->upload_certificate(CC(a)->inner, u, cert_id, e);
+	int rc = cache_of(a)->inner->ops->upload_certificate(cache_of(a)->inner, u, cert_id, e);
 	if (!(rc == -EINVAL && strcmp(e->code, "Local.Validation") == 0)) /* refused locally: nothing sent */
-		cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
+		cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	return rc;
 }
 
 static int d_delete_cert(struct cas_api *a, int64_t cert_id, struct cas_error *e)
 {
-	int rc = CC(a)->inner->ops->delete_certificate(CC(a)->inner, cert_id, e);
+	int rc = cache_of(a)->inner->ops->delete_certificate(cache_of(a)->inner, cert_id, e);
 	char key[24];
 	snprintf(key, sizeof(key), "%lld", (long long)cert_id);
-	cas_cache_invalidate(CC(a), CAS_CK_CERT, key);
-	cas_cache_invalidate(CC(a), CAS_CK_STORE, "");
+	cas_cache_invalidate(cache_of(a), CAS_CK_CERT, key);
+	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	return rc;
 }
 
@@ -860,14 +933,11 @@ void cas_cache_free(struct cas_cache *c)
 		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
-	for (int b = 0; b < NBUCKETS; b++) {
-		struct centry *e = c->buckets[b];
-		while (e) {
-			struct centry *n = e->next;
-			cas_obj_unref(e->value);
-			free(e->key);
-			free(e);
-			e = n;
+	for (int k = 0; k < CAS_CK_N; k++) {
+		struct centry *e, *tmp;
+		HASH_ITER(hh, c->table[k], e, tmp) {
+			HASH_DEL(c->table[k], e);
+			entry_free(e);
 		}
 	}
 	pthread_mutex_destroy(&c->mu);

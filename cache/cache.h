@@ -16,6 +16,65 @@
  * Certificates (CAS_CK_CERT, keyed by CertId) may hold private keys: a
  * value that leaves the cache is unreferenced, and the last reference wipes
  * its key (struct cas_cert). */
+/*
+ * The life of one entry (cache.c: enum centry_state, derived from the
+ * stored fields and the clock; a fetch in flight, FETCHING, overlays any
+ * state; "reader" = a read through the decorator, "fresh reader" =
+ * cas_cache_get_fresh, which never takes a stale copy).
+ *
+ *        T14 invalidate, drop_all: from every state (a fetch in flight is then OUTDATED)
+ *                                   |
+ *          T15 sweep                v
+ *  (freed) <--------------------+-------+  T1 reader fetches  +----------+
+ *                 +-----------> | EMPTY | ------------------> | FETCHING | <-- T2 reader joins, waits
+ *                 |      +----> +-------+ <------------------ +----------+
+ *                 |      |                T5 fails, no stale    |      |
+ *                 |      | T7 neg_ttl passes         T4 404     |      | T3 answer
+ *                 |  +----------+ <-----------------------------+      v
+ *                 |  | NEGATIVE |                                  +-------+
+ *                 |  +----------+                                  | FRESH | <------------+
+ *                 |                                                +-------+              |
+ *                 | T8 max_stale passes                 T6 ttl passes  |                  | T10 answer
+ *                 |                                                    v                  |
+ *                 |                                                +-------+  T9    +----------------+
+ *                 +----------------------------------------------- | STALE | -----> | STALE+FETCHING |
+ *                                                                  +-------+        +----------------+
+ *                                                T12 retry passes      ^      +---------+    | T11 fails
+ *                                                                      +----- | BACKOFF | <--+
+ *                                                                             +---------+ <-- T13 reader
+ *
+ * Transitions, each with its event (the unit test of test_cache.c is named after it):
+ *   T1  EMPTY -> FETCHING          a reader, nothing fresh or stale: it fetches on its own thread
+ *   T2  FETCHING -> FETCHING       another reader joins the fetch in flight and waits for it
+ *                                  (coalescing; without a stale copy up to its operation's deadline,
+ *                                  then ETIMEDOUT)
+ *   T3  FETCHING -> FRESH          the fetch answers; every waiter gets the value
+ *   T4  FETCHING -> NEGATIVE       the fetch answers 404; every waiter gets ENOENT
+ *   T5  FETCHING -> EMPTY          the fetch fails with nothing stale: every waiter gets its error
+ *   T6  FRESH -> STALE             ttl passes (ttl=0: an operation that began after the fetch)
+ *   T7  NEGATIVE -> EMPTY          neg_ttl passes (a 404 is never served stale)
+ *   T8  STALE|BACKOFF -> EMPTY     ttl + max_stale passes: only a fetch answers
+ *   T9  STALE -> STALE+FETCHING    a reader starts a background refresh and waits for it up to the
+ *                                  soft deadline (not at all while the API is degraded), then gets
+ *                                  the stale copy and the API is degraded; with MAX_BACKGROUND
+ *                                  refreshes running it gets the stale copy at once
+ *   T10 STALE+FETCHING -> FRESH    the refresh answers (within the soft deadline: API healthy again)
+ *   T11 STALE+FETCHING -> BACKOFF  the refresh fails: waiters get the stale copy, API degraded
+ *   T12 BACKOFF -> STALE           error_retry passes: the next reader refreshes again
+ *   T13 BACKOFF -> BACKOFF         a reader gets the stale copy without a call
+ *   T14 any -> EMPTY               invalidate (a mutation, even a failed one) or drop_all; a fetch
+ *                                  in flight becomes OUTDATED: its result is stored as already
+ *                                  expired, and a reader waits for it and then fetches again
+ *   T15 EMPTY -> (freed)           the sweep, once a minute, frees entries nobody fetches or waits on
+ *   T16 STALE|BACKOFF -> FETCHING  a fresh reader (a commit) never takes the stale copy: it fetches
+ *                                  (or joins) and waits for the answer or the error
+ *   T17 FRESH|STALE -> same state  after UpdateInstance/RefundInstance succeed, the list entry of
+ *                                  the instance is rewritten from its fresh detail (T14+T1..T3 for
+ *                                  the detail); the list keeps its age. Otherwise T14 on the list.
+ * The API's health, one for the cache: HEALTHY -> DEGRADED when a reader's soft deadline passes
+ * (T9) or a fetch fails (T5, T11); DEGRADED -> HEALTHY when a fetch answers within the soft
+ * deadline (T3, T4, T10). A new entry starts EMPTY.
+ */
 #ifndef CAS_CACHE_H
 #define CAS_CACHE_H
 

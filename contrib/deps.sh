@@ -3,7 +3,7 @@
 # but only those that are missing. Sourced by test.sh and demo.sh.
 casfs_install_deps() {
 	local pkgs="cmake make gcc pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev
-		libjson-c-dev libsqlite3-dev sqlite3 libssl-dev openssl libmicrohttpd-dev libcmocka-dev jq curl rsync vim
+		libjson-c-dev uthash-dev libsqlite3-dev sqlite3 libssl-dev openssl libmicrohttpd-dev libcmocka-dev jq curl rsync vim
 		python3 tar diffutils findutils procps util-linux gdb puppet ansible-core
 		libsystemd-dev man-db groff-base dpkg-dev lintian systemd clang libclang-rt-14-dev nginx nodejs"
 	local missing="" p

@@ -7,8 +7,13 @@
 
 #include "buf.h"
 
+#define uthash_malloc(sz) cas_xmalloc(sz)
+#define uthash_free(ptr, sz) free(ptr)
+#include <uthash.h>
+
+/* The render memo is a direct-mapped cache, not a table: a render lost to
+ * a collision is made again, and its memory stays bounded. */
 #define RENDER_SLOTS 4096
-#define WRITTEN_BUCKETS 256
 
 struct rslot {
 	uint64_t ino;
@@ -17,15 +22,15 @@ struct rslot {
 };
 
 struct wnode {
-	struct wnode *next;
+	UT_hash_handle hh; /* in memo.w, keyed by ino */
 	uint64_t ino;
 	struct snap *snap;
 };
 
 struct memo {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;           /* guards r, w and every wnode */
 	struct rslot r[RENDER_SLOTS];
-	struct wnode *w[WRITTEN_BUCKETS];
+	struct wnode *w;              /* the written memo (uthash head) */
 };
 
 struct memo *memo_new(void)
@@ -49,13 +54,11 @@ void memo_clear_renders(struct memo *m)
 void memo_clear_all_written(struct memo *m)
 {
 	pthread_mutex_lock(&m->mu);
-	for (size_t b = 0; b < WRITTEN_BUCKETS; b++) {
-		for (struct wnode *n = m->w[b], *next; n; n = next) {
-			next = n->next;
-			cas_obj_unref(n->snap);
-			free(n);
-		}
-		m->w[b] = NULL;
+	struct wnode *n, *tmp;
+	HASH_ITER(hh, m->w, n, tmp) {
+		HASH_DEL(m->w, n);
+		cas_obj_unref(n->snap);
+		free(n);
 	}
 	pthread_mutex_unlock(&m->mu);
 }
@@ -95,28 +98,27 @@ void memo_put(struct memo *m, uint64_t ino, void *src, struct snap *s)
 	cas_obj_unref(old_snap);
 }
 
-static struct wnode **wfind(struct memo *m, uint64_t ino)
+static struct wnode *wfind(struct memo *m, uint64_t ino)
 {
-	struct wnode **pp = &m->w[ino % WRITTEN_BUCKETS];
-	while (*pp && (*pp)->ino != ino)
-		pp = &(*pp)->next;
-	return pp;
+	struct wnode *n = NULL;
+	HASH_FIND(hh, m->w, &ino, sizeof(ino), n);
+	return n;
 }
 
 void memo_set_written(struct memo *m, uint64_t ino, const char *data, size_t len)
 {
 	struct snap *s = snap_new(data, len);
 	pthread_mutex_lock(&m->mu);
-	struct wnode **pp = wfind(m, ino);
+	struct wnode *n = wfind(m, ino);
 	struct snap *old = NULL;
-	if (*pp) {
-		old = (*pp)->snap;
-		(*pp)->snap = s;
+	if (n) {
+		old = n->snap;
+		n->snap = s;
 	} else {
-		struct wnode *n = cas_xcalloc(1, sizeof(*n));
+		n = cas_xcalloc(1, sizeof(*n));
 		n->ino = ino;
 		n->snap = s;
-		*pp = n;
+		HASH_ADD(hh, m->w, ino, sizeof(n->ino), n);
 	}
 	pthread_mutex_unlock(&m->mu);
 	cas_obj_unref(old);
@@ -125,8 +127,8 @@ void memo_set_written(struct memo *m, uint64_t ino, const char *data, size_t len
 struct snap *memo_written(struct memo *m, uint64_t ino)
 {
 	pthread_mutex_lock(&m->mu);
-	struct wnode **pp = wfind(m, ino);
-	struct snap *s = *pp ? cas_obj_ref((*pp)->snap) : NULL;
+	struct wnode *n = wfind(m, ino);
+	struct snap *s = n ? cas_obj_ref(n->snap) : NULL;
 	pthread_mutex_unlock(&m->mu);
 	return s;
 }
@@ -134,9 +136,9 @@ struct snap *memo_written(struct memo *m, uint64_t ino)
 void memo_clear_written(struct memo *m, uint64_t ino)
 {
 	pthread_mutex_lock(&m->mu);
-	struct wnode **pp = wfind(m, ino), *n = *pp;
+	struct wnode *n = wfind(m, ino);
 	if (n)
-		*pp = n->next;
+		HASH_DEL(m->w, n);
 	pthread_mutex_unlock(&m->mu);
 	if (n) {
 		cas_obj_unref(n->snap);

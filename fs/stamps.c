@@ -9,8 +9,13 @@
 #include "ratelimit.h"
 #include "statedb.h"
 
+#define uthash_malloc(sz) cas_xmalloc(sz)
+#define uthash_free(ptr, sz) free(ptr)
+#include <uthash.h>
+
 struct slot {
-	uint64_t ino;        /* 0 = empty */
+	UT_hash_handle hh;   /* in cas_stamps.v, keyed by ino */
+	uint64_t ino;
 	uint64_t hash;
 	uint64_t served;     /* hash the kernel was last given */
 	int served_set;      /* the kernel was given something */
@@ -21,15 +26,14 @@ struct slot {
 #define FLUSH_EVERY_MS 200
 
 struct cas_stamps {
-	pthread_mutex_t mu;  /* guards v, cap, n, the pending list and stopping; released before db is called */
+	pthread_mutex_t mu;  /* guards v and its slots, the pending list and stopping; released before db is called */
 	struct statedb *db;  /* set once before sharing */
 	struct statedb_stamp *pending; /* new stamps not yet written */
 	size_t npending, cappending;
 	pthread_cond_t cv;   /* wakes the writer (stop) */
 	pthread_t writer;
 	int have_writer, stopping;
-	struct slot *v;
-	size_t cap, n;
+	struct slot *v;      /* uthash head */
 };
 
 uint64_t cas_path_ino(const char *path)
@@ -43,8 +47,6 @@ struct cas_stamps *cas_stamps_new(void)
 	struct cas_stamps *s = cas_xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
 	cas_cond_init_mono(&s->cv);
-	s->cap = 1024;
-	s->v = cas_xcalloc(s->cap, sizeof(*s->v));
 	return s;
 }
 
@@ -91,34 +93,23 @@ void cas_stamps_free(struct cas_stamps *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->pending);
-	free(s->v);
+	struct slot *sl, *tmp;
+	HASH_ITER(hh, s->v, sl, tmp) {
+		HASH_DEL(s->v, sl);
+		free(sl);
+	}
 	free(s);
 }
 
-static struct slot *probe(struct slot *v, size_t cap, uint64_t ino)
-{
-	size_t i = (size_t)(ino * 0x9E3779B97F4A7C15ULL) & (cap - 1);
-	while (v[i].ino && v[i].ino != ino)
-		i = (i + 1) & (cap - 1);
-	return &v[i];
-}
-
+/* The slot of ino, created empty if new. mu held (or not shared yet). */
 static struct slot *slot_for(struct cas_stamps *s, uint64_t ino)
 {
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap * 2;
-		struct slot *nv = cas_xcalloc(ncap, sizeof(*nv));
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->v[i].ino)
-				*probe(nv, ncap, s->v[i].ino) = s->v[i];
-		free(s->v);
-		s->v = nv;
-		s->cap = ncap;
-	}
-	struct slot *sl = probe(s->v, s->cap, ino);
-	if (!sl->ino) {
+	struct slot *sl = NULL;
+	HASH_FIND(hh, s->v, &ino, sizeof(ino), sl);
+	if (!sl) {
+		sl = cas_xcalloc(1, sizeof(*sl));
 		sl->ino = ino;
-		s->n++;
+		HASH_ADD(hh, s->v, ino, sizeof(sl->ino), sl);
 	}
 	return sl;
 }
@@ -210,7 +201,7 @@ int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash)
 size_t cas_stamps_count(struct cas_stamps *s)
 {
 	pthread_mutex_lock(&s->mu);
-	size_t n = s->n;
+	size_t n = HASH_COUNT(s->v);
 	pthread_mutex_unlock(&s->mu);
 	return n;
 }

@@ -73,6 +73,11 @@ static int f_list(struct cas_api *a, const struct cas_list_filter *flt, struct c
 		it->not_after = i % 2 ? 0 : 1731536000000LL;
 		it->cert_id = i % 2 ? 0 : 5000 + i; /* every other instance has a certificate */
 		it->hash = (uint64_t)v * 1000003u + (uint64_t)i;
+		if (f->list_json) {
+			it->json = cas_xasprintf("{\"InstanceId\":\"%s\",\"CertificateName\":\"%s\",\"Status\":\"normal\"}",
+						 it->id, it->name);
+			it->json_len = strlen(it->json);
+		}
 	}
 	l->n = (size_t)n;
 	l->total_count = n;

@@ -36,6 +36,7 @@ struct fake_api {
 	char last_filter_status[32];
 	/* extra members of every detail document ("\"Domain\": \"a.example\"", ...), or NULL */
 	const char *detail_fields;
+	int list_json;             /* list entries carry their JSON (an entry can be rewritten from a detail) */
 	int last_update_fields;    /* how many fields the last UpdateInstance set */
 	/* called inside get_instance_detail after the version was taken (may be NULL) */
 	void (*on_detail)(struct fake_api *f, const char *id);

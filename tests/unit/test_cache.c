@@ -1225,6 +1225,460 @@ static void default_options(void **state)
 	cas_cache_free(NULL);
 }
 
+/* ---- the state diagram of cache.h: one test per transition ------------------------- */
+
+/* A reader whose operation has 100 ms (for the ETIMEDOUT bound of T2). */
+static void *read_detail_100ms(void *arg)
+{
+	return read_detail_in_op(arg);
+}
+
+/* T1 EMPTY -> FETCHING: a reader with nothing cached fetches on its own thread. */
+static void t01_empty_to_fetching_reader_fetches(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
+	fake_hold(&v->f, 1);
+	struct reader r = { .v = v, .id = "a" };
+	assert_int_equal(pthread_create(&r.th, NULL, read_detail, &r), 0);
+	fake_wait_held(&v->f, 1);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
+	assert_int_equal(stats(v).misses, 1);
+	assert_true(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a")); /* a fetch in flight counts */
+	assert_false(atomic_load(&r.done));                      /* the reader waits for its own fetch */
+	fake_release(&v->f);
+	pthread_join(r.th, NULL);
+	assert_int_equal(r.rc, 0);
+	free(r.text);
+	free_env(v);
+}
+
+/* T2 FETCHING -> FETCHING: a second reader joins the fetch in flight (one
+ * call); one whose operation's deadline passes first gets ETIMEDOUT. */
+static void t02_fetching_reader_joins_and_waits(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	fake_hold(&v->f, 1);
+	struct reader a = { .v = v, .id = "a" }, b = { .v = v, .id = "a" }, c = { .v = v, .id = "a" };
+	assert_int_equal(pthread_create(&a.th, NULL, read_detail, &a), 0);
+	fake_wait_held(&v->f, 1);
+	assert_int_equal(pthread_create(&b.th, NULL, read_detail, &b), 0);
+	struct waitarg w = { v, 1, &b };
+	wait_until(reader_done_or_coalesced, &w);
+	assert_int_equal(stats(v).coalesced, 1);
+	assert_int_equal(pthread_create(&c.th, NULL, read_detail_100ms, &c), 0);
+	pthread_join(c.th, NULL);
+	assert_int_equal(c.rc, -ETIMEDOUT);
+	assert_false(atomic_load(&b.done));
+	fake_release(&v->f);
+	pthread_join(a.th, NULL);
+	pthread_join(b.th, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	assert_string_equal(a.text, b.text);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
+	assert_int_equal(stats(v).misses, 1);
+	free(a.text);
+	free(b.text);
+	free(c.text);
+	free_env(v);
+}
+
+/* T3 FETCHING -> FRESH: the answer is stored; within the ttl no call. */
+static void t03_fetching_to_fresh_answer(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_bump_version(&v->f);
+	set_now(v, T0 + 999);
+	expect_detail(v, "a", 1);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
+	assert_int_equal(stats(v).hits, 1);
+	assert_true(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
+	free_env(v);
+}
+
+/* T4 FETCHING -> NEGATIVE: a 404 is stored; the next reader gets ENOENT
+ * from the cache without a call. */
+static void t04_fetching_to_negative_404(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	fake_add_missing(&v->f, "gone");
+	struct cas_error e;
+	assert_int_equal(detail(v, "gone", NULL, &e), -ENOENT);
+	assert_false(e.from_cache);
+	set_now(v, T0 + 499);
+	assert_int_equal(detail(v, "gone", NULL, &e), -ENOENT);
+	assert_true(e.from_cache);
+	assert_string_equal(e.code, "InvalidInstanceId.NotFound");
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 1);
+	assert_int_equal(stats(v).negative_hits, 1);
+	free_env(v);
+}
+
+/* T5 FETCHING -> EMPTY: a failed fetch with nothing stale is the reader's
+ * error, and nothing is stored: the next reader calls again. */
+static void t05_fetching_to_empty_error_nothing_stale(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	struct cas_error e;
+	assert_int_equal(detail(v, "a", NULL, &e), -EIO);
+	assert_string_equal(e.code, "InternalError");
+	assert_int_equal(detail(v, "a", NULL, &e), -EIO);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	assert_int_equal(stats(v).stale_served, 0);
+	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
+	free_env(v);
+}
+
+/* T6 FRESH -> STALE: once the ttl passes the copy is no longer fresh, but
+ * still a copy to serve when its refresh fails. */
+static void t06_fresh_to_stale_ttl_passes(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	set_now(v, T0 + 1000);
+	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	expect_detail(v, "a", 1);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	assert_int_equal(stats(v).stale_on_error, 1);
+	free_env(v);
+}
+
+/* T7 NEGATIVE -> EMPTY: once neg_ttl passes a 404 is asked again, and it is
+ * never a stale answer to a failure. */
+static void t07_negative_to_empty_neg_ttl_passes(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	fake_add_missing(&v->f, "gone");
+	assert_int_equal(detail(v, "gone", NULL, NULL), -ENOENT);
+	set_now(v, T0 + 500);
+	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "gone"));
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	assert_int_equal(detail(v, "gone", NULL, NULL), -EIO);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	assert_int_equal(stats(v).stale_served, 0);
+	free_env(v);
+}
+
+/* T8 STALE|BACKOFF -> EMPTY: past ttl + max_stale the copy is not served,
+ * even within a failed refresh's pause. */
+static void t08_stale_to_empty_max_stale_passes(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 1000 + 9000);
+	expect_detail(v, "a", 1); /* STALE -> BACKOFF until +14000 */
+	assert_int_equal(stats(v).stale_on_error, 1);
+	set_now(v, T0 + 1000 + 10001); /* in the pause, past max_stale */
+	assert_int_equal(detail(v, "a", NULL, NULL), -EIO);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 3);
+	assert_int_equal(stats(v).stale_served, 1);
+	free_env(v);
+
+	v = new_env(&o); /* straight from STALE */
+	expect_detail(v, "a", 1);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 1000 + 10001);
+	assert_int_equal(detail(v, "a", NULL, NULL), -EIO);
+	assert_int_equal(stats(v).stale_served, 0);
+	free_env(v);
+}
+
+/* T9 STALE -> STALE+FETCHING: a reader starts a background refresh and,
+ * when it overruns the soft deadline, gets the stale copy; the refresh
+ * completes later. */
+static void t09_stale_to_fetching_reader_refreshes_in_background(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	o.soft_deadline_ms = 1;
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_bump_version(&v->f);
+	fake_hold(&v->f, 1);
+	set_now(v, T0 + 1500);
+	expect_detail(v, "a", 1);
+	fake_wait_held(&v->f, 1); /* the refresh is in flight on its own thread */
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	struct cas_cache_stats s = stats(v);
+	assert_int_equal(s.misses, 2);
+	assert_int_equal(s.stale_served, 1);
+	assert_int_equal(s.stale_on_error, 0);
+	fake_release(&v->f);
+	wait_stat(v, offsetof(struct cas_cache_stats, refreshes), 2);
+	expect_detail(v, "a", 2);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	free_env(v);
+}
+
+/* T9, no room: with MAX_BACKGROUND (32) refreshes in flight, a reader with
+ * a stale copy gets it at once and nothing more is sent. */
+static void t09_stale_no_room_for_a_refresh_served_at_once(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	o.soft_deadline_ms = 1;
+	struct env *v = new_env(&o);
+	char id[33][8];
+	for (int i = 0; i < 33; i++) {
+		snprintf(id[i], sizeof(id[i]), "k%d", i);
+		expect_detail(v, id[i], 1);
+	}
+	fake_hold(&v->f, 33);
+	set_now(v, T0 + 1500);
+	for (int i = 0; i < 32; i++)
+		expect_detail(v, id[i], 1);
+	fake_wait_held(&v->f, 32);
+	uint64_t misses = stats(v).misses;
+	expect_detail(v, id[32], 1);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 33 + 32);
+	assert_int_equal(stats(v).misses, misses + 1);
+	assert_int_equal(stats(v).stale_served, 33);
+	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, id[32])); /* no fetch in flight */
+	fake_release(&v->f);
+	wait_stat(v, offsetof(struct cas_cache_stats, refreshes), 33 + 32);
+	free_env(v);
+}
+
+/* T10 STALE+FETCHING -> FRESH: a refresh that answers within the soft
+ * deadline is the reader's answer (no stale copy) and is stored. */
+static void t10_stale_fetching_to_fresh_refresh_answers(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_bump_version(&v->f);
+	set_now(v, T0 + 1500);
+	expect_detail(v, "a", 2);
+	assert_int_equal(stats(v).stale_served, 0);
+	set_now(v, T0 + 2499);
+	expect_detail(v, "a", 2);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	free_env(v);
+}
+
+/* T11 STALE+FETCHING -> BACKOFF: a failed refresh gives its waiters the
+ * stale copy (counted as on error). */
+static void t11_stale_fetching_to_backoff_refresh_fails(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 1500);
+	expect_detail(v, "a", 1);
+	struct cas_cache_stats s = stats(v);
+	assert_int_equal(s.fetch_errors, 1);
+	assert_int_equal(s.stale_served, 1);
+	assert_int_equal(s.stale_on_error, 1);
+	free_env(v);
+}
+
+/* T12 BACKOFF -> STALE: after error_retry the next reader refreshes again;
+ * the API being degraded, it gets the stale copy at once while the refresh
+ * runs; a refresh that answered within the soft deadline makes it healthy,
+ * so the reader after the next expiry waits for its refresh again. */
+static void t12_backoff_to_stale_error_retry_passes(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 1500);
+	expect_detail(v, "a", 1); /* BACKOFF, API degraded */
+	fake_set(&v->f, &v->f.read_rc, 0);
+	fake_bump_version(&v->f);
+	set_now(v, T0 + 1500 + 5000);
+	expect_detail(v, "a", 1); /* degraded: stale at once, refresh in the background */
+	assert_int_equal(stats(v).stale_served, 2);
+	wait_stat(v, offsetof(struct cas_cache_stats, refreshes), 3);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 3);
+	expect_detail(v, "a", 2);
+	fake_bump_version(&v->f);
+	set_now(v, T0 + 1500 + 7000);
+	expect_detail(v, "a", 3); /* healthy again: the reader waited for the refresh */
+	assert_int_equal(stats(v).stale_served, 2);
+	free_env(v);
+}
+
+/* T13 BACKOFF -> BACKOFF: within error_retry a reader gets the stale copy
+ * without a call; a fresh reader does not (T16). */
+static void t13_backoff_reader_gets_stale_without_a_call(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 1500);
+	expect_detail(v, "a", 1);
+	set_now(v, T0 + 1500 + 4999);
+	expect_detail(v, "a", 1);
+	expect_detail(v, "a", 1);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	assert_int_equal(stats(v).stale_on_error, 3);
+	free_env(v);
+}
+
+/* T14 any -> EMPTY: an invalidation (or drop_all) leaves nothing to serve,
+ * not even as stale, from FRESH, STALE, BACKOFF and NEGATIVE alike. (A
+ * fetch in flight becoming OUTDATED: invalidation_not_satisfied_by_older_fetch.) */
+static void t14_any_to_empty_invalidate(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "stale", 1);
+	expect_detail(v, "backoff", 1);
+	set_now(v, T0 + 1200); /* stale: STALE */
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	expect_detail(v, "backoff", 1); /* backoff: BACKOFF */
+	fake_set(&v->f, &v->f.read_rc, 0);
+	expect_detail(v, "fresh", 1); /* fresh: FRESH */
+	int calls = CALLS(v, CAS_GET_INSTANCE_DETAIL);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	cas_cache_invalidate(v->c, CAS_CK_DETAIL, "fresh");
+	cas_cache_invalidate(v->c, CAS_CK_DETAIL, "stale");
+	cas_cache_invalidate(v->c, CAS_CK_DETAIL, "backoff");
+	assert_int_equal(detail(v, "fresh", NULL, NULL), -EIO);
+	assert_int_equal(detail(v, "stale", NULL, NULL), -EIO);
+	assert_int_equal(detail(v, "backoff", NULL, NULL), -EIO);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), calls + 3);
+	assert_int_equal(stats(v).stale_served, 1);
+	free_env(v);
+
+	v = new_env(&o); /* NEGATIVE and FRESH, drop_all */
+	fake_add_missing(&v->f, "gone");
+	assert_int_equal(detail(v, "gone", NULL, NULL), -ENOENT);
+	expect_detail(v, "a", 1);
+	cas_cache_drop_all(v->c);
+	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "gone"));
+	assert_false(cas_cache_fresh(v->c, CAS_CK_DETAIL, "a"));
+	assert_int_equal(detail(v, "gone", NULL, NULL), -ENOENT);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	assert_int_equal(detail(v, "a", NULL, NULL), -EIO);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 4);
+	free_env(v);
+}
+
+/* T15 EMPTY -> freed: the sweep frees what cannot be served, and keeps a
+ * fresh entry and one a reader waits on. */
+static void t15_empty_to_freed_sweep(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	expect_detail(v, "b", 1);
+	assert_int_equal(stats(v).entries, 2);
+	cas_cache_invalidate(v->c, CAS_CK_DETAIL, "a");
+	fake_hold(&v->f, 1);
+	struct reader r = { .v = v, .id = "c" }; /* EMPTY, but fetching */
+	assert_int_equal(pthread_create(&r.th, NULL, read_detail, &r), 0);
+	fake_wait_held(&v->f, 1);
+	cas_cache_sweep(v->c);
+	assert_int_equal(stats(v).entries, 2); /* b and c */
+	assert_null(cas_cache_peek(v->c, CAS_CK_DETAIL, "a"));
+	fake_release(&v->f);
+	pthread_join(r.th, NULL);
+	assert_int_equal(r.rc, 0);
+	free(r.text);
+	free_env(v);
+}
+
+/* T16 STALE|BACKOFF -> FETCHING for a fresh reader (a commit): it fetches
+ * and waits, and a failure is its error, never the stale copy. */
+static void t16_stale_to_fetching_fresh_reader_never_stale(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_bump_version(&v->f);
+	set_now(v, T0 + 1500); /* STALE */
+	assert_int_equal(fresh_detail(v, "a", 2), 0);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 2);
+	fake_set(&v->f, &v->f.read_rc, -EIO);
+	set_now(v, T0 + 3000);
+	expect_detail(v, "a", 2); /* -> BACKOFF */
+	assert_int_equal(fresh_detail(v, "a", 2), -EIO);
+	assert_int_equal(CALLS(v, CAS_GET_INSTANCE_DETAIL), 4);
+	assert_int_equal(stats(v).stale_served, 1);
+	free_env(v);
+}
+
+static int list_entry_name(struct env *v, const char *id, char *name, size_t n)
+{
+	struct cas_instances *l = cas_cache_peek(v->c, CAS_CK_INSTANCES, "");
+	const struct cas_instance *it = l ? cas_instances_find(l, id) : NULL;
+	int ok = it && it->name;
+	if (ok)
+		snprintf(name, n, "%s", it->name);
+	cas_obj_unref(l);
+	return ok;
+}
+
+/* T17 FRESH|STALE -> same state: a successful UpdateInstance rewrites the
+ * instance's list entry from its fresh detail, and the list keeps its age;
+ * a failed one invalidates the list (T14). */
+static void t17_list_entry_rewritten_after_update(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	v->f.list_json = 1;
+	v->f.detail_fields = "\"CertificateName\": \"renamed\"";
+	cas_cache_set_change_hook(v->c, hook_record, v);
+	assert_int_equal(list(v, NULL), 0);
+	set_now(v, T0 + 500);
+	struct cas_update u = { .instance_id = "cas-0001", .certificate_name = "renamed" };
+	struct cas_error e;
+	assert_int_equal(v->api->ops->update_instance(v->api, &u, &e), 0);
+	assert_int_equal(stats(v).entry_updates, 1);
+	assert_true(cas_cache_fresh(v->c, CAS_CK_INSTANCES, ""));
+	char name[64];
+	assert_true(list_entry_name(v, "cas-0001", name, sizeof(name)));
+	assert_string_equal(name, "renamed");
+	assert_true(list_entry_name(v, "cas-0002", name, sizeof(name)));
+	assert_string_equal(name, "name-2");
+	assert_int_equal(hooks(v), 3); /* the list fetch, the detail fetch, the rewritten list */
+	assert_int_equal(v->hook_kind, CAS_CK_INSTANCES);
+	assert_int_equal(list(v, NULL), 0);
+	assert_int_equal(CALLS(v, CAS_LIST_INSTANCES), 1);
+	set_now(v, T0 + 1000); /* the list's age is that of its fetch */
+	assert_false(cas_cache_fresh(v->c, CAS_CK_INSTANCES, ""));
+	assert_int_equal(list(v, NULL), 0);
+	assert_int_equal(CALLS(v, CAS_LIST_INSTANCES), 2);
+	/* a failed change: the list is invalidated */
+	fake_set(&v->f, &v->f.mutate_rc, -EIO);
+	assert_int_equal(v->api->ops->update_instance(v->api, &u, &e), -EIO);
+	assert_false(cas_cache_fresh(v->c, CAS_CK_INSTANCES, ""));
+	free_env(v);
+}
+
 int main(void)
 {
 	cas_log_init("test_cache", 0, CAS_LOG_ERR); /* the stale-serving warnings are expected */
@@ -1256,6 +1710,24 @@ int main(void)
 		cmocka_unit_test(peek_does_not_fetch),
 		cmocka_unit_test(sweep_frees_expired),
 		cmocka_unit_test(default_options),
+		cmocka_unit_test(t01_empty_to_fetching_reader_fetches),
+		cmocka_unit_test(t02_fetching_reader_joins_and_waits),
+		cmocka_unit_test(t03_fetching_to_fresh_answer),
+		cmocka_unit_test(t04_fetching_to_negative_404),
+		cmocka_unit_test(t05_fetching_to_empty_error_nothing_stale),
+		cmocka_unit_test(t06_fresh_to_stale_ttl_passes),
+		cmocka_unit_test(t07_negative_to_empty_neg_ttl_passes),
+		cmocka_unit_test(t08_stale_to_empty_max_stale_passes),
+		cmocka_unit_test(t09_stale_to_fetching_reader_refreshes_in_background),
+		cmocka_unit_test(t09_stale_no_room_for_a_refresh_served_at_once),
+		cmocka_unit_test(t10_stale_fetching_to_fresh_refresh_answers),
+		cmocka_unit_test(t11_stale_fetching_to_backoff_refresh_fails),
+		cmocka_unit_test(t12_backoff_to_stale_error_retry_passes),
+		cmocka_unit_test(t13_backoff_reader_gets_stale_without_a_call),
+		cmocka_unit_test(t14_any_to_empty_invalidate),
+		cmocka_unit_test(t15_empty_to_freed_sweep),
+		cmocka_unit_test(t16_stale_to_fetching_fresh_reader_never_stale),
+		cmocka_unit_test(t17_list_entry_rewritten_after_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
