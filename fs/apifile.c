@@ -279,7 +279,7 @@ int commit_document(struct casfs *fs, const struct node *n, const char *data, si
 }
 
 /* The buffer can never be committed: a record, nothing sent. */
-static void fail(struct casfs *fs, struct handle *h, int err, const char *why)
+static void fail_with(struct casfs *fs, struct handle *h, int err, const char *why)
 {
 	struct apifile *a = A(h);
 	struct cas_error e;
@@ -345,19 +345,19 @@ static void step(struct casfs *fs, struct handle *h, enum wevent ev, struct wctx
 	case A_COMMIT: commit(fs, h); break;
 	case A_FLUSH_COMMIT:
 		if (judge(h, 1, c->why, sizeof(c->why)) == V_INVALID)
-			fail(fs, h, EINVAL, c->why);
+			fail_with(fs, h, EINVAL, c->why);
 		else
 			commit(fs, h);
 		break;
-	case A_FAIL: fail(fs, h, EINVAL, c->why); break;
-	case A_FAIL_BIG: fail(fs, h, EFBIG, "write larger than the 1 MiB limit of an API file"); break;
+	case A_FAIL: fail_with(fs, h, EINVAL, c->why); break;
+	case A_FAIL_BIG: fail_with(fs, h, EFBIG, "write larger than the 1 MiB limit of an API file"); break;
 	case A_FAIL_AGAIN:
-		fail(fs, h, EINVAL, "the file was already written as one complete document; "
+		fail_with(fs, h, EINVAL, "the file was already written as one complete document; "
 				    "open it again to write another");
 		break;
 	case A_FAIL_EMPTY:
 		empty_refused(h, c->why, sizeof(c->why));
-		fail(fs, h, EINVAL, c->why);
+		fail_with(fs, h, EINVAL, c->why);
 		break;
 	case A_CUT: wbuf_truncate(&a->w, (size_t)c->off); break;
 	case A_REFUSE:
