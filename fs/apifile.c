@@ -129,7 +129,7 @@ static const struct wrow {
  * of a process share its descriptors (Go moves goroutines between threads,
  * so the closing thread is often not the writing one), so a writer is a
  * thread group: its id is read once per writing thread from
- * /proc/<tid>/status ("Tgid:"), the one place Linux tells it. When that
+ * /proc/<tid>/status ("Tgid:"), where Linux tells it. When that
  * fails, or past APIFILE_MAX_WRITERS, every flush counts: a flush then
  * commits early (an incomplete document fails), never loses a commit. */
 struct writers {
