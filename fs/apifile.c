@@ -1,4 +1,8 @@
-/* apifile: open API files, write buffers and the commit rule (see apifile.h). */
+/* apifile: open API files, write buffers and the commit rule (see apifile.h).
+ * The commit rule is one state per handle (enum wstate) that changes only
+ * along the rows of `rules` below; the entry points classify what happened
+ * into an event (enum wevent) and take the row's action. The same table is
+ * in docs/ARCHITECTURE.md ("The commit rule"). */
 #include "apifile.h"
 
 #include <errno.h>
@@ -15,36 +19,148 @@
 #include "notify.h"
 #include "render.h"
 
+/* A test that includes this file counts the rows taken (tests/unit/test_commitrule.c). */
+#ifndef APIFILE_ROW_TAKEN
+#define APIFILE_ROW_TAKEN(row) ((void)0)
+#endif
+
+enum wstate {
+	WS_NEW,       /* being opened */
+	WS_READ,      /* opened read-only: nothing is ever committed */
+	WS_OPEN,      /* opened for writing without O_TRUNC, nothing written: the buffer is the current bytes */
+	WS_EMPTIED,   /* opened with O_TRUNC, nothing written: release commits the empty document */
+	WS_REFUSED,   /* EMPTIED, and its empty document is refused without a call: flush said EINVAL */
+	WS_PENDING,   /* written or truncated, not committed: the write completing the document commits */
+	WS_EXTENDED,  /* NF_EXTENDS (tags): written again after its commit; the next flush commits the whole */
+	WS_COMMITTED, /* committed: blank bytes may follow (NF_EXTENDS: text too, see EXTENDED) */
+	WS_FAILED,    /* the commit failed, or the buffer never can: writes and flushes return rc */
+	WS_SAME,      /* in a row: the state stays */
+};
+
+enum wevent {
+	E_OPEN_READ,      /* open read-only */
+	E_OPEN_TRUNC,     /* open for writing with O_TRUNC */
+	E_OPEN_APPEND,    /* ... without O_TRUNC, with O_APPEND or with nothing to edit (empty or write-only file) */
+	E_OPEN_INPLACE,   /* ... without O_TRUNC or O_APPEND over content: writes edit the current bytes */
+	E_WRITE,          /* bytes leaving the document incomplete; an in-place handle's bytes always (no verdict) */
+	E_WRITE_COMPLETE, /* bytes completing a valid document */
+	E_WRITE_REPEATS,  /* NF_EXTENDS: completing, but every line written is already a line of the file */
+	E_WRITE_INVALID,  /* bytes that can never become a valid document */
+	E_WRITE_TOO_BIG,  /* bytes past APIFILE_MAX_BYTES */
+	E_WRITE_BLANK,    /* after the commit: blank bytes only */
+	E_WRITE_AGAIN,    /* after the commit: text, the kind has no NF_EXTENDS */
+	E_WRITE_EXTEND,   /* after the commit: text, NF_EXTENDS */
+	E_TRUNCATE,       /* ftruncate through the handle */
+	E_FLUSH,          /* close or fsync: by a writer, or the buffer is not incomplete */
+	E_FLUSH_WAIT,     /* ... by a process that never wrote, the buffer incomplete (an inherited descriptor) */
+	E_FLUSH_REFUSED,  /* ... of an emptied, unwritten handle whose empty document is refused without a call */
+	E_RELEASE,        /* the last close */
+	E_DISCARD,        /* release at unmount or of a failed open: nothing is committed */
+	E_ERROR,          /* the commit just taken failed */
+};
+
+enum waction {
+	A_NONE,
+	A_LOAD,         /* the buffer starts as the current bytes */
+	A_LOAD_INPLACE, /* same, and the handle's writes get no verdict: a truncate may still cut them */
+	A_COMMIT,       /* commit the buffer */
+	A_FLUSH_COMMIT, /* judge the buffer as final: invalid fails (EINVAL), else commit */
+	A_FAIL,         /* fail the handle with EINVAL and the verdict's reason, nothing sent */
+	A_FAIL_BIG,     /* ... with EFBIG */
+	A_FAIL_AGAIN,   /* ... with EINVAL: a second document through one handle */
+	A_FAIL_EMPTY,   /* ... with EINVAL: record the refusal close(2) already reported */
+	A_CUT,          /* truncate the buffer */
+	A_REFUSE,       /* flush returns EINVAL (the state says so); the record waits for release */
+	A_REWRITE,      /* the write's bytes are taken again in the new state */
+};
+
+#define S(x) (1u << WS_##x)
+#define UNCOMMITTED (S(OPEN) | S(EMPTIED) | S(REFUSED) | S(PENDING))
+#define EVERY (S(NEW) | S(READ) | UNCOMMITTED | S(EXTENDED) | S(COMMITTED) | S(FAILED))
+
+/* The commit rule. A (state, event) pair matches at most one row. */
+static const struct wrow {
+	unsigned from;     /* states (S() bits) */
+	enum wevent ev;
+	enum waction act;
+	enum wstate to;
+} rules[] = {
+	/* from                     event             action          to */
+	{ S(NEW),                   E_OPEN_READ,      A_NONE,         WS_READ },
+	{ S(NEW),                   E_OPEN_TRUNC,     A_NONE,         WS_EMPTIED },
+	{ S(NEW),                   E_OPEN_APPEND,    A_LOAD,         WS_OPEN },
+	{ S(NEW),                   E_OPEN_INPLACE,   A_LOAD_INPLACE, WS_OPEN },
+	{ UNCOMMITTED,              E_WRITE,          A_NONE,         WS_PENDING },
+	{ UNCOMMITTED,              E_WRITE_COMPLETE, A_COMMIT,       WS_COMMITTED },
+	{ UNCOMMITTED,              E_WRITE_REPEATS,  A_NONE,         WS_PENDING },
+	{ S(EXTENDED),              E_WRITE,          A_NONE,         WS_SAME },
+	{ S(EXTENDED),              E_WRITE_COMPLETE, A_NONE,         WS_SAME },
+	{ UNCOMMITTED | S(EXTENDED), E_WRITE_INVALID, A_FAIL,         WS_FAILED },
+	{ UNCOMMITTED | S(EXTENDED), E_WRITE_TOO_BIG, A_FAIL_BIG,     WS_FAILED },
+	{ S(COMMITTED) | S(FAILED), E_WRITE_BLANK,    A_NONE,         WS_SAME },
+	{ S(COMMITTED),             E_WRITE_AGAIN,    A_FAIL_AGAIN,   WS_FAILED },
+	{ S(COMMITTED),             E_WRITE_EXTEND,   A_REWRITE,      WS_EXTENDED },
+	{ S(FAILED),                E_WRITE_AGAIN,    A_NONE,         WS_SAME },
+	{ S(FAILED),                E_WRITE_EXTEND,   A_NONE,         WS_SAME },
+	{ UNCOMMITTED,              E_TRUNCATE,       A_CUT,          WS_PENDING },
+	{ S(EXTENDED),              E_TRUNCATE,       A_CUT,          WS_SAME },
+	{ S(READ) | S(COMMITTED) | S(FAILED), E_TRUNCATE, A_NONE,     WS_SAME },
+	{ S(PENDING) | S(EXTENDED), E_FLUSH,          A_FLUSH_COMMIT, WS_COMMITTED },
+	{ S(PENDING) | S(EXTENDED), E_FLUSH_WAIT,     A_NONE,         WS_SAME },
+	{ S(EMPTIED) | S(REFUSED),  E_FLUSH_REFUSED,  A_REFUSE,       WS_REFUSED },
+	{ S(READ) | S(OPEN) | S(EMPTIED) | S(COMMITTED) | S(FAILED), E_FLUSH, A_NONE, WS_SAME },
+	{ S(EMPTIED),               E_RELEASE,        A_COMMIT,       WS_COMMITTED },
+	{ S(REFUSED),               E_RELEASE,        A_FAIL_EMPTY,   WS_FAILED },
+	{ EVERY & ~(S(EMPTIED) | S(REFUSED)), E_RELEASE, A_NONE,      WS_SAME },
+	{ EVERY,                    E_DISCARD,        A_NONE,         WS_SAME },
+	{ S(COMMITTED),             E_ERROR,          A_NONE,         WS_FAILED },
+};
+
+/* Reads and stat see the buffer in these states, the snapshot otherwise. */
+#define SHOWS_BUFFER (S(PENDING) | S(EXTENDED))
+
+/* Writers tracked per handle; beyond that every flush counts as a writer's. */
+#define APIFILE_MAX_WRITERS 8
+
+/* The processes that wrote through a handle, so that the flush of a process
+ * that never wrote (a child that inherited the descriptor: the sleep in
+ * `(printf ...; sleep 1; printf ...) > config`) does not commit a document
+ * that is still incomplete. FUSE names the calling thread, and the threads
+ * of a process share its descriptors (Go moves goroutines between threads,
+ * so the closing thread is often not the writing one), so a writer is a
+ * thread group: its id is read once per writing thread from
+ * /proc/<tid>/status ("Tgid:"), where Linux tells it. When that
+ * fails, or past APIFILE_MAX_WRITERS, every flush counts: a flush then
+ * commits early (an incomplete document fails), never loses a commit. */
+struct writers {
+	pid_t tid[APIFILE_MAX_WRITERS];  /* the thread that wrote */
+	pid_t tgid[APIFILE_MAX_WRITERS]; /* its process; 0: unknown */
+	int n;                           /* > APIFILE_MAX_WRITERS: too many to track */
+};
+
 /* An open API file (handle->priv). */
 struct apifile {
 	struct snap *snap;     /* what reads return; NULL for write-only nodes; immutable */
 	pthread_mutex_t mu;    /* protects everything below; held across a commit */
-	int writing;           /* opened for writing */
-	int dirty;             /* the buffer differs from what was opened */
-	int emptied;           /* opened with O_TRUNC: see apifile_release() */
-	int inplace;           /* opened without O_TRUNC/O_APPEND over content: commits only at flush */
-	int empty_refused;     /* emptied, unwritten, and the empty document is refused: flush said EINVAL */
-	int extended;          /* written again after its commit (NF_EXTENDS): the rest commits at close */
-	int done;              /* the one commit happened (or the buffer failed) */
-	int rc;                /* its result */
+	enum wstate state;     /* changed only by step() */
+	int inplace;           /* A_LOAD_INPLACE: writes get no verdict, flush judges */
+	int rc;                /* the result of the commit (or of the failure): 0 or -errno */
 	struct wbuf w;
-	pid_t writers[8];      /* processes that wrote through this handle */
-	int nwriters;          /* > 8: too many to track, every flush counts */
+	struct writers writers;
+};
+
+/* What an event carries to its action. */
+struct wctx {
+	const char *buf; /* a write's bytes */
+	size_t size;
+	off_t off;       /* a write's offset, a truncate's size */
+	pid_t pid;
+	char why[600];   /* the verdict's reason, for A_FAIL */
 };
 
 static struct apifile *A(struct handle *h)
 {
 	return h->priv;
-}
-
-static void note_writer(struct apifile *a, pid_t pid)
-{
-	for (int i = 0; i < a->nwriters && i < 8; i++)
-		if (a->writers[i] == pid)
-			return;
-	if (a->nwriters < 8)
-		a->writers[a->nwriters] = pid;
-	a->nwriters++;
 }
 
 /* FUSE names the calling thread; the process is its thread group. 0 if unknown. */
@@ -62,18 +178,30 @@ static pid_t tgid_of(pid_t tid)
 	return tgid;
 }
 
-static int is_writer(const struct apifile *a, pid_t pid)
+static void note_writer(struct writers *w, pid_t tid)
 {
-	if (a->nwriters == 0 || a->nwriters > 8)
-		return 1;
-	pid_t tg = tgid_of(pid);
-	for (int i = 0; i < a->nwriters; i++) {
-		if (a->writers[i] == pid)
-			return 1;
-		pid_t wtg = tgid_of(a->writers[i]);
-		if (!tg || !wtg || wtg == tg)
-			return 1; /* same process, or cannot tell: let it commit */
+	for (int i = 0; i < w->n && i < APIFILE_MAX_WRITERS; i++)
+		if (w->tid[i] == tid)
+			return;
+	if (w->n < APIFILE_MAX_WRITERS) {
+		w->tid[w->n] = tid;
+		w->tgid[w->n] = tgid_of(tid);
 	}
+	if (w->n <= APIFILE_MAX_WRITERS)
+		w->n++;
+}
+
+static int is_writer(const struct writers *w, pid_t tid)
+{
+	if (w->n == 0 || w->n > APIFILE_MAX_WRITERS)
+		return 1; /* nobody wrote (a truncate made the buffer), or too many to tell */
+	for (int i = 0; i < w->n; i++)
+		if (w->tid[i] == tid)
+			return 1;
+	pid_t tg = tgid_of(tid);
+	for (int i = 0; i < w->n; i++)
+		if (!tg || !w->tgid[i] || w->tgid[i] == tg)
+			return 1; /* the same process, or /proc cannot tell: let it commit */
 	return 0;
 }
 
@@ -89,8 +217,8 @@ static enum verdict judge(struct handle *h, int final, char *why, size_t whylen)
 /* Every line written so far is already a line of the file's current
  * content: committing now could only remove lines that a later write may
  * still bring (bash's builtins write line by line), so the commit waits for
- * close, which applies the document exactly. */
-static int lines_already_there(struct casfs *fs, struct handle *h)
+ * flush, which applies the document exactly (E_WRITE_REPEATS). */
+static int repeats_current_lines(struct casfs *fs, struct handle *h)
 {
 	struct snap *cur = NULL;
 	struct cas_error e;
@@ -150,32 +278,141 @@ int commit_document(struct casfs *fs, const struct node *n, const char *data, si
 	return rc;
 }
 
-/* Fails the handle for a buffer that can never be committed. */
-static int fail(struct casfs *fs, struct handle *h, int err, const char *why)
+/* The buffer can never be committed: a record, nothing sent. */
+static void fail_with(struct casfs *fs, struct handle *h, int err, const char *why)
 {
 	struct apifile *a = A(h);
 	struct cas_error e;
 	cas_error_clear(&e);
 	action_of(&h->node, &e);
 	cas_error_set(&e, err, err == EFBIG ? "Local.TooLarge" : "Local.Validation", "%s", why);
-	a->done = 1;
 	a->rc = -err;
 	atomic_fetch_add(&fs->st.commit_errors, 1);
 	if (err == EINVAL)
 		atomic_fetch_add(&fs->st.validation_errors, 1);
 	fs_fail(fs, h->node.path, -err, &e);
 	notify_path(fs->notify, h->node.path);
-	return -err;
 }
 
-static int commit(struct casfs *fs, struct handle *h)
+static void commit(struct casfs *fs, struct handle *h)
 {
 	struct apifile *a = A(h);
-	a->done = 1;
 	a->rc = commit_document(fs, &h->node, cas_buf_str(&a->w.b), a->w.b.len);
 	if (node_kind(&h->node)->flags & NF_SECRET)
 		wbuf_free(&a->w); /* the secret is gone as soon as it was sent */
-	return a->rc;
+}
+
+/* The empty document of an emptied, unwritten handle is refused without a
+ * call (why says how). */
+static int empty_refused(struct handle *h, char *why, size_t whylen)
+{
+	const struct snap *cur = A(h)->snap;
+	if (judge(h, 1, why, whylen) == V_INVALID)
+		return 1;
+	return commit_empty_refused(&h->node, cur ? cur->data : "", cur ? cur->len : 0, why, whylen);
+}
+
+static const struct wrow *rule_for(enum wstate s, enum wevent ev)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].ev == ev && (rules[i].from & (1u << s)))
+			return &rules[i];
+	return NULL;
+}
+
+static enum wevent write_event(struct casfs *fs, struct handle *h, struct wctx *c);
+
+/* Takes the row for (the handle's state, ev): the state moves, then the
+ * action runs; a commit that fails is the event E_ERROR. */
+static void step(struct casfs *fs, struct handle *h, enum wevent ev, struct wctx *c)
+{
+	struct apifile *a = A(h);
+	const struct wrow *r = rule_for(a->state, ev);
+	if (!r) {
+		cas_err("%s: commit rule: no row for state %d, event %d", h->node.path, (int)a->state, (int)ev);
+		return;
+	}
+	APIFILE_ROW_TAKEN(r);
+	if (r->to != WS_SAME)
+		a->state = r->to;
+	switch (r->act) {
+	case A_NONE: break;
+	case A_LOAD_INPLACE: a->inplace = 1; /* fall through */
+	case A_LOAD:
+		if (a->snap) /* a write replaces bytes of the current content */
+			cas_buf_add(&a->w.b, a->snap->data, a->snap->len);
+		break;
+	case A_COMMIT: commit(fs, h); break;
+	case A_FLUSH_COMMIT:
+		if (judge(h, 1, c->why, sizeof(c->why)) == V_INVALID)
+			fail_with(fs, h, EINVAL, c->why);
+		else
+			commit(fs, h);
+		break;
+	case A_FAIL: fail_with(fs, h, EINVAL, c->why); break;
+	case A_FAIL_BIG: fail_with(fs, h, EFBIG, "write larger than the 1 MiB limit of an API file"); break;
+	case A_FAIL_AGAIN:
+		fail_with(fs, h, EINVAL, "the file was already written as one complete document; "
+				    "open it again to write another");
+		break;
+	case A_FAIL_EMPTY:
+		empty_refused(h, c->why, sizeof(c->why));
+		fail_with(fs, h, EINVAL, c->why);
+		break;
+	case A_CUT: wbuf_truncate(&a->w, (size_t)c->off); break;
+	case A_REFUSE:
+		/* open(p, "w").close(): close(2) reports it; the record comes at
+		 * release, because this may be the shell closing the descriptor it
+		 * redirected before the command writes (a later write clears it). */
+		cas_debug("%s: emptied and not written: %s", h->node.path, c->why);
+		break;
+	case A_REWRITE: step(fs, h, write_event(fs, h, c), c); break;
+	}
+	if (a->state == WS_COMMITTED && a->rc)
+		step(fs, h, E_ERROR, c);
+}
+
+/* What a write is. Before the commit its bytes are placed first: the
+ * verdict judges the whole buffer. */
+static enum wevent write_event(struct casfs *fs, struct handle *h, struct wctx *c)
+{
+	struct apifile *a = A(h);
+	int extends = node_kind(&h->node)->flags & NF_EXTENDS;
+	if (a->state == WS_COMMITTED || a->state == WS_FAILED) {
+		if (!cas_trim_len(c->buf, c->size, CAS_BLANKS))
+			return E_WRITE_BLANK;
+		return extends ? E_WRITE_EXTEND : E_WRITE_AGAIN;
+	}
+	if ((size_t)c->off + c->size > APIFILE_MAX_BYTES)
+		return E_WRITE_TOO_BIG;
+	wbuf_place(&a->w, c->buf, c->size, (size_t)c->off);
+	note_writer(&a->writers, c->pid);
+	if (a->inplace)
+		return E_WRITE;
+	switch (judge(h, 0, c->why, sizeof(c->why))) {
+	case V_INVALID: return E_WRITE_INVALID;
+	case V_INCOMPLETE: return E_WRITE;
+	case V_COMPLETE: break;
+	}
+	/* in EXTENDED the flush commits either way: no need to ask */
+	if (extends && a->state != WS_EXTENDED && repeats_current_lines(fs, h))
+		return E_WRITE_REPEATS;
+	return E_WRITE_COMPLETE;
+}
+
+static enum wevent flush_event(struct handle *h, struct wctx *c)
+{
+	struct apifile *a = A(h);
+	switch (a->state) {
+	case WS_PENDING:
+	case WS_EXTENDED:
+		return is_writer(&a->writers, c->pid) || judge(h, 0, c->why, sizeof(c->why)) != V_INCOMPLETE
+			       ? E_FLUSH
+			       : E_FLUSH_WAIT;
+	case WS_EMPTIED:
+	case WS_REFUSED: return empty_refused(h, c->why, sizeof(c->why)) ? E_FLUSH_REFUSED : E_FLUSH;
+	default: return E_FLUSH;
+	}
 }
 
 struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, int *rc)
@@ -200,7 +437,7 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 	struct apifile *a = cas_xcalloc(1, sizeof(*a));
 	h->priv = a;
 	pthread_mutex_init(&a->mu, NULL);
-	a->writing = wr;
+	a->state = WS_NEW;
 	a->w.secret = (k->flags & NF_SECRET) != 0;
 	/* writes bypass the page cache, so it never holds uncommitted bytes */
 	h->direct_io = (k->flags & NF_DIRECT) || wr;
@@ -214,12 +451,13 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 			return NULL;
 		}
 		h->keep_cache = !h->direct_io && cas_stamps_keep_cache(fs->stamps, n->ino, a->snap->hash);
-		/* without O_TRUNC a write replaces bytes of the current content */
-		if (wr && !(flags & O_TRUNC))
-			cas_buf_add(&a->w.b, a->snap->data, a->snap->len);
-		a->inplace = wr && !(flags & (O_TRUNC | O_APPEND)) && a->snap->len > 0;
 	}
-	a->emptied = wr && (flags & O_TRUNC);
+	struct wctx c = {0};
+	step(fs, h, !wr ? E_OPEN_READ
+		   : flags & O_TRUNC ? E_OPEN_TRUNC
+		   : !(flags & O_APPEND) && a->snap && a->snap->len > 0 ? E_OPEN_INPLACE
+									 : E_OPEN_APPEND,
+	     &c);
 	return h;
 }
 
@@ -230,7 +468,7 @@ ssize_t apifile_read(struct casfs *fs, struct handle *h, char *buf, size_t size,
 	pthread_mutex_lock(&a->mu);
 	const char *data = a->snap ? a->snap->data : "";
 	size_t len = a->snap ? a->snap->len : 0;
-	if (a->dirty && !a->done) {
+	if (SHOWS_BUFFER & (1u << a->state)) {
 		data = cas_buf_str(&a->w.b);
 		len = a->w.b.len;
 	}
@@ -249,42 +487,11 @@ ssize_t apifile_write(struct casfs *fs, struct handle *h, const char *buf, size_
 	if (off < 0)
 		return -EINVAL;
 	pthread_mutex_lock(&a->mu);
-	ssize_t rc = (ssize_t)size;
-	char why[600] = "";
-	int extends = node_kind(&h->node)->flags & NF_EXTENDS;
-	if (a->done && !a->rc && extends && cas_trim_len(buf, size, CAS_BLANKS)) {
-		a->done = 0; /* more of the same document: close commits it again */
-		a->extended = 1;
-	}
-	if (a->done) {
-		/* the document was committed (or failed): only trailing blank lines are welcome */
-		if (a->rc)
-			rc = a->rc;
-		else if (cas_trim_len(buf, size, CAS_BLANKS))
-			rc = fail(fs, h, EINVAL, "the file was already written as one complete document; "
-						"open it again to write another");
-	} else if ((size_t)off + size > APIFILE_MAX_BYTES) {
-		rc = fail(fs, h, EFBIG, "write larger than the 1 MiB limit of an API file");
-	} else if (a->inplace) {
-		/* an edit of the current bytes: old bytes after it may be cut by a
-		 * truncate still to come (or stay), so the whole is judged at flush */
-		wbuf_place(&a->w, buf, size, (size_t)off);
-		a->dirty = 1;
-		note_writer(a, pid);
-	} else {
-		wbuf_place(&a->w, buf, size, (size_t)off);
-		a->dirty = 1;
-		note_writer(a, pid);
-		switch (judge(h, 0, why, sizeof(why))) {
-		case V_INVALID: rc = fail(fs, h, EINVAL, why); break;
-		case V_COMPLETE:
-			if (extends && (a->extended || lines_already_there(fs, h)))
-				break;
-			if (commit(fs, h))
-				rc = a->rc;
-			break;
-		case V_INCOMPLETE: break;
-		}
+	ssize_t rc = -EBADF; /* a read-only handle: the kernel never sends this */
+	if (a->state != WS_READ) {
+		struct wctx c = {.buf = buf, .size = size, .off = off, .pid = pid};
+		step(fs, h, write_event(fs, h, &c), &c);
+		rc = a->state == WS_FAILED ? a->rc : (ssize_t)size;
 	}
 	pthread_mutex_unlock(&a->mu);
 	return rc;
@@ -292,53 +499,25 @@ ssize_t apifile_write(struct casfs *fs, struct handle *h, const char *buf, size_
 
 int apifile_truncate(struct casfs *fs, struct handle *h, off_t size)
 {
-	(void)fs;
 	struct apifile *a = A(h);
 	if (size < 0)
 		return -EINVAL;
 	if ((size_t)size > APIFILE_MAX_BYTES)
 		return -EFBIG;
 	pthread_mutex_lock(&a->mu);
-	if (!a->done) {
-		wbuf_truncate(&a->w, (size_t)size);
-		a->dirty = 1;
-	}
+	struct wctx c = {.off = size};
+	step(fs, h, E_TRUNCATE, &c);
 	pthread_mutex_unlock(&a->mu);
 	return 0;
-}
-
-/* The empty document of an emptied, unwritten handle is refused without a
- * call (why says how). */
-static int empty_refused(struct handle *h, char *why, size_t whylen)
-{
-	const struct snap *cur = A(h)->snap;
-	if (judge(h, 1, why, whylen) == V_INVALID)
-		return 1;
-	return commit_empty_refused(&h->node, cur ? cur->data : "", cur ? cur->len : 0, why, whylen);
 }
 
 int apifile_flush(struct casfs *fs, struct handle *h, pid_t pid)
 {
 	struct apifile *a = A(h);
 	pthread_mutex_lock(&a->mu);
-	char why[600] = "";
-	if (a->writing && a->dirty && !a->done &&
-	    (is_writer(a, pid) || judge(h, 0, why, sizeof(why)) != V_INCOMPLETE)) {
-		if (judge(h, 1, why, sizeof(why)) == V_INVALID)
-			fail(fs, h, EINVAL, why);
-		else
-			commit(fs, h);
-	}
-	int rc = a->done ? a->rc : 0;
-	if (a->writing && a->emptied && !a->dirty && !a->done && empty_refused(h, why, sizeof(why))) {
-		/* open(p, "w").close(): the empty document, refused without a
-		 * call. close(2) reports it; the record comes at release, because
-		 * this may be the shell closing the descriptor it redirected before
-		 * the command writes (a later write clears it). */
-		a->empty_refused = 1;
-		cas_debug("%s: emptied and not written: %s", h->node.path, why);
-		rc = -EINVAL;
-	}
+	struct wctx c = {.pid = pid};
+	step(fs, h, flush_event(h, &c), &c);
+	int rc = a->state == WS_FAILED ? a->rc : a->state == WS_REFUSED ? -EINVAL : 0;
 	pthread_mutex_unlock(&a->mu);
 	return rc;
 }
@@ -347,7 +526,7 @@ off_t apifile_pending_size(struct handle *h)
 {
 	struct apifile *a = A(h);
 	pthread_mutex_lock(&a->mu);
-	off_t s = a->dirty && !a->done ? (off_t)a->w.b.len : -1;
+	off_t s = SHOWS_BUFFER & (1u << a->state) ? (off_t)a->w.b.len : -1;
 	pthread_mutex_unlock(&a->mu);
 	return s;
 }
@@ -355,19 +534,8 @@ off_t apifile_pending_size(struct handle *h)
 void apifile_release(struct casfs *fs, struct handle *h, int final)
 {
 	struct apifile *a = A(h);
-	/* An emptied file that nobody wrote is the empty document. It cannot be
-	 * committed at flush: bash closes the descriptor it redirects (a FLUSH)
-	 * before the command writes. So it is committed here, at the last
-	 * close: its failure (an empty tag set, an empty config) is recorded in
-	 * .cas/errors and the log. A refusal that needs no call was already
-	 * close(2)'s EINVAL (apifile_flush). */
-	if (final && a->emptied && !a->dirty && !a->done) {
-		char why[600] = "";
-		if (a->empty_refused && empty_refused(h, why, sizeof(why)))
-			fail(fs, h, EINVAL, why); /* what close(2) reported: a record, nothing sent */
-		else
-			commit(fs, h);
-	}
+	struct wctx c = {0};
+	step(fs, h, final ? E_RELEASE : E_DISCARD, &c);
 	wbuf_free(&a->w); /* wipes: cloud-access/new carries a SecretKey */
 	cas_obj_unref(a->snap);
 	pthread_mutex_destroy(&a->mu);
