@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "render.h"
 #include "scratch.h"
+#include "watch.h"
 
 /* Requests that reached casfs, by kind (fuse_ops.h); the high-level API
  * answers a kernel LOOKUP with getattr, so lookups count there. Relaxed
@@ -571,6 +572,8 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 void casfs_stop_workers(struct casfs *fs)
 {
+	watch_stop(fs->watch);
+	fs->watch = NULL;
 	progress_stop(fs->progress);
 	fs->progress = NULL;
 	cas_prefetch_free(fs->prefetch);
