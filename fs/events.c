@@ -32,7 +32,7 @@ struct events {
 	uint64_t total;        /* bytes ever appended */
 	uint64_t seq;          /* of the last line */
 	uint64_t dropped_seq;  /* of the last dropped line */
-	int64_t last_ms;
+	int64_t last_ms;       /* of the last line; the feed's start before any */
 	struct pending *pending;
 	struct notifier *notify;
 	pthread_mutex_t diff_mu;          /* taken before mu */
@@ -54,6 +54,7 @@ struct events *events_new(struct notifier *n)
 	pthread_mutex_init(&ev->diff_mu, NULL);
 	ev->ring = cas_xcalloc(EVENTS_KEEP, sizeof(*ev->ring));
 	ev->notify = n;
+	ev->last_ms = now_ms();
 	return ev;
 }
 
