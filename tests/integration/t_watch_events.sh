@@ -71,7 +71,16 @@ expect_eq "$s1" "$(tail -n +1 "$MNT/.cas/events" | wc -c)" "st_size equals the b
 stop_pid "$TAIL_PID"
 TAIL_PID=""
 
-# 5. watch off: the feed costs nothing
+# 5. a listing that never gets a consistent snapshot is shown as the union: one line
+emu_post listing '{"page_cap":5,"drift":{"page":2,"add":1,"times":-1}}'
+echo 1 >"$MNT/.cas/refresh"
+ls "$MNT/instances" >/dev/null
+u=$(jq -c 'select(.kind == "listing_union")' "$MNT/.cas/events")
+[ -n "$u" ] || fail "no listing_union line after an inconsistent listing: $(jq .listings "$MNT/.cas/stats")"
+expect_eq "$(jq -r '.path + " " + (.listings >= 1 | tostring)' <<<"$u" | head -1)" "/instances true" "listing_union line"
+emu_post listing '{"page_cap":0,"drift":{"times":0}}'
+
+# 6. watch off: the feed costs nothing
 remount_casfs
 ls "$MNT/instances" >/dev/null
 before=$(wc -l <"$AUDIT")
