@@ -1,7 +1,8 @@
 /* metrics: .cas/metrics.prom, the Prometheus text format for node_exporter's
  * textfile collector (--collector.textfile.directory=<mnt>/.cas). Two parts:
  * the certificates' series, one sample per instance with a certificate
- * (NotAfter in Unix seconds, expired 0/1; labels source, id, domain, brand)
+
+ * (NotAfter in Unix seconds, expired 0/1 by the service's clock; labels source, id, domain, brand)
  * and the instances counted by status, all from the instance list; and the
  * mount's health, rendered from the table .cas/stats uses (stattab.c).
  * Cost rule: the list is read through the cache, so a scrape is served from
@@ -80,14 +81,13 @@ int render_metrics(struct casfs *fs, const struct node *n, struct snap **out, st
 	(void)n;
 	(void)e;
 	struct cas_buf b = CAS_BUF_INIT;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* "expired" by the service's clock, as by-expiry/ decides */
+	int64_t now = fs->client ? cas_client_service_now_ms(fs->client) : (int64_t)time(NULL) * 1000;
 	struct cas_instances *list = NULL;
 	int ok[sizeof(sources) / sizeof(sources[0])];
 	static const struct { const char *metric, *help, *type; } cert_metrics[] = {
 		{ "certificate_not_after_seconds", "NotAfter of the certificate, Unix seconds", "gauge" },
-		{ "certificate_expired", "1 when the certificate's NotAfter has passed (the mount's clock), else 0", "gauge" },
+		{ "certificate_expired", "1 when the certificate's NotAfter has passed (the service's clock), else 0", "gauge" },
 	};
 	for (int m = 0; m < 2; m++) {
 		prom_header(&b, cert_metrics[m].metric, cert_metrics[m].help, cert_metrics[m].type);

@@ -57,6 +57,17 @@ done
 expect_eq "$got" "$want" "NotAfter of $id through node_exporter within ttl+3 s"
 log "new NotAfter seen after $(python3 -c "import time; print(round(time.time() - $t0, 1))") s (ttl $TTL s)"
 
+# the service's clock moved past another instance's NotAfter: expired after the ttl
+id2=$(jq -r --arg a "$id" '[.instances[] | select(.CertificateNotAfter != null and .CertificateNotAfter > now * 1000 and .InstanceId != $a)]
+	| sort_by(.CertificateNotAfter) | .[0] | "\(.InstanceId) \(.CertificateNotAfter)"' <(emu_get state))
+na=${id2#* } id2=${id2% *}
+expired() { scrape | sed -n "s/^casfs_certificate_expired{.*id=\"$id2\".*} //p"; }
+[ "$(expired)" = 0 ] || fail "$id2 is expired before the clock moved"
+emu_post clock "{\"offset_ms\": $(( na - $(date +%s%3N) + 86400000 ))}"
+for i in $(seq 1 $(( (TTL + 3) * 10 ))); do [ "$(expired)" = 1 ] && break; sleep 0.1; done
+expect_eq "$(expired)" 1 "casfs_certificate_expired of $id2 after the emulator's clock passed its NotAfter"
+emu_post clock '{"offset_ms": 0}'
+
 # the scrape loop: every 0.75 s for 12 s (15 s for 2 min, scaled to a ttl of
 # 3 s instead of 60 s): at most ceil(12 / ttl) = 4 refreshes of the list
 sleep $TTL
