@@ -702,6 +702,19 @@ static int c_link(const char *from, const char *to)
 	return refuse_link(from, to);
 }
 
+/* Go programs (node_exporter's textfile collector) register every file they
+ * open with epoll, which makes the kernel send FUSE_POLL. libfuse 3.14's
+ * high-level API leaks the poll handle of a filesystem without .poll: this
+ * frees it and answers ENOSYS, after which the kernel treats every file as
+ * always ready and asks no more (what it does without .poll anyway). */
+static int casfs_poll(const char *p, struct fuse_file_info *fi, struct fuse_pollhandle *ph, unsigned *reventsp)
+{
+	(void)p, (void)fi, (void)reventsp;
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	return -ENOSYS;
+}
+
 const struct fuse_operations casfs_ops = {
 	.init = casfs_init,
 	.destroy = casfs_destroy,
@@ -730,4 +743,5 @@ const struct fuse_operations casfs_ops = {
 	.mknod = c_mknod,
 	.symlink = c_link,
 	.link = c_link,
+	.poll = casfs_poll,
 };
