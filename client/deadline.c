@@ -2,7 +2,7 @@
 #include "deadline.h"
 
 #include "clock.h"
-#include "deadline_test.h"
+#include "deadline.h"
 
 static _Thread_local struct cas_op current;
 

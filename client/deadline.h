@@ -19,6 +19,9 @@ struct cas_op {
 /* Starts an operation on this thread lasting at most timeout_ms, asked for
  * by process pid of user uid (-1 when not known). */
 void cas_op_begin(int64_t timeout_ms, int64_t uid, int64_t pid);
+/* Ends the thread's operation (the thread has no operation afterwards):
+ * for a background thread between its rounds (fs/watch.c). */
+void cas_op_end(void);
 /* The current operation ({0, 0} without one), and adopting it on another thread. */
 struct cas_op cas_op_current(void);
 void cas_op_adopt(const struct cas_op *op);

@@ -5,7 +5,8 @@ casfs_install_deps() {
 	local pkgs="cmake make gcc pkg-config libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev
 		libjson-c-dev uthash-dev libsqlite3-dev sqlite3 libssl-dev openssl libmicrohttpd-dev libcmocka-dev jq curl rsync vim
 		python3 tar diffutils findutils procps util-linux gdb puppet ansible-core
-		libsystemd-dev man-db groff-base dpkg-dev lintian systemd clang libclang-rt-14-dev nginx nodejs"
+		libsystemd-dev man-db groff-base dpkg-dev lintian systemd clang libclang-rt-14-dev nginx nodejs
+		prometheus prometheus-node-exporter"
 	local missing="" p
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

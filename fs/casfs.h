@@ -35,6 +35,7 @@ struct casfs_opts {
 	gid_t gid;
 	char *account;         /* -o account=NAME: the state's key instead of the credentials' identity */
 	int insecure_http;     /* -o insecure_http: allow http:// to a host other than this machine */
+	double watch;          /* -o watch=SECONDS: re-list the account on this period (0: off) */
 };
 
 struct fs_stats {
@@ -54,6 +55,8 @@ struct statedb;
 struct cas_accounting;
 struct cas_snapshot;
 struct progress;
+struct events;
+struct watch;
 
 /* Lock order (also docs/ARCHITECTURE.md). A thread holding a lock may take
  * only locks below it in this list:
@@ -84,6 +87,8 @@ struct casfs {
 	struct cas_accounting *acct;   /* monthly call accounting and budget */
 	struct cas_snapshot *snapshot; /* offline snapshot, between the client and the cache */
 	struct progress *progress;     /* progress lines for long work (issue 13); set by init */
+	struct events *events;         /* .cas/events, the change feed (NULL: none, e.g. unit tests) */
+	struct watch *watch;           /* -o watch: the re-listing thread (started after the fork) */
 	uid_t uid;
 	gid_t gid;
 	/* each of these objects has its own lock inside */

@@ -27,6 +27,7 @@
 #include "render.h"
 #include "scratch.h"
 #include "store.h"
+#include "watch.h"
 
 /* Requests that reached casfs, by kind (fuse_ops.h); the high-level API
  * answers a kernel LOOKUP with getattr, so lookups count there. Relaxed
@@ -567,6 +568,8 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 void casfs_stop_workers(struct casfs *fs)
 {
+	watch_stop(fs->watch);
+	fs->watch = NULL;
 	progress_stop(fs->progress);
 	fs->progress = NULL;
 	cas_prefetch_free(fs->prefetch);
@@ -695,6 +698,19 @@ static int c_link(const char *from, const char *to)
 	return refuse_link(from, to);
 }
 
+/* Go programs (node_exporter's textfile collector) register every file they
+ * open with epoll, which makes the kernel send FUSE_POLL. libfuse 3.14's
+ * high-level API leaks the poll handle of a filesystem without .poll: this
+ * frees it and answers ENOSYS, after which the kernel treats every file as
+ * always ready and asks no more (what it does without .poll anyway). */
+static int casfs_poll(const char *p, struct fuse_file_info *fi, struct fuse_pollhandle *ph, unsigned *reventsp)
+{
+	(void)p, (void)fi, (void)reventsp;
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	return -ENOSYS;
+}
+
 const struct fuse_operations casfs_ops = {
 	.init = casfs_init,
 	.destroy = casfs_destroy,
@@ -723,4 +739,5 @@ const struct fuse_operations casfs_ops = {
 	.mknod = c_mknod,
 	.symlink = c_link,
 	.link = c_link,
+	.poll = casfs_poll,
 };

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "deadline.h"
+#include "events.h"
 #include "kinds.h"
 #include "statedb.h"
 
@@ -47,6 +48,7 @@ int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJ
 	char comm[32];
 	caller(&r, comm);
 	int64_t seq = statedb_journal_add(fs->state, &r);
+	events_mutation_begin(fs->events, seq, path, action, f); /* .cas/events: one line at the outcome */
 	free(f);
 	return seq;
 }
@@ -61,6 +63,7 @@ void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *
 		r.message = e->message;
 	}
 	statedb_journal_finish(fs->state, seq, &r);
+	events_mutation_end(fs->events, seq, r.outcome, r.err, r.code, r.request_id);
 }
 
 int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)

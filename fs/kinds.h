@@ -66,6 +66,7 @@ extern const struct kind_ops api_file_ops;    /* apinode.c: files and links the 
 extern const struct kind_ops api_dir_ops;     /* apinode.c: directories */
 extern const struct kind_ops scratch_file_ops; /* scratchfile.c */
 extern const struct kind_ops scratch_dir_ops;  /* scratchfile.c */
+extern const struct kind_ops events_file_ops;  /* eventfile.c: .cas/events */
 
 /* apinode.c: the target of a rename of n to name in dir, after the checks
  * every kind shares (same directory or -EXDEV; RENAME_NOREPLACE). 1 with
@@ -104,6 +105,8 @@ int expiry_holds(const char *group, const struct cas_instance *it, int64_t as_of
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+/* metrics.c: .cas/metrics.prom */
+int render_metrics(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 /* Drops every cache, the kernel's included, and logs why (.cas/refresh, going live). */
 void control_refresh_all(struct casfs *fs, const char *why);

@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "creds.h"
 #include "errlog.h"
+#include "events.h"
 #include "log.h"
 #include "memo.h"
 #include "notify.h"
@@ -42,6 +43,7 @@
 #include "sign.h"
 #include "snapshot.h"
 #include "statedb.h"
+#include "watch.h"
 #include "wipe.h"
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_DISCARD, KEY_FOREGROUND, KEY_DEBUG, KEY_UMASK, KEY_UID, KEY_GID };
@@ -118,6 +120,8 @@ static const char usage[] =
 	"  -o offline          if the API does not answer at start, mount read-only from the last snapshot\n"
 	"  -o no_state         keep no state on disk (mtimes, call counts and journal last one mount)\n"
 	"  -o call_budget=N    at most N API calls per billing month (UTC+8); past it: cache only, else EDQUOT\n"
+	"  -o watch=SECONDS    re-list the account on this period so .cas/events and .cas/metrics.prom see\n"
+	"                      changes made elsewhere with no reader (ceil(N/100) calls a period; default off)\n"
 	"  -o log_file=PATH    append the log to PATH (reopened on SIGHUP, for logrotate)\n"
 	"  -o log_level=LEVEL  error, warn, info (default) or debug (-d implies debug)\n"
 	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
@@ -164,6 +168,7 @@ static const struct {
 	{ "timeout", offsetof(struct casfs_opts, timeout), 1, 3600 },
 	{ "max_stale", offsetof(struct casfs_opts, max_stale), 0, 604800 },
 	{ "call_budget", offsetof(struct casfs_opts, call_budget), 0, 1e12 },
+	{ "watch", offsetof(struct casfs_opts, watch), 0, 86400 },
 };
 
 /* 1: arg was one of numeric_opts and is stored; -1: it was, with a bad
@@ -644,7 +649,9 @@ static int unreachable(int rc)
 
 static void went_live(void *ctx)
 {
-	control_refresh_all(ctx, "offline -> live: every cache dropped");
+	struct casfs *fs = ctx;
+	control_refresh_all(fs, "offline -> live: every cache dropped");
+	events_add(fs->events, "live", "/", NULL);
 }
 
 /* 0: go on live; 2: go on offline from the snapshot; 1: fail the mount.
@@ -812,13 +819,17 @@ static int build(struct casfs *fs)
 	fs->memo = memo_new();
 	cas_client_set_notice(fs->client, record_notice, fs);
 	fs->notify = notifier_new();
-	cas_cache_set_change_hook(fs->cache, notify_on_cache_change, fs->notify);
+	fs->events = events_new(fs->notify);
+	/* the kernel's invalidations (notify.c), then the change feed (events.c) */
+	cas_cache_set_change_hook(fs->cache, events_on_cache_change, fs);
 	fs->uid = fs->o.set_uid ? fs->o.uid : getuid();
 	fs->gid = fs->o.set_gid ? fs->o.gid : getgid();
 	/* last: its retry thread (started in run, after the fork) may refresh
 	 * the caches built above */
-	if (probe == 2)
+	if (probe == 2) {
+		events_add(fs->events, "offline", "/", NULL);
 		cas_snapshot_go_offline(fs->snapshot, probe_call, fs, went_live, fs);
+	}
 	return 0;
 }
 
@@ -845,6 +856,7 @@ static void teardown(struct casfs *fs)
 	cas_cache_free(fs->cache);        /* 2: waits for the background refreshes */
 	cas_snapshot_free(fs->snapshot);  /* 3 */
 	notifier_free(fs->notify);
+	events_free(fs->events); /* after the cache, whose last refreshes may still add lines */
 	cas_client_free(fs->client);
 	cas_accounting_free(fs->acct);
 	cas_stamps_free(fs->stamps);      /* 4 */
@@ -892,6 +904,7 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 		goto unmount;
 	cas_stamps_start(fs->stamps);
 	cas_snapshot_start(fs->snapshot);
+	fs->watch = watch_start(fs); /* -o watch (watch.c); stopped in casfs_stop_workers */
 	struct fuse_session *se = fuse_get_session(f);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto unmount;

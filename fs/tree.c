@@ -397,6 +397,11 @@ const struct node_kind node_kinds[T_N] = {
 	[T_CTL_REFRESH] = { .name = "refresh", .parent = T_CTL, .mode = WO, .flags = NF_DIRECT,
 			    .ops = &api_file_ops, .action = "Refresh", .complete = complete_any,
 			    .render = render_empty, .commit = commit_refresh },
+	/* Prometheus text (metrics.c) and the change feed (events.c, eventfile.c) */
+	[T_CTL_METRICS] = { .name = "metrics.prom", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
+			    .ops = &api_file_ops, .render = render_metrics },
+	[T_CTL_EVENTS] = { .name = "events", .parent = T_CTL, .mode = RO, .flags = NF_DIRECT,
+			   .ops = &events_file_ops },
 };
 
 /* ---- queries that need the kinds' operations ----------------------- */

@@ -26,7 +26,7 @@
 #include "cache.h"
 #include "cache_test.h"
 #include "deadline.h"
-#include "deadline_test.h"
+#include "deadline.h"
 #include "fake_api.h"
 #include "log.h"
 #include "model.h"

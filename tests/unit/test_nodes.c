@@ -163,7 +163,7 @@ static void children_and_nlink(void **state)
 	assert_string_equal(children("/cloud-access", &dirs), "new 888");
 	assert_int_equal(dirs, 0);
 	assert_string_equal(children("/private-ca", NULL), "cas-member-1");
-	assert_string_equal(children("/.cas", &dirs), "stats errors journal refresh");
+	assert_string_equal(children("/.cas", &dirs), "stats errors journal refresh metrics.prom events");
 	/* a listing costs one list call per directory, never a detail */
 	assert_int_equal(fake_calls(&X.f, CAS_GET_INSTANCE_DETAIL), 0);
 }

@@ -1,0 +1,53 @@
+/* events: .cas/events, the change feed: one JSON line per change the mount
+ * observes (instances appearing, disappearing or changing, certificates
+ * renewed, mutations and their outcomes, listings shown as a union,
+ * offline/live switches). Lines live in a bounded ring (the last
+ * EVENTS_KEEP lines, at most EVENTS_KEEP_BYTES bytes); the file's offsets
+ * are absolute, so its size only grows while the mount lives and a line
+ * keeps its offset forever: bytes of dropped lines read as one padded
+ * {"kind":"dropped"} line. No event ever costs a call: instance changes are
+ * the difference between two listings some reader (or -o watch) fetched.
+ * Certificate-store rows (issue 19) are meant to come in as one more source
+ * of the same diff (their own baseline and path prefix).
+ *
+ * Lock rule: `mu` (a leaf) guards the ring and the pending mutations;
+ * `diff_mu` serialises listing diffs and is taken before `mu`, never
+ * across a call. */
+#ifndef CASFS_EVENTS_H
+#define CASFS_EVENTS_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cache.h"
+#include "casfs.h"
+
+#define EVENTS_KEEP 10000
+#define EVENTS_KEEP_BYTES (8u << 20)
+
+struct events;
+struct notifier;
+
+/* n: told about every new line (the kernel forgets the file's size), may be NULL */
+struct events *events_new(struct notifier *n);
+void events_free(struct events *ev);
+/* Appends one line: kind, path, and the members of `more` (taken; NULL: none). */
+void events_add(struct events *ev, const char *kind, const char *path, cJSON *more);
+/* Total bytes ever appended (the file's size) and the time of the last line (0: none). */
+uint64_t events_size(struct events *ev, int64_t *last_ms);
+/* Bytes [off, off+size) of the feed. */
+ssize_t events_read(struct events *ev, char *buf, size_t size, off_t off);
+
+/* The cache's change hook of the mount (ctx: struct casfs): the kernel's
+ * invalidations (notify.c), then the feed's diff of instance listings. */
+void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value);
+/* Counters the feed reports as events (listings shown as a union): checked
+ * after every listing the feed sees and whenever the feed is read. */
+void events_poll(struct casfs *fs);
+/* A mutation journal.c recorded (seq: the journal's) and its outcome. */
+void events_mutation_begin(struct events *ev, int64_t seq, const char *path, const char *action, const char *fields);
+void events_mutation_end(struct events *ev, int64_t seq, const char *outcome, int err, const char *code,
+			 const char *request_id);
+
+#endif
