@@ -99,6 +99,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 		cJSON_AddNullToObject(ft, "budget");
 	}
 	cJSON_AddNumberToObject(ft, "refused_by_budget", (double)av.refused);
+	cJSON_AddNumberToObject(ft, "uncounted", (double)av.uncounted); /* sent, not (yet) in the database */
 
 	cJSON *sd = cJSON_AddObjectToObject(root, "state");
 	if (statedb_persistent(fs->state))

@@ -912,6 +912,7 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 		statedb_resume(fs->state); /* also on failure: teardown uses the database */
 	if (daemonized != 0)
 		goto unmount;
+	cas_accounting_start(fs->acct); /* its counter thread: the probe's count was kept for it */
 	cas_stamps_start(fs->stamps);
 	cas_snapshot_start(fs->snapshot);
 	struct fuse_session *se = fuse_get_session(f);
