@@ -302,6 +302,9 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 			*cert_id = id;
 			return 0;
 		}
+		if (id < 0) /* could not list: whether it is this certificate is unknown */
+			snprintf(e->message + strlen(e->message), sizeof(e->message) - strlen(e->message),
+				 " (and the store could not be listed to see whether it is this certificate)");
 		return rc;
 	}
 	if (e->ambiguous) {
@@ -315,9 +318,9 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 		char was[sizeof(e->message)];
 		snprintf(was, sizeof(was), "%s", e->message);
 		snprintf(e->message, sizeof(e->message),
-			 "the upload may have been applied: the response was lost (%.200s) and the store does not show it "
-			 "yet; it was not sent again",
-			 was);
+			 "the upload may have been applied: the response was lost (%.200s) and the store %s; it was not "
+			 "sent again",
+			 was, id < 0 ? "could not be listed to see" : "does not show it yet");
 		e->err = EIO;
 		return -EIO;
 	}
