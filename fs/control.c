@@ -146,7 +146,7 @@ int render_stats(struct casfs *fs, const struct node *n, struct snap **out, stru
 	/* what the kernel asked of casfs (whatever it answered itself never shows here) */
 	cJSON *fr = cJSON_AddObjectToObject(root, "fuse_requests");
 	for (int k = 0; k < FREQ_N; k++)
-		cJSON_AddNumberToObject(fr, fuse_req_name((enum fuse_req_kind)k), (double)fuse_req_count((enum fuse_req_kind)k));
+		cJSON_AddNumberToObject(fr, fuse_req_name((enum fuse_req_kind)k), (double)fuse_req_count(fs, (enum fuse_req_kind)k));
 
 	cJSON *ls = cJSON_AddObjectToObject(root, "listings");
 	cJSON_AddNumberToObject(ls, "assembled", (double)cs.lists.listings);

@@ -3,7 +3,8 @@
  * -o ro"; a refusal that has nothing to do with writing keeps its errno:
  * casfs's own access check (may() in fuse_ops.c) says EACCES for a read the
  * file's mode refuses, ro or not, and EXDEV stays EXDEV. Each is recorded
- * once in the error log with that errno. */
+ * once in the error log with that errno. And the FUSE request counters
+ * (.cas/stats fuse_requests) are each mount's own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +14,11 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <stdatomic.h>
 
 #include "errlog.h"
 #include "fsfix.h"
+#include "fuse_ops.h"
 #include "log.h"
 
 static void ro_keeps_eacces(void **state)
@@ -37,11 +40,28 @@ static void ro_keeps_eacces(void **state)
 	fsfix_free(&x);
 }
 
+/* The FUSE request counters are each mount's (struct casfs), not the
+ * process's: two mounts in one process (as these fixtures are) count apart. */
+static void requests_per_mount(void **state)
+{
+	(void)state;
+	struct fsfix a, b;
+	fsfix_init(&a);
+	fsfix_init(&b);
+	atomic_fetch_add(&a.fs.st.requests[FREQ_READ], 3);
+	assert_int_equal(fuse_req_count(&a.fs, FREQ_READ), 3);
+	assert_int_equal(fuse_req_count(&b.fs, FREQ_READ), 0);
+	assert_string_equal(fuse_req_name(FREQ_READ), "read");
+	fsfix_free(&b);
+	fsfix_free(&a);
+}
+
 int main(void)
 {
 	cas_log_init("test_refuse", 0, CAS_LOG_ERR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ro_keeps_eacces),
+		cmocka_unit_test(requests_per_mount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
