@@ -289,6 +289,11 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 		if (strcmp(p.v[i].key, "Key") == 0)
 			OPENSSL_cleanse(p.v[i].val, strlen(p.v[i].val));
 	cas_params_free(&p);
+	if (rc == 0 && cas_client_dry_run(c)) {
+		/* checked and logged, not sent: nothing is stored, so there is no id */
+		cJSON_Delete(resp);
+		return 0;
+	}
 	if (rc == 0) {
 		if (i64_of(resp, "CertId", cert_id) || *cert_id <= 0)
 			rc = cas_error_set(e, EPROTO, "Local.Response", "UploadUserCertificate: no CertId in the answer%s", "");
