@@ -410,6 +410,8 @@ struct statedb *statedb_open(const char *dir, const char *account)
 	}
 	if (rc) {
 		cas_warn("state database %s: %s; running without persisted state", db->path, why ? why : "?");
+		sqlite3_close(db->conn); /* closed here: statedb_close would prune a file that is not ours to use */
+		db->conn = NULL;
 		statedb_close(db);
 		return NULL;
 	}
