@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unistd.h>
-
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
@@ -27,6 +25,7 @@ struct ticket {
 	enum statedb_class k;
 	char month[8];
 	int cancelled;                    /* its gate refused it from memory: not counted */
+	int sent;                         /* its gate let it go from memory: counted whatever the budget */
 	int done, refused;                /* the database's answer */
 };
 
@@ -46,9 +45,10 @@ struct cas_accounting {
 	uint64_t head, tail;             /* the next ticket to count, the next to issue */
 	uint64_t known[STATEDB_NCLASS];  /* the database's figures after the last count (every mount) */
 	char known_month[8];
-	uint64_t uncounted;              /* calls sent that never reached the database (queue full) */
+	uint64_t owed[STATEDB_NCLASS];   /* calls sent without a ticket (queue full): added at the end */
+	uint64_t uncounted;              /* calls sent that the database never counted (it failed) */
+	int started;                     /* cas_accounting_start ran: this process is final (after the fork) */
 	int counter;                     /* the counter thread runs */
-	pid_t counter_pid;               /* ...in this process (a fork keeps no threads) */
 	int closing;
 	int db_stuck;                    /* the counter backs off a locked database: gates do not wait */
 };
@@ -95,18 +95,77 @@ struct cas_accounting *cas_accounting_new(struct statedb *db, uint64_t budget)
 	return a;
 }
 
+static void *counter_main(void *arg);
+
+/* Under a->mu: starts the counter thread when there is work and the process is final. */
+static void counter_start(struct cas_accounting *a)
+{
+	if (a->counter || !a->started || a->closing || a->head == a->tail)
+		return;
+	pthread_t th;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &at, counter_main, a) == 0)
+		a->counter = 1;
+	pthread_attr_destroy(&at);
+}
+
+void cas_accounting_start(struct cas_accounting *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->started = 1;
+	counter_start(a); /* the calls made before the fork (the probe) */
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* At the end: the calls that were sent and not yet counted (tickets the
+ * counter did not reach, calls without a ticket) go to the database in one
+ * step per month; those it refuses to take stay in `uncounted`. */
+static void count_the_rest(struct cas_accounting *a)
+{
+	while (a->head < a->tail || a->owed[0] || a->owed[1]) {
+		char month[8];
+		uint64_t n[STATEDB_NCLASS] = { 0 };
+		if (a->head < a->tail) {
+			memcpy(month, a->q[a->head % QUEUE_MAX].month, sizeof(month));
+		} else {
+			memcpy(month, a->month, sizeof(month));
+			memcpy(n, a->owed, sizeof(n));
+			memset(a->owed, 0, sizeof(a->owed));
+		}
+		for (uint64_t i = a->head; i < a->tail; i++) {
+			struct ticket *t = &a->q[i % QUEUE_MAX];
+			if (!t->cancelled && !t->done && strcmp(t->month, month) == 0) {
+				n[t->k]++;
+				t->cancelled = 1; /* taken here */
+			}
+		}
+		while (a->head < a->tail && (a->q[a->head % QUEUE_MAX].cancelled || a->q[a->head % QUEUE_MAX].done))
+			a->head++;
+		if ((n[0] || n[1]) && a->db && statedb_calls_add(a->db, month, n) != 0)
+			a->uncounted += n[0] + n[1];
+	}
+	if (a->uncounted)
+		cas_warn("call accounting: %llu calls this mount sent were not counted in the state database (it did not "
+			 "answer); the month's counts are that much low", (unsigned long long)a->uncounted);
+}
+
 void cas_accounting_free(struct cas_accounting *a)
 {
 	if (!a)
 		return;
 	/* the counter finishes the ticket it is counting (bounded by the
-	 * database's busy timeout); tickets not yet taken are dropped */
+	 * database's busy timeout); the rest is counted here */
 	pthread_mutex_lock(&a->mu);
 	a->closing = 1;
 	pthread_cond_broadcast(&a->cv); /* ends the counter's backoff */
-	while (a->counter && a->counter_pid == getpid())
+	while (a->counter)
 		pthread_cond_wait(&a->cv, &a->mu);
 	pthread_mutex_unlock(&a->mu);
+	count_the_rest(a); /* no other thread uses `a` any more: without mu (it calls the database) */
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
@@ -128,20 +187,28 @@ static void *counter_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		uint64_t after[STATEDB_NCLASS];
 		int64_t t0 = cas_now_ns();
-		int refused = statedb_call_take(a->db, mine.month, mine.k, a->budget, after);
+		/* a call its gate already let go was sent: it is counted, budget or not */
+		int refused = statedb_call_take(a->db, mine.month, mine.k, mine.sent ? 0 : a->budget, after);
+		pthread_mutex_lock(&a->mu);
+		if (refused > 0 && t->sent) { /* the gate gave up waiting and sent it meanwhile */
+			pthread_mutex_unlock(&a->mu);
+			refused = statedb_call_take(a->db, mine.month, mine.k, 0, after);
+			pthread_mutex_lock(&a->mu);
+		}
 		/* a take that waited on the database's lock (another process holds
 		 * it) held the database's mutex meanwhile, which the journal needs
 		 * too: leave the database alone for a while, longer each time */
-		int waited = cas_now_ns() - t0 > (int64_t)GATE_WAIT_MS * 1000000;
+		int waited = refused < 0 || cas_now_ns() - t0 > (int64_t)GATE_WAIT_MS * 1000000;
 		backoff_ms = !waited ? 0 : backoff_ms ? (backoff_ms < 16000 ? backoff_ms * 2 : backoff_ms) : 1000;
-		if (!refused)
+		if (refused == 0)
 			warn_levels(mine.month, mine.k, after[mine.k] - 1, after[mine.k]);
-		pthread_mutex_lock(&a->mu);
-		t->done = 1;
-		t->refused = refused;
-		memcpy(a->known, after, sizeof(after));
-		memcpy(a->known_month, mine.month, sizeof(mine.month));
-		a->head++;
+		if (refused >= 0) { /* answered; a failed take stays at the head and is tried again */
+			t->done = 1;
+			t->refused = refused;
+			memcpy(a->known, after, sizeof(after));
+			memcpy(a->known_month, mine.month, sizeof(mine.month));
+			a->head++;
+		}
 		pthread_cond_broadcast(&a->cv);
 		a->db_stuck = backoff_ms > 0;
 		if (backoff_ms) {
@@ -171,14 +238,14 @@ static int refused_from_memory(struct cas_accounting *a, const char *month, uint
  * database's answer; without one, decides from memory. */
 static int db_take(struct cas_accounting *a, const char *month, enum statedb_class k)
 {
-	if (a->counter && a->counter_pid != getpid())
-		a->counter = 0; /* started before a fork: that thread is gone */
 	uint64_t queued = a->tail - a->head;
 	if (queued >= QUEUE_MAX || a->closing) {
 		int refused = refused_from_memory(a, month, queued);
-		if (!refused && a->uncounted++ == 0)
+		if (!refused && a->owed[0] + a->owed[1] == 0 && !a->closing)
 			cas_warn("call accounting: the state database has not answered for %llu calls; further calls "
-				 "are counted in memory only", (unsigned long long)queued);
+				 "are counted when it does, or at unmount", (unsigned long long)queued);
+		if (!refused)
+			a->owed[k]++;
 		return refused;
 	}
 	uint64_t n = a->tail++;
@@ -187,17 +254,11 @@ static int db_take(struct cas_accounting *a, const char *month, enum statedb_cla
 	t->n = n;
 	t->k = k;
 	memcpy(t->month, month, sizeof(t->month));
-	if (!a->counter) {
-		pthread_t th;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&th, &at, counter_main, a) == 0) {
-			a->counter = 1;
-			a->counter_pid = getpid();
-		}
-		pthread_attr_destroy(&at);
-	}
+	/* no thread before cas_accounting_start (the fork keeps none, and one
+	 * waiting on a condition variable or holding a mutex at the fork would
+	 * leave the daemon a copy that never wakes or never unlocks): until
+	 * then the gate decides from memory and the ticket waits for the counter */
+	counter_start(a);
 	struct timespec until = cas_mono_after_ms(GATE_WAIT_MS);
 	while (a->counter && !a->db_stuck && !(t->n == n && t->done))
 		if (pthread_cond_timedwait(&a->cv, &a->mu, &until) != 0)
@@ -206,8 +267,8 @@ static int db_take(struct cas_accounting *a, const char *month, enum statedb_cla
 		return t->refused;
 	/* no answer in time: decide from memory; the counter still counts a call that goes out */
 	int refused = refused_from_memory(a, month, queued);
-	if (t->n == n && refused)
-		t->cancelled = 1;
+	if (t->n == n)
+		*(refused ? &t->cancelled : &t->sent) = 1;
 	return refused;
 }
 
@@ -261,6 +322,7 @@ void cas_accounting_view(struct cas_accounting *a, struct cas_accounting_view *v
 	v->persisted = a->db != NULL;
 	pthread_mutex_lock(&a->mu);
 	v->refused = a->refused;
+	v->uncounted = a->uncounted + a->owed[0] + a->owed[1];
 	int same = strcmp(v->month, a->month) == 0;
 	if (same && !a->db)
 		memcpy(v->calls, a->mem, sizeof(v->calls));

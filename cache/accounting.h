@@ -16,6 +16,9 @@
  * database's lock) is decided by the figures the database gave last plus
  * the calls queued since, and sent; the counter counts it later.
  *
+ * A call the gate let through is counted whatever the budget says by then
+ * (another mount may have used it up meanwhile): it was sent.
+ *
  * Lock rule: mu guards the in-memory counts, the warned flags and the
  * queue; it is never held while the database is called (only the counter
  * thread calls it, without mu). */
@@ -36,6 +39,11 @@ struct cas_accounting;
 /* db may be NULL; budget 0 = no budget. */
 struct cas_accounting *cas_accounting_new(struct statedb *db, uint64_t budget);
 void cas_accounting_free(struct cas_accounting *a);
+/* The process is final (called after fuse_daemonize's fork, also with -f):
+ * only now may the counter thread start. Before, a call is decided from the
+ * figures in memory and its ticket waits here; every call sent is counted
+ * (at the latest at cas_accounting_free). */
+void cas_accounting_start(struct cas_accounting *a);
 /* The client gate (client.h): counts the call, or refuses it with -EDQUOT. */
 int cas_accounting_gate(void *ctx, enum cas_action action, struct cas_error *e);
 
@@ -47,6 +55,7 @@ struct cas_accounting_view {
 	uint64_t calls[STATEDB_NCLASS];  /* this billing month, every mount of the account */
 	uint64_t budget;                 /* 0 = none */
 	uint64_t refused;                /* calls this mount refused for the budget */
+	uint64_t uncounted;              /* calls this mount sent that the database has not counted (yet) */
 	int persisted;                   /* counted in the state database */
 };
 void cas_accounting_view(struct cas_accounting *a, struct cas_accounting_view *v);

@@ -21,6 +21,7 @@
 
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 60000
+#define CHANGED_MAX 16
 
 struct cas_snapshot {
 	struct cas_api api; /* the decorator's face (container_of goes back) */
@@ -34,6 +35,12 @@ struct cas_snapshot {
 	void (*on_live)(void *ctx);
 	void *live_ctx;
 	struct cas_worker retry; /* the background retry thread, while offline */
+	pthread_mutex_t mu; /* guards changed[] (a leaf) */
+	/* instances changed by a mutation that succeeded here, whose stored list
+	 * entry is rewritten from the next detail fetched for them (the cache
+	 * fetches it at once, cache.c instance_updated): the listing stored
+	 * offline then shows the change, as the cached one does live */
+	char *changed[CHANGED_MAX];
 };
 
 /* A document with a secret in it is never written to disk. */
@@ -221,6 +228,61 @@ static int d_list_instances(struct cas_api *a, const struct cas_list_filter *f, 
 	return *out ? 0 : not_in_snapshot(e, "the listing");
 }
 
+/* Remembers that instance id changed (a successful mutation). */
+static void mark_changed(struct cas_snapshot *s, const char *id)
+{
+	if (!s->store || !id)
+		return;
+	pthread_mutex_lock(&s->mu);
+	size_t i = 0;
+	while (i < CHANGED_MAX && s->changed[i] && strcmp(s->changed[i], id) != 0)
+		i++;
+	if (i == CHANGED_MAX) { /* full: the oldest goes (its list entry then waits for a listing) */
+		free(s->changed[0]);
+		memmove(s->changed, s->changed + 1, (CHANGED_MAX - 1) * sizeof(s->changed[0]));
+		s->changed[i = CHANGED_MAX - 1] = NULL;
+	}
+	if (!s->changed[i])
+		s->changed[i] = cas_xstrdup(id);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* 1 (and forgets it) when id was marked changed. */
+static int take_changed(struct cas_snapshot *s, const char *id)
+{
+	int found = 0;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < CHANGED_MAX && s->changed[i]; i++) {
+		if (strcmp(s->changed[i], id) != 0)
+			continue;
+		free(s->changed[i]);
+		memmove(s->changed + i, s->changed + i + 1, (CHANGED_MAX - 1 - i) * sizeof(s->changed[0]));
+		s->changed[CHANGED_MAX - 1] = NULL;
+		found = 1;
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
+/* The stored listing's entry of the detail's instance rewritten from it
+ * (the same rule as the cached list's, cas_cache_entry_from_detail). */
+static void rewrite_entry(struct cas_snapshot *s, const char *id, const struct cas_doc *d)
+{
+	cJSON *j = get_json(s, CAS_CK_INSTANCES, "");
+	struct cas_instances *l = j ? instances_from_json(j) : NULL;
+	cJSON_Delete(j);
+	const struct cas_instance *was = l ? cas_instances_find(l, id) : NULL;
+	struct cas_instance now;
+	if (was && cas_cache_entry_from_detail(was, d, &now)) {
+		struct cas_instance *slot = &l->v[was - l->v];
+		cas_instance_clear(slot);
+		*slot = now;
+		put_json(s, CAS_CK_INSTANCES, "", instances_json(l));
+	}
+	cas_obj_unref(l);
+}
+
 static int doc_call(struct cas_snapshot *s, enum cas_ck kind, const char *key, struct cas_doc **out,
 		    struct cas_error *e)
 {
@@ -229,6 +291,8 @@ static int doc_call(struct cas_snapshot *s, enum cas_ck kind, const char *key, s
 					       : s->live->ops->get_instance_summary(s->live, out, e);
 		if (!rc && s->store)
 			put_text(s, kind, key, (*out)->text, (*out)->len);
+		if (!rc && kind == CAS_CK_DETAIL && take_changed(s, key))
+			rewrite_entry(s, key, *out);
 		return rc;
 	}
 	size_t len;
@@ -281,9 +345,30 @@ static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e
 			return offline_refusal(e);                                 \
 		return s->live->ops->member(s->live, arg, e);                      \
 	}
-MUTATION(d_update, update_instance, const struct cas_update *)
 MUTATION(d_delete, delete_instance, const char *)
-MUTATION(d_refund, refund_instance, const char *)
+#undef MUTATION
+#define MUTATION(fn, member, argtype, id)                                           \
+	static int fn(struct cas_api *a, argtype arg, struct cas_error *e)          \
+	{                                                                          \
+		struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);                                     \
+		if (atomic_load(&s->offline))                                      \
+			return offline_refusal(e);                                 \
+		int rc = s->live->ops->member(s->live, arg, e);                    \
+		if (rc == 0)                                                       \
+			mark_changed(s, id);                                       \
+		return rc;                                                         \
+	}
+MUTATION(d_update, update_instance, const struct cas_update *, arg->instance_id)
+MUTATION(d_refund, refund_instance, const char *, arg)
+#undef MUTATION
+#define MUTATION(fn, member, argtype)                                               \
+	static int fn(struct cas_api *a, argtype arg, struct cas_error *e)          \
+	{                                                                          \
+		struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);                                     \
+		if (atomic_load(&s->offline))                                      \
+			return offline_refusal(e);                                 \
+		return s->live->ops->member(s->live, arg, e);                      \
+	}
 MUTATION(d_add_access, add_cloud_access, const struct cas_access_new *)
 MUTATION(d_delete_access, delete_cloud_access, const char *)
 #undef MUTATION
@@ -352,6 +437,7 @@ struct cas_snapshot *cas_snapshot_new(struct cas_api *live, struct statedb *db)
 	s->db = db;
 	s->store = statedb_persistent(db);
 	cas_worker_init(&s->retry);
+	pthread_mutex_init(&s->mu, NULL);
 	return s;
 }
 
@@ -433,5 +519,8 @@ void cas_snapshot_free(struct cas_snapshot *s)
 	if (!s)
 		return;
 	cas_worker_destroy(&s->retry);
+	for (size_t i = 0; i < CHANGED_MAX; i++)
+		free(s->changed[i]);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

@@ -2,14 +2,17 @@
  * client and the cache. While live it passes every call through and writes
  * each listing and document it fetched to the state database (never a
  * secret: a document that holds a SecretKey or a private key is not
- * stored). While offline (-o offline and the API unreachable at start) it
+ * stored). After a successful UpdateInstance or RefundInstance the stored
+ * listing's entry of that instance is rewritten from the next detail fetched
+ * for it, as the cache rewrites its own (cache.c), so offline shows the
+ * change in the list-backed files too. While offline (-o offline and the API unreachable at start) it
  * answers reads from the database, refuses mutations with EROFS, and a
  * background thread probes the service with backoff (1 s doubling to 60 s);
  * when the service answers it switches to live and calls on_live, so the
  * mount turns live without a remount.
  *
- * Lock rule: `offline` is atomic; mu guards the thread's sleep (cv) and
- * `stopping`; no lock is held while calling the inner API or the database. */
+ * Lock rule: `offline` is atomic; mu guards the thread's sleep (cv),
+ * `stopping` and the changed ids; no lock is held while calling the inner API or the database. */
 #ifndef CAS_SNAPSHOT_H
 #define CAS_SNAPSHOT_H
 

@@ -27,6 +27,11 @@
  * in a transaction) is waited for briefly, never for seconds. The mounts of an
  * account hold it for a few ms per transaction (WAL: readers never block). */
 #define BUSY_TIMEOUT_MS 500
+/* Opening (the schema check, WAL, the id) waits much longer: a lock held by
+ * another process is no sign of a bad file, and a file moved aside loses the
+ * month's counts, the journal and the snapshot. Still locked after this, the
+ * mount goes on in memory and the file is left alone. */
+#define OPEN_BUSY_TIMEOUT_MS 10000
 #define JOURNAL_KEEP 1000
 #define REPORT_EVERY_MS 10000
 /* a path no mount has shown for this long loses its stamp (statedb_close) */
@@ -210,8 +215,49 @@ static int migrate_v1(sqlite3 *c)
 	return exec(c, sql);
 }
 
-/* Opens and checks one file: 0 usable, 1 corrupt or foreign (move aside), -1 cannot open at all. */
+/* An error that says another connection holds a lock: never a bad file. */
+static int locked(sqlite3 *c, int rc)
+{
+	int x = (rc & 0xff) ? rc : sqlite3_errcode(c);
+	return (x & 0xff) == SQLITE_BUSY || (x & 0xff) == SQLITE_LOCKED;
+}
+
+static int check_file(struct statedb *db, const char **why);
+
+/* 1 (with why) when the database's -wal or -shm file exists as a symbolic
+ * link or as another user's file: SQLite would open it as ours. */
+static int foreign_file(const char *path, const char **why)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+	for (size_t i = 0; i < 2; i++) {
+		char *p = cas_xasprintf("%s%s", path, sfx[i]);
+		struct stat st;
+		int bad = lstat(p, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_uid != geteuid());
+		free(p);
+		if (bad) {
+			*why = "its -wal or -shm file is a link or another user's (refused: another user may have planted it)";
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Opens and checks one file: 0 usable, 1 corrupt or foreign (move aside),
+ * -1 cannot open at all, or locked by another process for longer than
+ * OPEN_BUSY_TIMEOUT_MS (the file is left as it is). */
 static int try_open(struct statedb *db, const char **why)
+{
+	int rc = check_file(db, why);
+	if (rc == 1 && db->conn && locked(db->conn, 0)) {
+		*why = "locked by another process for too long (not a bad file: left as it is)";
+		rc = -1;
+	}
+	if (rc == 0 && db->conn)
+		sqlite3_busy_timeout(db->conn, BUSY_TIMEOUT_MS); /* the per-statement wait from now on */
+	return rc;
+}
+
+static int check_file(struct statedb *db, const char **why)
 {
 	if (strcmp(db->path, ":memory:") == 0) {
 		if (sqlite3_open(db->path, &db->conn) != SQLITE_OK || exec(db->conn, schema) != SQLITE_OK) {
@@ -220,18 +266,27 @@ static int try_open(struct statedb *db, const char **why)
 		}
 		return 0;
 	}
-	int fd = open(db->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (foreign_file(db->path, why))
+		return -1;
+	int fd = open(db->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
-		*why = strerror(errno);
+		*why = errno == ELOOP ? "it is a symbolic link (refused: another user may have planted it)" : strerror(errno);
 		return -1;
 	}
-	fchmod(fd, 0600);
+	/* in a directory others may write to (a sticky /tmp), the name may have
+	 * been taken first: use only a regular file of our own, 0600 */
+	struct stat fst;
+	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) || fst.st_uid != geteuid() || fchmod(fd, 0600) != 0) {
+		*why = "it is not a regular file owned by this user (refused: another user may have planted it)";
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	if (sqlite3_open_v2(db->path, &db->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		*why = db->conn ? sqlite3_errmsg(db->conn) : "out of memory";
 		return -1;
 	}
-	sqlite3_busy_timeout(db->conn, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(db->conn, OPEN_BUSY_TIMEOUT_MS);
 	int app = 0, ver = 0, ok = 0;
 	if (pragma_int(db->conn, "PRAGMA application_id", &app) != SQLITE_OK ||
 	    pragma_int(db->conn, "PRAGMA user_version", &ver) != SQLITE_OK) {
@@ -262,6 +317,10 @@ static int try_open(struct statedb *db, const char **why)
 	    sqlite3_step(st) == SQLITE_ROW)
 		ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
 	sqlite3_finalize(st);
+	if (!ok && locked(db->conn, 0)) {
+		*why = "locked";
+		return 1;
+	}
 	if (!ok) {
 		*why = "integrity check failed";
 		return 1;
@@ -338,6 +397,8 @@ struct statedb *statedb_open(const char *dir, const char *account)
 	}
 	if (rc) {
 		cas_warn("state database %s: %s; running without persisted state", db->path, why ? why : "?");
+		sqlite3_close(db->conn); /* closed here: statedb_close would prune a file that is not ours to use */
+		db->conn = NULL;
 		statedb_close(db);
 		return NULL;
 	}
@@ -594,16 +655,38 @@ int statedb_call_take(struct statedb *db, const char *month, enum statedb_class 
 	if (!ok) {
 		db_error(db, "counting a call", msg, sizeof(msg));
 		exec(db->conn, "ROLLBACK");
-		/* the call still goes out (and is counted in memory): the state layer never fails a read */
-		refused = 0;
+		/* the call still goes out (and is counted in memory): the state layer
+		 * never fails a read; -1 tells the caller it is not counted here yet */
+		refused = -1;
 		memcpy(after, db->mem_calls, sizeof(db->mem_calls));
 		after[cls]++;
 	}
-	if (!refused)
+	if (refused <= 0)
 		db->mem_calls[cls]++;
 	pthread_mutex_unlock(&db->mu);
 	report(db, msg);
 	return refused;
+}
+
+int statedb_calls_add(struct statedb *db, const char *month, const uint64_t n[STATEDB_NCLASS])
+{
+	if (!db)
+		return 0;
+	char msg[600] = "";
+	pthread_mutex_lock(&db->mu);
+	int ok = exec(db->conn, "BEGIN IMMEDIATE") == SQLITE_OK;
+	for (int k = 0; ok && k < STATEDB_NCLASS; k++)
+		ok = !n[k] || run(db, "INSERT INTO calls(month, class, n) VALUES(?, ?, ?) "
+				  "ON CONFLICT(month, class) DO UPDATE SET n = n + excluded.n", "tti", month,
+				  statedb_class_names[k], (int64_t)n[k]) == 0;
+	ok = ok && exec(db->conn, "COMMIT") == SQLITE_OK;
+	if (!ok) {
+		db_error(db, "counting calls", msg, sizeof(msg));
+		exec(db->conn, "ROLLBACK");
+	}
+	pthread_mutex_unlock(&db->mu);
+	report(db, msg);
+	return ok ? 0 : -1;
 }
 
 void statedb_calls_get(struct statedb *db, const char *month, uint64_t out[STATEDB_NCLASS])

@@ -79,10 +79,15 @@ enum statedb_class { STATEDB_READ, STATEDB_WRITE, STATEDB_NCLASS };
 extern const char *const statedb_class_names[STATEDB_NCLASS];
 /* Counts one call of `cls` in `month`, unless budget > 0 and the month's
  * total (both classes) is already >= budget: then returns 1 and counts
- * nothing. after[] receives the month's counts after the call (or the
- * in-memory figure when the database failed). Atomic across mounts. */
+ * nothing. 0 when counted; -1 when the database failed (locked past the
+ * busy timeout): nothing counted in it, the caller may try again.
+ * after[] receives the month's counts after the call (or the in-memory
+ * figure when the database failed). Atomic across mounts. */
 int statedb_call_take(struct statedb *db, const char *month, enum statedb_class cls, uint64_t budget,
 		      uint64_t after[STATEDB_NCLASS]);
+/* Adds n[class] calls to `month` whatever the budget (calls that were
+ * sent); 0, or -1 when the database failed. */
+int statedb_calls_add(struct statedb *db, const char *month, const uint64_t n[STATEDB_NCLASS]);
 void statedb_calls_get(struct statedb *db, const char *month, uint64_t out[STATEDB_NCLASS]);
 
 /* journal */

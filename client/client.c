@@ -14,7 +14,6 @@
 
 #include "buf.h"
 #include "canon.h"
-#include "client_test.h"
 #include "clock.h"
 #include "deadline.h"
 #include "http.h"
@@ -63,6 +62,8 @@ struct cas_client {
 extern const struct cas_api_ops cas_client_ops; /* clientapi.c */
 
 #define MUTATION_MIN_MS 1000
+/* kept back from a mutation's attempt for the read that reconciles it (PROTOCOL.md §6a) */
+#define RECONCILE_RESERVE_MS 2000
 
 int64_t cas_client_service_now_ms(struct cas_client *c)
 {
@@ -543,6 +544,16 @@ static int mutation_too_late(struct cas_client *c, int64_t deadline, struct cas_
 	return 1;
 }
 
+/* A mutation's attempt: what is left of the deadline less the reserve for
+ * the reconciling read, min(RECONCILE_RESERVE_MS, timeout/4), and never
+ * less than half of what is left. */
+static long mutation_attempt_ms(const struct cas_client *c, int64_t remaining_ms)
+{
+	int64_t reserve = c->timeout_ms / 4 < RECONCILE_RESERVE_MS ? c->timeout_ms / 4 : RECONCILE_RESERVE_MS;
+	int64_t ms = remaining_ms - reserve;
+	return (long)(ms > remaining_ms / 2 ? ms : remaining_ms / 2);
+}
+
 int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_params *q, cJSON **out,
 		    struct cas_error *e)
 {
@@ -585,9 +596,11 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		sign_v3(c, a, q, attempt, last_delay, &r);
 		int64_t remaining_ms = (deadline - cas_now_ns()) / 1000000;
 		/* a read's attempt gets a third of the timeout (a stuck connection is
-		 * retried); a mutation's only attempt gets all that is left, so it is never
-		 * abandoned while the service may still be running it (docs/PROTOCOL.md §6a) */
-		long per_attempt = ai->mutating ? (long)remaining_ms
+		 * retried); a mutation's only attempt gets what is left but the
+		 * reconciliation reserve, so that the read that learns whether a slow
+		 * attempt applied still fits in the deadline; it is never sent again
+		 * while it may still be running (docs/PROTOCOL.md §6a) */
+		long per_attempt = ai->mutating ? mutation_attempt_ms(c, remaining_ms)
 						: (long)(c->timeout_ms / 3 > 2000 ? c->timeout_ms / 3 : 2000);
 		if (per_attempt > remaining_ms)
 			per_attempt = remaining_ms > 1 ? (long)remaining_ms : 1;

@@ -69,6 +69,9 @@ void cas_client_shutdown(struct cas_client *c);
 struct cas_api *cas_client_api(struct cas_client *c);
 /* The client whose cas_client_api() a is (the methods in clientapi.c). */
 struct cas_client *cas_client_of(struct cas_api *a);
+/* Whether the client was made with dry_run (it sends nothing; store.c answers an
+ * upload with CertId 0). */
+int cas_client_dry_run(const struct cas_client *c);
 const char *cas_client_endpoint(const struct cas_client *c);
 int cas_client_page_workers(const struct cas_client *c);
 int cas_client_keep_keys(const struct cas_client *c);

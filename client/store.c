@@ -274,6 +274,11 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 		if (strcmp(p.v[i].key, "Key") == 0)
 			OPENSSL_cleanse(p.v[i].val, strlen(p.v[i].val));
 	cas_params_free(&p);
+	if (rc == 0 && cas_client_dry_run(c)) {
+		/* checked and logged, not sent: nothing is stored, so there is no id */
+		cJSON_Delete(resp);
+		return 0;
+	}
 	if (rc == 0) {
 		if (i64_of(resp, "CertId", cert_id) || *cert_id <= 0)
 			rc = cas_error_set(e, EPROTO, "Local.Response", "UploadUserCertificate: no CertId in the answer%s", "");
@@ -287,6 +292,9 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 			*cert_id = id;
 			return 0;
 		}
+		if (id < 0) /* could not list: whether it is this certificate is unknown */
+			snprintf(e->message + strlen(e->message), sizeof(e->message) - strlen(e->message),
+				 " (and the store could not be listed to see whether it is this certificate)");
 		return rc;
 	}
 	if (e->ambiguous) {
@@ -300,9 +308,9 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 		char was[sizeof(e->message)];
 		snprintf(was, sizeof(was), "%s", e->message);
 		snprintf(e->message, sizeof(e->message),
-			 "the upload may have been applied: the response was lost (%.200s) and the store does not show it "
-			 "yet; it was not sent again",
-			 was);
+			 "the upload may have been applied: the response was lost (%.200s) and the store %s; it was not "
+			 "sent again",
+			 was, id < 0 ? "could not be listed to see" : "does not show it yet");
 		e->err = EIO;
 		return -EIO;
 	}

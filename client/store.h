@@ -41,7 +41,9 @@ int cas_store_check_upload(const char *name, const char *cert, const char *key, 
 /* Uploads once. A lost response is never answered by sending it again: the
  * store is listed and an entry with the leaf's fingerprint and this Name is
  * the upload (*cert_id); otherwise EIO, outcome unknown. NameRepeat where
- * the stored certificate of that Name has the same fingerprint is success. */
+ * the stored certificate of that Name has the same fingerprint is success.
+ * Under -o dry_run the local checks run, the call is logged and not sent,
+ * and the answer is 0 with *cert_id 0 (nothing stored: no id). */
 int cas_store_upload(struct cas_client *c, const char *name, const char *cert, const char *key, int64_t *cert_id,
 		     struct cas_error *e);
 /* Deletes once; a lost response is reconciled by listing (gone = done). */

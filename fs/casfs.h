@@ -38,10 +38,18 @@ struct casfs_opts {
 	double watch;          /* -o watch=SECONDS: re-list the account on this period (0: off) */
 };
 
+/* Requests that reached casfs since the mount, by kind (.cas/stats
+ * "fuse_requests", fuse_ops.c). A kernel LOOKUP arrives as getattr (high-level API). */
+enum fuse_req_kind {
+	FREQ_GETATTR, FREQ_READLINK, FREQ_OPENDIR, FREQ_READDIR, FREQ_RELEASEDIR, FREQ_OPEN, FREQ_CREATE,
+	FREQ_READ, FREQ_WRITE, FREQ_FLUSH, FREQ_RELEASE, FREQ_ACCESS, FREQ_OTHER, FREQ_N
+};
+
 struct fs_stats {
 	atomic_ulong commits, commit_errors, noop_commits, validation_errors;
 	atomic_ulong scratch_files;
 	atomic_ulong outcome_unknown;  /* mutations that may or may not have been applied (EIO) */
+	atomic_ulong requests[FREQ_N]; /* this mount's FUSE requests (relaxed: only .cas/stats reads them) */
 };
 
 struct scratch;

@@ -91,7 +91,9 @@ int fs_refuse_as(struct casfs *fs, const char *path, int err, const char *action
 	struct cas_error e;
 	cas_error_clear(&e);
 	cas_error_action(&e, action);
-	if (fs->o.ro && err != EXDEV) {
+	/* a refusal that is about writing says why: the mount is read-only; casfs's
+	 * own access check (EACCES) and EXDEV are answers of their own */
+	if (fs->o.ro && err != EXDEV && err != EACCES) {
 		err = EROFS;
 		why = "mounted with -o ro";
 	}

@@ -29,9 +29,10 @@
 #include "store.h"
 #include "watch.h"
 
-/* Requests that reached casfs, by kind (fuse_ops.h); the high-level API
- * answers a kernel LOOKUP with getattr, so lookups count there. Relaxed
- * atomics: handlers run on many threads and only .cas/stats reads them. */
+/* Requests that reached casfs, by kind, counted in the mount's own struct
+ * casfs (fs->st.requests); the high-level API answers a kernel LOOKUP with
+ * getattr, so lookups count there. Relaxed atomics: handlers run on many
+ * threads and only .cas/stats reads them. */
 static const char *const req_names[FREQ_N] = {
 	[FREQ_GETATTR] = "getattr", [FREQ_READLINK] = "readlink",     [FREQ_OPENDIR] = "opendir",
 	[FREQ_READDIR] = "readdir", [FREQ_RELEASEDIR] = "releasedir", [FREQ_OPEN] = "open",
@@ -39,11 +40,10 @@ static const char *const req_names[FREQ_N] = {
 	[FREQ_FLUSH] = "flush",     [FREQ_RELEASE] = "release",       [FREQ_ACCESS] = "access",
 	[FREQ_OTHER] = "other",
 };
-static atomic_ulong req_counts[FREQ_N];
-
 static void count(enum fuse_req_kind k)
 {
-	atomic_fetch_add_explicit(&req_counts[k], 1, memory_order_relaxed);
+	struct casfs *fs = fuse_get_context()->private_data;
+	atomic_fetch_add_explicit(&fs->st.requests[k], 1, memory_order_relaxed);
 }
 
 const char *fuse_req_name(enum fuse_req_kind k)
@@ -51,9 +51,9 @@ const char *fuse_req_name(enum fuse_req_kind k)
 	return req_names[k];
 }
 
-unsigned long fuse_req_count(enum fuse_req_kind k)
+unsigned long fuse_req_count(struct casfs *fs, enum fuse_req_kind k)
 {
-	return atomic_load_explicit(&req_counts[k], memory_order_relaxed);
+	return atomic_load_explicit(&fs->st.requests[k], memory_order_relaxed);
 }
 
 /* Every handler starts here: one deadline (-o timeout) for the whole

@@ -13,13 +13,11 @@ struct casfs;
  * destroyed. Later cache changes are dropped, not sent. */
 void casfs_stop_workers(struct casfs *fs);
 
-/* Requests that reached casfs since the mount, by kind (.cas/stats
- * "fuse_requests"). A kernel LOOKUP arrives as getattr (high-level API). */
-enum fuse_req_kind {
-	FREQ_GETATTR, FREQ_READLINK, FREQ_OPENDIR, FREQ_READDIR, FREQ_RELEASEDIR, FREQ_OPEN, FREQ_CREATE,
-	FREQ_READ, FREQ_WRITE, FREQ_FLUSH, FREQ_RELEASE, FREQ_ACCESS, FREQ_OTHER, FREQ_N
-};
+/* The name of a request kind (enum fuse_req_kind, casfs.h) and how many of
+ * that kind reached mount fs (its own counters: several mounts in one
+ * process count apart). */
+#include "casfs.h" /* enum fuse_req_kind */
 const char *fuse_req_name(enum fuse_req_kind k);
-unsigned long fuse_req_count(enum fuse_req_kind k);
+unsigned long fuse_req_count(struct casfs *fs, enum fuse_req_kind k);
 
 #endif

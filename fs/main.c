@@ -748,6 +748,12 @@ static void state_error(void *ctx, const char *what)
 static void open_state(struct casfs *fs, const struct cas_creds *cr)
 {
 	char *dir = fs->o.state_dir ? cas_xstrdup(fs->o.state_dir) : statedb_default_dir();
+	if (fs->o.call_budget > 0 && !fs->o.account && cr->kind != CAS_CRED_AK)
+		cas_warn("WARNING: -o call_budget=%.0f without -o account=: with %s credentials the state database "
+			 "is keyed by the %s, so the month's count starts from zero with each new one; set "
+			 "-o account=NAME to keep one budget for the account (OPERATIONS.md)",
+			 fs->o.call_budget, cr->kind == CAS_CRED_STS ? "STS" : "bearer token",
+			 cr->kind == CAS_CRED_STS ? "temporary AccessKey ID" : "token");
 	if (!fs->o.no_state && dir) {
 		char account[80];
 		account_name(cr, fs->o.account, cas_client_endpoint(fs->client), account);
@@ -902,6 +908,7 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 		statedb_resume(fs->state); /* also on failure: teardown uses the database */
 	if (daemonized != 0)
 		goto unmount;
+	cas_accounting_start(fs->acct); /* its counter thread: the probe's count was kept for it */
 	cas_stamps_start(fs->stamps);
 	cas_snapshot_start(fs->snapshot);
 	fs->watch = watch_start(fs); /* -o watch (watch.c); stopped in casfs_stop_workers */

@@ -63,8 +63,7 @@ struct row {
 
 static double fuse_count(const struct view *v, int i)
 {
-	(void)v;
-	return (double)fuse_req_count((enum fuse_req_kind)i);
+	return (double)fuse_req_count(v->fs, (enum fuse_req_kind)i);
 }
 static double total_calls(const struct view *v, int i)
 {
@@ -205,6 +204,7 @@ static const struct row rows[] = {
 	{ "free_tier", "write_free", "free_tier_calls", "class=\"write\"", R_GAUGE, .num = write_free },
 	{ "free_tier", "budget", "call_budget", NULL, R_GAUGE, V(C_U64, av.budget), .shown = has_budget, .null_hidden = 1, .help = "-o call_budget: calls allowed a month (absent: none)" },
 	{ "free_tier", "budget_left", "call_budget_remaining", NULL, R_GAUGE, V(C_U64, budget_left), .shown = has_budget, .help = "calls left of -o call_budget this month" },
+	{ "free_tier", "uncounted", "calls_uncounted", NULL, R_GAUGE, V(C_U64, av.uncounted), .help = "calls sent but not (yet) counted in the state database" },
 	{ "free_tier", "refused_by_budget", "budget_refusals_total", NULL, R_COUNTER, V(C_U64, av.refused), .help = "calls this mount refused because the budget was used up" },
 	/* the state database and the mode */
 	{ "state", "database", NULL, NULL, R_TEXT, .text = t_database, .shown = persistent, .null_hidden = 1 },

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "canon.h"
-#include "client_test.h"
 #include "harness.h"
 
 /* ---- helpers comparing client results with the emulator's state ---- */

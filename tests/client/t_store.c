@@ -137,11 +137,35 @@ static void test_store_delete_in_use(void **state)
 	cas_store_list_free(&l);
 }
 
+/* -o dry_run: the pair is checked, nothing is sent; 0 with no id, never
+ * EPROTO "no CertId" for the answer a dry run makes up. */
+static void test_store_upload_dry_run(void **state)
+{
+	(void)state;
+	EMU_UP("--instances", "0");
+	struct cas_client_opts o = { .dry_run = 1 };
+	struct cas_client *c = client_for(CRED_AK, &o);
+	char *cert, *key;
+	leaf("dry.example.com", &cert, &key);
+	struct cas_error e;
+	cas_error_clear(&e);
+	int64_t id = -1;
+	expect_rc(cas_store_upload(c, "dry", cert, key, &id, &e), 0, &e);
+	assert_int_equal(id, 0);
+	expect_rc(cas_store_upload(c, "dry", key, cert, &id, &e), -EINVAL, &e); /* still checked */
+	cJSON *a = audit_all();
+	assert_int_equal(audit_count(a, "UploadUserCertificate", -1), 0);
+	cJSON_Delete(a);
+	free(cert);
+	free(key);
+}
+
 int group_store(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test_teardown(test_store_listing, emu_teardown),
 		cmocka_unit_test_teardown(test_store_upload, emu_teardown),
+		cmocka_unit_test_teardown(test_store_upload_dry_run, emu_teardown),
 		cmocka_unit_test_teardown(test_store_delete_in_use, emu_teardown),
 	};
 	return cmocka_run_group_tests_name("client.store", t, NULL, NULL);

@@ -197,6 +197,7 @@ static void accounting_gate(void **state)
 	(void)state;
 	struct statedb *db = statedb_open_memory();
 	struct cas_accounting *a = cas_accounting_new(db, 3);
+	cas_accounting_start(a);
 	struct cas_error e;
 	for (int i = 0; i < 3; i++) {
 		cas_error_clear(&e);
@@ -254,6 +255,7 @@ static void free_tier_warnings(void **state)
 	(void)state;
 	struct statedb *db = statedb_open_memory();
 	struct cas_accounting *a = cas_accounting_new(db, 0);
+	cas_accounting_start(a);
 	char *log = gate_log(a, 799);
 	assert_int_equal(occurrences(log, "free tier"), 0);
 	free(log);
@@ -272,6 +274,7 @@ static void free_tier_warnings(void **state)
 	int saved = dup(2);
 	assert_non_null(freopen(path, "w", stderr));
 	a = cas_accounting_new(db, 0);
+	cas_accounting_start(a);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
