@@ -4,7 +4,7 @@
  * byte picks the parser. Properties: no memory error; a parsed instance id
  * is always safe as a file name; an error body never yields errno 0. The
  * parsers are static, so this file includes ops.c (nothing is copied). */
-#include "../../api/ops.c"
+#include "../../client/ops.c"
 
 #include "error.h"
 
