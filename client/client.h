@@ -2,7 +2,8 @@
  * or bearer), waits for the shared rate limiter, sends over the pooled
  * transport, retries per the policy of docs/PROTOCOL.md §6 within one deadline per
  * call, and keeps per-action counters. cas_client_api() exposes it as a
- * struct cas_api (the ten operations, ops.c). */
+ * struct cas_api (the fourteen operations of cas.h over its fifteen actions:
+ * ops.c, mutate.c, certdetail.c, store.c; the table is clientapi.c). */
 #ifndef CAS_CLIENT_H
 #define CAS_CLIENT_H
 
