@@ -53,7 +53,7 @@ struct cas_client_stats {
 	long connections;
 	uint64_t rate_waits;
 	struct cas_list_stats lists;
-	/* progress (issue 13) */
+	/* progress (the progress lines, .cas/stats) */
 	long in_flight;             /* HTTP requests on the wire now */
 	double rate_10s;            /* requests sent per second over the last 10 s */
 	int64_t list_pages_done;    /* pages of the listings running now ... */

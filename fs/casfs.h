@@ -18,7 +18,7 @@
 
 struct casfs_opts {
 	char *endpoint, *region, *profile, *cafile, *config_path;
-	char *log_file, *log_level; /* operations (issue 13): where and how much to log */
+	char *log_file, *log_level; /* -o log_file=, -o log_level=: where and how much to log */
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
@@ -86,7 +86,7 @@ struct casfs {
 	struct statedb *state;         /* per-account state database (in memory with -o no_state) */
 	struct cas_accounting *acct;   /* monthly call accounting and budget */
 	struct cas_snapshot *snapshot; /* offline snapshot, between the client and the cache */
-	struct progress *progress;     /* progress lines for long work (issue 13); set by init */
+	struct progress *progress;     /* progress lines for long work (progress.h); set by init */
 	struct events *events;         /* .cas/events, the change feed (NULL: none, e.g. unit tests) */
 	struct watch *watch;           /* -o watch: the re-listing thread (started after the fork) */
 	uid_t uid;
