@@ -58,16 +58,22 @@ struct progress;
 struct events;
 struct watch;
 
-/* Lock order (also docs/ARCHITECTURE.md). A thread holding a lock may take
- * only locks below it in this list:
- *   1. a handle's mutex (apifile.c): held across its commit, a network call
+/* Lock order (docs/ARCHITECTURE.md §3 has every lock and where its rule is
+ * written). A thread holding a lock may take only locks below it:
+ *   1. a handle's mutex (apifile.c): held across its commit, a network call;
+ *      beside it, never with it, the store's upload_mu (store.h): held across
+ *      one staging directory's commit rule
  *   2. an instance's writer lock (ilock.c): held across GetInstanceDetail and
  *      UpdateInstance / DeleteInstance of that one instance
- *   3. the cache's locks (cache/): never held across a call
- *   4. leaves, each held for a few instructions and never nested: handles_mu,
- *      the lock table's mutex, scratch, memo, errlog, notifier, prefetch,
- *      stamps, progress, the state database (disk, never the network), the
- *      client's rate limiter and pools.
+ *   3. the change feed's diff_mu (events.h): one listing's diff, from the
+ *      cache's change hook; takes the feed's mu, then the notifier's
+ *   4. the store's table mutex (store.h): may take the error log's
+ *   5. leaves, never taking another lock: handles_mu, the lock table's
+ *      mutex, scratch, memo, errlog, notifier, the feed's mu, stamps,
+ *      sort_mu, watch, the cache's mutex (never held across a call),
+ *      accounting, the state database (disk, never the network), workers
+ *      (prefetch, progress, snapshot), the client's counters, rate limiters,
+ *      meter, pools and pager.
  * No lock is shared by unrelated instances or handles. */
 struct casfs {
 	/* set before the FUSE loop starts, then read-only */
