@@ -33,12 +33,12 @@ def source_options(text):
 
 
 def named(lines):
-    """-o NAME, and the names after commas in -o a=X,b=Y."""
+    """The options an option column names: -o NAME, and b in -o a=X,b=Y."""
     out = set()
     for line in lines:
-        for m in re.finditer(r'-o(?:\\ | )([a-z_]+)((?:[^ ,]*,(?:\\ )?[a-z_]+=)*)', line):
-            out.add(m.group(1))
-            out |= set(re.findall(r',(?:\\ )?([a-z_]+)=', m.group(2)))
+        out |= set(re.findall(r'-o(?:\\ | )([a-z_]+)', line))
+        if '-o' in line:
+            out |= set(re.findall(r',(?:\\ | )?([a-z_]+)=', line))
     return out
 
 
@@ -49,7 +49,7 @@ def main():
     with open(os.path.join(ROOT, 'fs/main.c'), encoding='utf-8') as fh:
         own, fuse = source_options(fh.read())
     helptext = subprocess.run([sys.argv[1], '--help'], capture_output=True, text=True).stdout
-    help_names = named(l for l in helptext.splitlines() if l.lstrip().startswith('-o '))
+    help_names = named(l.strip().split('  ')[0] for l in helptext.splitlines() if l.lstrip().startswith('-o '))
     with open(os.path.join(ROOT, 'docs/casfs.1'), encoding='utf-8') as fh:
         man = fh.read().splitlines()
     # the option list: .B/.BI lines right after .TP
