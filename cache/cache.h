@@ -1,4 +1,4 @@
-/* cache: a caching decorator over struct cas_api (the same eleven operations).
+/* cache: a caching decorator over struct cas_api (the same fourteen operations).
  * Reads are cached per kind with a TTL; concurrent misses for one key make
  * one call; 404s are cached briefly; after expiry a refresh that does not
  * answer within a soft deadline (~2 s) lets readers have the stale copy

@@ -21,7 +21,7 @@ void cas_prefetch_free(struct cas_prefetch *pf);
 void cas_prefetch_hint(struct cas_prefetch *pf, const struct cas_instances *l, const char *id);
 uint64_t cas_prefetch_issued(struct cas_prefetch *pf);
 
-/* Progress (issue 13): read-ahead queued/done and where the scan is. */
+/* Progress (the progress lines, .cas/stats): read-ahead queued/done and where the scan is. */
 struct cas_prefetch_progress {
 	uint64_t queued;       /* details ever queued for read-ahead */
 	uint64_t done;         /* of those, fetched (= cas_prefetch_issued) or found cached */

@@ -385,8 +385,8 @@ static int d_cert(struct cas_api *a, const char *cert_id, struct cas_cert **out,
 	return s->live->ops->get_user_certificate_detail(s->live, cert_id, out, e);
 }
 
-/* The certificate store passes through and is not stored (issue 19 part 2
- * keeps it live only): offline, listing it is EIO and changing it is refused. */
+/* The certificate store passes through and is not stored (it is kept
+ * live only): offline, listing it is EIO and changing it is refused. */
 static int d_list_store(struct cas_api *a, struct cas_certs **out, struct cas_error *e)
 {
 	struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);

@@ -11,8 +11,10 @@
  * when the service answers it switches to live and calls on_live, so the
  * mount turns live without a remount.
  *
- * Lock rule: `offline` is atomic; mu guards the thread's sleep (cv),
- * `stopping` and the changed ids; no lock is held while calling the inner API or the database. */
+ * Lock rule: `offline`, `since_ms` and `live_ms` are atomic; the retry
+ * thread is a cas_worker (worker.h: its mu guards `stop`); `mu` (a leaf)
+ * guards the ids of instances changed here (`changed[]`); no lock is held
+ * while calling the inner API or the database. */
 #ifndef CAS_SNAPSHOT_H
 #define CAS_SNAPSHOT_H
 

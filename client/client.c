@@ -38,18 +38,19 @@ struct cas_client {
 	int keep_keys;
 	cas_gate_fn gate;   /* set before the first call, then read-only */
 	void *gate_ctx;
-	pthread_mutex_t stats_mu;
+	pthread_mutex_t stats_mu; /* leaf: guards stats and the progress fields below */
 	struct cas_action_stats stats[CAS_NACTIONS];
 	/* progress, under stats_mu */
 	long in_flight;
 	int64_t list_done, list_total;
 	uint64_t list_fetched;
 	struct cas_meter sent; /* its own lock */
-	pthread_mutex_t rng_mu;
+	pthread_mutex_t rng_mu;   /* leaf: guards rng */
 	uint64_t rng;
 	/* the service's clock (Date header) minus ours, in ms; lock-free */
 	atomic_llong clock_offset_ms;
-	/* lists_mu guards the four fields below */
+	/* lists_mu (a leaf) guards lists, notice, notice_ctx, primed and
+	 * primed_at_ns; first_page_ttl_ms is set at creation, then read-only */
 	pthread_mutex_t lists_mu;
 	struct cas_list_stats lists;
 	void (*notice)(void *ctx, const struct cas_error *e);

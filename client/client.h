@@ -2,7 +2,8 @@
  * or bearer), waits for the shared rate limiter, sends over the pooled
  * transport, retries per the policy of docs/PROTOCOL.md §6 within one deadline per
  * call, and keeps per-action counters. cas_client_api() exposes it as a
- * struct cas_api (the ten operations, ops.c). */
+ * struct cas_api (the fourteen operations of cas.h over its fifteen actions:
+ * ops.c, mutate.c, certdetail.c, store.c; the table is clientapi.c). */
 #ifndef CAS_CLIENT_H
 #define CAS_CLIENT_H
 
@@ -52,7 +53,7 @@ struct cas_client_stats {
 	long connections;
 	uint64_t rate_waits;
 	struct cas_list_stats lists;
-	/* progress (issue 13) */
+	/* progress (the progress lines, .cas/stats) */
 	long in_flight;             /* HTTP requests on the wire now */
 	double rate_10s;            /* requests sent per second over the last 10 s */
 	int64_t list_pages_done;    /* pages of the listings running now ... */

@@ -18,7 +18,7 @@
 
 struct casfs_opts {
 	char *endpoint, *region, *profile, *cafile, *config_path;
-	char *log_file, *log_level; /* operations (issue 13): where and how much to log */
+	char *log_file, *log_level; /* -o log_file=, -o log_level=: where and how much to log */
 	double ttl, qps, timeout, max_stale;
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
@@ -66,16 +66,22 @@ struct progress;
 struct events;
 struct watch;
 
-/* Lock order (also docs/ARCHITECTURE.md). A thread holding a lock may take
- * only locks below it in this list:
- *   1. a handle's mutex (apifile.c): held across its commit, a network call
+/* Lock order (docs/ARCHITECTURE.md §3 has every lock and where its rule is
+ * written). A thread holding a lock may take only locks below it:
+ *   1. a handle's mutex (apifile.c): held across its commit, a network call;
+ *      beside it, never with it, the store's upload_mu (store.h): held across
+ *      one staging directory's commit rule
  *   2. an instance's writer lock (ilock.c): held across GetInstanceDetail and
  *      UpdateInstance / DeleteInstance of that one instance
- *   3. the cache's locks (cache/): never held across a call
- *   4. leaves, each held for a few instructions and never nested: handles_mu,
- *      the lock table's mutex, scratch, memo, errlog, notifier, prefetch,
- *      stamps, progress, the state database (disk, never the network), the
- *      client's rate limiter and pools.
+ *   3. the change feed's diff_mu (events.h): one listing's diff, from the
+ *      cache's change hook; takes the feed's mu, then the notifier's
+ *   4. the store's table mutex (store.h): may take the error log's
+ *   5. leaves, never taking another lock: handles_mu, the lock table's
+ *      mutex, scratch, memo, errlog, notifier, the feed's mu, stamps,
+ *      sort_mu, watch, the cache's mutex (never held across a call),
+ *      accounting, the state database (disk, never the network), workers
+ *      (prefetch, progress, snapshot), the client's counters, rate limiters,
+ *      meter, pools and pager.
  * No lock is shared by unrelated instances or handles. */
 struct casfs {
 	/* set before the FUSE loop starts, then read-only */
@@ -94,7 +100,7 @@ struct casfs {
 	struct statedb *state;         /* per-account state database (in memory with -o no_state) */
 	struct cas_accounting *acct;   /* monthly call accounting and budget */
 	struct cas_snapshot *snapshot; /* offline snapshot, between the client and the cache */
-	struct progress *progress;     /* progress lines for long work (issue 13); set by init */
+	struct progress *progress;     /* progress lines for long work (progress.h); set by init */
 	struct events *events;         /* .cas/events, the change feed (NULL: none, e.g. unit tests) */
 	struct watch *watch;           /* -o watch: the re-listing thread (started after the fork) */
 	uid_t uid;

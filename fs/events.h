@@ -7,7 +7,7 @@
  * keeps its offset forever: bytes of dropped lines read as one padded
  * {"kind":"dropped"} line. No event ever costs a call: instance changes are
  * the difference between two listings some reader (or -o watch) fetched.
- * Certificate-store rows (issue 19) are meant to come in as one more source
+ * Certificate-store rows (certificates/) are meant to come in as one more source
  * of the same diff (their own baseline and path prefix).
  *
  * Lock rule: `mu` (a leaf) guards the ring and the pending mutations;

@@ -1,11 +1,13 @@
 /* kinds: the operations of each kind of node (procfs's inode and file
  * operations) and the per-row functions that rows of the node table point
  * to. Kinds: API nodes (files, directories and links the service backs:
- * apinode.c, apifile.c) and scratch entries (scratchfile.c). Row
+ * apinode.c, apifile.c), scratch entries (scratchfile.c), .cas/events
+ * (eventfile.c) and the certificate store's staging directories, staged
+ * files and PEM files (store.c, storeviews.c; declared in store.h). Row
  * functions: render.c (content, same-meaning), certfiles.c (certificates),
  * expiry.c (by-expiry's windows), commit.c (writes and removals), control.c
- * (the .cas directory), journal.c (.cas/journal), tree.c (variable children
- * and views).
+ * (the .cas directory), journal.c (.cas/journal), metrics.c
+ * (.cas/metrics.prom), tree.c (variable children and views).
  *
  * Ownership: every `struct snap **out` and `struct cas_entries **out` is
  * a new reference the caller drops with cas_obj_unref(); *out is NULL on
@@ -104,12 +106,15 @@ int expiry_holds(const char *group, const struct cas_instance *it, int64_t as_of
 /* control.c */
 int render_stats(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_errors(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
-int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
-/* metrics.c: .cas/metrics.prom */
-int render_metrics(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int commit_refresh(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);
 /* Drops every cache, the kernel's included, and logs why (.cas/refresh, going live). */
 void control_refresh_all(struct casfs *fs, const char *why);
+
+/* journal.c: .cas/journal */
+int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
+
+/* metrics.c: .cas/metrics.prom */
+int render_metrics(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 
 /* commit.c */
 int commit_config(struct casfs *fs, const struct node *n, const char *data, size_t len, struct cas_error *e);

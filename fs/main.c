@@ -605,7 +605,7 @@ static int check_state_dir(const char *dir)
 	return bad(msg);
 }
 
-/* Operations (issue 13): the log level and file are settled before
+/* Logging (docs/OPERATIONS.md): the log level and file are settled before
  * mounting, so a bad value fails with one line on the terminal. */
 static int log_max = CAS_LOG_INFO;
 
@@ -708,8 +708,8 @@ static void record_notice(void *ctx, const struct cas_error *e)
 	fs_fail(ctx, "/instances", -e->err, e);
 }
 
-/* The account's name in the state directory (issue 17 item 6, issue 21
- * item 4): with -o account=NAME, "name-NAME" (the user's key, which a key
+/* The account's name in the state directory (one database per account, and
+ * the caller's state stays the caller's): with -o account=NAME, "name-NAME" (the user's key, which a key
  * rotation does not change); else a hash of the credentials' identity and
  * the endpoint: the AccessKey ID (for STS the temporary AccessKey ID that
  * comes with the token), or for a bearer token a SHA-256 of the token

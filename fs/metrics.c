@@ -7,7 +7,7 @@
  * mount's health, rendered from the table .cas/stats uses (stattab.c).
  * Cost rule: the list is read through the cache, so a scrape is served from
  * the cached list and refreshes it at most once per ttl (never a detail).
- * Sources: instances today; the certificate store (issue 19) adds rows to
+ * Sources: instances today; the certificate store (certificates/) is to add rows to
  * `sources` below, with source="store", under the same metric names. */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* store: the certificates/ tree, the account's certificate store as files
- * (issue 19; docs/SEMANTICS.md "The certificate store"). Two modules share
+ * (docs/SEMANTICS.md "The certificate store"). Two modules share
  * this header:
  *
  *  - storeviews.c, the read side: directory names derived from the cached

@@ -1,4 +1,6 @@
-/* validate: every documented parameter constraint of the ten operations.
+/* validate: every documented parameter constraint of the instance,
+ * cloud-access and private-CA operations and GetUserCertificateDetail (the
+ * certificate store's local checks, Name, key and PEM, are client/store.c's).
  * The client checks before any network call; the emulator checks on receipt.
  * A failure fills the cas_error with EINVAL, Code InvalidParameter.<Field>
  * (or MissingParameter.<Field>) and a message that names the field and rule. */

@@ -1,5 +1,6 @@
 /* state: storage, indexing and dumping of the emulator's account (see
- * state.h). The business rules of the ten actions live in act_*.c. */
+ * state.h). The business rules of the fifteen actions live in act_*.c
+ * (act_store.c: the certificate store's four). */
 #include "state.h"
 
 #include "pki.h"

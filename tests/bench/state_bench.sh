@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# state_bench.sh: figures of the state database (issue 12). Never a pass/fail
+# state_bench.sh: figures of the state database (the per-account SQLite file). Never a pass/fail
 # test: it prints numbers for the notes and the README.
 #   1. an unchanged N-instance account (default 1,000): a cold rsync -a, then
 #      a remount and a second rsync -a: files transferred (want 0), API calls
 #      and wall time of each run
 #   2. the database size per N instances (stamps, snapshot, counters)
 #   3. casfs RSS after the rsync, with the state database and with -o no_state
-#      (and, with BASE_CASFS=path to a casfs binary built before issue 12, that one)
+#      (and, with BASE_CASFS=path to a casfs binary built before the state database, that one)
 # Usage: tests/bench/state_bench.sh [build-dir] (default: build-bench, built here)
 # N=... sets the instance count.
 set -euo pipefail
@@ -91,11 +91,11 @@ rss_base=""
 if [ -n "${BASE_CASFS:-}" ]; then
 	rm -rf "$W/copy"
 	BIN=$BASE_CASFS mount_casfs
-	run_rsync "cold rsync -a, casfs before issue 12"
-	rss_base=", $(rss_mb "$CASFS_PID") MiB before issue 12"
+	run_rsync "cold rsync -a, casfs without the state database"
+	rss_base=", $(rss_mb "$CASFS_PID") MiB without the state database"
 	umount_casfs
 	BIN=$BASE_CASFS mount_casfs
-	run_rsync "remount + rsync -a, before issue 12"
+	run_rsync "remount + rsync -a, without the state database"
 	umount_casfs
 fi
 echo "RSS after a cold rsync: ${rss_state} MiB with the state database, ${rss_nostate} MiB with -o no_state${rss_base}"

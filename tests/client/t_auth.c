@@ -285,7 +285,7 @@ static void test_creds_resolved_work(void **state)
 	assert_int_equal(cr.kind, CAS_CRED_STS);
 	use_creds(&cr, "v3");
 	cas_creds_free(&cr);
-	/* a named credentials file wins over the environment (issue 21 item 2) */
+	/* a named credentials file wins over the environment */
 	expect_rc(cas_creds_resolve(&cr, NULL, path, &e), 0, &e);
 	assert_non_null(strstr(cr.source, path));
 	assert_true(cas_creds_env_present());

@@ -1,4 +1,6 @@
-/* t_ops: every one of the ten operations end to end against the emulator,
+/* t_ops: the eleven operations of instances, cloud access, private CAs and
+ * certificate detail end to end against the emulator (the certificate
+ * store's are t_store.c's),
  * once through the struct cas_api table (cas_client_api(c)->ops) and once
  * through the per-operation functions of ops.h, each result checked against
  * /_emulator/state and each mutation against the audit log (exactly one

@@ -173,7 +173,7 @@ static void test_stall_and_control(void **state)
 	resp_free(&r);
 }
 
-/* issue 17: throttle:MS answers Throttling.User with any retry-after; slow:MS
+/* throttle:MS answers Throttling.User with any retry-after; slow:MS
  * holds the request, then applies it (a service that applies late) */
 static void test_throttle_and_slow(void **state)
 {

@@ -1,4 +1,4 @@
-/* test_store: the certificate store of the emulator (issue 19): uploads with
+/* test_store: the certificate store of the emulator: uploads with
  * their OpenSSL checks and every error code (NameRepeat, the three X.509
  * codes, Name required and <= 64 characters), ListUserCertificateOrder (the
  * CPACK default, UPLOAD vs CERT, the default-Status trap that hides expired

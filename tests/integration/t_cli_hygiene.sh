@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mount hygiene (issue 9), as s3fs and rclone do it: a mountpoint that is
+# Mount hygiene, as s3fs and rclone do it: a mountpoint that is
 # already mounted is refused; a dead casfs mount (after kill -9) is refused
 # with the hint `fusermount3 -u <mnt>`, and mounts again once cleared; a
 # non-empty mountpoint is refused unless -o nonempty; an unknown region

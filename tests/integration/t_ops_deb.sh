@@ -24,7 +24,7 @@ for f in ./usr/bin/casfs ./usr/sbin/mount.fuse.casfs ./usr/share/man/man1/casfs.
 	grep -qx -- "$f" "$T/files" || fail "the package lacks $f"
 done
 grep -q '\.1$' "$T/files" && fail "an uncompressed man page: $(grep '\.1$' "$T/files")"
-# what a distribution asks of a package (issue 21 item 6)
+# what a distribution asks of a package
 dpkg-deb -x "$deb" "$T/x"
 dpkg-deb -e "$deb" "$T/ctl"
 grep -qx /etc/logrotate.d/casfs "$T/ctl/conffiles" || fail "the logrotate file is not a conffile"

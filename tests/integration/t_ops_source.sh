@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One mount per account, named in the command (issue 21 items 2, 3, 5).
+# One mount per account, named in the command.
 # SOURCE names the profile and becomes the fsname in /proc/mounts;
 # credentials_file= wins over credentials in the environment (the audit log
 # shows the profile's AccessKey, not the environment's); a rejected secret

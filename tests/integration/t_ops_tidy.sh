@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The caller's state stays the caller's (issue 21 item 4): contrib/demo.sh
+# The caller's state stays the caller's: contrib/demo.sh
 # and a state-heavy mount test, run with a caller's HOME, XDG_STATE_HOME and
 # STATE_DIRECTORY that each hold a database already, leave all three folders
 # exactly as they were (names, sizes, mtimes). Every benchmark that starts

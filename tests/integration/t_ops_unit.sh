@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The systemd template unit (issue 21 item 1). casfs@.service as installed:
+# The systemd template unit. casfs@.service as installed:
 # `systemd-analyze verify` of an instance is silent, and its ExecStart= run
 # the way systemd runs it (env -i: no HOME, STATE_DIRECTORY and
 # CREDENTIALS_DIRECTORY set, %i and %d filled in) keeps its state database in

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The kernel never keeps anything too long (issue 22): what casfs lets the
+# The kernel never keeps anything too long: what casfs lets the
 # kernel cache (attributes, entries, pages kept across opens) is taken back
 # whenever casfs learns of a change. Listings change within the ttl or at once
 # after .cas/refresh when the service changes behind the mount, and at once

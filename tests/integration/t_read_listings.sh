@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Complete and consistent listings (issue 7). One emulator with 250
+# Complete and consistent listings. One emulator with 250
 # instances; the emulator's /_emulator/listing makes the account drift
 # between page requests, caps the server's page size, lies about TotalCount
 # or sends it as a string / not at all. The oracle is /_emulator/state (what

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Case 5 of issue 7 at mount time: an empty account that answers without a
+# Listing an empty account at mount time: an empty account that answers without a
 # TotalCount (or with TotalCount "0") mounts, lists nothing and exits 0;
 # TotalCount as a digit string on a non-empty account lists everything.
 source "$(dirname "$0")/lib.sh"

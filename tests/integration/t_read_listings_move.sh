@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A listing where an id moves across a page boundary while TotalCount stays
-# the same (issue 17 item 15). The emulator's drift "move" takes the last
+# the same. The emulator's drift "move" takes the last
 # instance of the list order to the front when page 2 is requested: every
 # entry shifts one place later, page 1's last entry is served again on page
 # 2, and the moved instance is on no page read after page 1. Only the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Case 7 of issue 7: cloud-access/ and private-ca/ follow the listing rules
+# cloud-access/ and private-ca/ follow the listing rules
 # of instances/: a repeated id is one entry (the newest one shown), a field
 # of an odd JSON type never hides an entry, a number as an id is its decimal
 # text, and only an id that cannot be a file name is skipped.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 17 item 9: one Throttling.User answer asking for an hour
+# One Throttling.User answer asking for an hour
 # (x-acs-retry-after: 3600000) does not stop the mount. The call that got
 # it fails (EAGAIN, or ETIMEDOUT at its deadline); the pause it imposes on
 # the client ends by that call's deadline, so a later read and a later write

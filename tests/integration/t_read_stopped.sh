@@ -102,7 +102,7 @@ kill -STOP "$EMU_PID"
 timed cat "$MNT/instances/$a/detail"
 [ "$RC" -ne 0 ] || fail "detail served past max_stale while the service is stopped"
 [ "$RC" -ne 124 ] || fail "read past max_stale hung"
-# (known gap, issue 8's ground: the path walk refreshes the list and then the
+# (known gap: the path walk refreshes the list and then the
 # detail, each bounded by -o timeout, so this read measures 2 x timeout)
 log "read past max_stale, service stopped: ${MS} ms"
 [ "$MS" -le "$((2 * LIMIT_MS))" ] || fail "read past max_stale took ${MS} ms (limit $((2 * LIMIT_MS)) ms)"

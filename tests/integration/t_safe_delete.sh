@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Safe by default (issue 9): without -o allow_delete, rmdir instances/<id>,
+# Safe by default: without -o allow_delete, rmdir instances/<id>,
 # rm -rf, Ansible's file state=absent and rm cloud-access/<id> delete
 # nothing (EPERM with a record naming the option); with it, each deletes
 # its instance with exactly one DeleteInstance and exits 0. A directory

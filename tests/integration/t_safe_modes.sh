@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Modes and owners against libfuse's umask=/uid=/gid= (issue 17, item 11).
+# Modes and owners against libfuse's umask=/uid=/gid=.
 # casfs takes those three options itself: uid=/gid= name the owner of the
 # files the service backs, umask= only clears bits (a mode is never looser
 # than its row's: key.pem stays 0400, config 0644 at most), and the kernel

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Puppet (issue 9): `puppet apply` of file resources on a value file and on
+# Puppet: `puppet apply` of file resources on a value file and on
 # config changes each with exactly one UpdateInstance carrying only that
 # field (Ruby's tempfile makes a lock directory beside the target: a
 # scratch directory), leaves no scratch entry behind, and a second run

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The scratch store against the node table (issue 17, items 12 and 13).
+# The scratch store against the node table.
 # - A name a row of the table claims (key.pem without -o keys; cert.pem and
 #   not_after before issue) is never a scratch name: create, mkdir and
 #   rename onto it fail with EACCES and a record, and nothing is left

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every failure reaches the writer (issue 9): bash's builtin echo into tags
+# Every failure reaches the writer: bash's builtin echo into tags
 # sees a failed UpdateInstance (tags commit inside the write that ends in a
 # newline); a tags document written in several writes ends up as written,
 # with no extra commit at close; an empty tag set (`: > tags`) is EINVAL

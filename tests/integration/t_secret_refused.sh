@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A SecretKey refused by validation never appears in the casfs log or in
-# .cas/errors (issue 17 item 15). cloud-access/new refuses a SecretKey over
+# .cas/errors. cloud-access/new refuses a SecretKey over
 # 256 characters or with a control character with EINVAL before any call;
 # the refusal names the field, never its value. Written with bash's builtin
 # echo and /bin/echo, at the default options. The oracle is the audit log

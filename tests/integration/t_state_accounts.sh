@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The state database belongs to one account (issue 17 item 6, issue 21 item 4).
+# The state database belongs to one account.
 # Two STS accounts from the environment get two databases: B's .cas/journal
 # never shows A's change and B's month counts are its own. A bearer token
 # gets its own database too, named without the token. -o account=NAME keys

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The certificate store's listing, deletion and purge (issue 19): expired
+# The certificate store's listing, deletion and purge: expired
 # certificates are listed (the CERT/UPLOAD default-Status trap does not hide
 # them: ListCertificates is the source), a cold listing and every not_after
 # cost only ⌈N/100⌉ ListCertificates, rm -r / rmdir with -o allow_delete is

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The certificate store's uploads by writing files (issue 19): the four
+# The certificate store's uploads by writing files: the four
 # workflows (certbot deploy hook, cp -rL of a live directory in any order,
 # atomic publish through a scratch directory, Ansible copy) each make exactly
 # one UploadUserCertificate carrying the whole chain, and a second run makes

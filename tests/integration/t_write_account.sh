@@ -118,7 +118,7 @@ bash -c 'echo "$2" > "$1"' _ "$MNT/cloud-access/new" "$doc" || fail "idempotent 
 expect_eq "$(audit_count AddCloudAccess)" 1 "AddCloudAccess calls after adding the same key again"
 expect_eq "$(emu_get state | jq "[.cloud_access[] | select(.SecretId == \"$sid\")] | length")" 1 "entries with that SecretId"
 # bad adds: EINVAL, no call (the SecretKey is in the document, so these also test the redaction of errors).
-# An unknown CloudName is the service's to refuse (issue 9): see t_safe_write.
+# An unknown CloudName is the service's to refuse: see t_safe_write.
 for bad in \
 	"$(jq -nc --arg k "$secret" '{CloudName: "", SecretId: "AKIDother1", SecretKey: $k}')" \
 	"$(jq -nc --arg k "$secret" '{CloudName: "Tencent", SecretKey: $k}')" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 17 item 10: with -o timeout=12 and the state database locked by
+# With -o timeout=12 and the state database locked by
 # another process (sqlite3 holding BEGIN EXCLUSIVE), no mutation is sent
 # with less than min(1 s, timeout/2) = 1 s of its deadline left: the
 # UpdateInstance arrives (audit log time) at most 11 s after the write

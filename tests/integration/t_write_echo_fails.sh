@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bash's builtin `echo a=b > tags` against a failing UpdateInstance exits 1
-# (issue 17 item 15). The builtin ignores close(2)'s result, so the failure
+# bash's builtin `echo a=b > tags` against a failing UpdateInstance exits 1.
+# The builtin ignores close(2)'s result, so the failure
 # must reach it through write(2): a tags line ending in a newline is a
 # complete document, committed inside the write. The oracle is the audit
 # log (UpdateInstance sent, nothing applied) and the service's tags; the

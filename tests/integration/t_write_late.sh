@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 17 item 1: a service that applies a mutation late never gets it
+# A service that applies a mutation late never gets it
 # twice. The emulator's slow fault holds the request, then applies it and
 # answers (and applies it even when casfs has given up waiting). At the
 # default timeout (20 s) a write whose answer takes 7.5 s (longer than a

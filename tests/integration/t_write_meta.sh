@@ -86,7 +86,7 @@ rm -f "$d/big" "$d/big2"
 for k in $(seq 1 64); do
 	: >"$MNT/instances/${ids[$((k % 2))]}/s$k" || fail "scratch file $k of 64"
 done
-# statfs reports unlimited inodes (issue 21 item 3): the limit shows as ENOSPC only
+# statfs reports unlimited inodes: the limit shows as ENOSPC only
 [ "$(stat -f -c %d "$d")" -ge 1000000 ] || fail "statfs free inodes with 64 scratch files: $(stat -f -c %d "$d")"
 e0=$(wc -l <"$MNT/.cas/errors")
 expect_fail "No space left on device" touch "$MNT/instances/${ids[2]}/s65"

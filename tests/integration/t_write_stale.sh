@@ -89,7 +89,7 @@ expect_eq "$(upd "$c")" 1 "UpdateInstance calls after bad CSR writes"
 expect_eq "$(cat "$MNT/instances/$c/csr")" "$(cat "$T/req.pem")" "csr file after bad CSR writes"
 
 # ---- written bytes are shown while they still mean the remote state, and
-# never outlive .cas/refresh (issue 9: afterwards config is the full canonical state)
+# never outlive .cas/refresh (afterwards config is the full canonical state)
 m=${ids[2]}
 cfg="$MNT/instances/$m/config"
 bash -c 'echo "{\"City\": \"Mine\"}" > "$1"' _ "$cfg" || fail "echo > config"

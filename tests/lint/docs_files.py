@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-NAMED = re.compile(r'(?<![\w.-])([\w./-]+\.[ch])(?![\w])')
+NAMED = re.compile(r'(?<![\w.*-])([\w./-]+\.[ch])(?![\w])')  # not a glob (*_test.h)
 
 
 def main():

@@ -188,7 +188,7 @@ static void rng(void **state)
 	assert_int_equal(changes, 100);
 }
 
-/* issue 17 item 1: a mutation is sent again only after a complete error
+/* a mutation is sent again only after a complete error
  * answer, never after a timeout or a lost answer, never AddCloudAccess */
 static void mutation_next(void **state)
 {
@@ -216,7 +216,7 @@ static void mutation_next(void **state)
 	assert_int_equal(cas_mutation_next(CAS_NET_OK, 500, "InternalError", 0, 0), CAS_MUT_UNKNOWN);
 }
 
-/* issue 17 item 9: a retry-after hint pauses the client at most until the deadline */
+/* a retry-after hint pauses the client at most until the deadline */
 static void pause_cap(void **state)
 {
 	(void)state;
