@@ -20,7 +20,8 @@ struct line {
 
 struct pending {
 	struct pending *next;
-	int64_t seq;
+	uint64_t token;      /* the feed's own: a mutation the journal could not record has one too */
+	int64_t journal_seq; /* the journal's record; 0: none (e.g. the state database was locked) */
 	char *path, *action, *fields;
 };
 
@@ -34,6 +35,7 @@ struct events {
 	uint64_t dropped_seq;  /* of the last dropped line */
 	int64_t last_ms;       /* of the last line; the feed's start before any */
 	struct pending *pending;
+	uint64_t next_token;   /* of the next pending mutation */
 	struct notifier *notify;
 	pthread_mutex_t diff_mu;          /* taken before mu */
 	struct cas_instances *baseline;   /* the last listing the feed compared with */
@@ -206,29 +208,45 @@ ssize_t events_read(struct events *ev, char *buf, size_t size, off_t off)
 
 /* ---- mutations ----------------------------------------------------------- */
 
-void events_mutation_begin(struct events *ev, int64_t seq, const char *path, const char *action, const char *fields)
+uint64_t events_mutation_begin(struct events *ev, int64_t journal_seq, const char *path, const char *action,
+			       const char *fields)
 {
-	if (!ev || seq <= 0)
-		return;
+	if (!ev)
+		return 0;
 	struct pending *p = cas_xcalloc(1, sizeof(*p));
-	p->seq = seq;
+	p->journal_seq = journal_seq > 0 ? journal_seq : 0;
 	p->path = cas_xstrdup(path ? path : "");
 	p->action = cas_xstrdup(action ? action : "");
 	p->fields = fields ? cas_xstrdup(fields) : NULL;
 	pthread_mutex_lock(&ev->mu);
+	p->token = ++ev->next_token;
 	p->next = ev->pending;
 	ev->pending = p;
 	pthread_mutex_unlock(&ev->mu);
+	return p->token;
 }
 
-void events_mutation_end(struct events *ev, int64_t seq, const char *outcome, int err, const char *code,
+int64_t events_mutation_journal_seq(struct events *ev, uint64_t token)
+{
+	if (!ev || !token)
+		return 0;
+	pthread_mutex_lock(&ev->mu);
+	struct pending *p = ev->pending;
+	while (p && p->token != token)
+		p = p->next;
+	int64_t seq = p ? p->journal_seq : 0;
+	pthread_mutex_unlock(&ev->mu);
+	return seq;
+}
+
+void events_mutation_end(struct events *ev, uint64_t token, const char *outcome, int err, const char *code,
 			 const char *request_id)
 {
-	if (!ev || seq <= 0)
+	if (!ev || !token)
 		return;
 	pthread_mutex_lock(&ev->mu);
 	struct pending **pp = &ev->pending, *p;
-	while ((p = *pp) && p->seq != seq)
+	while ((p = *pp) && p->token != token)
 		pp = &p->next;
 	if (p)
 		*pp = p->next;
@@ -241,7 +259,8 @@ void events_mutation_end(struct events *ev, int64_t seq, const char *outcome, in
 	cJSON *f = p->fields ? cJSON_Parse(p->fields) : NULL;
 	if (f)
 		cJSON_AddItemToObject(m, "fields", f);
-	cJSON_AddNumberToObject(m, "journal_seq", (double)seq);
+	if (p->journal_seq > 0) /* the journal's record, when it has one */
+		cJSON_AddNumberToObject(m, "journal_seq", (double)p->journal_seq);
 	if (err) {
 		cJSON_AddNumberToObject(m, "errno", err);
 		if (code && *code)

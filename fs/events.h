@@ -45,9 +45,16 @@ void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 /* Counters the feed reports as events (listings shown as a union): checked
  * after every listing the feed sees and whenever the feed is read. */
 void events_poll(struct casfs *fs);
-/* A mutation journal.c recorded (seq: the journal's) and its outcome. */
-void events_mutation_begin(struct events *ev, int64_t seq, const char *path, const char *action, const char *fields);
-void events_mutation_end(struct events *ev, int64_t seq, const char *outcome, int err, const char *code,
+/* A mutation about to be sent (journal.c): returns the feed's token for it
+ * (0: no feed). Every mutation gets its line at the outcome, also one the
+ * journal could not record (journal_seq <= 0: the state database locked or
+ * failing); the line carries "journal_seq" only when the journal has it. */
+uint64_t events_mutation_begin(struct events *ev, int64_t journal_seq, const char *path, const char *action,
+			       const char *fields);
+/* The journal's record of the pending mutation `token` (0: none). */
+int64_t events_mutation_journal_seq(struct events *ev, uint64_t token);
+/* Its outcome: appends the mutation's line. */
+void events_mutation_end(struct events *ev, uint64_t token, const char *outcome, int err, const char *code,
 			 const char *request_id);
 
 #endif
