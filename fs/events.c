@@ -39,6 +39,7 @@ struct events {
 	struct notifier *notify;
 	pthread_mutex_t diff_mu;          /* taken before mu */
 	struct cas_instances *baseline;   /* the last listing the feed compared with */
+	uint64_t baseline_gen;            /* its generation (cache.h): older listings are ignored */
 	uint64_t unions_seen;             /* listings shown as a union, already reported */
 };
 
@@ -316,13 +317,18 @@ static void instance_event(struct events *ev, const char *kind, const char *id, 
 	events_add(ev, kind, path, m);
 }
 
-/* The feed's view of a new listing: its difference from the last one it saw
- * (the first one is the baseline and gives no event). */
-static void diff_listing(struct events *ev, struct cas_instances *now)
+void events_listing(struct events *ev, uint64_t gen, struct cas_instances *now)
 {
+	if (!ev || !now)
+		return;
 	pthread_mutex_lock(&ev->diff_mu);
+	if (ev->baseline && gen <= ev->baseline_gen) { /* the cache's hook for an older list, finished late */
+		pthread_mutex_unlock(&ev->diff_mu);
+		return;
+	}
 	struct cas_instances *was = ev->baseline;
 	ev->baseline = cas_obj_ref(now);
+	ev->baseline_gen = gen;
 	for (size_t i = 0; was && i < now->n; i++) {
 		const struct cas_instance *c = &now->v[i], *o = cas_instances_find(was, c->id);
 		if (!o) {
@@ -366,13 +372,13 @@ void events_poll(struct casfs *fs)
 	}
 }
 
-void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
+void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			    uint64_t gen)
 {
 	struct casfs *fs = ctx;
-	notify_on_cache_change(fs->notify, kind, key, old_value, new_value);
+	notify_on_cache_change(fs->notify, kind, key, old_value, new_value, gen);
 	if (kind != CAS_CK_INSTANCES || !fs->events)
 		return;
-	if (new_value)
-		diff_listing(fs->events, new_value);
+	events_listing(fs->events, gen, new_value);
 	events_poll(fs);
 }

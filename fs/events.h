@@ -41,7 +41,13 @@ ssize_t events_read(struct events *ev, char *buf, size_t size, off_t off);
 
 /* The cache's change hook of the mount (ctx: struct casfs): the kernel's
  * invalidations (notify.c), then the feed's diff of instance listings. */
-void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value);
+void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			    uint64_t gen);
+/* The feed's view of a new listing of generation gen (cache.h): its
+ * difference from the last one it saw (the first one is the baseline and
+ * gives no line). A listing older than the baseline (the hook of an earlier
+ * fetch finishing late) is ignored, so the baseline never goes back. */
+void events_listing(struct events *ev, uint64_t gen, struct cas_instances *now);
 /* Counters the feed reports as events (listings shown as a union): checked
  * after every listing the feed sees and whenever the feed is read. */
 void events_poll(struct casfs *fs);
