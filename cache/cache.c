@@ -88,6 +88,8 @@ struct cas_cache {
 	int background;                 /* background refreshes running */
 	cas_cache_change_fn hook;
 	void *hook_ctx;
+	uint64_t hook_gen[CAS_CK_N];    /* per kind: the generation of the last value stored for a hook
+	                                 * (assigned when it is stored; hooks may run out of this order) */
 	int64_t last_sweep_ms;
 };
 
@@ -245,6 +247,7 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 
 	void *old = NULL, *new_value = NULL;
 	int changed = 0;
+	uint64_t gen = 0;
 	pthread_mutex_lock(&c->mu);
 	int64_t now = now_ms(c);
 	e->gen++;
@@ -266,6 +269,8 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 			c->health = API_HEALTHY;
 		changed = !same_doc(old, e->value, kind) && (old || e->value);
 		new_value = cas_obj_ref(e->value);
+		if (changed)
+			gen = ++c->hook_gen[kind];
 	} else {
 		cas_obj_unref(obj);
 		c->st.fetch_errors++;
@@ -277,7 +282,7 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 	void *hctx = c->hook_ctx;
 	pthread_mutex_unlock(&c->mu);
 	if (changed && hook)
-		hook(hctx, kind, key, old, new_value);
+		hook(hctx, kind, key, old, new_value, gen);
 	cas_obj_unref(old);
 	cas_obj_unref(new_value);
 	free(key);
@@ -705,6 +710,7 @@ static void instance_updated(struct cas_cache *c, const char *id)
 		return;
 	}
 	struct cas_instances *old = NULL, *nl = NULL;
+	uint64_t gen = 0;
 	pthread_mutex_lock(&c->mu);
 	struct centry *e = find(c, CAS_CK_INSTANCES, "", 0);
 	int usable = e && e->value && !e->neg && !e->fetching && e->fetched_ms;
@@ -727,6 +733,9 @@ static void instance_updated(struct cas_cache *c, const char *id)
 		nl->inconsistent = old->inconsistent;
 		nl->as_of_ms = old->as_of_ms;
 		e->value = nl; /* fetched_ms stays: the list is as old as it was */
+		/* the hook's own reference: a fetch stored after the unlock drops the entry's */
+		cas_obj_ref(nl);
+		gen = ++c->hook_gen[CAS_CK_INSTANCES];
 		c->st.entry_updates++;
 	}
 	cas_cache_change_fn hook = c->hook;
@@ -738,8 +747,9 @@ static void instance_updated(struct cas_cache *c, const char *id)
 		return;
 	}
 	if (hook)
-		hook(hctx, CAS_CK_INSTANCES, "", old, nl);
+		hook(hctx, CAS_CK_INSTANCES, "", old, nl, gen);
 	cas_obj_unref(old);
+	cas_obj_unref(nl);
 }
 
 /* ---- the decorator ---------------------------------------------------- */

@@ -71,6 +71,11 @@
  *   T17 FRESH|STALE -> same state  after UpdateInstance/RefundInstance succeed, the list entry of
  *                                  the instance is rewritten from its fresh detail (T14+T1..T3 for
  *                                  the detail); the list keeps its age. Otherwise T14 on the list.
+ * Change hooks (cas_cache_change_fn) run after T3/T4/T10 store a changed value and after T17
+ * rewrites the list, outside the lock, each with its own references to old and new and with a
+ * generation number per kind taken when the value was stored: hooks may finish out of order
+ * (two fetches, or a fetch that replaced a T17 rewrite while its hook ran); the generation says
+ * which value is the later one.
  * The API's health, one for the cache: HEALTHY -> DEGRADED when a reader's soft deadline passes
  * (T9) or a fetch fails (T5, T11); DEGRADED -> HEALTHY when a fetch answers within the soft
  * deadline (T3, T4, T10). A new entry starts EMPTY.
@@ -111,9 +116,16 @@ struct cas_cache_stats {
 };
 
 /* Called after content under (kind, key) changed: old/new are the previous
- * and current values (either may be NULL). Called without locks held. */
+ * and current values (either may be NULL; references the caller holds for
+ * the call, so valid even when a later fetch has replaced the entry).
+ * Called without locks held, so the calls of two fetches (or a fetch and a
+ * list entry rewrite, T17) can run concurrently and finish in either order:
+ * gen orders them. It is assigned per kind, under the cache's lock, when
+ * the value is stored, so a larger gen is a later value of that kind; a
+ * hook that keeps "the last value" (a baseline) ignores a call with a gen
+ * older than the one it holds. */
 typedef void (*cas_cache_change_fn)(void *ctx, enum cas_ck kind, const char *key, void *old_value,
-				    void *new_value);
+				    void *new_value, uint64_t gen);
 
 struct cas_cache;
 struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_opts *o);

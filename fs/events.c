@@ -20,7 +20,8 @@ struct line {
 
 struct pending {
 	struct pending *next;
-	int64_t seq;
+	uint64_t token;      /* the feed's own: a mutation the journal could not record has one too */
+	int64_t journal_seq; /* the journal's record; 0: none (e.g. the state database was locked) */
 	char *path, *action, *fields;
 };
 
@@ -34,9 +35,11 @@ struct events {
 	uint64_t dropped_seq;  /* of the last dropped line */
 	int64_t last_ms;       /* of the last line; the feed's start before any */
 	struct pending *pending;
+	uint64_t next_token;   /* of the next pending mutation */
 	struct notifier *notify;
 	pthread_mutex_t diff_mu;          /* taken before mu */
 	struct cas_instances *baseline;   /* the last listing the feed compared with */
+	uint64_t baseline_gen;            /* its generation (cache.h): older listings are ignored */
 	uint64_t unions_seen;             /* listings shown as a union, already reported */
 };
 
@@ -206,29 +209,45 @@ ssize_t events_read(struct events *ev, char *buf, size_t size, off_t off)
 
 /* ---- mutations ----------------------------------------------------------- */
 
-void events_mutation_begin(struct events *ev, int64_t seq, const char *path, const char *action, const char *fields)
+uint64_t events_mutation_begin(struct events *ev, int64_t journal_seq, const char *path, const char *action,
+			       const char *fields)
 {
-	if (!ev || seq <= 0)
-		return;
+	if (!ev)
+		return 0;
 	struct pending *p = cas_xcalloc(1, sizeof(*p));
-	p->seq = seq;
+	p->journal_seq = journal_seq > 0 ? journal_seq : 0;
 	p->path = cas_xstrdup(path ? path : "");
 	p->action = cas_xstrdup(action ? action : "");
 	p->fields = fields ? cas_xstrdup(fields) : NULL;
 	pthread_mutex_lock(&ev->mu);
+	p->token = ++ev->next_token;
 	p->next = ev->pending;
 	ev->pending = p;
 	pthread_mutex_unlock(&ev->mu);
+	return p->token;
 }
 
-void events_mutation_end(struct events *ev, int64_t seq, const char *outcome, int err, const char *code,
+int64_t events_mutation_journal_seq(struct events *ev, uint64_t token)
+{
+	if (!ev || !token)
+		return 0;
+	pthread_mutex_lock(&ev->mu);
+	struct pending *p = ev->pending;
+	while (p && p->token != token)
+		p = p->next;
+	int64_t seq = p ? p->journal_seq : 0;
+	pthread_mutex_unlock(&ev->mu);
+	return seq;
+}
+
+void events_mutation_end(struct events *ev, uint64_t token, const char *outcome, int err, const char *code,
 			 const char *request_id)
 {
-	if (!ev || seq <= 0)
+	if (!ev || !token)
 		return;
 	pthread_mutex_lock(&ev->mu);
 	struct pending **pp = &ev->pending, *p;
-	while ((p = *pp) && p->seq != seq)
+	while ((p = *pp) && p->token != token)
 		pp = &p->next;
 	if (p)
 		*pp = p->next;
@@ -241,7 +260,8 @@ void events_mutation_end(struct events *ev, int64_t seq, const char *outcome, in
 	cJSON *f = p->fields ? cJSON_Parse(p->fields) : NULL;
 	if (f)
 		cJSON_AddItemToObject(m, "fields", f);
-	cJSON_AddNumberToObject(m, "journal_seq", (double)seq);
+	if (p->journal_seq > 0) /* the journal's record, when it has one */
+		cJSON_AddNumberToObject(m, "journal_seq", (double)p->journal_seq);
 	if (err) {
 		cJSON_AddNumberToObject(m, "errno", err);
 		if (code && *code)
@@ -297,13 +317,18 @@ static void instance_event(struct events *ev, const char *kind, const char *id, 
 	events_add(ev, kind, path, m);
 }
 
-/* The feed's view of a new listing: its difference from the last one it saw
- * (the first one is the baseline and gives no event). */
-static void diff_listing(struct events *ev, struct cas_instances *now)
+void events_listing(struct events *ev, uint64_t gen, struct cas_instances *now)
 {
+	if (!ev || !now)
+		return;
 	pthread_mutex_lock(&ev->diff_mu);
+	if (ev->baseline && gen <= ev->baseline_gen) { /* the cache's hook for an older list, finished late */
+		pthread_mutex_unlock(&ev->diff_mu);
+		return;
+	}
 	struct cas_instances *was = ev->baseline;
 	ev->baseline = cas_obj_ref(now);
+	ev->baseline_gen = gen;
 	for (size_t i = 0; was && i < now->n; i++) {
 		const struct cas_instance *c = &now->v[i], *o = cas_instances_find(was, c->id);
 		if (!o) {
@@ -347,13 +372,13 @@ void events_poll(struct casfs *fs)
 	}
 }
 
-void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
+void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			    uint64_t gen)
 {
 	struct casfs *fs = ctx;
-	notify_on_cache_change(fs->notify, kind, key, old_value, new_value);
+	notify_on_cache_change(fs->notify, kind, key, old_value, new_value, gen);
 	if (kind != CAS_CK_INSTANCES || !fs->events)
 		return;
-	if (new_value)
-		diff_listing(fs->events, new_value);
+	events_listing(fs->events, gen, new_value);
 	events_poll(fs);
 }

@@ -41,13 +41,26 @@ ssize_t events_read(struct events *ev, char *buf, size_t size, off_t off);
 
 /* The cache's change hook of the mount (ctx: struct casfs): the kernel's
  * invalidations (notify.c), then the feed's diff of instance listings. */
-void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value);
+void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			    uint64_t gen);
+/* The feed's view of a new listing of generation gen (cache.h): its
+ * difference from the last one it saw (the first one is the baseline and
+ * gives no line). A listing older than the baseline (the hook of an earlier
+ * fetch finishing late) is ignored, so the baseline never goes back. */
+void events_listing(struct events *ev, uint64_t gen, struct cas_instances *now);
 /* Counters the feed reports as events (listings shown as a union): checked
  * after every listing the feed sees and whenever the feed is read. */
 void events_poll(struct casfs *fs);
-/* A mutation journal.c recorded (seq: the journal's) and its outcome. */
-void events_mutation_begin(struct events *ev, int64_t seq, const char *path, const char *action, const char *fields);
-void events_mutation_end(struct events *ev, int64_t seq, const char *outcome, int err, const char *code,
+/* A mutation about to be sent (journal.c): returns the feed's token for it
+ * (0: no feed). Every mutation gets its line at the outcome, also one the
+ * journal could not record (journal_seq <= 0: the state database locked or
+ * failing); the line carries "journal_seq" only when the journal has it. */
+uint64_t events_mutation_begin(struct events *ev, int64_t journal_seq, const char *path, const char *action,
+			       const char *fields);
+/* The journal's record of the pending mutation `token` (0: none). */
+int64_t events_mutation_journal_seq(struct events *ev, uint64_t token);
+/* Its outcome: appends the mutation's line. */
+void events_mutation_end(struct events *ev, uint64_t token, const char *outcome, int err, const char *code,
 			 const char *request_id);
 
 #endif

@@ -35,25 +35,28 @@ static void caller(struct statedb_journal_rec *r, char comm[32])
 		fclose(f);
 }
 
+/* The handle: the feed's token when the mount has a feed (it keeps the
+ * journal's seq with the pending mutation, so a mutation the journal could
+ * not record still gets its line), else the journal's seq. */
 int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJSON *fields)
 {
-	if (!fs->state) { /* no database (a mount without FUSE: tests, fuzzing): nothing to record */
-		cJSON_Delete(fields);
-		return 0;
-	}
 	char *f = fields ? cJSON_PrintUnformatted(fields) : NULL;
 	cJSON_Delete(fields);
-	struct statedb_journal_rec r = { .time_ms = cas_wall_ms(), .path = path, .action = action, .fields = f,
-					 .outcome = "pending" };
-	char comm[32];
-	caller(&r, comm);
-	int64_t seq = statedb_journal_add(fs->state, &r);
-	events_mutation_begin(fs->events, seq, path, action, f); /* .cas/events: one line at the outcome */
+	int64_t seq = 0;
+	if (fs->state) { /* no database (a mount without FUSE: tests, fuzzing): nothing to record */
+		struct statedb_journal_rec r = { .time_ms = cas_wall_ms(), .path = path, .action = action,
+						 .fields = f, .outcome = "pending" };
+		char comm[32];
+		caller(&r, comm);
+		seq = statedb_journal_add(fs->state, &r); /* 0: not recorded (database locked, failing) */
+	}
+	/* .cas/events: one line at the outcome */
+	uint64_t token = events_mutation_begin(fs->events, seq, path, action, f);
 	free(f);
-	return seq;
+	return fs->events ? (int64_t)token : seq;
 }
 
-void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *e)
+void journal_end(struct casfs *fs, int64_t h, int rc, const struct cas_error *e)
 {
 	struct statedb_journal_rec r = { .outcome = rc == 0 ? (fs->o.dry_run ? "dry_run" : "ok")
 						 : e->ambiguous ? "ambiguous" : "error",
@@ -62,8 +65,9 @@ void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *
 		r.code = e->code;
 		r.message = e->message;
 	}
+	int64_t seq = fs->events ? events_mutation_journal_seq(fs->events, (uint64_t)h) : h;
 	statedb_journal_finish(fs->state, seq, &r);
-	events_mutation_end(fs->events, seq, r.outcome, r.err, r.code, r.request_id);
+	events_mutation_end(fs->events, (uint64_t)h, r.outcome, r.err, r.code, r.request_id);
 }
 
 int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)

@@ -17,7 +17,10 @@
 
 #define JOURNAL_SHOW 1000
 
-/* Starts a record; fields (may be NULL) is taken. Returns its handle (0 when not recorded). */
+/* Starts a record; fields (may be NULL) is taken. Returns the handle for
+ * journal_end (0: neither journal nor feed). A record the state database
+ * cannot take (locked, failing) is missing from the journal, but the
+ * mutation still gets its line in .cas/events. */
 int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJSON *fields);
 /* Finishes the record with the call's result (rc = 0 or -errno). */
 void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *e);

@@ -31,6 +31,7 @@ struct notifier {
 	pthread_t th;
 	unsigned long sent;
 	struct cas_instances *last; /* the list the cache last reported (notify_instance's entries) */
+	uint64_t last_gen;          /* its generation (cache.h): an older list never replaces it */
 };
 
 static void *run(void *arg)
@@ -267,13 +268,18 @@ void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries
 	notify_change(n, &(struct change){ .dep = DEP(CAS_CK_CA), .entries = ca });
 }
 
-void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
+void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			    uint64_t gen)
 {
 	struct notifier *n = ctx;
 	if (kind == CAS_CK_INSTANCES) {
+		struct cas_instances *prev = NULL;
 		pthread_mutex_lock(&n->mu);
-		struct cas_instances *prev = n->last;
-		n->last = cas_obj_ref(new_value);
+		if (gen > n->last_gen || !n->last) { /* a call that finished late keeps its invalidations only */
+			prev = n->last;
+			n->last = cas_obj_ref(new_value);
+			n->last_gen = gen;
+		}
 		pthread_mutex_unlock(&n->mu);
 		cas_obj_unref(prev);
 	}

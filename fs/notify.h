@@ -32,7 +32,9 @@ unsigned long notify_sent(struct notifier *n);
  * queue may invalidate (e.g. the direct_io .cas/refresh), or the kernel
  * and this wait would hold each other up until the timeout. */
 int notify_wait(struct notifier *n, int timeout_ms);
-/* The cache's change hook: maps changed content to paths. */
-void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value);
+/* The cache's change hook: maps changed content to paths (every call's;
+ * the list it keeps is the one of the latest gen, cache.h). */
+void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			    uint64_t gen);
 
 #endif

@@ -47,6 +47,12 @@ struct env {
 	char hook_key[64];
 	char *hook_old, *hook_new;
 	void (*in_hook)(struct env *v, const char *key);
+	uint64_t list_gens[16]; /* the gen of each CAS_CK_INSTANCES hook call, in the order they ended */
+	int nlist_gens;
+	/* t17_hook_outlives_a_relisting */
+	int relist_armed, relist_rc;
+	int refs_in_hook;
+	char name_after_relist[64];
 };
 
 static struct env *new_env(const struct cas_cache_opts *o_in)
@@ -527,12 +533,15 @@ static void error_past_max_stale(void **state)
 
 /* ---- soft deadline ------------------------------------------------------------------ */
 
-static void hook_record(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
+static void hook_record(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			uint64_t gen)
 {
 	struct env *v = ctx;
 	if (v->in_hook)
 		v->in_hook(v, key);
 	pthread_mutex_lock(&v->mu);
+	if (kind == CAS_CK_INSTANCES && v->nlist_gens < 16)
+		v->list_gens[v->nlist_gens++] = gen;
 	v->hooks++;
 	v->hook_kind = kind;
 	snprintf(v->hook_key, sizeof(v->hook_key), "%s", key);
@@ -1679,6 +1688,68 @@ static void t17_list_entry_rewritten_after_update(void **state)
 	free_env(v);
 }
 
+/* Another thread while the hook of a T17 rewrite runs: the list is
+ * invalidated and fetched again, which replaces (and unreferences) the
+ * rewritten list the hook was given. */
+static void *relist(void *arg)
+{
+	struct env *v = arg;
+	cas_cache_invalidate(v->c, CAS_CK_INSTANCES, "");
+	struct cas_instances *l = NULL;
+	struct cas_error e;
+	v->relist_rc = v->api->ops->list_instances(v->api, NULL, &l, &e);
+	cas_obj_unref(l);
+	return NULL;
+}
+
+static void hook_relisting(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			   uint64_t gen)
+{
+	struct env *v = ctx;
+	if (kind == CAS_CK_INSTANCES && v->relist_armed) {
+		v->relist_armed = 0;
+		v->refs_in_hook = atomic_load(&((struct cas_obj *)new_value)->ref);
+		pthread_t th; /* the hook waits while the other thread re-lists */
+		if (pthread_create(&th, NULL, relist, v) == 0)
+			pthread_join(th, NULL);
+		/* the list the hook was given is still its own */
+		const struct cas_instance *it = cas_instances_find(new_value, "cas-0001");
+		snprintf(v->name_after_relist, sizeof(v->name_after_relist), "%s", it && it->name ? it->name : "?");
+	}
+	hook_record(ctx, kind, key, old_value, new_value, gen);
+}
+
+/* T17 and a re-listing: the hook of the rewrite holds its own reference to
+ * the rewritten list (a fetch stored after the lock was dropped replaces the
+ * entry's), and the re-listing's hook, which ends first, has the later
+ * generation. */
+static void t17_hook_outlives_a_relisting(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	struct env *v = new_env(&o);
+	v->f.list_json = 1;
+	v->f.detail_fields = "\"CertificateName\": \"renamed\"";
+	cas_cache_set_change_hook(v->c, hook_relisting, v);
+	assert_int_equal(list(v, NULL), 0);
+	v->relist_armed = 1;
+	struct cas_update u = { .instance_id = "cas-0001", .certificate_name = "renamed" };
+	struct cas_error e;
+	assert_int_equal(v->api->ops->update_instance(v->api, &u, &e), 0);
+	assert_int_equal(v->relist_armed, 0);
+	assert_int_equal(v->relist_rc, 0);
+	assert_int_equal(stats(v).entry_updates, 1);
+	assert_int_equal(CALLS(v, CAS_LIST_INSTANCES), 2);
+	/* the entry's reference and the hook's */
+	assert_true(v->refs_in_hook >= 2);
+	assert_string_equal(v->name_after_relist, "renamed");
+	/* the first listing, the re-listing (ended first), the rewrite */
+	assert_int_equal(v->nlist_gens, 3);
+	assert_true(v->list_gens[0] < v->list_gens[2]);
+	assert_true(v->list_gens[2] < v->list_gens[1]);
+	free_env(v);
+}
+
 int main(void)
 {
 	cas_log_init("test_cache", 0, CAS_LOG_ERR); /* the stale-serving warnings are expected */
@@ -1728,6 +1799,7 @@ int main(void)
 		cmocka_unit_test(t15_empty_to_freed_sweep),
 		cmocka_unit_test(t16_stale_to_fetching_fresh_reader_never_stale),
 		cmocka_unit_test(t17_list_entry_rewritten_after_update),
+		cmocka_unit_test(t17_hook_outlives_a_relisting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,8 +78,10 @@ static void *other_reader(void *arg)
 
 /* The first reader is paused here, after its fetch was stored and the lock
  * released, until the other reader has finished. */
-static void pause_first_reader(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value)
+static void pause_first_reader(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
+			       uint64_t gen)
 {
+	(void)gen;
 	(void)kind;
 	(void)old_value;
 	(void)new_value;

@@ -2,7 +2,10 @@
  * the size only grows; a read at any offset returns exactly the bytes the
  * file has there; once lines are dropped, the dropped bytes read as one
  * padded {"kind":"dropped"} line of the same length, so a reader that
- * polls from its own offset never sees the retained lines move. */
+ * polls from its own offset never sees the retained lines move. Listings
+ * are diffed in the order of their generation (cache.h): a hook call that
+ * ends late with an older listing neither gives lines nor moves the
+ * baseline back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +16,9 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "events.h"
+#include "model.h"
 
 static char *read_all(struct events *ev, uint64_t *len)
 {
@@ -90,11 +95,68 @@ static void dropped_lines_keep_offsets(void **state)
 	events_free(ev);
 }
 
+/* A listing of one instance "a" named `name`. */
+static struct cas_instances *listing(const char *name)
+{
+	struct cas_instances *l = cas_instances_new();
+	l->n = 1;
+	l->v = cas_xcalloc(1, sizeof(*l->v));
+	char json[128];
+	snprintf(json, sizeof(json), "{\"CertificateName\":\"%s\",\"InstanceId\":\"a\"}\n", name);
+	l->v[0].id = cas_xstrdup("a");
+	l->v[0].name = cas_xstrdup(name);
+	l->v[0].json = cas_xstrdup(json);
+	l->v[0].json_len = strlen(json);
+	l->v[0].hash = cas_hash64(json, strlen(json));
+	return l;
+}
+
+static size_t count(const char *all, const char *what)
+{
+	size_t n = 0;
+	for (const char *p = all; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+static void listings_in_generation_order(void **state)
+{
+	(void)state;
+	struct events *ev = events_new(NULL);
+	struct cas_instances *l1 = listing("one"), *l2 = listing("two"), *l3 = listing("three");
+	events_listing(ev, 1, l1); /* the baseline: no line */
+	assert_int_equal(events_size(ev, NULL), 0);
+	/* the hook of generation 3 ends before that of generation 2 */
+	events_listing(ev, 3, l3);
+	uint64_t len;
+	char *all = read_all(ev, &len);
+	assert_int_equal(count(all, "\"kind\":\"changed\""), 1);
+	assert_non_null(strstr(all, "\"old\":\"one\",\"new\":\"three\""));
+	free(all);
+	uint64_t size = events_size(ev, NULL);
+	events_listing(ev, 2, l2); /* older than the baseline: no line (was "three" -> "two") */
+	assert_int_equal(events_size(ev, NULL), size);
+	events_listing(ev, 4, l3); /* the baseline is still "three": nothing changed */
+	assert_int_equal(events_size(ev, NULL), size);
+	struct cas_instances *l5 = listing("two");
+	events_listing(ev, 5, l5);
+	all = read_all(ev, &len);
+	assert_int_equal(count(all, "\"kind\":\"changed\""), 2);
+	assert_non_null(strstr(all, "\"old\":\"three\",\"new\":\"two\""));
+	free(all);
+	cas_obj_unref(l1);
+	cas_obj_unref(l2);
+	cas_obj_unref(l3);
+	cas_obj_unref(l5);
+	events_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lines_and_sizes),
 		cmocka_unit_test(dropped_lines_keep_offsets),
+		cmocka_unit_test(listings_in_generation_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
