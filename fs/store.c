@@ -45,6 +45,7 @@
 #include <openssl/x509v3.h>
 
 #include "errlog.h"
+#include "events.h"
 #include "handle.h"
 #include "kinds.h"
 #include "log.h"
@@ -707,6 +708,8 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 		int64_t id = 0;
 		cas_error_clear(&e);
 		rc = fs->api->ops->upload_certificate(fs->api, &u, &id, &e);
+		events_store_mutation(fs->events, dirpath, "UploadUserCertificate", rc ? -rc : 0, e.code, e.request_id,
+				      id, name, fp);
 		if (rc) {
 			if (rc == -EINVAL)
 				atomic_fetch_add(&fs->st.validation_errors, 1);
@@ -1203,6 +1206,12 @@ int remove_store_cert(struct casfs *fs, const struct node *n, struct cas_error *
 	}
 	cas_obj_unref(nm);
 	rc = fs->api->ops->delete_certificate(fs->api, id, e);
+	{
+		char dirpath[4200];
+		snprintf(dirpath, sizeof(dirpath), "/certificates/%s", dir);
+		events_store_mutation(fs->events, dirpath, "DeleteUserCertificate", rc ? -rc : 0, e->code, e->request_id,
+				      id, NULL, NULL);
+	}
 	if (!rc) {
 		struct store *s = fs->store;
 		pthread_mutex_lock(&s->mu);
