@@ -44,8 +44,13 @@ for pb in "$SRC/contrib/ansible-upload-certificate.yml" "$T/plain.yml"; do
 	expect_eq "$(($(uploads) - u0))" 1 "$name: UploadUserCertificate calls"
 	ls -lR "$C" >/dev/null # what the upload invalidated (the list): read once
 	n0=$(calls)
+	d0=$(audit_count GetUserCertificateDetail)
 	play "$pb" "$name" "$name run again at once"
-	expect_eq "$(($(calls) - n0))" 0 "$name run again at once: calls"
+	# (a slow machine's play may outlast the 2 s staging view: then Ansible
+	# compares the stored fullchain.pem, whose first read is one detail)
+	d=$(($(audit_count GetUserCertificateDetail) - d0))
+	[ "$d" -le 1 ] || fail "$name run again at once: $d details"
+	expect_eq "$(($(calls) - n0 - d))" 0 "$name run again at once: calls but the stored chain's read"
 	sleep 2.3 # settled: the directory shows the stored certificate
 	expect_absent "$C/$name" privkey.pem
 	cat "$C/$name/fullchain.pem" >/dev/null # the stored chain Ansible compares: one detail, read once
