@@ -248,16 +248,23 @@ static void wipe_keys(struct stage_dir *d, int64_t drop_ms)
 	}
 }
 
-/* What the kernel cached of dir while it showed its staged files (their
- * names and attributes, the staging directory's own) is forgotten when it
- * settles at due_ms: nothing else asks then (the entries are cached for
- * the ttl). */
+/* The kernel's caches of dir's staged files: its keys just became
+ * receipts (size 0), forgotten now; what it cached while dir showed its
+ * staged files (their names and attributes, the staging directory's own)
+ * is forgotten when it settles at due_ms: nothing else asks then (the
+ * entries are cached for the ttl). */
 static void notify_settled(struct casfs *fs, const char *dir, int64_t due_ms)
 {
 	if (!fs->notify)
 		return;
 	due_ms += 50; /* after the instant tidy() acts on */
-	char *p = cas_xasprintf("/certificates/%s", dir);
+	char *p;
+	for (int i = 0; i < 2; i++) { /* the keys just became receipts: their size is 0 now */
+		p = cas_xasprintf("/certificates/%s/%s", dir, i ? "key.pem" : "privkey.pem");
+		notify_path(fs->notify, p);
+		free(p);
+	}
+	p = cas_xasprintf("/certificates/%s", dir);
 	notify_path_at(fs->notify, "/certificates", due_ms);
 	notify_path_at(fs->notify, p, due_ms);
 	free(p);

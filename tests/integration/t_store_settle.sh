@@ -36,4 +36,14 @@ expect_eq "$(stat -c %s "$C/s.example/privkey.pem")" 0 "the receipt's size"
 sleep 3
 stat "$C/s.example/privkey.pem" >/dev/null 2>&1 && fail "stat still finds the key's receipt after 2 s"
 expect_eq "$(($(lists) - n0))" 0 "calls while settling but the detail fullchain.pem's size reads"
+# a key staged before its certificate: once the upload took it, it is a
+# receipt at once (size 0), though the kernel had cached its size
+make_live "$T/live/k.example" k.example
+mkdir "$C/k.example"
+cp "$T/live/k.example/privkey.pem" "$C/k.example/"
+expect_eq "$(stat -c %s "$C/k.example/privkey.pem")" "$(stat -c %s "$T/live/k.example/privkey.pem")" "the staged key's size"
+stat "$C/k.example/privkey.pem" >/dev/null
+cp "$T/live/k.example/fullchain.pem" "$C/k.example/"
+expect_eq "$(uploads)" 2 "UploadUserCertificate calls"
+expect_eq "$(stat -c %s "$C/k.example/privkey.pem")" 0 "the key's size right after the upload took it"
 echo PASS
