@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "model.h"
 #include "notify.h"
-#include "store.h"
+#include "lineage.h"
 
 struct line {
 	uint64_t off; /* absolute offset of its first byte */
