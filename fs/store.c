@@ -5,7 +5,11 @@
  * written into it, or into an existing certificate's directory (a
  * renewal), is a staged file. Staged files live in this table only: in
  * memory, bounded (STORE_MAX_*), never page-cached (direct_io), wiped when
- * freed, truncated or regrown; a staged private key cannot be read back.
+ * freed, truncated or regrown; a staged private key cannot be read back,
+ * and once its directory commits its bytes are wiped: the name stays as an
+ * empty receipt (wipe_keys) for the writer's chmod/stat that follow. A key
+ * written again into a committed directory is checked against the leaf
+ * committed there (OpenSSL, never read back): a match is no change.
  *
  * The commit rule, evaluated at the close of every written staged file and
  * at every rename into or of a staging directory: the directory's
