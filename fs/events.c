@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "model.h"
 #include "notify.h"
+#include "lineage.h"
 
 struct line {
 	uint64_t off; /* absolute offset of its first byte */
@@ -40,6 +41,8 @@ struct events {
 	pthread_mutex_t diff_mu;          /* taken before mu */
 	struct cas_instances *baseline;   /* the last listing the feed compared with */
 	uint64_t baseline_gen;            /* its generation (cache.h): older listings are ignored */
+	struct cas_certs *store_baseline; /* the same for the certificate store */
+	uint64_t store_gen;               /* its generation, as baseline_gen */
 	uint64_t unions_seen;             /* listings shown as a union, already reported */
 };
 
@@ -77,6 +80,7 @@ void events_free(struct events *ev)
 		free(p);
 	}
 	cas_obj_unref(ev->baseline);
+	cas_obj_unref(ev->store_baseline);
 	pthread_mutex_destroy(&ev->mu);
 	pthread_mutex_destroy(&ev->diff_mu);
 	free(ev);
@@ -352,6 +356,138 @@ void events_listing(struct events *ev, uint64_t gen, struct cas_instances *now)
 	cas_obj_unref(was);
 }
 
+/* ---- the certificate store ---------------------------------------------- */
+
+/* What the feed shows of a stored certificate (the listing's fields). */
+static cJSON *store_json(const struct cas_store_cert *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "CertificateId", (double)c->id);
+	cJSON_AddStringToObject(o, "Name", c->name ? c->name : "");
+	cJSON_AddStringToObject(o, "CommonName", c->common_name ? c->common_name : "");
+	cJSON_AddStringToObject(o, "Fingerprint", c->fingerprint ? c->fingerprint : "");
+	cJSON_AddNumberToObject(o, "NotBefore", (double)c->not_before);
+	cJSON_AddNumberToObject(o, "NotAfter", (double)c->not_after);
+	cJSON_AddStringToObject(o, "CertificateSource", c->source ? c->source : "");
+	cJSON *u = cJSON_AddArrayToObject(o, "UsingProductList");
+	for (size_t i = 0; i < c->nusing; i++)
+		cJSON_AddItemToArray(u, cJSON_CreateString(c->using[i] ? c->using[i] : ""));
+	return o;
+}
+
+static cJSON *store_changes(const struct cas_store_cert *was, const struct cas_store_cert *now)
+{
+	cJSON *a = store_json(was), *b = store_json(now), *ch = cJSON_CreateObject();
+	for (cJSON *x = a->child; x; x = x->next) {
+		cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
+		if (cJSON_Compare(x, y, 1))
+			continue;
+		cJSON *d = cJSON_AddObjectToObject(ch, x->string);
+		cJSON_AddItemToObject(d, "old", cJSON_Duplicate(x, 1));
+		cJSON_AddItemToObject(d, "new", cJSON_Duplicate(y, 1));
+	}
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	return ch;
+}
+
+static void store_event(struct events *ev, const char *kind, const char *path, const char *member, cJSON *v)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddItemToObject(m, member, v);
+	events_add(ev, kind, path, m);
+}
+
+/* The newest certificate of lineage `lin` in l other than `except` (NULL: none). */
+static const struct cas_store_cert *lineage_newest(const struct cas_certs *l, const char *lin, int64_t except)
+{
+	const struct cas_store_cert *best = NULL;
+	char b[256];
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct cas_store_cert *c = &l->v[i];
+		if (c->id == except)
+			continue;
+		store_lineage(c->name ? c->name : "", b, sizeof(b));
+		if (strcmp(b, lin) == 0 && (!best || c->not_before > best->not_before ||
+					    (c->not_before == best->not_before && c->id > best->id)))
+			best = c;
+	}
+	return best;
+}
+
+/* A new store listing against the last one: a certificate that appears in a
+ * lineage that had one is "renewed" (path: the lineage's directory; old and
+ * new: the lineage's newest before, and the new one), else "appeared"
+ * (path: by-id/<CertificateId>); one gone is "disappeared"; one whose
+ * listed fields differ (in use, source) is "changed". */
+static void diff_store(struct events *ev, uint64_t gen, struct cas_certs *now)
+{
+	pthread_mutex_lock(&ev->diff_mu);
+	if (ev->store_baseline && gen <= ev->store_gen) { /* an older list's hook, finished late */
+		pthread_mutex_unlock(&ev->diff_mu);
+		return;
+	}
+	struct cas_certs *was = ev->store_baseline;
+	ev->store_baseline = cas_obj_ref(now);
+	ev->store_gen = gen;
+	char path[600], lin[256];
+	for (size_t i = 0; was && i < now->n; i++) {
+		const struct cas_store_cert *c = &now->v[i], *o = cas_certs_find(was, c->id);
+		snprintf(path, sizeof(path), "/certificates/by-id/%lld", (long long)c->id);
+		if (!o) {
+			store_lineage(c->name ? c->name : "", lin, sizeof(lin));
+			const struct cas_store_cert *prev = lin[0] ? lineage_newest(was, lin, c->id) : NULL;
+			if (prev && c->not_before >= prev->not_before) {
+				cJSON *m = cJSON_CreateObject();
+				cJSON_AddItemToObject(m, "old", store_json(prev));
+				cJSON_AddItemToObject(m, "new", store_json(c));
+				snprintf(path, sizeof(path), "/certificates/%s", lin);
+				events_add(ev, "renewed", path, m);
+			} else {
+				store_event(ev, "appeared", path, "new", store_json(c));
+			}
+		} else {
+			cJSON *ch = store_changes(o, c);
+			if (ch->child)
+				store_event(ev, "changed", path, "changes", ch);
+			else
+				cJSON_Delete(ch);
+		}
+	}
+	for (size_t i = 0; was && i < was->n; i++)
+		if (!cas_certs_find(now, was->v[i].id)) {
+			snprintf(path, sizeof(path), "/certificates/by-id/%lld", (long long)was->v[i].id);
+			store_event(ev, "disappeared", path, "old", store_json(&was->v[i]));
+		}
+	pthread_mutex_unlock(&ev->diff_mu);
+	cas_obj_unref(was);
+}
+
+void events_store_mutation(struct events *ev, const char *path, const char *action, int err, const char *code,
+			   const char *request_id, int64_t cert_id, const char *name, const char *fingerprint)
+{
+	if (!ev)
+		return;
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "action", action);
+	cJSON_AddStringToObject(m, "outcome", err ? "error" : "ok");
+	cJSON *f = cJSON_AddObjectToObject(m, "fields");
+	if (cert_id > 0)
+		cJSON_AddNumberToObject(f, "CertificateId", (double)cert_id);
+	if (name && *name)
+		cJSON_AddStringToObject(f, "Name", name);
+	if (fingerprint && *fingerprint)
+		cJSON_AddStringToObject(f, "Fingerprint", fingerprint);
+	if (err) {
+		cJSON_AddNumberToObject(m, "errno", err);
+		if (code && *code)
+			cJSON_AddStringToObject(m, "code", code);
+	}
+	if (request_id && *request_id)
+		cJSON_AddStringToObject(m, "request_id", request_id);
+	events_add(ev, "mutation", path, m);
+}
+
 void events_poll(struct casfs *fs)
 {
 	struct events *ev = fs->events;
@@ -377,6 +513,10 @@ void events_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 {
 	struct casfs *fs = ctx;
 	notify_on_cache_change(fs->notify, kind, key, old_value, new_value, gen);
+	if (kind == CAS_CK_STORE && fs->events && new_value) {
+		diff_store(fs->events, gen, new_value);
+		return;
+	}
 	if (kind != CAS_CK_INSTANCES || !fs->events)
 		return;
 	events_listing(fs->events, gen, new_value);

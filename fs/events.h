@@ -7,8 +7,9 @@
  * keeps its offset forever: bytes of dropped lines read as one padded
  * {"kind":"dropped"} line. No event ever costs a call: instance changes are
  * the difference between two listings some reader (or -o watch) fetched.
- * Certificate-store rows (certificates/) are meant to come in as one more source
- * of the same diff (their own baseline and path prefix).
+ * The certificate store is one more listing of the same diff (its own
+ * baseline; paths under /certificates), and its uploads and deletions made
+ * through the mount are mutation lines.
  *
  * Lock rule: `mu` (a leaf) guards the ring and the pending mutations;
  * `diff_mu` serialises listing diffs and is taken before `mu`, never
@@ -51,6 +52,10 @@ void events_listing(struct events *ev, uint64_t gen, struct cas_instances *now);
 /* Counters the feed reports as events (listings shown as a union): checked
  * after every listing the feed sees and whenever the feed is read. */
 void events_poll(struct casfs *fs);
+/* An UploadUserCertificate or DeleteUserCertificate made through the mount
+ * (store.c; not journaled): a "mutation" line, outcome ok or error. */
+void events_store_mutation(struct events *ev, const char *path, const char *action, int err, const char *code,
+			   const char *request_id, int64_t cert_id, const char *name, const char *fingerprint);
 /* A mutation about to be sent (journal.c): returns the feed's token for it
  * (0: no feed). Every mutation gets its line at the outcome, also one the
  * journal could not record (journal_seq <= 0: the state database locked or

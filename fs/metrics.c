@@ -7,8 +7,9 @@
  * mount's health, rendered from the table .cas/stats uses (stattab.c).
  * Cost rule: the list is read through the cache, so a scrape is served from
  * the cached list and refreshes it at most once per ttl (never a detail).
- * Sources: instances today; the certificate store (certificates/) is to add rows to
- * `sources` below, with source="store", under the same metric names. */
+ * Sources: the instances (source="instance") and the certificate store
+ * (source="store": id is the CertificateId, domain the CommonName, brand the
+ * Issuer), under the same metric names. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -50,8 +51,35 @@ static int instance_certs(struct casfs *fs, void (*emit)(void *ctx, const struct
 	return 1;
 }
 
+/* The certificate store (issue 19): every stored certificate, uploaded and
+ * issued, expired ones included, from the store listing read through the
+ * cache (at most one ListCertificates walk per ttl; never a detail). */
+static int store_certs(struct casfs *fs, void (*emit)(void *ctx, const struct cert_row *c), void *ctx,
+		       struct cas_instances **list)
+{
+	(void)list;
+	struct cas_error e;
+	cas_error_clear(&e);
+	struct cas_certs *l = NULL;
+	if (fs->api->ops->list_store(fs->api, &l, &e))
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct cas_store_cert *it = &l->v[i];
+		if (!it->not_after)
+			continue;
+		char id[24];
+		snprintf(id, sizeof(id), "%lld", (long long)it->id);
+		struct cert_row c = { id, it->common_name ? it->common_name : "", it->issuer ? it->issuer : "",
+				      it->not_after };
+		emit(ctx, &c);
+	}
+	cas_obj_unref(l);
+	return 1;
+}
+
 static const struct cert_source sources[] = {
 	{ "instance", instance_certs },
+	{ "store", store_certs },
 };
 
 struct emit_ctx {

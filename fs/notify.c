@@ -17,6 +17,7 @@
 struct item {
 	struct item *next;
 	char *path;
+	int64_t due_ms; /* `later` only: CLOCK_MONOTONIC ms when it joins the queue */
 };
 
 /* Lock rule: mu guards every field; cv wakes the thread for new items,
@@ -30,17 +31,62 @@ struct notifier {
 	struct fuse *fuse;
 	pthread_t th;
 	unsigned long sent;
+	struct item *later;         /* notify_path_at's items, unordered, one per path */
 	struct cas_instances *last; /* the list the cache last reported (notify_instance's entries) */
 	uint64_t last_gen;          /* its generation (cache.h): an older list never replaces it */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void append(struct notifier *n, struct item *it)
+{
+	it->next = NULL;
+	if (n->tail)
+		n->tail->next = it;
+	else
+		n->head = it;
+	n->tail = it;
+	n->queued++;
+}
+
+/* Moves the due items of `later` to the queue; the earliest due time left
+ * (or 0). Under mu. */
+static int64_t promote(struct notifier *n)
+{
+	int64_t now = mono_ms(), next = 0;
+	for (struct item **pp = &n->later; *pp;) {
+		struct item *it = *pp;
+		if (it->due_ms <= now) {
+			*pp = it->next;
+			append(n, it);
+		} else {
+			if (!next || it->due_ms < next)
+				next = it->due_ms;
+			pp = &it->next;
+		}
+	}
+	return next;
+}
 
 static void *run(void *arg)
 {
 	struct notifier *n = arg;
 	pthread_mutex_lock(&n->mu);
 	for (;;) {
-		while (!n->stop && !n->head)
-			pthread_cond_wait(&n->cv, &n->mu);
+		int64_t next;
+		while (!n->stop && (next = promote(n), !n->head)) {
+			if (!next) {
+				pthread_cond_wait(&n->cv, &n->mu);
+				continue;
+			}
+			struct timespec at = { (time_t)(next / 1000), (long)(next % 1000) * 1000000L };
+			pthread_cond_timedwait(&n->cv, &n->mu, &at); /* cv runs on CLOCK_MONOTONIC */
+		}
 		if (!n->head && n->stop)
 			break;
 		struct item *it = n->head;
@@ -65,7 +111,11 @@ struct notifier *notifier_new(void)
 {
 	struct notifier *n = cas_xcalloc(1, sizeof(*n));
 	pthread_mutex_init(&n->mu, NULL);
-	pthread_cond_init(&n->cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&n->done_cv, NULL);
 	return n;
 }
@@ -97,11 +147,12 @@ void notifier_free(struct notifier *n)
 	if (!n)
 		return;
 	notifier_stop(n);
-	for (struct item *it = n->head, *next; it; it = next) {
-		next = it->next;
-		free(it->path);
-		free(it);
-	}
+	for (int l = 0; l < 2; l++)
+		for (struct item *it = l ? n->later : n->head, *next; it; it = next) {
+			next = it->next;
+			free(it->path);
+			free(it);
+		}
 	cas_obj_unref(n->last);
 	pthread_mutex_destroy(&n->mu);
 	pthread_cond_destroy(&n->cv);
@@ -134,6 +185,30 @@ static void queue_owned(struct notifier *n, char *path)
 void notify_path(struct notifier *n, const char *path)
 {
 	queue_owned(n, cas_xstrdup(path));
+}
+
+void notify_path_at(struct notifier *n, const char *path, int64_t due_ms)
+{
+	pthread_mutex_lock(&n->mu);
+	if (n->stop || !n->started) {
+		pthread_mutex_unlock(&n->mu);
+		return;
+	}
+	struct item *it = n->later;
+	while (it && strcmp(it->path, path) != 0)
+		it = it->next;
+	if (it) { /* one per path: the latest time wins */
+		if (due_ms > it->due_ms)
+			it->due_ms = due_ms;
+	} else {
+		it = cas_xcalloc(1, sizeof(*it));
+		it->path = cas_xstrdup(path);
+		it->due_ms = due_ms;
+		it->next = n->later;
+		n->later = it;
+	}
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
 }
 
 int notify_wait(struct notifier *n, int timeout_ms)

@@ -17,6 +17,10 @@ void notifier_start(struct notifier *n, struct fuse *f);
 void notifier_stop(struct notifier *n);
 void notifier_free(struct notifier *n);
 void notify_path(struct notifier *n, const char *path);
+/* notify_path at due_ms (CLOCK_MONOTONIC milliseconds), for what changes by
+ * itself when a time passes (a staging directory that settles); a path
+ * queued again for later keeps the later time. */
+void notify_path_at(struct notifier *n, const char *path, int64_t due_ms);
 /* Every node that shows instance id: its directory and files, the lists,
  * and its links in every view (a view's groups bound from the list entry
  * the cache last reported). */

@@ -5,7 +5,11 @@
  * written into it, or into an existing certificate's directory (a
  * renewal), is a staged file. Staged files live in this table only: in
  * memory, bounded (STORE_MAX_*), never page-cached (direct_io), wiped when
- * freed, truncated or regrown; a staged private key cannot be read back.
+ * freed, truncated or regrown; a staged private key cannot be read back,
+ * and once its directory commits its bytes are wiped: the name stays as an
+ * empty receipt (wipe_keys) for the writer's chmod/stat that follow. A key
+ * written again into a committed directory is checked against the leaf
+ * committed there (OpenSSL, never read back): a match is no change.
  *
  * The commit rule, evaluated at the close of every written staged file and
  * at every rename into or of a staging directory: the directory's
@@ -45,9 +49,11 @@
 #include <openssl/x509v3.h>
 
 #include "errlog.h"
+#include "events.h"
 #include "handle.h"
 #include "kinds.h"
 #include "log.h"
+#include "notify.h"
 
 #define STORE_SETTLE_MS 2000
 
@@ -59,6 +65,7 @@ struct stage_file {
 	uid_t uid;
 	gid_t gid;
 	struct timespec mtime;
+	int64_t drop_ms;     /* monotonic: a committed key's receipt leaves the table then (0: stays) */
 };
 
 struct stage_dir {
@@ -226,6 +233,61 @@ static void drop_pems(struct stage_dir *d)
 			file_del(d, &d->f[i]);
 }
 
+/* The directory's key went to the store (or matched it): the staged keys
+ * keep their names, as empty receipts (size 0, reading nothing), so that
+ * a writer's chmod/utime/stat that follow still find them, and a tool
+ * that compares (Ansible's copy) sees a difference and writes again, at 0
+ * calls; their bytes are wiped now. drop_ms: when the receipts leave an
+ * overlay directory (0: with the directory's staging view). */
+static void wipe_keys(struct stage_dir *d, int64_t drop_ms)
+{
+	for (size_t i = 0; i < d->nf; i++) {
+		struct stage_file *f = &d->f[i];
+		if (!is_key_name(f->name))
+			continue;
+		if (f->data)
+			OPENSSL_cleanse(f->data, f->cap);
+		f->len = 0;
+		f->drop_ms = drop_ms;
+	}
+}
+
+/* The kernel's caches of dir's staged files: its keys just became
+ * receipts (size 0), forgotten now; what it cached while dir showed its
+ * staged files (their names and attributes, the staging directory's own)
+ * is forgotten when it settles at due_ms: nothing else asks then (the
+ * entries are cached for the ttl). */
+static void notify_settled(struct casfs *fs, const char *dir, int64_t due_ms)
+{
+	if (!fs->notify)
+		return;
+	due_ms += 50; /* after the instant tidy() acts on */
+	char *p;
+	for (int i = 0; i < 2; i++) { /* the keys just became receipts: their size is 0 now */
+		p = cas_xasprintf("/certificates/%s/%s", dir, i ? "key.pem" : "privkey.pem");
+		notify_path(fs->notify, p);
+		free(p);
+	}
+	p = cas_xasprintf("/certificates/%s", dir);
+	notify_path_at(fs->notify, "/certificates", due_ms);
+	notify_path_at(fs->notify, p, due_ms);
+	free(p);
+	static const char *const staged[] = { "privkey.pem", "key.pem", "fullchain.pem", "cert.pem", "chain.pem" };
+	for (size_t i = 0; i < sizeof(staged) / sizeof(*staged); i++) {
+		p = cas_xasprintf("/certificates/%s/%s", dir, staged[i]);
+		notify_path_at(fs->notify, p, due_ms);
+		free(p);
+	}
+}
+
+/* The certificate files leave the table (an overlay's keys stay as receipts). */
+static void drop_certs(struct stage_dir *d)
+{
+	for (size_t i = d->nf; i-- > 0;)
+		if (is_pem_name(d->f[i].name) && !is_key_name(d->f[i].name))
+			file_del(d, &d->f[i]);
+}
+
 /* Is d shown as a staging directory (rather than as a stored one)? */
 static int staging_view(const struct stage_dir *d, int64_t now)
 {
@@ -243,6 +305,9 @@ static void tidy(struct store *s)
 			d->explicit_dir = 0;
 			drop_pems(d);
 		}
+		for (size_t j = d->nf; j-- > 0;)
+			if (d->f[j].drop_ms && now >= d->f[j].drop_ms)
+				file_del(d, &d->f[j]);
 		if (!d->explicit_dir && !d->nf && !d->last_leaf && !d->alias)
 			dir_del(s, d);
 	}
@@ -462,8 +527,8 @@ static int check_files(struct casfs *fs, const char *dirpath, struct stage_dir *
 	char path[4400];
 	for (size_t i = 0; i < d->nf; i++) {
 		struct stage_file *f = &d->f[i];
-		if (!is_pem_name(f->name))
-			continue;
+		if (!is_pem_name(f->name) || !f->len)
+			continue; /* empty: not written yet, or a key's receipt (the commit rule skips it too) */
 		snprintf(path, sizeof(path), "%s/%s", dirpath, f->name);
 		const char *text = f->data ? f->data : "";
 		if (is_key_name(f->name)) {
@@ -532,11 +597,17 @@ static void committed(struct casfs *fs, const char *dir, const char *fp, const c
 	struct store *s = fs->store;
 	pthread_mutex_lock(&s->mu);
 	struct stage_dir *d = dir_find(s, dir);
+	int64_t due = 0;
 	if (d) {
-		if (!d->explicit_dir)
-			drop_pems(d);
+		due = mono_ms() + STORE_SETTLE_MS;
+		if (!d->explicit_dir) {
+			drop_certs(d);
+			wipe_keys(d, due);
+		} else {
+			wipe_keys(d, 0);
+		}
 		d->committed = 1;
-		d->settle_ms = mono_ms() + STORE_SETTLE_MS;
+		d->settle_ms = due;
 		snprintf(d->last_fp, sizeof(d->last_fp), "%s", fp);
 		free(d->last_leaf);
 		d->last_leaf = cas_xstrdup(leaf);
@@ -545,6 +616,8 @@ static void committed(struct casfs *fs, const char *dir, const char *fp, const c
 	}
 	pthread_mutex_unlock(&s->mu);
 	store_notify(fs, dir);
+	if (due)
+		notify_settled(fs, dir, due);
 }
 
 /* The Name of an upload into dir: dir itself, or for a lineage that
@@ -585,10 +658,15 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 	if (!t.cert) {
 		/* a key alone: the one of the certificate just committed here is no change */
 		if (t.key && t.last_leaf && key_matches(t.last_leaf, t.key)) {
+			int64_t due = 0;
 			pthread_mutex_lock(&s->mu);
-			if ((d = dir_find(s, dir)) && !d->explicit_dir)
-				drop_pems(d);
+			if ((d = dir_find(s, dir))) {
+				due = d->explicit_dir ? d->settle_ms : mono_ms() + STORE_SETTLE_MS;
+				wipe_keys(d, d->explicit_dir ? 0 : due);
+			}
 			pthread_mutex_unlock(&s->mu);
+			if (due)
+				notify_settled(fs, dir, due);
 		} else if (publish && !t.committed) {
 			rc = refuse(fs, path, "%sthe directory is incomplete: it needs fullchain.pem (or cert.pem and "
 					      "chain.pem) and privkey.pem (or key.pem)", "");
@@ -610,7 +688,10 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 		BIO_free(b);
 	}
 	if (strcmp(fp, t.last_fp) == 0) { /* written again: already committed here */
-		committed(fs, dir, fp, leaf_pem, 0, dir);
+		if (t.key && !key_matches(leaf_pem, t.key))
+			rc = refuse(fs, path, "%sthe private key does not match the certificate", "");
+		else
+			committed(fs, dir, fp, leaf_pem, 0, dir);
 		goto done;
 	}
 	struct cas_error e;
@@ -638,6 +719,8 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 		int64_t id = 0;
 		cas_error_clear(&e);
 		rc = fs->api->ops->upload_certificate(fs->api, &u, &id, &e);
+		events_store_mutation(fs->events, dirpath, "UploadUserCertificate", rc ? -rc : 0, e.code, e.request_id,
+				      id, name, fp);
 		if (rc) {
 			if (rc == -EINVAL)
 				atomic_fetch_add(&fs->st.validation_errors, 1);
@@ -699,6 +782,7 @@ static struct handle *sf_open(struct casfs *fs, const struct node *n, int flags,
 		if (f->data)
 			OPENSSL_cleanse(f->data, f->cap);
 		f->len = 0;
+		f->drop_ms = 0;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (!f) {
@@ -751,6 +835,7 @@ static ssize_t sf_write(struct casfs *fs, struct handle *h, const char *buf, siz
 		if ((size_t)off + size > f->len)
 			f->len = (size_t)off + size;
 		f->data[f->len] = '\0';
+		f->drop_ms = 0; /* written again: staged until the commit rule says otherwise */
 		clock_gettime(CLOCK_REALTIME, &f->mtime);
 		if (d->committed)
 			d->settle_ms = mono_ms() + STORE_SETTLE_MS;
@@ -1132,6 +1217,12 @@ int remove_store_cert(struct casfs *fs, const struct node *n, struct cas_error *
 	}
 	cas_obj_unref(nm);
 	rc = fs->api->ops->delete_certificate(fs->api, id, e);
+	{
+		char dirpath[4200];
+		snprintf(dirpath, sizeof(dirpath), "/certificates/%s", dir);
+		events_store_mutation(fs->events, dirpath, "DeleteUserCertificate", rc ? -rc : 0, e->code, e->request_id,
+				      id, NULL, NULL);
+	}
 	if (!rc) {
 		struct store *s = fs->store;
 		pthread_mutex_lock(&s->mu);

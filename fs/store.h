@@ -31,6 +31,7 @@
 
 #include <pthread.h>
 
+#include "lineage.h"
 #include "nodes.h"
 
 #define STORE_MAX_DIRS 32            /* staging directories per mount */
@@ -64,8 +65,6 @@ int store_names_get(struct casfs *fs, struct store_names **out, struct cas_error
 const struct cas_store_cert *store_names_cert(const struct store_names *nm, const char *dir);
 /* The directory of certificate id, or NULL. */
 const char *store_names_dir(const struct store_names *nm, int64_t id);
-/* The lineage of a Name into buf (empty when unsafe). */
-void store_lineage(const char *name, char *buf, size_t n);
 /* Is any certificate of lineage `dir` in the store? */
 int store_lineage_taken(const struct store_names *nm, const char *dir);
 /* Queues kernel invalidations of certificates/ (after an upload or delete). */

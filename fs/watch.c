@@ -20,7 +20,8 @@ struct watch {
 };
 
 /* One period's listing: the cached list is marked expired and read again,
- * so the cache fetches it (⌈N/100⌉ calls) and its change hook runs. */
+ * so the cache fetches it (⌈N/100⌉ calls) and its change hook runs; the
+ * store's list as well when the cache holds one (⌈M/100⌉ calls). */
 static void relist(struct casfs *fs)
 {
 	cas_op_begin((int64_t)(fs->o.timeout * 1000), -1, -1);
@@ -31,6 +32,18 @@ static void relist(struct casfs *fs)
 	if (fs->api->ops->list_instances(fs->api, NULL, &l, &e))
 		cas_debug("watch: listing failed: %s", e.message);
 	cas_obj_unref(l);
+	/* the certificate store too, once the mount has shown it (a reader of
+	 * certificates/ or a scrape): ⌈M/100⌉ ListCertificates more */
+	struct cas_certs *was = cas_cache_peek(fs->cache, CAS_CK_STORE, "");
+	if (was) {
+		cas_obj_unref(was);
+		cas_cache_invalidate(fs->cache, CAS_CK_STORE, "");
+		struct cas_certs *sl = NULL;
+		cas_error_clear(&e);
+		if (fs->api->ops->list_store(fs->api, &sl, &e))
+			cas_debug("watch: store listing failed: %s", e.message);
+		cas_obj_unref(sl);
+	}
 	cas_op_end();
 	events_poll(fs);
 }

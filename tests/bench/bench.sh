@@ -15,6 +15,9 @@
 #   8. warm `ls -l instances/` of 10,000 instances against 10,000 directories on tmpfs
 #   6. what drift costs a listing of 10,000 instances at 20 ms: one deletion
 #      between pages 1 and 2, then a deletion before every page 2 (the union)
+#   9. the certificate store at 20 ms: cold `ls -l certificates/` and
+#      `cat certificates/*/not_after` against ceil(M/100) list pages, and a
+#      cold tar of the store against M details + ceil(M/100)
 # Usage: tests/bench/bench.sh [build-dir]   (default: build-bench, built here)
 # BENCH_STEPS="1 3" runs only some steps.
 set -euo pipefail
@@ -89,7 +92,7 @@ tar_time() { # dir -> seconds of one full tar read
 
 echo "casfs benchmarks ($(nproc) cores, $(date -u +%FT%TZ))"
 echo
-steps=" ${BENCH_STEPS:-1 2 3 4 5} "
+steps=" ${BENCH_STEPS:-1 2 3 4 5 9} "
 step() { [[ "$steps" == *" $1 "* ]]; }
 
 # 1 --------------------------------------------------------------------------
@@ -268,4 +271,45 @@ for spec in '{"drift":{"page":0}}' '{"drift":{"page":2,"delete":1}}' '{"drift":{
 done
 jq -c .listings "$W/drift/.cas/stats" | sed 's/^/   .cas\/stats listings: /'
 fusermount3 -u "$W/drift"
+fi
+
+# 9 ----------------------------------------------------------------------------
+# The certificate store (issue 19): M certificates (the issued ones of 1,000
+# instances plus BENCH_UPLOADS uploads, every fifth expired) at 20 ms latency.
+if step 9; then
+start_emu store --instances 1000 --seed 19 --latency-ms 20
+ups=${BENCH_UPLOADS:-200}
+for i in $(seq 1 "$ups"); do
+	na=$([ $((i % 5)) = 0 ] && echo 1600000000000 || echo 4000000000000)
+	curl -sf -X POST --data-binary "{\"Name\":\"u$i.bench\",\"CommonName\":\"u$i.bench.example\",\"NotAfter\":$na}" \
+		"$URL/_emulator/store" >/dev/null
+done
+: >"$AUDIT" # the seeding is not the mount's
+mount_casfs "$W/store"
+base=$(calls)
+t0=$(now)
+ls -l "$W/store/certificates" >/dev/null
+tl=$(elapsed "$t0")
+cl=$(( $(calls) - base ))
+lc=$(count ListCertificates)
+t0=$(now)
+cat "$W/store/certificates"/*/not_after >/dev/null
+ts=$(elapsed "$t0")
+cs=$(( $(calls) - base - cl ))
+m=$(jq -s length "$W/store/certificates.jsonl")
+pages=$(( (m + 99) / 100 ))
+echo "9. the certificate store: $m certificates ($ups uploads, the rest issued), 20 ms latency"
+printf '   %-32s %6s s  %5d calls (%d ListCertificates); minimum ceil(M/100) = %d\n' "cold ls -l certificates/" "$tl" "$cl" "$lc" "$pages"
+printf '   %-32s %6s s  %5d calls; minimum 0 (the list has NotAfter)\n' "cat certificates/*/not_after" "$ts" "$cs"
+fusermount3 -u "$W/store"
+: >"$AUDIT"
+mount_casfs "$W/store"
+base=$(calls)
+t0=$(now)
+tar -cf - -C "$W/store" certificates certificates.jsonl 2>"$W/tar.err" | cat >/dev/null
+tc=$(elapsed "$t0")
+cc=$(( $(calls) - base ))
+printf '   %-32s %6s s  %5d calls (%d ListCertificates, %d GetUserCertificateDetail); minimum M + ceil(M/100) = %d\n\n' \
+	"cold tar of the store" "$tc" "$cc" "$(count ListCertificates)" "$(count GetUserCertificateDetail)" "$((m + pages))"
+fusermount3 -u "$W/store"
 fi

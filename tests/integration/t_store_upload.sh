@@ -45,6 +45,10 @@ ls -lR "$C" >/dev/null # what an upload invalidated (the list, the new detail): 
 n0=$(calls)
 cp "$RENEWED_LINEAGE/fullchain.pem" "$RENEWED_LINEAGE/privkey.pem" "$C/hook.example/"
 expect_eq "$(($(calls) - n0))" 0 "deploy hook run again after it settled: calls"
+# the key matched the stored certificate: kept as an empty receipt (its bytes
+# wiped) while the directory settles, then gone
+expect_eq "$(stat -c %s "$C/hook.example/privkey.pem")" 0 "the key's receipt: size"
+sleep 2.3
 expect_absent "$C/hook.example" privkey.pem
 
 # a renewal through the same hook: one upload; the name shows the newest
