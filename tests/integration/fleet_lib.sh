@@ -70,3 +70,23 @@ fleet_cleanup() {
 trap fleet_cleanup EXIT
 share_url() { echo "share=redis://127.0.0.1:$REDIS_PORT"; }
 stat_of() { jq -r "$2" "${FLEET_MNTS[$1]}/.cas/stats"; } # I jq-path
+# audit_rate_excess QPS: the most that requests of any action in the audit
+# log ran ahead of QPS (see audit_burst; a bucket of burst B keeps it <= B + 1)
+audit_rate_excess() {
+	jq -r '.time' "$AUDIT" | python3 -c '
+import sys, datetime
+qps = float(sys.argv[1])
+t = sorted(datetime.datetime.fromisoformat(l.strip().replace("Z", "+00:00")).timestamp() for l in sys.stdin if l.strip())
+best, low = 0.0, None
+for j, tj in enumerate(t):
+    v = j - qps * tj
+    low = v if low is None or v < low else low
+    best = max(best, v - low + 1)
+print(int(best))' "$1"
+}
+# tar_all DIR...: a cold tar of each mount at once; fails on any tar error
+tar_all() {
+	local p=() i
+	for i in "$@"; do tar -cf "$T/t$i.tar" -C "$T/m$i" . 2>"$T/tar$i.err" & p+=($!); done
+	for i in "${!p[@]}"; do wait "${p[$i]}" || fail "tar of mount $((i + 1)) failed: $(head -3 "$T/tar$((i + 1)).err")"; done
+}
