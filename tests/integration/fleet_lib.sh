@@ -9,7 +9,7 @@ FLEET_PIDS=() FLEET_MNTS=()
 # start_redis [port]: a throwaway redis-server (no persistence) on 127.0.0.1
 start_redis() {
 	REDIS_PORT=${1:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --enable-debug-command local \
 		--dir "$T" >"$T/redis.log" 2>&1 &
 	REDIS_PID=$!
 	local i
