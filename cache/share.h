@@ -33,7 +33,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "cache.h"
 #include "cas.h"
 #include "client.h"
 
@@ -75,9 +74,9 @@ void share_client_hooks(struct share *s, struct cas_client_share *h);
 
 /* Invalidations: publishes that (kind, key) changed through this mount
  * (bumping the generation of the shared responses first). */
-void share_changed(struct share *s, enum cas_ck kind, const char *key);
+void share_changed(struct share *s, int kind, const char *key); /* kind: cache.h enum cas_ck */
 /* Called on the subscriber's thread for (kind, key) another mount changed. */
-typedef void (*share_inval_fn)(void *ctx, enum cas_ck kind, const char *key);
+typedef void (*share_inval_fn)(void *ctx, int kind, const char *key);
 void share_set_inval(struct share *s, share_inval_fn fn, void *ctx);
 
 /* The month's calls for the fleet (the accounting's fleet counter):

@@ -65,9 +65,12 @@ static int password(const char *file, char **out)
 
 /* Another mount changed (kind, key): drop it here, and the kernel's pages of
  * what shows it. On the subscriber's thread. */
-static void on_remote_change(void *ctx, enum cas_ck kind, const char *key)
+static void on_remote_change(void *ctx, int k, const char *key)
 {
 	struct casfs *fs = ctx;
+	if (k < 0 || k >= CAS_CK_N)
+		return;
+	enum cas_ck kind = (enum cas_ck)k;
 	void *old = cas_cache_peek(fs->cache, kind, key);
 	cas_cache_invalidate(fs->cache, kind, key);
 	switch (kind) {
