@@ -51,7 +51,15 @@ struct cas_accounting {
 	int counter;                     /* the counter thread runs */
 	int closing;
 	int db_stuck;                    /* the counter backs off a locked database: gates do not wait */
+	cas_fleet_count_fn fleet;        /* -o share=: set before the first call, then read-only */
+	void *fleet_ctx;
 };
+
+void cas_accounting_set_fleet(struct cas_accounting *a, cas_fleet_count_fn fn, void *ctx)
+{
+	a->fleet = fn;
+	a->fleet_ctx = ctx;
+}
 
 void cas_billing_month(time_t t, char out[8])
 {
@@ -278,6 +286,9 @@ int cas_accounting_gate(void *ctx, enum cas_action action, struct cas_error *e)
 	enum statedb_class k = cas_actions[action].mutating ? STATEDB_WRITE : STATEDB_READ;
 	char month[8];
 	cas_billing_month(time(NULL), month);
+	/* the fleet's count first (Redis, its own short deadline; no lock held) */
+	int fleet = a->fleet ? a->fleet(a->fleet_ctx, month, k == STATEDB_WRITE, cas_actions[action].name, a->budget)
+			     : -1;
 	pthread_mutex_lock(&a->mu);
 	if (strcmp(month, a->month) != 0) {
 		memcpy(a->month, month, sizeof(month));
@@ -285,7 +296,9 @@ int cas_accounting_gate(void *ctx, enum cas_action action, struct cas_error *e)
 		a->budget_warned = 0;
 	}
 	int refused;
-	if (a->db) {
+	if (fleet == 1) {
+		refused = 1; /* the fleet's calls reached the budget */
+	} else if (a->db) {
 		refused = db_take(a, month, k);
 	} else {
 		refused = a->budget && a->mem[0] + a->mem[1] >= a->budget;

@@ -60,4 +60,12 @@ struct cas_accounting_view {
 };
 void cas_accounting_view(struct cas_accounting *a, struct cas_accounting_view *v);
 
+/* -o share=: the fleet's count (share_count_call): 0 counted, 1 refused by
+ * the budget (the fleet's calls this month reached it), -1 unavailable.
+ * When it answers, its verdict refuses a call for every mount of the fleet;
+ * the state database still counts this host's calls. Set before the first
+ * call; called without a->mu held. */
+typedef int (*cas_fleet_count_fn)(void *ctx, const char *month, int write, const char *action, uint64_t budget);
+void cas_accounting_set_fleet(struct cas_accounting *a, cas_fleet_count_fn fn, void *ctx);
+
 #endif

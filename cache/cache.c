@@ -20,6 +20,7 @@
 #include "log.h"
 #include "ops.h"
 #include "ratelimit.h"
+#include "share.h"
 
 #define uthash_malloc(sz) cas_xmalloc(sz)
 #define uthash_free(ptr, sz) free(ptr)
@@ -91,6 +92,7 @@ struct cas_cache {
 	uint64_t hook_gen[CAS_CK_N];    /* per kind: the generation of the last value stored for a hook
 	                                 * (assigned when it is stored; hooks may run out of this order) */
 	int64_t last_sweep_ms;
+	struct share *share;            /* -o share= (set before the first call) or NULL */
 };
 
 #define SWEEP_EVERY_MS 60000
@@ -116,6 +118,26 @@ static int64_t ttl_of(const struct cas_cache *c, enum cas_ck k)
 int64_t cas_cache_ttl_ms(const struct cas_cache *c)
 {
 	return c->o.ttl_ms;
+}
+
+void cas_cache_set_share(struct cas_cache *c, struct share *s)
+{
+	c->share = s;
+}
+
+/* A mutation was sent through this mount: the fleet drops (kind, key). */
+static void publish(struct cas_cache *c, enum cas_ck kind, const char *key)
+{
+	if (c->share)
+		share_changed(c->share, kind, key);
+}
+
+static void publish_instance(struct cas_cache *c, const char *id)
+{
+	publish(c, CAS_CK_DETAIL, id);
+	publish(c, CAS_CK_INSTANCES, "");
+	publish(c, CAS_CK_SUMMARY, "");
+	publish(c, CAS_CK_STORE, "");
 }
 
 static struct centry *find(struct cas_cache *c, enum cas_ck kind, const char *key, int create)
@@ -243,7 +265,9 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 	void *obj = NULL;
 	struct cas_error err;
 	cas_error_clear(&err);
+	share_age_reset();
 	int rc = fetchers[kind](c->inner, key, &obj, &err);
+	int64_t age = share_age_ms(); /* the fleet's answer is as old as when a mount fetched it */
 
 	void *old = NULL, *new_value = NULL;
 	int changed = 0;
@@ -261,7 +285,7 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 		e->neg = rc == -ENOENT;
 		e->neg_err = err;
 		/* invalidated while in flight: keep the result, but as already expired */
-		e->fetched_ms = e->epoch == epoch ? (now ? now : 1) : 0;
+		e->fetched_ms = e->epoch == epoch ? (now - age > 0 ? now - age : 1) : 0;
 		e->fetched_ns = cas_now_ns();
 		e->retry_at_ms = 0;
 		/* healthy again only when a refresh answered within the soft deadline */
@@ -814,6 +838,7 @@ static void instance_changed(struct cas_cache *c, const char *id)
 static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
 	int rc = cache_of(a)->inner->ops->update_instance(cache_of(a)->inner, u, e);
+	publish_instance(cache_of(a), u->instance_id);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, ""); /* an issued certificate's name and dates are the instance's */
 	if (rc)
 		instance_changed(cache_of(a), u->instance_id);
@@ -825,6 +850,7 @@ static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_er
 static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = cache_of(a)->inner->ops->delete_instance(cache_of(a)->inner, id, e);
+	publish_instance(cache_of(a), id);
 	instance_changed(cache_of(a), id);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	return rc;
@@ -833,6 +859,7 @@ static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = cache_of(a)->inner->ops->refund_instance(cache_of(a)->inner, id, e);
+	publish_instance(cache_of(a), id);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	if (rc)
 		instance_changed(cache_of(a), id);
@@ -844,6 +871,7 @@ static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 static int d_add_access(struct cas_api *a, const struct cas_access_new *n, struct cas_error *e)
 {
 	int rc = cache_of(a)->inner->ops->add_cloud_access(cache_of(a)->inner, n, e);
+	publish(cache_of(a), CAS_CK_ACCESS, "");
 	cas_cache_invalidate(cache_of(a), CAS_CK_ACCESS, "");
 	return rc;
 }
@@ -851,6 +879,7 @@ static int d_add_access(struct cas_api *a, const struct cas_access_new *n, struc
 static int d_delete_access(struct cas_api *a, const char *id, struct cas_error *e)
 {
 	int rc = cache_of(a)->inner->ops->delete_cloud_access(cache_of(a)->inner, id, e);
+	publish(cache_of(a), CAS_CK_ACCESS, "");
 	cas_cache_invalidate(cache_of(a), CAS_CK_ACCESS, "");
 	return rc;
 }
@@ -867,8 +896,10 @@ static int d_list_store(struct cas_api *a, struct cas_certs **out, struct cas_er
 static int d_upload_cert(struct cas_api *a, const struct cas_upload *u, int64_t *cert_id, struct cas_error *e)
 {
 	int rc = cache_of(a)->inner->ops->upload_certificate(cache_of(a)->inner, u, cert_id, e);
-	if (!(rc == -EINVAL && strcmp(e->code, "Local.Validation") == 0)) /* refused locally: nothing sent */
+	if (!(rc == -EINVAL && strcmp(e->code, "Local.Validation") == 0)) { /* refused locally: nothing sent */
+		publish(cache_of(a), CAS_CK_STORE, "");
 		cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
+	}
 	return rc;
 }
 
@@ -877,6 +908,8 @@ static int d_delete_cert(struct cas_api *a, int64_t cert_id, struct cas_error *e
 	int rc = cache_of(a)->inner->ops->delete_certificate(cache_of(a)->inner, cert_id, e);
 	char key[24];
 	snprintf(key, sizeof(key), "%lld", (long long)cert_id);
+	publish(cache_of(a), CAS_CK_CERT, key);
+	publish(cache_of(a), CAS_CK_STORE, "");
 	cas_cache_invalidate(cache_of(a), CAS_CK_CERT, key);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	return rc;

@@ -153,5 +153,10 @@ int cas_cache_entry_from_detail(const struct cas_instance *old, const struct cas
 int cas_cache_fresh(struct cas_cache *c, enum cas_ck kind, const char *key);
 void cas_cache_stats(struct cas_cache *c, struct cas_cache_stats *s);
 int64_t cas_cache_ttl_ms(const struct cas_cache *c);
+/* -o share=: every mutation publishes what it changed to the fleet (before
+ * this mount refetches), and an answer the fleet gave is dated by its age
+ * (share.h). Set before the first call. */
+struct share;
+void cas_cache_set_share(struct cas_cache *c, struct share *s);
 
 #endif

@@ -38,6 +38,7 @@ struct cas_client {
 	int keep_keys;
 	cas_gate_fn gate;   /* set before the first call, then read-only */
 	void *gate_ctx;
+	struct cas_client_share share; /* set before the FUSE loop, then read-only */
 	pthread_mutex_t stats_mu; /* leaf: guards stats and the progress fields below */
 	struct cas_action_stats stats[CAS_NACTIONS];
 	/* progress, under stats_mu */
@@ -234,6 +235,25 @@ void cas_client_set_gate(struct cas_client *c, cas_gate_fn fn, void *ctx)
 {
 	c->gate = fn;
 	c->gate_ctx = ctx;
+}
+
+void cas_client_set_share(struct cas_client *c, const struct cas_client_share *h)
+{
+	c->share = *h;
+}
+
+/* The fleet's key of a read: its action and sorted query (no signature). */
+static char *share_request(enum cas_action a, const struct cas_params *q)
+{
+	struct cas_params s = CAS_PARAMS_INIT;
+	if (q)
+		cas_params_copy(&s, q);
+	cas_params_sort(&s);
+	char *enc = cas_params_encode(&s, 1);
+	char *r = cas_xasprintf("%s?%s", cas_actions[a].name, enc ? enc : "");
+	free(enc);
+	cas_params_free(&s);
+	return r;
 }
 
 void cas_client_stats(struct cas_client *c, struct cas_client_stats *out)
@@ -575,8 +595,18 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 	/* the call's own timeout, cut to the file-system operation's deadline */
 	int64_t deadline = cas_op_cap_ns(cas_now_ns(), c->timeout_ms);
 	int64_t last_delay = 0;
+	void *ticket = NULL; /* the fleet's: this mount sends the read and shares its answer */
+	if (!ai->mutating && c->share.lookup) {
+		char *req = share_request(a, q);
+		int hit = c->share.lookup(c->share.ctx, a, req, deadline, out, &ticket);
+		free(req);
+		if (hit == 1)
+			return 0;
+	}
 	for (int attempt = 0;; attempt++) {
-		if (cas_bucket_take(&c->bucket, deadline) ||
+		if ((c->share.take && c->share.take(c->share.ctx, 0, deadline)) ||
+		    (ai->ca_limited && c->share.take && c->share.take(c->share.ctx, 1, deadline)) ||
+		    cas_bucket_take(&c->bucket, deadline) ||
 		    (ai->ca_limited && cas_bucket_take(&c->ca_bucket, deadline))) {
 			if (!e->err)
 				cas_error_set(e, ETIMEDOUT, "Local.Timeout",
@@ -644,6 +674,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 				snprintf(e->request_id, sizeof(e->request_id), "%s", rid->valuestring);
 			STAT(c, a, ok, 1);
 			*out = j;
+			if (ticket)
+				c->share.done(c->share.ctx, ticket, j);
 			return 0;
 		}
 		if (rc == CAS_RC_AMBIGUOUS && ai->mutating) {
@@ -660,6 +692,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		cas_sleep_ns(delay * 1000000);
 		last_delay = delay;
 	}
+	if (ticket)
+		c->share.done(c->share.ctx, ticket, NULL);
 	if (e->err == EAGAIN || cas_is_throttle(e->http_status, e->code))
 		e->err = EAGAIN;
 	STAT(c, a, errors, 1);

@@ -86,6 +86,23 @@ int64_t cas_client_service_now_ms(struct cas_client *c);
 typedef int (*cas_gate_fn)(void *ctx, enum cas_action a, struct cas_error *e);
 void cas_client_set_gate(struct cas_client *c, cas_gate_fn fn, void *ctx);
 
+/* A fleet's shared state (-o share=, cache/share.c fills it in; a NULL
+ * member is not shared). lookup, before a read is sent: 1 with *out (the
+ * fleet's answer: no call), or 0: this mount sends it, and then done() is
+ * called with the answer (NULL: it failed) and the ticket lookup gave.
+ * take: a token of the account's bucket (ca: the 10 QPS class), sleeping
+ * for it; 0, or -ETIMEDOUT when it would come after deadline_ns. Set
+ * before the calls that should see it (the hooks are read without a lock:
+ * set once, before the FUSE loop). */
+struct cas_client_share {
+	void *ctx;
+	int (*lookup)(void *ctx, enum cas_action a, const char *request, int64_t deadline_ns, cJSON **out,
+		      void **ticket);
+	void (*done)(void *ctx, void *ticket, const cJSON *answer);
+	int (*take)(void *ctx, int ca, int64_t deadline_ns);
+};
+void cas_client_set_share(struct cas_client *c, const struct cas_client_share *h);
+
 /* One operation: query q (without signature fields). On success *out is the
  * response object (caller deletes). For a mutation whose response was lost,
  * e->ambiguous is set and nothing was retried. */

@@ -6,7 +6,7 @@ casfs_install_deps() {
 		libjson-c-dev uthash-dev libsqlite3-dev sqlite3 libssl-dev openssl libmicrohttpd-dev libcmocka-dev jq curl rsync vim
 		python3 tar diffutils findutils procps util-linux gdb puppet ansible-core
 		libsystemd-dev man-db groff-base dpkg-dev lintian systemd clang libclang-rt-14-dev nginx nodejs
-		prometheus prometheus-node-exporter"
+		prometheus prometheus-node-exporter libhiredis-dev redis-server redis-tools"
 	local missing="" p
 	for p in $pkgs; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -36,6 +36,8 @@ struct casfs_opts {
 	char *account;         /* -o account=NAME: the state's key instead of the credentials' identity */
 	int insecure_http;     /* -o insecure_http: allow http:// to a host other than this machine */
 	double watch;          /* -o watch=SECONDS: re-list the account on this period (0: off) */
+	char *share;           /* -o share=redis://HOST:PORT[/DB]: a fleet's shared state (fleet.h) */
+	char *share_password_file; /* -o share_password_file=: its password (0600) */
 };
 
 /* Requests that reached casfs since the mount, by kind (.cas/stats
@@ -103,6 +105,7 @@ struct casfs {
 	struct progress *progress;     /* progress lines for long work (progress.h); set by init */
 	struct events *events;         /* .cas/events, the change feed (NULL: none, e.g. unit tests) */
 	struct watch *watch;           /* -o watch: the re-listing thread (started after the fork) */
+	struct share *share;           /* -o share=: the fleet's Redis (fleet.h); NULL: alone */
 	uid_t uid;
 	gid_t gid;
 	/* each of these objects has its own lock inside */

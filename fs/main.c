@@ -29,6 +29,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "accounting.h"
+#include "fleet.h"
+#include "share.h"
 #include "buf.h"
 #include "creds.h"
 #include "errlog.h"
@@ -64,6 +66,8 @@ static const struct fuse_opt option_table[] = {
 	OPT("no_state", no_state),
 	OPT("offline", offline),
 	OPT("account=%s", account),
+	OPT("share=%s", share),
+	OPT("share_password_file=%s", share_password_file),
 	OPT("insecure_http", insecure_http),
 	OPT("keys", keys),
 	OPT("ro", ro),
@@ -125,6 +129,10 @@ static const char usage[] =
 	"  -o log_file=PATH    append the log to PATH (reopened on SIGHUP, for logrotate)\n"
 	"  -o log_level=LEVEL  error, warn, info (default) or debug (-d implies debug)\n"
 	"  -o keys             show certificates' private keys as instances/<id>/key.pem (mode 0400)\n"
+	"  -o share=redis://HOST:PORT[/DB]  share responses, the rate limit, the month's calls and\n"
+	"                      invalidations with every mount of the account (docs/SEMANTICS.md, Fleets);\n"
+	"  -o share_password_file=PATH  the Redis password (mode 0600; else CASFS_SHARE_PASSWORD or\n"
+	"                      REDISCLI_AUTH; never on the command line)\n"
 	"  -o umask=MODE       clear these permission bits from every mode (never adds any: key.pem stays 0400)\n"
 	"  -o uid=USER,gid=GROUP  owner of the files (default: the mounting user); a number or a name\n"
 	"  -f, -d, -s          foreground (log to stderr), debug (foreground), single-threaded\n"
@@ -365,6 +373,7 @@ static int check_empty_values(const struct casfs_opts *o)
 		{ "endpoint", o->endpoint }, { "region", o->region }, { "profile", o->profile },
 		{ "cafile", o->cafile }, { "credentials_file", o->config_path }, { "log_file", o->log_file },
 		{ "log_level", o->log_level }, { "state_dir", o->state_dir }, { "account", o->account },
+		{ "share", o->share }, { "share_password_file", o->share_password_file },
 	};
 	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++)
 		if (str[i].v && !*str[i].v) {
@@ -575,6 +584,7 @@ static int absolute_paths(struct casfs_opts *o)
 	struct { const char *opt; char **p; } paths[] = {
 		{ "cafile", &o->cafile }, { "credentials_file", &o->config_path },
 		{ "state_dir", &o->state_dir }, { "log_file", &o->log_file },
+		{ "share_password_file", &o->share_password_file },
 	};
 	char *cwd = NULL, msg[600];
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -744,8 +754,9 @@ static void state_error(void *ctx, const char *what)
 }
 
 /* Opens the state database (or an in-memory one) and the call accounting,
- * and attaches the client's gate. Never fails the mount. */
-static void open_state(struct casfs *fs, const struct cas_creds *cr)
+ * and attaches the client's gate; with -o share=, the fleet's share (not
+ * connected yet). Fails the mount only for a bad -o share= or password. */
+static int open_state(struct casfs *fs, const struct cas_creds *cr)
 {
 	char *dir = fs->o.state_dir ? cas_xstrdup(fs->o.state_dir) : statedb_default_dir();
 	if (fs->o.call_budget > 0 && !fs->o.account && cr->kind != CAS_CRED_AK)
@@ -754,11 +765,10 @@ static void open_state(struct casfs *fs, const struct cas_creds *cr)
 			 "-o account=NAME to keep one budget for the account (OPERATIONS.md)",
 			 fs->o.call_budget, cr->kind == CAS_CRED_STS ? "STS" : "bearer token",
 			 cr->kind == CAS_CRED_STS ? "temporary AccessKey ID" : "token");
-	if (!fs->o.no_state && dir) {
-		char account[80];
-		account_name(cr, fs->o.account, cas_client_endpoint(fs->client), account);
+	char account[80];
+	account_name(cr, fs->o.account, cas_client_endpoint(fs->client), account);
+	if (!fs->o.no_state && dir)
 		fs->state = statedb_open(dir, account);
-	}
 	if (!fs->o.no_state && !fs->state)
 		cas_warn("WARNING: %s: the state database is IN MEMORY ONLY: the journal, stable mtimes, monthly call "
 			 "counts, call_budget and -o offline reset at every restart (set -o state_dir=, or run with "
@@ -770,6 +780,7 @@ static void open_state(struct casfs *fs, const struct cas_creds *cr)
 	statedb_set_error_hook(fs->state, state_error, fs);
 	fs->acct = cas_accounting_new(fs->state, (uint64_t)fs->o.call_budget);
 	cas_client_set_gate(fs->client, cas_accounting_gate, fs->acct);
+	return fleet_open(fs, account); /* keyed like the state database: never a secret */
 }
 
 static int build(struct casfs *fs)
@@ -791,8 +802,9 @@ static int build(struct casfs *fs)
 	const char *region = fs->o.region ? fs->o.region : cr.region;
 	fs->client = cas_client_new(&co, &cr, &e);
 	fs->errors = errlog_new();
+	int bad_share = 0;
 	if (fs->client) {
-		open_state(fs, &cr);
+		bad_share = open_state(fs, &cr);
 		fs->snapshot = cas_snapshot_new(cas_client_api(fs->client), fs->state);
 	}
 	if (fs->client && region && !cas_region_known(region))
@@ -801,6 +813,10 @@ static int build(struct casfs *fs)
 	char *source = cas_xstrdup(cr.source ? cr.source : "?");
 	cas_creds_free(&cr); /* wiped: the client's copy is the only one */
 	wipe_secret_env();
+	if (bad_share) {
+		free(source);
+		return 1;
+	}
 	int probe = fs->client ? probe_endpoint(fs, source) : 1;
 	if (probe == 1) {
 		if (!fs->client)
@@ -856,7 +872,8 @@ static int build(struct casfs *fs)
  * only FUSE operations used, and the error log last. */
 static void teardown(struct casfs *fs)
 {
-	cas_snapshot_stop(fs->snapshot);  /* 1 */
+	fleet_stop(fs);                   /* 1: no more invalidations from the fleet */
+	cas_snapshot_stop(fs->snapshot);
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
 	cas_cache_free(fs->cache);        /* 2: waits for the background refreshes */
@@ -865,6 +882,7 @@ static void teardown(struct casfs *fs)
 	events_free(fs->events); /* after the cache, whose last refreshes may still add lines */
 	cas_client_free(fs->client);
 	cas_accounting_free(fs->acct);
+	share_free(fs->share);            /* the client's and the accounting's hooks used it */
 	cas_stamps_free(fs->stamps);      /* 4 */
 	statedb_close(fs->state);
 	scratch_free(fs->scratch);        /* 5 */
@@ -872,7 +890,7 @@ static void teardown(struct casfs *fs)
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
 	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint,
-			 o->log_file, o->log_level, o->state_dir, o->account };
+			 o->log_file, o->log_level, o->state_dir, o->account, o->share, o->share_password_file };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 }
@@ -909,6 +927,7 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	if (daemonized != 0)
 		goto unmount;
 	cas_accounting_start(fs->acct); /* its counter thread: the probe's count was kept for it */
+	fleet_start(fs); /* the fleet's connections and subscriber (fleet.h) */
 	cas_stamps_start(fs->stamps);
 	cas_snapshot_start(fs->snapshot);
 	fs->watch = watch_start(fs); /* -o watch (watch.c); stopped in casfs_stop_workers */

@@ -20,6 +20,7 @@
 #include "fuse_ops.h"
 #include "notify.h"
 #include "scratch.h"
+#include "share.h"
 #include "snapshot.h"
 #include "statedb.h"
 
@@ -29,6 +30,7 @@ struct view {
 	struct cas_cache_stats ch;
 	struct cas_prefetch_progress pp;
 	struct cas_accounting_view av;
+	struct share_stats sh; /* -o share= (all 0 without) */
 	uint64_t reads, writes, errors, retries, throttled, bytes, dry;   /* sums over the actions */
 	uint64_t prefetched, kernel_inval, stamps, stamps_stored, state_errors, snapshot_rows;
 	uint64_t commits, noop, commit_errors, unknown, rejected, scratch, errors_recorded;
@@ -99,6 +101,11 @@ static int mutating(const struct view *v, int i)
 {
 	(void)v;
 	return cas_actions[i].mutating;
+}
+static int shared(const struct view *v, int i)
+{
+	(void)i;
+	return v->fs->share != NULL;
 }
 static int has_budget(const struct view *v, int i)
 {
@@ -250,6 +257,22 @@ static const struct row rows[] = {
 	{ "writes", "outcome_unknown", "writes_outcome_unknown_total", NULL, R_COUNTER, V(C_U64, unknown), .help = "mutations that may or may not have been applied (EIO)" },
 	{ "writes", "rejected_before_sending", "writes_rejected_total", NULL, R_COUNTER, V(C_U64, rejected), .help = "writes refused before any call (EINVAL)" },
 	{ "writes", "scratch_files", NULL, NULL, R_GAUGE, V(C_U64, scratch) },
+	/* -o share=: the fleet (cache/share.h) */
+	{ "share", "up", "share_up", NULL, R_BOOL, V(C_INT, sh.up), .shown = shared, .null_hidden = 1, .help = "-o share=: 1 while Redis answers, 0 while this mount works alone" },
+	{ "share", "fallbacks", "share_fallbacks_total", NULL, R_COUNTER, V(C_U64, sh.fallbacks), .shown = shared, .null_hidden = 1, .help = "Redis operations not done (down, slow, no time left): local behaviour instead" },
+	{ "share", "downs", NULL, NULL, R_COUNTER, V(C_U64, sh.downs), .shown = shared, .null_hidden = 1 },
+	{ "share", "rejoins", NULL, NULL, R_COUNTER, V(C_U64, sh.rejoins), .shown = shared, .null_hidden = 1 },
+	{ "share", "hits", "share_hits_total", NULL, R_COUNTER, V(C_U64, sh.hits), .shown = shared, .null_hidden = 1, .help = "reads answered by the fleet's copy (no call)" },
+	{ "share", "misses", NULL, NULL, R_COUNTER, V(C_U64, sh.misses), .shown = shared, .null_hidden = 1 },
+	{ "share", "waits", NULL, NULL, R_COUNTER, V(C_U64, sh.waits), .shown = shared, .null_hidden = 1 },
+	{ "share", "stored", NULL, NULL, R_COUNTER, V(C_U64, sh.stored), .shown = shared, .null_hidden = 1 },
+	{ "share", "stored_without_secrets", NULL, NULL, R_COUNTER, V(C_U64, sh.stripped), .shown = shared, .null_hidden = 1 },
+	{ "share", "published", NULL, NULL, R_COUNTER, V(C_U64, sh.published), .shown = shared, .null_hidden = 1 },
+	{ "share", "received", NULL, NULL, R_COUNTER, V(C_U64, sh.received), .shown = shared, .null_hidden = 1 },
+	{ "share", "rate_shared", NULL, NULL, R_COUNTER, V(C_U64, sh.rate_shared), .shown = shared, .null_hidden = 1 },
+	{ "share", "rate_local", NULL, NULL, R_COUNTER, V(C_U64, sh.rate_local), .shown = shared, .null_hidden = 1 },
+	{ "share", "fleet", "share_fleet_mounts", NULL, R_GAUGE, V(C_U64, sh.fleet), .shown = shared, .null_hidden = 1, .help = "mounts of the account seen in the last 15 s" },
+	{ "share", "month_calls", "share_month_calls", NULL, R_GAUGE, V(C_U64, sh.month_calls), .shown = shared, .null_hidden = 1, .help = "the fleet's calls this billing month, as Redis last counted them" },
 	{ NULL, "errors_recorded", "errors_recorded_total", NULL, R_COUNTER, V(C_U64, errors_recorded), .help = "failures recorded in .cas/errors" },
 	{ NULL, "endpoint", NULL, NULL, R_TEXT, .text = t_endpoint },
 	{ NULL, "read_only", "read_only", NULL, R_BOOL, V(C_INT, ro), .help = "1 when the mount refuses writes (-o ro or offline)" },
@@ -265,6 +288,7 @@ static void gather(struct casfs *fs, struct view *v)
 	cas_cache_stats(fs->cache, &v->ch);
 	cas_prefetch_progress(fs->prefetch, &v->pp);
 	cas_accounting_view(fs->acct, &v->av);
+	share_stats(fs->share, &v->sh);
 	for (int a = 0; a < CAS_NACTIONS; a++) {
 		const struct cas_action_stats *s = &v->cs.a[a];
 		*(cas_actions[a].mutating ? &v->writes : &v->reads) += s->calls;
