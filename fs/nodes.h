@@ -7,8 +7,8 @@
  * and recognise its children, the cached documents its content comes from
  * (deps: what the notifier invalidates), and for a link the row it points
  * to. A parent may have several variable rows; a name is the first one's
- * that recognises it. Resolution, lookup, readdir, nlink, invalidation and
- * link targets are generic walks over this table: generic code never names
+ * that recognises it (a fixed row's name too, while that row is absent).
+ * Resolution, lookup, readdir, nlink, invalidation and link targets are generic walks over this table: generic code never names
  * a kind (T_ names appear only as parent links in rows and as the root in
  * the resolver). */
 #ifndef CASFS_NODES_H
@@ -174,6 +174,10 @@ mode_t node_mode(const struct casfs *fs, const struct node_kind *k);
  * scratch name, present or not (key.pem without -o keys, cert.pem before
  * issue). */
 int node_name_claimed(int parent, const char *name);
+/* Does a fixed row under dir carry `name` and is it present? 1, 0 or -errno.
+ * An absent fixed row's name may be a variable row's child (node_child: a
+ * staged key.pem in a certificate directory without -o keys). */
+int node_fixed_present(struct casfs *fs, const struct node *dir, const char *name, struct cas_error *e);
 /* The kind a path would have judging by names alone: a component is a
  * fixed row's name or else the parent's first variable row; no API call,
  * nothing checked to exist. -1 when no row fits. */

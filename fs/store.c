@@ -381,21 +381,26 @@ int exists_stage_dir(struct casfs *fs, const struct node_kind *k, const struct n
 }
 
 /* Staged files of a directory: in a stored certificate's directory, the
- * names its own files claim are left out (they stay hidden behind them). */
+ * names its present files claim are left out (they stay hidden behind
+ * them); a staged key.pem shows while the certificate has none. */
 int list_staged(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
 		struct cas_error *e)
 {
 	(void)k;
-	(void)e;
 	struct store *s = fs->store;
+	struct namelist all = { 0 };
 	pthread_mutex_lock(&s->mu);
 	tidy(s);
 	struct stage_dir *d = dir_find(s, dir->id);
 	for (size_t i = 0; d && i < d->nf; i++)
-		if (!node_name_claimed(dir->type, d->f[i].name))
-			namelist_add(out, d->f[i].name);
+		namelist_add(&all, d->f[i].name);
 	pthread_mutex_unlock(&s->mu);
-	return 0;
+	int rc = 0;
+	for (size_t i = 0; i < all.n && rc >= 0; i++) /* not under s->mu: a fixed row's exists lists the store */
+		if (!(rc = node_fixed_present(fs, dir, all.v[i], e)))
+			namelist_add(out, all.v[i]);
+	namelist_free(&all);
+	return rc < 0 ? rc : 0;
 }
 
 int exists_staged(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
