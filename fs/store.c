@@ -49,8 +49,8 @@
 #include <openssl/x509v3.h>
 
 #include "errlog.h"
-#include "events.h"
 #include "handle.h"
+#include "journal.h"
 #include "kinds.h"
 #include "log.h"
 #include "notify.h"
@@ -625,6 +625,21 @@ static void committed(struct casfs *fs, const char *dir, const char *fp, const c
 		notify_settled(fs, dir, due);
 }
 
+/* A store mutation's journal fields: {"CertificateId": {side: id}, "Name":
+ * ..., "Fingerprint": ...}, side "new" (an upload) or "old" (a delete);
+ * id 0 and empty strings are left out. */
+static cJSON *store_fields(int64_t id, const char *name, const char *fp, const char *side)
+{
+	cJSON *f = cJSON_CreateObject();
+	if (id > 0)
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(f, "CertificateId"), side, (double)id);
+	if (name && *name)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(f, "Name"), side, name);
+	if (fp && *fp)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(f, "Fingerprint"), side, fp);
+	return f;
+}
+
 /* The Name of an upload into dir: dir itself, or for a lineage that
  * already has certificates dir~<YYYYMMDD>-<first 8 of the fingerprint>. */
 static char *upload_name(const struct store_names *nm, const char *dir, X509 *leaf, const char *fp)
@@ -723,9 +738,9 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 		struct cas_upload u = { name, t.cert, t.key };
 		int64_t id = 0;
 		cas_error_clear(&e);
+		int64_t jh = journal_begin(fs, dirpath, "UploadUserCertificate", store_fields(0, name, fp, "new"));
 		rc = fs->api->ops->upload_certificate(fs->api, &u, &id, &e);
-		events_store_mutation(fs->events, dirpath, "UploadUserCertificate", rc ? -rc : 0, e.code, e.request_id,
-				      id, name, fp);
+		journal_end_fields(fs, jh, rc, &e, store_fields(rc ? 0 : id, name, fp, "new"));
 		if (rc) {
 			if (rc == -EINVAL)
 				atomic_fetch_add(&fs->st.validation_errors, 1);
@@ -1220,14 +1235,12 @@ int remove_store_cert(struct casfs *fs, const struct node *n, struct cas_error *
 		cas_obj_unref(nm);
 		return -EPERM;
 	}
+	char dirpath[4200];
+	snprintf(dirpath, sizeof(dirpath), "/certificates/%s", dir);
+	int64_t jh = journal_begin(fs, dirpath, "DeleteUserCertificate", store_fields(id, c->name, c->fingerprint, "old"));
 	cas_obj_unref(nm);
 	rc = fs->api->ops->delete_certificate(fs->api, id, e);
-	{
-		char dirpath[4200];
-		snprintf(dirpath, sizeof(dirpath), "/certificates/%s", dir);
-		events_store_mutation(fs->events, dirpath, "DeleteUserCertificate", rc ? -rc : 0, e->code, e->request_id,
-				      id, NULL, NULL);
-	}
+	journal_end(fs, jh, rc, e);
 	if (!rc) {
 		struct store *s = fs->store;
 		pthread_mutex_lock(&s->mu);
