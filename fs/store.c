@@ -780,7 +780,7 @@ static int sf_getattr(struct casfs *fs, const struct node *n, struct handle *h, 
 	if (f) {
 		memset(st, 0, sizeof(*st));
 		st->st_ino = n->ino;
-		st->st_mode = S_IFREG | f->mode;
+		st->st_mode = S_IFREG | (f->mode & ~(fs->o.umask & 0777)); /* -o umask= clears bits, as node_mode */
 		st->st_nlink = 1;
 		st->st_uid = f->uid;
 		st->st_gid = f->gid;
@@ -1032,7 +1032,8 @@ static struct handle *pem_open(struct casfs *fs, const struct node *n, int flags
 	struct stage_dir *d = dir_find(s, n->id);
 	if (!d)
 		d = dir_add(s, n->id);
-	int ok = d && (file_find(d, name) || file_add(d, name, 0644, fs->uid, fs->gid));
+	/* the mode and owner the certificate's file showed (node_mode: -o umask= applies) */
+	int ok = d && (file_find(d, name) || file_add(d, name, node_mode(fs, node_kind(n)) & 07777, fs->uid, fs->gid));
 	pthread_mutex_unlock(&s->mu);
 	if (!ok) {
 		*rc = -ENOSPC;
@@ -1092,7 +1093,7 @@ static int sd_getattr(struct casfs *fs, const struct node *n, struct handle *h, 
 	if (d) {
 		memset(st, 0, sizeof(*st));
 		st->st_ino = n->ino;
-		st->st_mode = S_IFDIR | d->mode;
+		st->st_mode = S_IFDIR | (d->mode & ~(fs->o.umask & 0777));
 		st->st_nlink = 2;
 		st->st_uid = d->uid;
 		st->st_gid = d->gid;
