@@ -526,27 +526,42 @@ static void set_free(struct staged_set *t)
 	free(t->last_leaf);
 }
 
-/* Checks each staged PEM file on its own (no call): EINVAL with a record. */
-static int check_files(struct casfs *fs, const char *dirpath, struct stage_dir *d)
-{
+/* A refusal found under s->mu, recorded (refuse) once it is released: the
+ * error log's lock is never taken inside the store's. */
+struct refusal {
 	char path[4400];
+	char why[512];
+};
+
+static int refused(struct refusal *r, const char *dirpath, const char *file, const char *fmt, const char *arg)
+{
+	snprintf(r->path, sizeof(r->path), "%s/%s", dirpath, file);
+	snprintf(r->why, sizeof(r->why), fmt, arg);
+	return -EINVAL;
+}
+
+/* Checks each staged PEM file on its own (no call): EINVAL and r filled
+ * (under s->mu; the caller records it after unlocking). */
+static int check_files(const char *dirpath, struct stage_dir *d, struct refusal *r)
+{
 	for (size_t i = 0; i < d->nf; i++) {
 		struct stage_file *f = &d->f[i];
 		if (!is_pem_name(f->name) || !f->len)
 			continue; /* empty: not written yet, or a key's receipt (the commit rule skips it too) */
-		snprintf(path, sizeof(path), "%s/%s", dirpath, f->name);
 		const char *text = f->data ? f->data : "";
 		if (is_key_name(f->name)) {
 			if (strstr(text, "ENCRYPTED"))
-				return refuse(fs, path, "%sthe private key is encrypted; CAS takes an unencrypted PEM key "
-							"(openssl pkey -in KEY -out KEY.plain)", "");
+				return refused(r, dirpath, f->name,
+					       "%sthe private key is encrypted; CAS takes an unencrypted PEM key "
+					       "(openssl pkey -in KEY -out KEY.plain)",
+					       "");
 			BIO *kb = BIO_new_mem_buf(text, -1);
 			EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, (void *)"") : NULL;
 			BIO_free(kb);
 			ERR_clear_error();
 			EVP_PKEY_free(k);
 			if (!k)
-				return refuse(fs, path, "%s is not a PEM private key", f->name);
+				return refused(r, dirpath, f->name, "%s is not a PEM private key", f->name);
 			continue;
 		}
 		X509 *first = NULL;
@@ -554,10 +569,10 @@ static int check_files(struct casfs *fs, const char *dirpath, struct stage_dir *
 		int n = read_certs(text, &first, &ca);
 		X509_free(first);
 		if (n < 1)
-			return refuse(fs, path, "%s holds no PEM certificate", f->name);
+			return refused(r, dirpath, f->name, "%s holds no PEM certificate", f->name);
 		if (strcmp(f->name, "chain.pem") != 0 && ca && n > 1)
-			return refuse(fs, path, "%s starts with a CA certificate: the leaf must come first, then its chain",
-				      f->name);
+			return refused(r, dirpath, f->name,
+				       "%s starts with a CA certificate: the leaf must come first, then its chain", f->name);
 	}
 	return 0;
 }
@@ -668,11 +683,15 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 	pthread_mutex_lock(&s->upload_mu);
 	pthread_mutex_lock(&s->mu);
 	struct stage_dir *d = dir_find(s, dir);
-	int rc = d ? check_files(fs, dirpath, d) : 0;
+	struct refusal *why = cas_xcalloc(1, sizeof(*why));
+	int rc = d ? check_files(dirpath, d, why) : 0;
 	struct staged_set t = { 0 };
 	if (d && !rc)
 		collect(d, &t);
 	pthread_mutex_unlock(&s->mu);
+	if (rc)
+		refuse(fs, why->path, "%s", why->why);
+	free(why);
 	if (rc || !d)
 		goto out;
 	if (!t.cert) {
