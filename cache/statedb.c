@@ -732,8 +732,10 @@ void statedb_journal_finish(struct statedb *db, int64_t seq, const struct stated
 		return;
 	char msg[600] = "";
 	pthread_mutex_lock(&db->mu);
-	if (run(db, "UPDATE journal SET outcome = ?, request_id = ?, errno = ?, code = ?, message = ? WHERE seq = ?",
-		"ttitti", r->outcome, r->request_id, (int64_t)r->err, r->code, r->message, seq))
+	if (run(db,
+		"UPDATE journal SET outcome = ?, request_id = ?, errno = ?, code = ?, message = ?,"
+		" fields = COALESCE(?, fields) WHERE seq = ?",
+		"ttittti", r->outcome, r->request_id, (int64_t)r->err, r->code, r->message, r->fields, seq))
 		db_error(db, "journal outcome", msg, sizeof(msg));
 	pthread_mutex_unlock(&db->mu);
 	report(db, msg);

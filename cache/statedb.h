@@ -103,7 +103,8 @@ struct statedb_journal_rec {
 };
 /* Appends a record; returns its sequence number (> 0) or 0 on error. */
 int64_t statedb_journal_add(struct statedb *db, const struct statedb_journal_rec *r);
-/* Sets the outcome of record seq. */
+/* Sets the outcome of record seq (and its fields, when r->fields is set:
+ * what only the answer tells, e.g. an upload's CertificateId). */
 void statedb_journal_finish(struct statedb *db, int64_t seq, const struct statedb_journal_rec *r);
 /* Renders the last `limit` records, oldest first, one JSON object a line. */
 void statedb_journal_render(struct statedb *db, size_t limit, struct cas_buf *out);

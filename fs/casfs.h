@@ -77,10 +77,10 @@ struct watch;
  *      UpdateInstance / DeleteInstance of that one instance
  *   3. the change feed's diff_mu (events.h): one listing's diff, from the
  *      cache's change hook; takes the feed's mu, then the notifier's
- *   4. the store's table mutex (store.h): may take the error log's
- *   5. leaves, never taking another lock: handles_mu, the lock table's
+ *   4. leaves, never taking another lock: handles_mu, the lock table's
  *      mutex, scratch, memo, errlog, notifier, the feed's mu, stamps,
- *      sort_mu, watch, the cache's mutex (never held across a call),
+ *      sort_mu, watch, the store's table mutex (store.h: a refusal found
+ *      under it is recorded after it is released), the cache's mutex (never held across a call),
  *      accounting, the state database (disk, never the network), workers
  *      (prefetch, progress, snapshot), the client's counters, rate limiters,
  *      meter, pools and pager.

@@ -57,10 +57,11 @@ void control_refresh_all(struct casfs *fs, const char *why)
 	struct cas_instances *l = cas_cache_peek(fs->cache, CAS_CK_INSTANCES, "");
 	struct cas_entries *access = cas_cache_peek(fs->cache, CAS_CK_ACCESS, "");
 	struct cas_entries *ca = cas_cache_peek(fs->cache, CAS_CK_CA, "");
+	struct cas_certs *store = cas_cache_peek(fs->cache, CAS_CK_STORE, "");
 	cas_cache_drop_all(fs->cache);
 	memo_clear_renders(fs->memo);
 	memo_clear_all_written(fs->memo); /* written bytes never outlive a refresh */
-	notify_tree(fs->notify, l, access, ca);
+	notify_tree(fs->notify, l, access, ca, store);
 	/* the write returns once the kernel has forgotten: a read right after
 	 * it must not see a size the kernel kept from before (a cut read) */
 	if (notify_wait(fs->notify, 2000))
@@ -68,6 +69,7 @@ void control_refresh_all(struct casfs *fs, const char *why)
 	cas_obj_unref(l);
 	cas_obj_unref(access);
 	cas_obj_unref(ca);
+	cas_obj_unref(store);
 	cas_info("%s", why);
 }
 

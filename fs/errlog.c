@@ -12,10 +12,11 @@
 
 #include "canon.h"
 #include "log.h"
+#include "nodes.h"
 
 struct rec {
 	struct timespec when;
-	char path[512];
+	char path[sizeof(((struct node *)0)->path)]; /* any node's path whole */
 	int err;
 	struct cas_error e;
 };
@@ -49,12 +50,26 @@ unsigned long errlog_total(struct errlog *l)
 	return n;
 }
 
+/* Copies src into dst[cap]; a longer one is cut before the UTF-8
+ * character the cut would split (the record stays valid JSON text). */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void fs_fail(struct casfs *fs, const char *path, int rc, const struct cas_error *e)
 {
 	struct rec r;
 	memset(&r, 0, sizeof(r));
 	clock_gettime(CLOCK_REALTIME, &r.when);
-	snprintf(r.path, sizeof(r.path), "%s", path);
+	copy_cut(r.path, sizeof(r.path), path);
 	r.err = rc < 0 ? -rc : rc;
 	if (e)
 		r.e = *e;

@@ -245,7 +245,7 @@ int64_t events_mutation_journal_seq(struct events *ev, uint64_t token)
 }
 
 void events_mutation_end(struct events *ev, uint64_t token, const char *outcome, int err, const char *code,
-			 const char *request_id)
+			 const char *request_id, const char *fields)
 {
 	if (!ev || !token)
 		return;
@@ -261,7 +261,8 @@ void events_mutation_end(struct events *ev, uint64_t token, const char *outcome,
 	cJSON *m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "action", p->action);
 	cJSON_AddStringToObject(m, "outcome", outcome);
-	cJSON *f = p->fields ? cJSON_Parse(p->fields) : NULL;
+	const char *fj = fields ? fields : p->fields; /* the answer's fields, else the request's */
+	cJSON *f = fj ? cJSON_Parse(fj) : NULL;
 	if (f)
 		cJSON_AddItemToObject(m, "fields", f);
 	if (p->journal_seq > 0) /* the journal's record, when it has one */
@@ -461,31 +462,6 @@ static void diff_store(struct events *ev, uint64_t gen, struct cas_certs *now)
 		}
 	pthread_mutex_unlock(&ev->diff_mu);
 	cas_obj_unref(was);
-}
-
-void events_store_mutation(struct events *ev, const char *path, const char *action, int err, const char *code,
-			   const char *request_id, int64_t cert_id, const char *name, const char *fingerprint)
-{
-	if (!ev)
-		return;
-	cJSON *m = cJSON_CreateObject();
-	cJSON_AddStringToObject(m, "action", action);
-	cJSON_AddStringToObject(m, "outcome", err ? "error" : "ok");
-	cJSON *f = cJSON_AddObjectToObject(m, "fields");
-	if (cert_id > 0)
-		cJSON_AddNumberToObject(f, "CertificateId", (double)cert_id);
-	if (name && *name)
-		cJSON_AddStringToObject(f, "Name", name);
-	if (fingerprint && *fingerprint)
-		cJSON_AddStringToObject(f, "Fingerprint", fingerprint);
-	if (err) {
-		cJSON_AddNumberToObject(m, "errno", err);
-		if (code && *code)
-			cJSON_AddStringToObject(m, "code", code);
-	}
-	if (request_id && *request_id)
-		cJSON_AddStringToObject(m, "request_id", request_id);
-	events_add(ev, "mutation", path, m);
 }
 
 void events_poll(struct casfs *fs)

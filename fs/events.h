@@ -52,10 +52,6 @@ void events_listing(struct events *ev, uint64_t gen, struct cas_instances *now);
 /* Counters the feed reports as events (listings shown as a union): checked
  * after every listing the feed sees and whenever the feed is read. */
 void events_poll(struct casfs *fs);
-/* An UploadUserCertificate or DeleteUserCertificate made through the mount
- * (store.c; not journaled): a "mutation" line, outcome ok or error. */
-void events_store_mutation(struct events *ev, const char *path, const char *action, int err, const char *code,
-			   const char *request_id, int64_t cert_id, const char *name, const char *fingerprint);
 /* A mutation about to be sent (journal.c): returns the feed's token for it
  * (0: no feed). Every mutation gets its line at the outcome, also one the
  * journal could not record (journal_seq <= 0: the state database locked or
@@ -64,8 +60,9 @@ uint64_t events_mutation_begin(struct events *ev, int64_t journal_seq, const cha
 			       const char *fields);
 /* The journal's record of the pending mutation `token` (0: none). */
 int64_t events_mutation_journal_seq(struct events *ev, uint64_t token);
-/* Its outcome: appends the mutation's line. */
+/* Its outcome: appends the mutation's line (fields: the answer's, in place
+ * of those of events_mutation_begin; NULL keeps those). */
 void events_mutation_end(struct events *ev, uint64_t token, const char *outcome, int err, const char *code,
-			 const char *request_id);
+			 const char *request_id, const char *fields);
 
 #endif

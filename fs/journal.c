@@ -58,16 +58,24 @@ int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJ
 
 void journal_end(struct casfs *fs, int64_t h, int rc, const struct cas_error *e)
 {
+	journal_end_fields(fs, h, rc, e, NULL);
+}
+
+void journal_end_fields(struct casfs *fs, int64_t h, int rc, const struct cas_error *e, cJSON *fields)
+{
+	char *f = fields ? cJSON_PrintUnformatted(fields) : NULL;
+	cJSON_Delete(fields);
 	struct statedb_journal_rec r = { .outcome = rc == 0 ? (fs->o.dry_run ? "dry_run" : "ok")
 						 : e->ambiguous ? "ambiguous" : "error",
-					 .request_id = e->request_id, .err = rc < 0 ? -rc : 0 };
+					 .request_id = e->request_id, .err = rc < 0 ? -rc : 0, .fields = f };
 	if (rc) {
 		r.code = e->code;
 		r.message = e->message;
 	}
 	int64_t seq = fs->events ? events_mutation_journal_seq(fs->events, (uint64_t)h) : h;
 	statedb_journal_finish(fs->state, seq, &r);
-	events_mutation_end(fs->events, (uint64_t)h, r.outcome, r.err, r.code, r.request_id);
+	events_mutation_end(fs->events, (uint64_t)h, r.outcome, r.err, r.code, r.request_id, f);
+	free(f);
 }
 
 int render_journal(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)

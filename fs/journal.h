@@ -24,5 +24,8 @@
 int64_t journal_begin(struct casfs *fs, const char *path, const char *action, cJSON *fields);
 /* Finishes the record with the call's result (rc = 0 or -errno). */
 void journal_end(struct casfs *fs, int64_t seq, int rc, const struct cas_error *e);
+/* journal_end whose fields (taken; NULL: those of journal_begin) replace
+ * the record's: what only the answer tells (an upload's CertificateId). */
+void journal_end_fields(struct casfs *fs, int64_t seq, int rc, const struct cas_error *e, cJSON *fields);
 
 #endif

@@ -19,6 +19,16 @@ mode_t node_mode(const struct casfs *fs, const struct node_kind *k)
 	return k->mode & ~(fs->o.umask & 0777);
 }
 
+int node_fixed_present(struct casfs *fs, const struct node *dir, const char *name, struct cas_error *e)
+{
+	for (int t = 0; t < T_N; t++) {
+		const struct node_kind *k = &node_kinds[t];
+		if (k->parent == dir->type && k->name && strcmp(k->name, name) == 0)
+			return k->exists ? k->exists(fs, k, dir, name, e) : 1;
+	}
+	return 0;
+}
+
 int node_name_claimed(int parent, const char *name)
 {
 	for (int t = 0; t < T_N; t++)
@@ -91,9 +101,11 @@ int node_child(struct casfs *fs, const struct node *dir, const char *name, struc
 		if (k->parent != dir->type || !k->name || strcmp(k->name, name) != 0)
 			continue;
 		int rc = fixed_present(fs, k, dir, e);
-		if (rc <= 0)
-			return rc < 0 ? rc : -ENOENT;
-		return make_child(dir, t, name, out);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			return make_child(dir, t, name, out);
+		break; /* absent (key.pem without -o keys): a variable row may hold the name (a staged file) */
 	}
 	for (int t = 0; t < T_N; t++) {
 		const struct node_kind *k = &node_kinds[t];

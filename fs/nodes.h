@@ -7,8 +7,8 @@
  * and recognise its children, the cached documents its content comes from
  * (deps: what the notifier invalidates), and for a link the row it points
  * to. A parent may have several variable rows; a name is the first one's
- * that recognises it. Resolution, lookup, readdir, nlink, invalidation and
- * link targets are generic walks over this table: generic code never names
+ * that recognises it (a fixed row's name too, while that row is absent).
+ * Resolution, lookup, readdir, nlink, invalidation and link targets are generic walks over this table: generic code never names
  * a kind (T_ names appear only as parent links in rows and as the root in
  * the resolver). */
 #ifndef CASFS_NODES_H
@@ -64,7 +64,8 @@ enum node_flags {
  * When one changes the notifier invalidates every node of the row, its
  * variable components bound to what changed: an NF_ID row to the instance,
  * an NF_VIEW row to the groups that held it before or hold it now, a row
- * with entries to the changed documents' keys. */
+ * with entries to the changed documents' keys, a row with keys() to the
+ * names it takes in the document before and after. */
 #define DEP(ck) (1u << (ck))
 
 /* The tree is at most this deep (certificates/by-expiry/<window>/<link>; a unit test checks
@@ -103,6 +104,10 @@ typedef int (*same_fn)(const struct snap *written, const struct snap *current);
 typedef const char *(*names_fn)(size_t i);
 /* A view's groups: does group `group` hold instance it (as_of_ms: the list's clock)? */
 typedef int (*holds_fn)(const char *group, const struct cas_instance *it, int64_t as_of_ms);
+/* The names a variable row takes in two cached documents of its deps (a
+ * change's before and after, either NULL), each once: what the notifier
+ * binds the row to (the certificate store's directories, ids, windows). */
+typedef void (*keys_fn)(const void *was, const void *now, struct namelist *out);
 /* A list of keyed documents (cloud-access, private CA). *out: a new reference. */
 typedef int (*entries_fn)(struct casfs *fs, struct cas_entries **out, struct cas_error *e);
 
@@ -134,6 +139,7 @@ struct node_kind {
 	exists_fn exists;
 	const char *fixed_why;         /* directories: why their fixed files cannot be removed */
 	unsigned deps;                 /* DEP(kind) of the cached documents its content comes from */
+	keys_fn keys;                  /* variable rows with deps and neither NF_ID, NF_VIEW nor entries */
 	/* NF_VIEW rows: the groups are names() (fixed), else the values of the
 	 * list member `value` that are safe names; a group holds the instances
 	 * holds() says, else those whose `value` is its name */
@@ -174,6 +180,10 @@ mode_t node_mode(const struct casfs *fs, const struct node_kind *k);
  * scratch name, present or not (key.pem without -o keys, cert.pem before
  * issue). */
 int node_name_claimed(int parent, const char *name);
+/* Does a fixed row under dir carry `name` and is it present? 1, 0 or -errno.
+ * An absent fixed row's name may be a variable row's child (node_child: a
+ * staged key.pem in a certificate directory without -o keys). */
+int node_fixed_present(struct casfs *fs, const struct node *dir, const char *name, struct cas_error *e);
 /* The kind a path would have judging by names alone: a component is a
  * fixed row's name or else the parent's first variable row; no API call,
  * nothing checked to exist. -1 when no row fits. */

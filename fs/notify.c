@@ -248,6 +248,7 @@ struct change {
 	const char *id;                           /* the instance (NF_ID rows) */
 	const struct cas_instance *was, *now;     /* its list entries before and after (NF_VIEW rows) */
 	const struct cas_entries *entries;        /* the documents (rows with entries) */
+	const void *was_doc, *now_doc;            /* the document before and after (rows with keys) */
 };
 
 /* The names variable row k takes in the paths the change touches. */
@@ -265,6 +266,8 @@ static void bind(const struct node_kind *k, const struct change *c, struct namel
 			namelist_add(out, was);
 		if (now && (!was || strcmp(was, now) != 0))
 			namelist_add(out, now);
+	} else if (k->keys) {
+		k->keys(c->was_doc, c->now_doc, out);
 	} else if (k->entries) {
 		for (size_t i = 0; c->entries && i < c->entries->n; i++)
 			namelist_add(out, c->entries->v[i].key);
@@ -334,13 +337,15 @@ void notify_kind(struct notifier *n, enum cas_ck kind)
 	notify_change(n, &(struct change){ .dep = DEP(kind) });
 }
 
-void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca)
+void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca,
+		 struct cas_certs *store)
 {
 	notify_path(n, "/");
 	for (size_t i = 0; l && i < l->n; i++)
 		notify_change(n, &(struct change){ .dep = DEP(CAS_CK_INSTANCES), .id = l->v[i].id, .was = &l->v[i] });
 	notify_change(n, &(struct change){ .dep = DEP(CAS_CK_ACCESS), .entries = access });
 	notify_change(n, &(struct change){ .dep = DEP(CAS_CK_CA), .entries = ca });
+	notify_change(n, &(struct change){ .dep = DEP(CAS_CK_STORE), .was_doc = store });
 }
 
 void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *old_value, void *new_value,
@@ -381,7 +386,10 @@ void notify_on_cache_change(void *ctx, enum cas_ck kind, const char *key, void *
 	case CAS_CK_CA:
 		notify_change(n, &(struct change){ .dep = DEP(kind), .entries = old_value });
 		break;
-	case CAS_CK_STORE: /* certificates/: store.c also invalidates the paths it changes */
+	case CAS_CK_STORE: /* certificates/: names shift within a lineage, so both lists bind them
+			    * (store.c also invalidates the staging paths it changes) */
+		notify_change(n, &(struct change){ .dep = DEP(kind), .was_doc = old_value, .now_doc = new_value });
+		break;
 	default:
 		notify_change(n, &(struct change){ .dep = DEP(kind) });
 		break;

@@ -28,8 +28,9 @@ void notify_instance(struct notifier *n, const char *id);
 /* Every node of the rows that show `kind` and name no variable part (e.g.
  * the cloud-access directory after an entry was added or removed). */
 void notify_kind(struct notifier *n, enum cas_ck kind);
-/* Every file the tree can hold, from the given lists. */
-void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca);
+/* Every file the tree can hold, from the given lists (any may be NULL). */
+void notify_tree(struct notifier *n, struct cas_instances *l, struct cas_entries *access, struct cas_entries *ca,
+		 struct cas_certs *store);
 unsigned long notify_sent(struct notifier *n);
 /* Waits until everything queued so far was sent, at most timeout_ms
  * (0, or -ETIMEDOUT). Only from a handler that holds no page of a file the

@@ -49,8 +49,8 @@
 #include <openssl/x509v3.h>
 
 #include "errlog.h"
-#include "events.h"
 #include "handle.h"
+#include "journal.h"
 #include "kinds.h"
 #include "log.h"
 #include "notify.h"
@@ -381,21 +381,26 @@ int exists_stage_dir(struct casfs *fs, const struct node_kind *k, const struct n
 }
 
 /* Staged files of a directory: in a stored certificate's directory, the
- * names its own files claim are left out (they stay hidden behind them). */
+ * names its present files claim are left out (they stay hidden behind
+ * them); a staged key.pem shows while the certificate has none. */
 int list_staged(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
 		struct cas_error *e)
 {
 	(void)k;
-	(void)e;
 	struct store *s = fs->store;
+	struct namelist all = { 0 };
 	pthread_mutex_lock(&s->mu);
 	tidy(s);
 	struct stage_dir *d = dir_find(s, dir->id);
 	for (size_t i = 0; d && i < d->nf; i++)
-		if (!node_name_claimed(dir->type, d->f[i].name))
-			namelist_add(out, d->f[i].name);
+		namelist_add(&all, d->f[i].name);
 	pthread_mutex_unlock(&s->mu);
-	return 0;
+	int rc = 0;
+	for (size_t i = 0; i < all.n && rc >= 0; i++) /* not under s->mu: a fixed row's exists lists the store */
+		if (!(rc = node_fixed_present(fs, dir, all.v[i], e)))
+			namelist_add(out, all.v[i]);
+	namelist_free(&all);
+	return rc < 0 ? rc : 0;
 }
 
 int exists_staged(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
@@ -521,27 +526,42 @@ static void set_free(struct staged_set *t)
 	free(t->last_leaf);
 }
 
-/* Checks each staged PEM file on its own (no call): EINVAL with a record. */
-static int check_files(struct casfs *fs, const char *dirpath, struct stage_dir *d)
-{
+/* A refusal found under s->mu, recorded (refuse) once it is released: the
+ * error log's lock is never taken inside the store's. */
+struct refusal {
 	char path[4400];
+	char why[512];
+};
+
+static int refused(struct refusal *r, const char *dirpath, const char *file, const char *fmt, const char *arg)
+{
+	snprintf(r->path, sizeof(r->path), "%s/%s", dirpath, file);
+	snprintf(r->why, sizeof(r->why), fmt, arg);
+	return -EINVAL;
+}
+
+/* Checks each staged PEM file on its own (no call): EINVAL and r filled
+ * (under s->mu; the caller records it after unlocking). */
+static int check_files(const char *dirpath, struct stage_dir *d, struct refusal *r)
+{
 	for (size_t i = 0; i < d->nf; i++) {
 		struct stage_file *f = &d->f[i];
 		if (!is_pem_name(f->name) || !f->len)
 			continue; /* empty: not written yet, or a key's receipt (the commit rule skips it too) */
-		snprintf(path, sizeof(path), "%s/%s", dirpath, f->name);
 		const char *text = f->data ? f->data : "";
 		if (is_key_name(f->name)) {
 			if (strstr(text, "ENCRYPTED"))
-				return refuse(fs, path, "%sthe private key is encrypted; CAS takes an unencrypted PEM key "
-							"(openssl pkey -in KEY -out KEY.plain)", "");
+				return refused(r, dirpath, f->name,
+					       "%sthe private key is encrypted; CAS takes an unencrypted PEM key "
+					       "(openssl pkey -in KEY -out KEY.plain)",
+					       "");
 			BIO *kb = BIO_new_mem_buf(text, -1);
 			EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, (void *)"") : NULL;
 			BIO_free(kb);
 			ERR_clear_error();
 			EVP_PKEY_free(k);
 			if (!k)
-				return refuse(fs, path, "%s is not a PEM private key", f->name);
+				return refused(r, dirpath, f->name, "%s is not a PEM private key", f->name);
 			continue;
 		}
 		X509 *first = NULL;
@@ -549,10 +569,10 @@ static int check_files(struct casfs *fs, const char *dirpath, struct stage_dir *
 		int n = read_certs(text, &first, &ca);
 		X509_free(first);
 		if (n < 1)
-			return refuse(fs, path, "%s holds no PEM certificate", f->name);
+			return refused(r, dirpath, f->name, "%s holds no PEM certificate", f->name);
 		if (strcmp(f->name, "chain.pem") != 0 && ca && n > 1)
-			return refuse(fs, path, "%s starts with a CA certificate: the leaf must come first, then its chain",
-				      f->name);
+			return refused(r, dirpath, f->name,
+				       "%s starts with a CA certificate: the leaf must come first, then its chain", f->name);
 	}
 	return 0;
 }
@@ -620,6 +640,21 @@ static void committed(struct casfs *fs, const char *dir, const char *fp, const c
 		notify_settled(fs, dir, due);
 }
 
+/* A store mutation's journal fields: {"CertificateId": {side: id}, "Name":
+ * ..., "Fingerprint": ...}, side "new" (an upload) or "old" (a delete);
+ * id 0 and empty strings are left out. */
+static cJSON *store_fields(int64_t id, const char *name, const char *fp, const char *side)
+{
+	cJSON *f = cJSON_CreateObject();
+	if (id > 0)
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(f, "CertificateId"), side, (double)id);
+	if (name && *name)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(f, "Name"), side, name);
+	if (fp && *fp)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(f, "Fingerprint"), side, fp);
+	return f;
+}
+
 /* The Name of an upload into dir: dir itself, or for a lineage that
  * already has certificates dir~<YYYYMMDD>-<first 8 of the fingerprint>. */
 static char *upload_name(const struct store_names *nm, const char *dir, X509 *leaf, const char *fp)
@@ -648,11 +683,15 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 	pthread_mutex_lock(&s->upload_mu);
 	pthread_mutex_lock(&s->mu);
 	struct stage_dir *d = dir_find(s, dir);
-	int rc = d ? check_files(fs, dirpath, d) : 0;
+	struct refusal *why = cas_xcalloc(1, sizeof(*why));
+	int rc = d ? check_files(dirpath, d, why) : 0;
 	struct staged_set t = { 0 };
 	if (d && !rc)
 		collect(d, &t);
 	pthread_mutex_unlock(&s->mu);
+	if (rc)
+		refuse(fs, why->path, "%s", why->why);
+	free(why);
 	if (rc || !d)
 		goto out;
 	if (!t.cert) {
@@ -718,9 +757,9 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 		struct cas_upload u = { name, t.cert, t.key };
 		int64_t id = 0;
 		cas_error_clear(&e);
+		int64_t jh = journal_begin(fs, dirpath, "UploadUserCertificate", store_fields(0, name, fp, "new"));
 		rc = fs->api->ops->upload_certificate(fs->api, &u, &id, &e);
-		events_store_mutation(fs->events, dirpath, "UploadUserCertificate", rc ? -rc : 0, e.code, e.request_id,
-				      id, name, fp);
+		journal_end_fields(fs, jh, rc, &e, store_fields(rc ? 0 : id, name, fp, "new"));
 		if (rc) {
 			if (rc == -EINVAL)
 				atomic_fetch_add(&fs->st.validation_errors, 1);
@@ -760,7 +799,7 @@ static int sf_getattr(struct casfs *fs, const struct node *n, struct handle *h, 
 	if (f) {
 		memset(st, 0, sizeof(*st));
 		st->st_ino = n->ino;
-		st->st_mode = S_IFREG | f->mode;
+		st->st_mode = S_IFREG | (f->mode & ~(fs->o.umask & 0777)); /* -o umask= clears bits, as node_mode */
 		st->st_nlink = 1;
 		st->st_uid = f->uid;
 		st->st_gid = f->gid;
@@ -1012,7 +1051,8 @@ static struct handle *pem_open(struct casfs *fs, const struct node *n, int flags
 	struct stage_dir *d = dir_find(s, n->id);
 	if (!d)
 		d = dir_add(s, n->id);
-	int ok = d && (file_find(d, name) || file_add(d, name, 0644, fs->uid, fs->gid));
+	/* the mode and owner the certificate's file showed (node_mode: -o umask= applies) */
+	int ok = d && (file_find(d, name) || file_add(d, name, node_mode(fs, node_kind(n)) & 07777, fs->uid, fs->gid));
 	pthread_mutex_unlock(&s->mu);
 	if (!ok) {
 		*rc = -ENOSPC;
@@ -1072,7 +1112,7 @@ static int sd_getattr(struct casfs *fs, const struct node *n, struct handle *h, 
 	if (d) {
 		memset(st, 0, sizeof(*st));
 		st->st_ino = n->ino;
-		st->st_mode = S_IFDIR | d->mode;
+		st->st_mode = S_IFDIR | (d->mode & ~(fs->o.umask & 0777));
 		st->st_nlink = 2;
 		st->st_uid = d->uid;
 		st->st_gid = d->gid;
@@ -1215,14 +1255,12 @@ int remove_store_cert(struct casfs *fs, const struct node *n, struct cas_error *
 		cas_obj_unref(nm);
 		return -EPERM;
 	}
+	char dirpath[4200];
+	snprintf(dirpath, sizeof(dirpath), "/certificates/%s", dir);
+	int64_t jh = journal_begin(fs, dirpath, "DeleteUserCertificate", store_fields(id, c->name, c->fingerprint, "old"));
 	cas_obj_unref(nm);
 	rc = fs->api->ops->delete_certificate(fs->api, id, e);
-	{
-		char dirpath[4200];
-		snprintf(dirpath, sizeof(dirpath), "/certificates/%s", dir);
-		events_store_mutation(fs->events, dirpath, "DeleteUserCertificate", rc ? -rc : 0, e->code, e->request_id,
-				      id, NULL, NULL);
-	}
+	journal_end(fs, jh, rc, e);
 	if (!rc) {
 		struct store *s = fs->store;
 		pthread_mutex_lock(&s->mu);

@@ -76,6 +76,11 @@ int exists_store_cert(struct casfs *fs, const struct node_kind *k, const struct 
 		      struct cas_error *e);
 int exists_store_key(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,
 		     struct cas_error *e);
+/* The notifier's binding of the store's variable rows (nodes.h, keys):
+ * directories, CertificateIds and by-expiry windows of two store lists. */
+void keys_store_dirs(const void *was, const void *now, struct namelist *out);
+void keys_store_ids(const void *was, const void *now, struct namelist *out);
+void keys_store_windows(const void *was, const void *now, struct namelist *out);
 int list_store_ids(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
 		   struct cas_error *e);
 int exists_store_id(struct casfs *fs, const struct node_kind *k, const struct node *p, const char *name,

@@ -215,6 +215,60 @@ void store_notify(struct casfs *fs, const char *dir)
 	cas_obj_unref(nm);
 }
 
+/* ---- the notifier's binding (nodes.h, keys): names a change touches --- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Every certificate directory either list shows, once. */
+void keys_store_dirs(const void *was, const void *now, struct namelist *out)
+{
+	struct namelist all = { 0 };
+	for (int l = 0; l < 2; l++) {
+		struct cas_certs *c = (struct cas_certs *)(l ? now : was);
+		if (!c)
+			continue;
+		struct store_names *nm = names_new(c);
+		for (size_t i = 0; i < c->n; i++)
+			namelist_add(&all, nm->dir[i]);
+		cas_obj_unref(nm);
+	}
+	if (all.n)
+		qsort(all.v, all.n, sizeof(*all.v), cmp_str);
+	for (size_t i = 0; i < all.n; i++)
+		if (!i || strcmp(all.v[i - 1], all.v[i]) != 0)
+			namelist_add(out, all.v[i]);
+	namelist_free(&all);
+}
+
+/* Every CertificateId either list holds, once. */
+void keys_store_ids(const void *was, const void *now, struct namelist *out)
+{
+	const struct cas_certs *w = was, *c = now;
+	size_t n = (w ? w->n : 0) + (c ? c->n : 0), k = 0;
+	int64_t *ids = cas_xcalloc(n + 1, sizeof(*ids));
+	for (size_t i = 0; w && i < w->n; i++)
+		ids[k++] = w->v[i].id;
+	for (size_t i = 0; c && i < c->n; i++)
+		ids[k++] = c->v[i].id;
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	for (size_t i = 0; i < n; i++)
+		if (!i || ids[i - 1] != ids[i]) {
+			char b[24];
+			snprintf(b, sizeof(b), "%lld", (long long)ids[i]);
+			namelist_add(out, b);
+		}
+	free(ids);
+}
+
 /* ---- the certificate directories -------------------------------------- */
 
 int list_store_certs(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,
@@ -369,6 +423,15 @@ static int exists_in(struct casfs *fs, const struct window *w, const char *name,
 	int found = w && c && in_window(w, c, nm->certs->as_of_ms);
 	cas_obj_unref(nm);
 	return found;
+}
+
+/* by-expiry/'s windows (fixed; what they hold moves with either list). */
+void keys_store_windows(const void *was, const void *now, struct namelist *out)
+{
+	(void)was;
+	(void)now;
+	for (size_t i = 0; i < NWINDOWS; i++)
+		namelist_add(out, windows[i].name);
 }
 
 int list_store_expired(struct casfs *fs, const struct node_kind *k, const struct node *dir, struct namelist *out,

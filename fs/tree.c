@@ -336,15 +336,18 @@ const struct node_kind node_kinds[T_N] = {
 	 * <dir>/ per certificate (named by lineage, store.h), staging directories
 	 * made by mkdir, staged files, by-id/, expired/ (its links delete: the
 	 * purge), by-expiry/, and the root's certificates.jsonl */
+#define STORE DEP(CAS_CK_STORE) /* every row but the staged ones: the list shows them */
 #define STORE_VALUE(file) \
-	.name = file, .parent = T_SC_CERT, .mode = RO, .ops = &api_file_ops, \
+	.name = file, .parent = T_SC_CERT, .mode = RO, .deps = STORE, .ops = &api_file_ops, \
 	.render = render_store_value
-#define STORE_PEM(file) .name = file, .parent = T_SC_CERT, .mode = RW, .ops = &store_pem_ops, .render = render_store_pem
+#define STORE_PEM(file) \
+	.name = file, .parent = T_SC_CERT, .mode = RW, .deps = STORE, .ops = &store_pem_ops, .render = render_store_pem
 #define STAGED(dir) \
 	.parent = dir, .mode = 0100600, .flags = NF_DIRECT, .ops = &store_file_ops, .remove = remove_staged, \
 	.list = list_staged, .exists = exists_staged
-	[T_STORE] = { .name = "certificates", .parent = T_ROOT, .mode = DIR, .ops = &api_dir_ops },
-	[T_SC_CERT] = { .parent = T_STORE, .mode = DIR, .flags = NF_DESTROYS, .ops = &api_dir_ops,
+	[T_STORE] = { .name = "certificates", .parent = T_ROOT, .mode = DIR, .deps = STORE, .ops = &api_dir_ops },
+	[T_SC_CERT] = { .parent = T_STORE, .mode = DIR, .flags = NF_DESTROYS, .deps = STORE, .keys = keys_store_dirs,
+			.ops = &api_dir_ops,
 			.action = "DeleteUserCertificate", .remove = remove_store_cert, .list = list_store_certs,
 			.exists = exists_store_cert,
 			.fixed_why = "files of a certificate cannot be removed; rmdir the certificate directory to delete "
@@ -354,9 +357,9 @@ const struct node_kind node_kinds[T_N] = {
 	[T_SC_CERT_PEM] = { STORE_PEM("cert.pem") },
 	[T_SC_CHAIN_PEM] = { STORE_PEM("chain.pem") },
 	[T_SC_FULLCHAIN_PEM] = { STORE_PEM("fullchain.pem") },
-	[T_SC_KEY_PEM] = { .name = "key.pem", .parent = T_SC_CERT, .mode = KEY, .flags = NF_DIRECT | NF_KEYS,
+	[T_SC_KEY_PEM] = { .name = "key.pem", .parent = T_SC_CERT, .mode = KEY, .flags = NF_DIRECT | NF_KEYS, .deps = STORE,
 			   .ops = &store_pem_ops, .render = render_store_pem, .exists = exists_store_key },
-	[T_SC_INFO] = { .name = "info.json", .parent = T_SC_CERT, .mode = RO, .ops = &api_file_ops,
+	[T_SC_INFO] = { .name = "info.json", .parent = T_SC_CERT, .mode = RO, .deps = STORE, .ops = &api_file_ops,
 			.render = render_store_info },
 	[T_SC_ID] = { STORE_VALUE("id") },
 	[T_SC_NAME] = { STORE_VALUE("name") },
@@ -367,22 +370,26 @@ const struct node_kind node_kinds[T_N] = {
 	[T_SC_IN_USE] = { STORE_VALUE("in_use") },
 	[T_SC_FILE] = { STAGED(T_SC_CERT) },
 	[T_SC_STAGED] = { STAGED(T_SC_STAGE) },
-	[T_SC_BY_ID] = { .name = "by-id", .parent = T_STORE, .mode = DIR, .ops = &api_dir_ops },
-	[T_SC_ID_LINK] = { .parent = T_SC_BY_ID, .mode = LNK, .ops = &api_file_ops,
+	[T_SC_BY_ID] = { .name = "by-id", .parent = T_STORE, .mode = DIR, .deps = STORE, .ops = &api_dir_ops },
+	[T_SC_ID_LINK] = { .parent = T_SC_BY_ID, .mode = LNK, .deps = STORE, .keys = keys_store_ids, .ops = &api_file_ops,
 			   .target = T_SC_CERT, .render = render_store_link, .list = list_store_ids, .exists = exists_store_id },
-	[T_SC_EXPIRED] = { .name = "expired", .parent = T_STORE, .mode = DIR, .ops = &api_dir_ops },
-	[T_SC_EXPIRED_LINK] = { .parent = T_SC_EXPIRED, .mode = LNK, .flags = NF_DESTROYS,
+	[T_SC_EXPIRED] = { .name = "expired", .parent = T_STORE, .mode = DIR, .deps = STORE, .ops = &api_dir_ops },
+	[T_SC_EXPIRED_LINK] = { .parent = T_SC_EXPIRED, .mode = LNK, .flags = NF_DESTROYS, .deps = STORE,
+				.keys = keys_store_dirs,
 				.ops = &api_file_ops, .action = "DeleteUserCertificate", .target = T_SC_CERT, .render = render_store_link,
 				.remove = remove_store_cert, .list = list_store_expired, .exists = exists_store_expired },
-	[T_SC_BY_EXPIRY] = { .name = "by-expiry", .parent = T_STORE, .mode = DIR,
+	[T_SC_BY_EXPIRY] = { .name = "by-expiry", .parent = T_STORE, .mode = DIR, .deps = STORE,
 			     .ops = &api_dir_ops },
-	[T_SC_WINDOW] = { .parent = T_SC_BY_EXPIRY, .mode = DIR, .ops = &api_dir_ops,
+	[T_SC_WINDOW] = { .parent = T_SC_BY_EXPIRY, .mode = DIR, .deps = STORE, .keys = keys_store_windows,
+			  .ops = &api_dir_ops,
 			  .list = list_store_windows, .exists = exists_store_window },
-	[T_SC_WINDOW_LINK] = { .parent = T_SC_WINDOW, .mode = LNK, .ops = &api_file_ops,
+	[T_SC_WINDOW_LINK] = { .parent = T_SC_WINDOW, .mode = LNK, .deps = STORE, .keys = keys_store_dirs,
+			       .ops = &api_file_ops,
 			       .target = T_SC_CERT, .render = render_store_link, .list = list_store_window_links,
 			       .exists = exists_store_window_link },
-	[T_CERTS_JSONL] = { .name = "certificates.jsonl", .parent = T_ROOT, .mode = RO,
+	[T_CERTS_JSONL] = { .name = "certificates.jsonl", .parent = T_ROOT, .mode = RO, .deps = STORE,
 			    .ops = &api_file_ops, .render = render_store_jsonl },
+#undef STORE
 #undef STORE_VALUE
 #undef STORE_PEM
 #undef STAGED

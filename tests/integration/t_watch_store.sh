@@ -56,7 +56,7 @@ cp "$T/live/up.example/fullchain.pem" "$T/live/up.example/privkey.pem" "$C/up.ex
 uid=$(store_entry up.example | jq -r .CertificateId)
 m=$(jq -c 'select(.kind == "mutation" and .path == "/certificates/up.example")' "$MNT/.cas/events")
 [ -n "$m" ] || fail "the upload is not in .cas/events when cp returns: $(cat "$MNT/.cas/events")"
-expect_eq "$(jq -r '[.action, .outcome, .fields.CertificateId, .fields.Name, .fields.Fingerprint] | join(" ")' <<<"$m")" \
+expect_eq "$(jq -r '[.action, .outcome, .fields.CertificateId.new, .fields.Name.new, .fields.Fingerprint.new] | join(" ")' <<<"$m")" \
 	"UploadUserCertificate ok $uid up.example $(fp_of "$T/live/up.example/cert.pem")" "upload mutation line"
 
 # ---- behind the mount: a new certificate, a renewal in a lineage
@@ -75,7 +75,7 @@ expect_eq "$(jq -c '[.old.CertificateId, .new.CertificateId]' <<<"$r")" "[$sid,$
 # ---- a delete through the mount: a mutation line at once, then disappeared
 rm -r "$C/by-id/$oid/" 2>/dev/null || rmdir "$C/$(readlink "$C/by-id/$oid" | sed 's|^\.\./||')"
 d=$(jq -c "select(.kind == \"mutation\" and .action == \"DeleteUserCertificate\")" "$MNT/.cas/events")
-expect_eq "$(jq -r '[.outcome, .fields.CertificateId] | join(" ")' <<<"$d")" "ok $oid" "delete mutation line"
+expect_eq "$(jq -r '[.outcome, .fields.CertificateId.old] | join(" ")' <<<"$d")" "ok $oid" "delete mutation line"
 wait_line ".kind == \"disappeared\" and .path == \"/certificates/by-id/$oid\"" $((WATCH + 2)) ||
 	fail "no disappeared line within watch + 2 s: $(cat "$T/tail.out")"
 stop_pid "$TAIL_PID"
