@@ -586,16 +586,14 @@ static int absolute_paths(struct casfs_opts *o)
 		{ "state_dir", &o->state_dir }, { "log_file", &o->log_file },
 		{ "share_password_file", &o->share_password_file },
 	};
-	char *cwd = NULL, msg[600];
+	char *cwd = NULL;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char *v = *paths[i].p;
 		if (!v || !*v || *v == '/')
 			continue;
-		if (!cwd && !(cwd = getcwd(NULL, 0))) {
-			snprintf(msg, sizeof(msg), "-o %s=%s: a relative path needs the current directory: %s",
-				 paths[i].opt, v, strerror(errno));
-			return bad(msg);
-		}
+		if (!cwd && !(cwd = getcwd(NULL, 0)))
+			return bad("-o %s=%s: a relative path needs the current directory: %s", paths[i].opt, v,
+				   strerror(errno));
 		*paths[i].p = cas_xasprintf("%s/%s", cwd, v);
 		free(v);
 	}
@@ -608,11 +606,10 @@ static int absolute_paths(struct casfs_opts *o)
  * in-memory database (statedb_open refuses it too, for the default). */
 static int check_state_dir(const char *dir)
 {
-	char why[300], msg[4500];
+	char why[300];
 	if (!dir || !statedb_dir_refusal(dir, why, sizeof(why)))
 		return 0;
-	snprintf(msg, sizeof(msg), "-o state_dir=%s: %s", dir, why);
-	return bad(msg);
+	return bad("-o state_dir=%s: %s", dir, why);
 }
 
 /* Logging (docs/OPERATIONS.md): the log level and file are settled before
