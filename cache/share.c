@@ -381,20 +381,15 @@ static redisReply *eval(struct share *s, int64_t deadline_ns, const char *script
 
 /* ---- secrets ------------------------------------------------------------ */
 
-static const char *const secret_members[] = {
-	"Key", "PrivateKey", "EncryptPrivateKey", "SignPrivateKey", "SecretKey", "AccessKeySecret",
-	"SecurityToken", "BearerToken",
-};
-
 int share_strip_secrets(cJSON *j)
 {
 	int n = 0;
 	if (!j)
 		return 0;
 	if (cJSON_IsObject(j))
-		for (size_t i = 0; i < sizeof(secret_members) / sizeof(secret_members[0]); i++)
-			while (cJSON_HasObjectItem(j, secret_members[i])) {
-				cJSON_DeleteItemFromObjectCaseSensitive(j, secret_members[i]);
+		for (size_t i = 0; i < cas_secret_members_n; i++)
+			while (cJSON_HasObjectItem(j, cas_secret_members[i])) {
+				cJSON_DeleteItemFromObjectCaseSensitive(j, cas_secret_members[i]);
 				n++;
 			}
 	for (cJSON *c = j->child; c; c = c->next)

@@ -106,6 +106,11 @@ struct cas_client_share {
 	void (*shutdown)(void *ctx); /* cas_client_shutdown: a waiting lookup ends now */
 };
 void cas_client_set_share(struct cas_client *c, const struct cas_client_share *h);
+/* The response members that carry a secret (private keys, credentials):
+ * one table (certdetail.c), wiped from a certificate's response and removed
+ * before the fleet stores an answer. */
+extern const char *const cas_secret_members[];
+extern const size_t cas_secret_members_n;
 
 /* Per thread: while set, reads of this thread are answered by the service,
  * never by the fleet's shared copy (a read that learns whether a mutation
