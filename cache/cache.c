@@ -125,19 +125,21 @@ void cas_cache_set_share(struct cas_cache *c, struct share *s)
 	c->share = s;
 }
 
-/* A mutation was sent through this mount: the fleet drops (kind, key). */
-static void publish(struct cas_cache *c, enum cas_ck kind, const char *key)
+/* A mutation of this thread may have reached the service since `sent`
+ * (cas_client_mutations_sent before it): the fleet drops (kind, key). One
+ * never sent (dry_run, a budget refusal, a local refusal) publishes nothing. */
+static void publish(struct cas_cache *c, uint64_t sent, enum cas_ck kind, const char *key)
 {
-	if (c->share)
+	if (c->share && cas_client_mutations_sent() != sent)
 		share_changed(c->share, kind, key);
 }
 
-static void publish_instance(struct cas_cache *c, const char *id)
+static void publish_instance(struct cas_cache *c, uint64_t sent, const char *id)
 {
-	publish(c, CAS_CK_DETAIL, id);
-	publish(c, CAS_CK_INSTANCES, "");
-	publish(c, CAS_CK_SUMMARY, "");
-	publish(c, CAS_CK_STORE, "");
+	publish(c, sent, CAS_CK_DETAIL, id);
+	publish(c, sent, CAS_CK_INSTANCES, "");
+	publish(c, sent, CAS_CK_SUMMARY, "");
+	publish(c, sent, CAS_CK_STORE, "");
 }
 
 static struct centry *find(struct cas_cache *c, enum cas_ck kind, const char *key, int create)
@@ -266,7 +268,9 @@ static void run_fetch(struct cas_cache *c, struct centry *e)
 	struct cas_error err;
 	cas_error_clear(&err);
 	share_age_reset();
+	int64_t max_age = cas_client_share_max_age(ttl_of(c, kind)); /* no shared answer older than this reader's ttl */
 	int rc = fetchers[kind](c->inner, key, &obj, &err);
+	cas_client_share_max_age(max_age);
 	int64_t age = share_age_ms(); /* the fleet's answer is as old as when a mount fetched it */
 
 	void *old = NULL, *new_value = NULL;
@@ -584,6 +588,7 @@ void cas_cache_drop_all(struct cas_cache *c)
 	}
 	c->st.invalidations++;
 	pthread_mutex_unlock(&c->mu);
+	share_refreshed(c->share); /* and the fleet's copies from before now are not taken either */
 }
 
 void *cas_cache_peek(struct cas_cache *c, enum cas_ck kind, const char *key)
@@ -646,7 +651,9 @@ void cas_cache_set_change_hook(struct cas_cache *c, cas_cache_change_fn fn, void
 
 int cas_cache_get_fresh(struct cas_cache *c, enum cas_ck kind, const char *key, void **out, struct cas_error *e)
 {
+	int was = cas_client_must_reach(1); /* never stale: not the fleet's copy either */
 	int rc = cache_get(c, kind, key ? key : "", out, e, 0);
+	cas_client_must_reach(was);
 	/* the service says the instance is gone: the cached list is out of date */
 	if (rc == -ENOENT && !e->from_cache && (kind == CAS_CK_DETAIL || kind == CAS_CK_CERT))
 		cas_cache_invalidate(c, CAS_CK_INSTANCES, "");
@@ -837,8 +844,9 @@ static void instance_changed(struct cas_cache *c, const char *id)
 
 static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_error *e)
 {
+	uint64_t sent = cas_client_mutations_sent();
 	int rc = cache_of(a)->inner->ops->update_instance(cache_of(a)->inner, u, e);
-	publish_instance(cache_of(a), u->instance_id);
+	publish_instance(cache_of(a), sent, u->instance_id);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, ""); /* an issued certificate's name and dates are the instance's */
 	if (rc)
 		instance_changed(cache_of(a), u->instance_id);
@@ -849,8 +857,9 @@ static int d_update(struct cas_api *a, const struct cas_update *u, struct cas_er
 
 static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 {
+	uint64_t sent = cas_client_mutations_sent();
 	int rc = cache_of(a)->inner->ops->delete_instance(cache_of(a)->inner, id, e);
-	publish_instance(cache_of(a), id);
+	publish_instance(cache_of(a), sent, id);
 	instance_changed(cache_of(a), id);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	return rc;
@@ -858,8 +867,9 @@ static int d_delete(struct cas_api *a, const char *id, struct cas_error *e)
 
 static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 {
+	uint64_t sent = cas_client_mutations_sent();
 	int rc = cache_of(a)->inner->ops->refund_instance(cache_of(a)->inner, id, e);
-	publish_instance(cache_of(a), id);
+	publish_instance(cache_of(a), sent, id);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	if (rc)
 		instance_changed(cache_of(a), id);
@@ -870,16 +880,18 @@ static int d_refund(struct cas_api *a, const char *id, struct cas_error *e)
 
 static int d_add_access(struct cas_api *a, const struct cas_access_new *n, struct cas_error *e)
 {
+	uint64_t sent = cas_client_mutations_sent();
 	int rc = cache_of(a)->inner->ops->add_cloud_access(cache_of(a)->inner, n, e);
-	publish(cache_of(a), CAS_CK_ACCESS, "");
+	publish(cache_of(a), sent, CAS_CK_ACCESS, "");
 	cas_cache_invalidate(cache_of(a), CAS_CK_ACCESS, "");
 	return rc;
 }
 
 static int d_delete_access(struct cas_api *a, const char *id, struct cas_error *e)
 {
+	uint64_t sent = cas_client_mutations_sent();
 	int rc = cache_of(a)->inner->ops->delete_cloud_access(cache_of(a)->inner, id, e);
-	publish(cache_of(a), CAS_CK_ACCESS, "");
+	publish(cache_of(a), sent, CAS_CK_ACCESS, "");
 	cas_cache_invalidate(cache_of(a), CAS_CK_ACCESS, "");
 	return rc;
 }
@@ -895,9 +907,10 @@ static int d_list_store(struct cas_api *a, struct cas_certs **out, struct cas_er
 
 static int d_upload_cert(struct cas_api *a, const struct cas_upload *u, int64_t *cert_id, struct cas_error *e)
 {
+	uint64_t sent = cas_client_mutations_sent();
 	int rc = cache_of(a)->inner->ops->upload_certificate(cache_of(a)->inner, u, cert_id, e);
 	if (!(rc == -EINVAL && strcmp(e->code, "Local.Validation") == 0)) { /* refused locally: nothing sent */
-		publish(cache_of(a), CAS_CK_STORE, "");
+		publish(cache_of(a), sent, CAS_CK_STORE, "");
 		cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	}
 	return rc;
@@ -905,11 +918,12 @@ static int d_upload_cert(struct cas_api *a, const struct cas_upload *u, int64_t 
 
 static int d_delete_cert(struct cas_api *a, int64_t cert_id, struct cas_error *e)
 {
+	uint64_t sent = cas_client_mutations_sent();
 	int rc = cache_of(a)->inner->ops->delete_certificate(cache_of(a)->inner, cert_id, e);
 	char key[24];
 	snprintf(key, sizeof(key), "%lld", (long long)cert_id);
-	publish(cache_of(a), CAS_CK_CERT, key);
-	publish(cache_of(a), CAS_CK_STORE, "");
+	publish(cache_of(a), sent, CAS_CK_CERT, key);
+	publish(cache_of(a), sent, CAS_CK_STORE, "");
 	cas_cache_invalidate(cache_of(a), CAS_CK_CERT, key);
 	cas_cache_invalidate(cache_of(a), CAS_CK_STORE, "");
 	return rc;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,12 @@
 /* ---- scripts (EVAL: each is atomic in Redis) ---------------------------- */
 
 /* A read's answer: the stored one, or the fetch lock (this mount fetches),
- * or "wait" (another mount fetches). ARGV: prefix, request hash, lock token,
- * lock px. KEYS[1]: the generation. */
+ * or "wait" (another mount fetches), or "skip" (ARGV[5] = 1: the reader must
+ * reach the service; only the generation, to store its answer under). ARGV:
+ * prefix, request hash, lock token, lock px, skip. KEYS[1]: the generation. */
 static const char lua_lookup[] =
 	"local g = redis.call('GET', KEYS[1]) or '0'\n"
+	"if ARGV[5] == '1' then return {g, 'skip'} end\n"
 	"local v = redis.call('GET', ARGV[1] .. 'r:' .. g .. ':' .. ARGV[2])\n"
 	"if v then return {g, 'hit', v} end\n"
 	"if redis.call('SET', ARGV[1] .. 'l:' .. g .. ':' .. ARGV[2], ARGV[3], 'NX', 'PX', ARGV[4]) then\n"
@@ -109,7 +112,14 @@ struct share {
 	/* the subscriber */
 	pthread_t sub;
 	int sub_started;
-	volatile int stopping;
+	atomic_int stopping;  /* share_stop: the subscriber ends */
+	atomic_int closing;   /* the client shuts down: no lookup waits any more */
+	/* changes whose publish failed: replayed (INCR + PUBLISH) before any
+	 * lookup may take a shared answer; none is taken while one is pending */
+	pthread_mutex_t pend_mu;
+	char **pending;       /* messages, under pend_mu */
+	size_t npending;      /* under pend_mu */
+	atomic_llong fresh_after_ms; /* .cas/refresh: shared answers stored before this are not taken */
 	share_inval_fn inval;
 	void *inval_ctx;
 };
@@ -188,6 +198,7 @@ struct share *share_new(const struct share_opts *o, char *why, size_t whylen)
 	s->keep_keys = o->keep_keys;
 	pthread_mutex_init(&s->cmd_mu, NULL);
 	pthread_mutex_init(&s->st_mu, NULL);
+	pthread_mutex_init(&s->pend_mu, NULL);
 	/* until Redis says how many mounts there are: a quarter of the limit */
 	cas_bucket_init(&s->local[0], s->qps / 4, s->qps / 40 > 1 ? s->qps / 40 : 1, cas_now_ns());
 	cas_bucket_init(&s->local[1], s->ca_qps / 4, 1, cas_now_ns());
@@ -370,20 +381,15 @@ static redisReply *eval(struct share *s, int64_t deadline_ns, const char *script
 
 /* ---- secrets ------------------------------------------------------------ */
 
-static const char *const secret_members[] = {
-	"Key", "PrivateKey", "EncryptPrivateKey", "SignPrivateKey", "SecretKey", "AccessKeySecret",
-	"SecurityToken", "BearerToken",
-};
-
 int share_strip_secrets(cJSON *j)
 {
 	int n = 0;
 	if (!j)
 		return 0;
 	if (cJSON_IsObject(j))
-		for (size_t i = 0; i < sizeof(secret_members) / sizeof(secret_members[0]); i++)
-			while (cJSON_HasObjectItem(j, secret_members[i])) {
-				cJSON_DeleteItemFromObjectCaseSensitive(j, secret_members[i]);
+		for (size_t i = 0; i < cas_secret_members_n; i++)
+			while (cJSON_HasObjectItem(j, cas_secret_members[i])) {
+				cJSON_DeleteItemFromObjectCaseSensitive(j, cas_secret_members[i]);
 				n++;
 			}
 	for (cJSON *c = j->child; c; c = c->next)
@@ -400,19 +406,33 @@ struct ticket {
 	int locked;
 };
 
+/* The fetch lock lives SHARE_LOCK_MS: a mount that dies holding it stalls
+ * the others' reads that long at most; a waiter fetches itself after it
+ * (a slow live holder costs one more call, never a stall). */
+#define SHARE_LOCK_MS 2000
+
 static int64_t lock_px(int64_t deadline_ns)
 {
-	int64_t left = deadline_ns ? (deadline_ns - cas_now_ns()) / 1000000 : 20000;
-	return left < 1000 ? 1000 : left > 20000 ? 20000 : left;
+	int64_t left = deadline_ns ? (deadline_ns - cas_now_ns()) / 1000000 : SHARE_LOCK_MS;
+	return left < 500 ? 500 : left > SHARE_LOCK_MS ? SHARE_LOCK_MS : left;
 }
 
-static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t deadline_ns, cJSON **out,
-		    void **ticket)
+static int replay_pending(struct share *s, int64_t deadline_ns);
+
+static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t deadline_ns, int must_reach,
+		    int64_t max_age_ms, cJSON **out, void **ticket)
 {
 	struct share *s = ctx;
 	*ticket = NULL;
 	if (!s->ttl_ms)
 		return 0;
+	/* a change of this mount's not yet published: the fleet's copies may be
+	 * from before it; neither taken nor stored until it is */
+	if (replay_pending(s, deadline_ns))
+		return 0;
+	if (max_age_ms <= 0 || max_age_ms > s->ttl_ms)
+		max_age_ms = s->ttl_ms;
+	int64_t wait_until = cas_now_ns() + (int64_t)SHARE_LOCK_MS * 1000000;
 	struct ticket *t = cas_xcalloc(1, sizeof(*t));
 	cas_sha256_hex(request, strlen(request), t->hash);
 	unsigned char r[16];
@@ -428,8 +448,8 @@ static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t d
 	char px[24];
 	for (int polls = 0;; polls++) {
 		snprintf(px, sizeof(px), "%lld", (long long)lock_px(deadline_ns));
-		const char *kv[] = { s->gen_key, s->prefix, t->hash, t->token, px };
-		redisReply *rep = eval(s, deadline_ns, lua_lookup, 1, 4, kv);
+		const char *kv[] = { s->gen_key, s->prefix, t->hash, t->token, px, must_reach ? "1" : "0" };
+		redisReply *rep = eval(s, deadline_ns, lua_lookup, 1, 5, kv);
 		if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
 			if (rep)
 				freeReplyObject(rep);
@@ -438,12 +458,21 @@ static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t d
 		}
 		snprintf(t->gen, sizeof(t->gen), "%s", rep->element[0]->str ? rep->element[0]->str : "0");
 		const char *what = rep->element[1]->str ? rep->element[1]->str : "";
+		if (strcmp(what, "skip") == 0) { /* must reach the service: its answer replaces the shared one */
+			freeReplyObject(rep);
+			*ticket = t;
+			return 0;
+		}
 		if (strcmp(what, "hit") == 0 && rep->elements == 3) {
 			const char *v = rep->element[2]->str;
 			char *sp = v ? strchr(v, ' ') : NULL;
-			cJSON *j = sp ? cJSON_ParseWithLength(sp + 1, rep->element[2]->len - (size_t)(sp + 1 - v)) : NULL;
+			long long stored = v ? strtoll(v, NULL, 10) : 0;
+			/* older than the reader's ttl, or from before its .cas/refresh: a miss */
+			int usable = stored >= atomic_load(&s->fresh_after_ms) && wall_ms() - stored <= max_age_ms;
+			cJSON *j = sp && usable ? cJSON_ParseWithLength(sp + 1, rep->element[2]->len - (size_t)(sp + 1 - v))
+					    : NULL;
 			if (j) {
-				int64_t age = wall_ms() - strtoll(v, NULL, 10);
+				int64_t age = wall_ms() - stored;
 				if (age < 0)
 					age = 0;
 				if (age > oldest_age_ms)
@@ -456,7 +485,16 @@ static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t d
 				*out = j;
 				return 1;
 			}
-			freeReplyObject(rep); /* not JSON: fetch, and overwrite it */
+			freeReplyObject(rep); /* too old, or not JSON: fetch, and overwrite it */
+			if (usable) {
+				pthread_mutex_lock(&s->st_mu);
+				s->st.misses++;
+				pthread_mutex_unlock(&s->st_mu);
+			} else {
+				pthread_mutex_lock(&s->st_mu);
+				s->st.too_old++;
+				pthread_mutex_unlock(&s->st_mu);
+			}
 			*ticket = t;
 			return 0;
 		}
@@ -476,15 +514,23 @@ static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t d
 			s->st.waits++;
 			pthread_mutex_unlock(&s->st_mu);
 		}
-		if (deadline_ns && cas_now_ns() + 25000000 >= deadline_ns) {
+		int64_t now = cas_now_ns();
+		if (atomic_load(&s->closing) || (deadline_ns && now + 25000000 >= deadline_ns)) {
 			free(t);
-			return 0; /* no time left to wait: send it (the deadline decides) */
+			return 0; /* shutting down, or no time left to wait: send it (the deadline decides) */
+		}
+		if (now >= wait_until) { /* the holder is slow or dead: fetch, and share the answer */
+			pthread_mutex_lock(&s->st_mu);
+			s->st.wait_timeouts++;
+			pthread_mutex_unlock(&s->st_mu);
+			*ticket = t;
+			return 0;
 		}
 		cas_sleep_ns(20000000);
 	}
 }
 
-static void h_done(void *ctx, void *ticket, const cJSON *answer)
+static void h_done(void *ctx, void *ticket, const cJSON *answer, int64_t deadline_ns)
 {
 	struct share *s = ctx;
 	struct ticket *t = ticket;
@@ -498,20 +544,25 @@ static void h_done(void *ctx, void *ticket, const cJSON *answer)
 		int stripped = share_strip_secrets(copy);
 		char *text = cJSON_PrintUnformatted(copy);
 		cJSON_Delete(copy);
-		if (text) {
+		if (text && strstr(text, "PRIVATE KEY-----")) { /* a key under an unknown name: never shared */
+			stripped = -1;
+		} else if (text) {
 			val = cas_xasprintf("%lld %s", (long long)wall_ms(), text);
+		}
+		if (text) {
 			OPENSSL_cleanse(text, strlen(text));
 			free(text);
 		}
 		pthread_mutex_lock(&s->st_mu);
 		s->st.stripped += stripped > 0;
+		s->st.refused += stripped < 0;
 		pthread_mutex_unlock(&s->st_mu);
 	}
 	char px[24];
 	snprintf(px, sizeof(px), "%lld", (long long)s->ttl_ms);
 	if (val || t->locked) {
 		const char *kv[] = { s->prefix, t->gen, t->hash, val ? val : "", px, t->token };
-		redisReply *r = eval(s, 0, lua_store, 0, 6, kv);
+		redisReply *r = eval(s, deadline_ns, lua_store, 0, 6, kv);
 		if (r) {
 			if (val) {
 				pthread_mutex_lock(&s->st_mu);
@@ -580,9 +631,17 @@ static int h_take(void *ctx, int ca, int64_t deadline_ns)
 	return cas_bucket_take(&s->local[ca ? 1 : 0], deadline_ns);
 }
 
+static void h_shutdown(void *ctx)
+{
+	struct share *s = ctx;
+	atomic_store(&s->closing, 1);
+}
+
 void share_client_hooks(struct share *s, struct cas_client_share *h)
 {
-	*h = (struct cas_client_share){ .ctx = s, .lookup = h_lookup, .done = h_done, .take = h_take };
+	*h = (struct cas_client_share){
+		.ctx = s, .lookup = h_lookup, .done = h_done, .take = h_take, .shutdown = h_shutdown,
+	};
 }
 
 /* ---- the month's calls --------------------------------------------------- */
@@ -613,20 +672,72 @@ int share_count_call(void *ctx, const char *month, int write, const char *action
 
 /* ---- invalidations --------------------------------------------------------- */
 
+#define SHARE_PENDING_MAX 256 /* beyond it the oldest message is dropped (its INCR is not: one suffices) */
+
+/* INCR + PUBLISH of one message: 0, or -1 (Redis did not answer). */
+static int publish_one(struct share *s, int64_t deadline_ns, const char *msg)
+{
+	const char *kv[] = { s->gen_key, s->channel, msg };
+	redisReply *r = eval(s, deadline_ns, lua_changed, 1, 2, kv);
+	if (!r)
+		return -1;
+	freeReplyObject(r);
+	pthread_mutex_lock(&s->st_mu);
+	s->st.published++;
+	pthread_mutex_unlock(&s->st_mu);
+	return 0;
+}
+
+/* Publishes the pending changes in order: 0 when none is left, -1 when
+ * one still is (Redis did not answer). */
+static int replay_pending(struct share *s, int64_t deadline_ns)
+{
+	pthread_mutex_lock(&s->pend_mu);
+	while (s->npending) {
+		if (publish_one(s, deadline_ns, s->pending[0]) != 0) {
+			pthread_mutex_unlock(&s->pend_mu);
+			return -1;
+		}
+		free(s->pending[0]);
+		memmove(s->pending, s->pending + 1, (s->npending - 1) * sizeof(*s->pending));
+		s->npending--;
+		pthread_mutex_lock(&s->st_mu);
+		s->st.pending = s->npending;
+		pthread_mutex_unlock(&s->st_mu);
+	}
+	pthread_mutex_unlock(&s->pend_mu);
+	return 0;
+}
+
 void share_changed(struct share *s, int kind, const char *key)
 {
 	if (!s)
 		return;
+	int64_t deadline = cas_op_current().deadline_ns;
 	char *msg = cas_xasprintf("%s %d %s", s->id, kind, key ? key : "");
-	const char *kv[] = { s->gen_key, s->channel, msg };
-	redisReply *r = eval(s, cas_op_current().deadline_ns, lua_changed, 1, 2, kv);
-	if (r) {
-		pthread_mutex_lock(&s->st_mu);
-		s->st.published++;
-		pthread_mutex_unlock(&s->st_mu);
-		freeReplyObject(r);
+	/* after the pending ones (their order kept); a failure is kept pending */
+	if (replay_pending(s, deadline) == 0 && publish_one(s, deadline, msg) == 0) {
+		free(msg);
+		return;
 	}
-	free(msg);
+	pthread_mutex_lock(&s->pend_mu);
+	if (s->npending == SHARE_PENDING_MAX) {
+		free(s->pending[0]);
+		memmove(s->pending, s->pending + 1, (s->npending - 1) * sizeof(*s->pending));
+		s->npending--;
+	}
+	s->pending = cas_xrealloc(s->pending, (s->npending + 1) * sizeof(*s->pending));
+	s->pending[s->npending++] = msg;
+	pthread_mutex_lock(&s->st_mu);
+	s->st.pending = s->npending;
+	pthread_mutex_unlock(&s->st_mu);
+	pthread_mutex_unlock(&s->pend_mu);
+}
+
+void share_refreshed(struct share *s)
+{
+	if (s)
+		atomic_store(&s->fresh_after_ms, (long long)wall_ms());
 }
 
 void share_set_inval(struct share *s, share_inval_fn fn, void *ctx)
@@ -655,13 +766,13 @@ static void on_message(struct share *s, const char *msg)
 static void *subscriber(void *arg)
 {
 	struct share *s = arg;
-	while (!s->stopping) {
+	while (!atomic_load(&s->stopping)) {
 		char why[256];
 		redisContext *c = connect_redis(s, (int64_t)SHARE_OP_MS * 1000000 * 5, why, sizeof(why));
 		redisReply *r = c ? redisCommand(c, "SUBSCRIBE %s", s->channel) : NULL;
 		if (r)
 			freeReplyObject(r);
-		while (r && !s->stopping && !c->err) {
+		while (r && !atomic_load(&s->stopping) && !c->err) {
 			struct pollfd p = { .fd = c->fd, .events = POLLIN };
 			int pr = poll(&p, 1, 250);
 			if (pr == 0)
@@ -682,7 +793,7 @@ static void *subscriber(void *arg)
 		}
 		if (c)
 			redisFree(c);
-		for (int i = 0; i < SHARE_RETRY_MS / 50 && !s->stopping; i++)
+		for (int i = 0; i < SHARE_RETRY_MS / 50 && !atomic_load(&s->stopping); i++)
 			cas_sleep_ns(50000000);
 	}
 	return NULL;
@@ -705,7 +816,8 @@ void share_stop(struct share *s)
 {
 	if (!s)
 		return;
-	s->stopping = 1;
+	atomic_store(&s->stopping, 1);
+	atomic_store(&s->closing, 1);
 	if (s->sub_started)
 		pthread_join(s->sub, NULL);
 	s->sub_started = 0;
@@ -722,6 +834,10 @@ void share_free(struct share *s)
 	cas_bucket_destroy(&s->local[1]);
 	pthread_mutex_destroy(&s->cmd_mu);
 	pthread_mutex_destroy(&s->st_mu);
+	for (size_t i = 0; i < s->npending; i++)
+		free(s->pending[i]);
+	free(s->pending);
+	pthread_mutex_destroy(&s->pend_mu);
 	if (s->password) {
 		OPENSSL_cleanse(s->password, strlen(s->password));
 		free(s->password);

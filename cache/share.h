@@ -24,8 +24,9 @@
  * Threads and connections are made by share_start, after the fork of
  * fuse_daemonize. Lock rule: cmd_mu guards the command connection and is
  * taken with a timed lock (never past the operation's deadline); st_mu
- * guards the health fields and counters; cmd_mu may be held while taking
- * st_mu, never the reverse. */
+ * guards the health fields and counters; pend_mu guards the changes whose
+ * publish failed (held while they are replayed, each command bounded as
+ * above). Order: pend_mu, then cmd_mu, then st_mu; never the reverse. */
 #ifndef CAS_SHARE_H
 #define CAS_SHARE_H
 
@@ -53,7 +54,11 @@ struct share_stats {
 	int up;                                /* the last command answered */
 	uint64_t ops, fallbacks, downs, rejoins;
 	uint64_t hits, misses, waits, stored, stripped;
+	uint64_t too_old;                      /* shared answers older than the reader's ttl or its .cas/refresh */
+	uint64_t wait_timeouts;                /* waits for another mount's fetch given up (it fetched itself) */
+	uint64_t refused;                      /* answers not shared: they held a PEM private key */
 	uint64_t published, received;
+	uint64_t pending;                      /* changes whose publish failed, not yet replayed */
 	uint64_t rate_shared, rate_local;
 	uint64_t fleet;                        /* mounts of the account seen in the last 15 s */
 	uint64_t month_calls;                  /* the fleet's calls this month (reads + writes), as last seen */
@@ -75,6 +80,9 @@ void share_client_hooks(struct share *s, struct cas_client_share *h);
 /* Invalidations: publishes that (kind, key) changed through this mount
  * (bumping the generation of the shared responses first). */
 void share_changed(struct share *s, int kind, const char *key); /* kind: cache.h enum cas_ck */
+/* .cas/refresh: the fleet's answers stored before now are not taken (the
+ * next reads reach the service, and share their answers). */
+void share_refreshed(struct share *s);
 /* Called on the subscriber's thread for (kind, key) another mount changed. */
 typedef void (*share_inval_fn)(void *ctx, int kind, const char *key);
 void share_set_inval(struct share *s, share_inval_fn fn, void *ctx);

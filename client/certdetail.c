@@ -25,7 +25,14 @@
 #include "decode.h"
 #include "validate.h"
 
-static const char *const secret_fields[] = { "Key", "SignPrivateKey", "EncryptPrivateKey" };
+/* The one table of members that carry a secret (wiped here from a
+ * certificate's response; removed by cache/share.c before the fleet stores
+ * an answer). */
+const char *const cas_secret_members[] = {
+	"Key", "PrivateKey", "EncryptPrivateKey", "SignPrivateKey", "SecretKey", "AccessKeySecret",
+	"SecurityToken", "BearerToken",
+};
+const size_t cas_secret_members_n = sizeof(cas_secret_members) / sizeof(cas_secret_members[0]);
 
 /* A string member, or NULL when absent, null, "" or not a string. */
 static const char *str_of(const cJSON *o, const char *k)
@@ -96,8 +103,8 @@ static char *checked_key(const char *text, X509 *leaf, size_t *len)
 /* Wipes every secret string of the parsed response in place. */
 static void wipe_secrets(cJSON *resp)
 {
-	for (size_t i = 0; i < sizeof(secret_fields) / sizeof(secret_fields[0]); i++) {
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(resp, secret_fields[i]);
+	for (size_t i = 0; i < cas_secret_members_n; i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(resp, cas_secret_members[i]);
 		if (cJSON_IsString(v) && v->valuestring)
 			OPENSSL_cleanse(v->valuestring, strlen(v->valuestring));
 	}

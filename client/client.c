@@ -197,8 +197,11 @@ void cas_client_free(struct cas_client *c)
 
 void cas_client_shutdown(struct cas_client *c)
 {
-	if (c)
-		cas_http_abort(c->http);
+	if (!c)
+		return;
+	if (c->share.shutdown)
+		c->share.shutdown(c->share.ctx);
+	cas_http_abort(c->http);
 }
 
 struct cas_api *cas_client_api(struct cas_client *c)
@@ -240,6 +243,34 @@ void cas_client_set_gate(struct cas_client *c, cas_gate_fn fn, void *ctx)
 void cas_client_set_share(struct cas_client *c, const struct cas_client_share *h)
 {
 	c->share = *h;
+}
+
+static __thread int tl_must_reach;        /* see cas_client_must_reach */
+static __thread int64_t tl_share_max_age; /* see cas_client_share_max_age */
+static __thread uint64_t tl_mutations_sent;
+
+int cas_client_must_reach(int on)
+{
+	int was = tl_must_reach;
+	tl_must_reach = on;
+	return was;
+}
+
+int cas_client_must_reach_get(void)
+{
+	return tl_must_reach;
+}
+
+int64_t cas_client_share_max_age(int64_t ms)
+{
+	int64_t was = tl_share_max_age;
+	tl_share_max_age = ms;
+	return was;
+}
+
+uint64_t cas_client_mutations_sent(void)
+{
+	return tl_mutations_sent;
 }
 
 /* The fleet's key of a read: its action and sorted query (no signature). */
@@ -598,7 +629,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 	void *ticket = NULL; /* the fleet's: this mount sends the read and shares its answer */
 	if (!ai->mutating && c->share.lookup) {
 		char *req = share_request(a, q);
-		int hit = c->share.lookup(c->share.ctx, a, req, deadline, out, &ticket);
+		int hit = c->share.lookup(c->share.ctx, a, req, deadline, tl_must_reach, tl_share_max_age, out,
+					  &ticket);
 		free(req);
 		if (hit == 1)
 			return 0;
@@ -637,6 +669,8 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			per_attempt = remaining_ms > 1 ? (long)remaining_ms : 1;
 		struct cas_http_result hr;
 		cas_meter_add(&c->sent, cas_now_ns(), 1);
+		if (ai->mutating)
+			tl_mutations_sent++; /* from here on it may reach the service */
 		pthread_mutex_lock(&c->stats_mu);
 		c->in_flight++;
 		pthread_mutex_unlock(&c->stats_mu);
@@ -675,7 +709,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 			STAT(c, a, ok, 1);
 			*out = j;
 			if (ticket)
-				c->share.done(c->share.ctx, ticket, j);
+				c->share.done(c->share.ctx, ticket, j, deadline);
 			return 0;
 		}
 		if (rc == CAS_RC_AMBIGUOUS && ai->mutating) {
@@ -693,7 +727,7 @@ int cas_client_call(struct cas_client *c, enum cas_action a, const struct cas_pa
 		last_delay = delay;
 	}
 	if (ticket)
-		c->share.done(c->share.ctx, ticket, NULL);
+		c->share.done(c->share.ctx, ticket, NULL, deadline);
 	if (e->err == EAGAIN || cas_is_throttle(e->http_status, e->code))
 		e->err = EAGAIN;
 	STAT(c, a, errors, 1);

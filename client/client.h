@@ -96,12 +96,36 @@ void cas_client_set_gate(struct cas_client *c, cas_gate_fn fn, void *ctx);
  * set once, before the FUSE loop). */
 struct cas_client_share {
 	void *ctx;
-	int (*lookup)(void *ctx, enum cas_action a, const char *request, int64_t deadline_ns, cJSON **out,
-		      void **ticket);
-	void (*done)(void *ctx, void *ticket, const cJSON *answer);
+	/* must_reach: the answer must come from the service (no hit is taken;
+	 * the answer is still shared); max_age_ms: the oldest shared answer the
+	 * reader accepts (0: the fleet's ttl) */
+	int (*lookup)(void *ctx, enum cas_action a, const char *request, int64_t deadline_ns, int must_reach,
+		      int64_t max_age_ms, cJSON **out, void **ticket);
+	void (*done)(void *ctx, void *ticket, const cJSON *answer, int64_t deadline_ns);
 	int (*take)(void *ctx, int ca, int64_t deadline_ns);
+	void (*shutdown)(void *ctx); /* cas_client_shutdown: a waiting lookup ends now */
 };
 void cas_client_set_share(struct cas_client *c, const struct cas_client_share *h);
+/* The response members that carry a secret (private keys, credentials):
+ * one table (certdetail.c), wiped from a certificate's response and removed
+ * before the fleet stores an answer. */
+extern const char *const cas_secret_members[];
+extern const size_t cas_secret_members_n;
+
+/* Per thread: while set, reads of this thread are answered by the service,
+ * never by the fleet's shared copy (a read that learns whether a mutation
+ * applied, a refetch after drift, a "fresh, never stale" read). Returns
+ * the previous value, to restore. */
+int cas_client_must_reach(int on);
+int cas_client_must_reach_get(void);
+/* Per thread: the oldest shared answer this thread's reads accept, in ms
+ * (0: the fleet's ttl); the cache sets it to the reader's ttl. Returns the
+ * previous value. */
+int64_t cas_client_share_max_age(int64_t ms);
+/* Per thread: how many mutations this thread has handed to the transport
+ * (a mutation that may have reached the service); the cache publishes a
+ * change to the fleet only when this moved. */
+uint64_t cas_client_mutations_sent(void);
 
 /* One operation: query q (without signature fields). On success *out is the
  * response object (caller deletes). For a mutation whose response was lost,

@@ -61,6 +61,16 @@ static void succeeded(struct cas_error *e, enum cas_action a)
  * too, so that "already refunded / already gone" after a first attempt that
  * applied is the success it is. e->ambiguous stays set on return only when
  * the outcome is really unknown. */
+/* The reconciling read: from the service, never the fleet's copy from
+ * before the change (cas_client_must_reach). */
+static int read_back(struct cas_client *c, int (*applied)(struct cas_client *c, const void *arg), const void *arg)
+{
+	int was = cas_client_must_reach(1);
+	int st = applied(c, arg);
+	cas_client_must_reach(was);
+	return st;
+}
+
 static int mutate(struct cas_client *c, enum cas_action a, const struct cas_params *p,
 		  int (*applied)(struct cas_client *c, const void *arg), const void *arg, int resend_ok,
 		  struct cas_error *e)
@@ -73,7 +83,7 @@ static int mutate(struct cas_client *c, enum cas_action a, const struct cas_para
 			return 0;
 		if (!e->ambiguous) {
 			/* a resend's plain failure may only say that an earlier send applied */
-			if (round > 0 && applied(c, arg) > 0) {
+			if (round > 0 && read_back(c, applied, arg) > 0) {
 				cas_warn("%s: the second send failed (%s), but a read shows the first was applied",
 					 cas_actions[a].name, e->code);
 				succeeded(e, a);
@@ -83,7 +93,7 @@ static int mutate(struct cas_client *c, enum cas_action a, const struct cas_para
 		}
 		/* a complete answer carries its status; a timeout or a lost connection none */
 		enum cas_net net = e->http_status > 0 ? CAS_NET_OK : CAS_NET_TIMEOUT;
-		int st = applied(c, arg);
+		int st = read_back(c, applied, arg);
 		enum cas_mut_next next = cas_mutation_next(net, e->http_status, e->code, st, resend_ok);
 		if (next == CAS_MUT_RESEND && round == 2)
 			next = CAS_MUT_FAIL; /* three error answers and nothing applied: a plain failure */

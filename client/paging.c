@@ -50,6 +50,8 @@ struct pager {
 	int rc;
 	struct cas_error err;
 	struct cas_op op;                /* the caller's operation: pages end by its deadline too */
+	int must_reach;                  /* the caller's cas_client_must_reach */
+	int64_t max_age;                 /* the caller's cas_client_share_max_age */
 };
 
 static int fetch_page(struct cas_client *c, const struct cas_list_filter *f, int64_t page,
@@ -63,6 +65,8 @@ static void *page_worker(void *arg)
 {
 	struct pager *pg = arg;
 	cas_op_adopt(&pg->op);
+	cas_client_must_reach(pg->must_reach);
+	cas_client_share_max_age(pg->max_age);
 	for (;;) {
 		pthread_mutex_lock(&pg->mu);
 		int64_t page = pg->rc ? pg->last + 1 : pg->next++;
@@ -89,7 +93,9 @@ static int fetch_batch(struct cas_client *c, const struct cas_list_filter *f, in
 		       struct cas_instances **pages, struct cas_error *e)
 {
 	struct pager pg = { .c = c, .f = f, .first = first, .next = first, .last = last, .pages = pages,
-			    .op = cas_op_current() };
+			    .op = cas_op_current(), .must_reach = cas_client_must_reach_get() };
+	pg.max_age = cas_client_share_max_age(0);
+	cas_client_share_max_age(pg.max_age);
 	pthread_mutex_init(&pg.mu, NULL);
 	int64_t nthreads = cas_client_page_workers(c);
 	if (nthreads > last - first + 1)
@@ -237,7 +243,9 @@ static int list_once(struct cas_client *c, const struct cas_list_filter *f, int 
 		int64_t n = drift_at - 1;
 		struct cas_instances **pages = cas_xcalloc((size_t)n, sizeof(*pages));
 		struct cas_error e2; /* a failure here only leaves the union as it was */
+		int was = cas_client_must_reach(1); /* what the service lists now, not the fleet's pages */
 		int rc2 = fetch_batch(c, f, 1, n, pages, &e2);
+		cas_client_must_reach(was);
 		for (int64_t p = 0; p < n; p++) {
 			done += pages[p] != NULL;
 			if (!rc2)

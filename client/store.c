@@ -286,7 +286,9 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 		return rc;
 	}
 	if (strcmp(e->code, "NameRepeat") == 0) {
+		int reach = cas_client_must_reach(1); /* the store as it is now, not the fleet's copy */
 		int64_t id = find_in_store(c, fp, name);
+		cas_client_must_reach(reach);
 		if (id > 0) { /* this very certificate is already stored under this name */
 			cas_error_clear(e);
 			*cert_id = id;
@@ -298,7 +300,9 @@ int cas_store_upload(struct cas_client *c, const char *name, const char *cert, c
 		return rc;
 	}
 	if (e->ambiguous) {
+		int reach = cas_client_must_reach(1); /* the store as it is now, not the fleet's copy */
 		int64_t id = find_in_store(c, fp, name);
+		cas_client_must_reach(reach);
 		if (id > 0) {
 			cas_warn("UploadUserCertificate: response lost (%s); the store shows it was applied", e->code);
 			cas_error_clear(e);

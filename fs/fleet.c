@@ -18,48 +18,59 @@
 /* The environment variables a password may come from, in order. */
 static const char *const pw_env[] = { "CASFS_SHARE_PASSWORD", "REDISCLI_AUTH" };
 
-/* The password: -o share_password_file= (mode 0600 or stricter, owned by
- * this user; its first line), else the environment (wiped once read).
- * *out NULL: none. 0, or 1 with a message. */
-static int password(const char *file, char **out)
+/* The password variables of the environment are wiped whatever the source
+ * (a process's environment is readable in /proc/PID/environ); the first
+ * non-empty one is copied to *env first. */
+static void wipe_env(char **env)
 {
-	*out = NULL;
-	if (file) {
-		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st) != 0) {
-			fprintf(stderr, "casfs: -o share_password_file=%s: %s\n", file, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return 1;
-		}
-		if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
-			fprintf(stderr, "casfs: -o share_password_file=%s: must be a regular file of this user with mode "
-					"0600 or stricter (chmod 600 %s)\n", file, file);
-			close(fd);
-			return 1;
-		}
-		char buf[512];
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0) {
-			fprintf(stderr, "casfs: -o share_password_file=%s: empty\n", file);
-			return 1;
-		}
-		buf[n] = 0;
-		buf[strcspn(buf, "\r\n")] = 0;
-		*out = cas_xstrdup(buf);
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return 0;
-	}
 	for (size_t i = 0; i < sizeof(pw_env) / sizeof(pw_env[0]); i++) {
 		char *v = getenv(pw_env[i]);
-		if (v && *v && !*out)
-			*out = cas_xstrdup(v);
+		if (v && *v && env && !*env)
+			*env = cas_xstrdup(v);
 		if (v)
 			OPENSSL_cleanse(v, strlen(v));
 		unsetenv(pw_env[i]);
 	}
+}
+
+/* The password: -o share_password_file= (mode 0600 or stricter, owned by
+ * this user; its first line, which may not be empty), else the environment.
+ * *out NULL: none. 0, or 1 with a message. */
+static int password(const char *file, char **out)
+{
+	*out = NULL;
+	if (!file) {
+		wipe_env(out);
+		return 0;
+	}
+	wipe_env(NULL);
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "casfs: -o share_password_file=%s: %s\n", file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
+		fprintf(stderr, "casfs: -o share_password_file=%s: must be a regular file of this user with mode "
+				"0600 or stricter (chmod 600 %s)\n", file, file);
+		close(fd);
+		return 1;
+	}
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	buf[strcspn(buf, "\r\n")] = 0;
+	if (!buf[0]) {
+		fprintf(stderr, "casfs: -o share_password_file=%s: empty (the password is its first line)\n", file);
+		return 1;
+	}
+	*out = cas_xstrdup(buf);
+	OPENSSL_cleanse(buf, sizeof(buf));
 	return 0;
 }
 
