@@ -112,9 +112,15 @@ stop_emulator() {
 	EMU_PID=""
 }
 
+# at_cleanup CMD: run CMD (eval'd) in cleanup, before the unmount; the last
+# registered runs first
+CLEANUP_HOOKS=()
+at_cleanup() { CLEANUP_HOOKS=("$1" "${CLEANUP_HOOKS[@]}"); }
+
 cleanup() {
-	local rc=$?
+	local rc=$? h
 	set +e
+	for h in "${CLEANUP_HOOKS[@]}"; do eval "$h"; done
 	umount_casfs || rc=1
 	stop_emulator
 	sanitizer_check || rc=1
