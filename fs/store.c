@@ -1123,14 +1123,21 @@ static int sd_getattr(struct casfs *fs, const struct node *n, struct handle *h, 
 	return d ? 0 : -ENOENT;
 }
 
+/* Whether mkdir and rename take name for a certificate directory: it is its
+ * own lineage, or it starts with '.'. */
+static int is_lineage(const char *name)
+{
+	char lin[256];
+	store_lineage(name, lin, sizeof(lin));
+	return name[0] == '.' || strcmp(lin, name) == 0;
+}
+
 /* mkdir certificates/<name>: a staging directory. */
 static int sd_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
 {
 	char path[4400];
 	snprintf(path, sizeof(path), "%s/%s", dir->path, name);
-	char lin[256];
-	store_lineage(name, lin, sizeof(lin));
-	if (name[0] != '.' && strcmp(lin, name) != 0)
+	if (!is_lineage(name))
 		return fs_refuse(fs, path, EINVAL,
 				 "a certificate directory's name is its lineage: no '~' (which separates a lineage from a "
 				 "CertificateId), not starting with '.', not by-id, expired or by-expiry");
@@ -1167,9 +1174,7 @@ static int sd_rename(struct casfs *fs, const struct node *n, const struct node *
 		return rc;
 	char path[4400];
 	snprintf(path, sizeof(path), "%s/%s", dir->path, name);
-	char lin[256];
-	store_lineage(name, lin, sizeof(lin));
-	if (name[0] != '.' && strcmp(lin, name) != 0)
+	if (!is_lineage(name))
 		return fs_refuse(fs, path, EINVAL, "a certificate directory's name is its lineage (see mkdir)");
 	if (rc && node_kind(&dst)->ops != &api_dir_ops && node_kind(&dst)->ops != &store_stage_dir_ops)
 		return fs_refuse(fs, path, EPERM, "a staging directory replaces only a certificate's directory");
