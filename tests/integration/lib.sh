@@ -263,3 +263,14 @@ skip_test() {
 rename() { python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$1" "$2"; }
 
 errors_count() { wc -l <"$MNT/.cas/errors"; }
+# wait_errors N: until .cas/errors holds N records (at most 5 s)
+wait_errors() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(errors_count)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "expected $1 records in .cas/errors, have $(errors_count)"
+}
+# instance_tags ID: the emulator's tags of instance ID, "k=v" sorted, comma-joined
+instance_tags() { emu_instance "$1" | jq -r '[.Tags[] | "\(.TagKey)=\(.TagValue)"] | sort | join(",")'; }
