@@ -337,6 +337,8 @@ static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e
 	return entries_call(container_of(a, struct cas_snapshot, api), CAS_CK_CA, out, e);
 }
 
+/* A mutation goes to the live service, unless offline; those that change
+ * an instance mark it changed. */
 #define MUTATION(fn, member, argtype)                                               \
 	static int fn(struct cas_api *a, argtype arg, struct cas_error *e)          \
 	{                                                                          \
@@ -346,11 +348,13 @@ static int d_ca(struct cas_api *a, struct cas_entries **out, struct cas_error *e
 		return s->live->ops->member(s->live, arg, e);                      \
 	}
 MUTATION(d_delete, delete_instance, const char *)
+MUTATION(d_add_access, add_cloud_access, const struct cas_access_new *)
+MUTATION(d_delete_access, delete_cloud_access, const char *)
 #undef MUTATION
 #define MUTATION(fn, member, argtype, id)                                           \
 	static int fn(struct cas_api *a, argtype arg, struct cas_error *e)          \
 	{                                                                          \
-		struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);                                     \
+		struct cas_snapshot *s = container_of(a, struct cas_snapshot, api); \
 		if (atomic_load(&s->offline))                                      \
 			return offline_refusal(e);                                 \
 		int rc = s->live->ops->member(s->live, arg, e);                    \
@@ -360,17 +364,6 @@ MUTATION(d_delete, delete_instance, const char *)
 	}
 MUTATION(d_update, update_instance, const struct cas_update *, arg->instance_id)
 MUTATION(d_refund, refund_instance, const char *, arg)
-#undef MUTATION
-#define MUTATION(fn, member, argtype)                                               \
-	static int fn(struct cas_api *a, argtype arg, struct cas_error *e)          \
-	{                                                                          \
-		struct cas_snapshot *s = container_of(a, struct cas_snapshot, api);                                     \
-		if (atomic_load(&s->offline))                                      \
-			return offline_refusal(e);                                 \
-		return s->live->ops->member(s->live, arg, e);                      \
-	}
-MUTATION(d_add_access, add_cloud_access, const struct cas_access_new *)
-MUTATION(d_delete_access, delete_cloud_access, const char *)
 #undef MUTATION
 
 /* Certificates pass through and are never stored: the answer may carry a

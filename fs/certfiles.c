@@ -40,9 +40,38 @@ int exists_cert_file(struct casfs *fs, const struct node_kind *k, const struct n
 	return rc ? rc : cid != NULL;
 }
 
-enum part { LEAF, CHAIN, FULLCHAIN, KEY };
+/* A certificate's part, from the cached GetUserCertificateDetail of cid,
+ * zero-copy. */
+int render_cert_pem(struct casfs *fs, const char *cid, enum cert_part part, struct snap **out, struct cas_error *e)
+{
+	struct cas_cert *c = NULL;
+	int rc;
+	if ((rc = fs->api->ops->get_user_certificate_detail(fs->api, cid, &c, e)))
+		return rc;
+	const char *data = c->pem;
+	size_t len = c->pem_len;
+	switch (part) {
+	case PEM_LEAF: len = c->leaf_len; break;
+	case PEM_CHAIN:
+		data += c->leaf_len;
+		len -= c->leaf_len;
+		break;
+	case PEM_FULLCHAIN: break;
+	case PEM_KEY:
+		data = c->key ? c->key : "";
+		len = c->key ? c->key_len : 0;
+		break;
+	}
+	uint64_t hash = cas_hash64(data, len);
+	if (part == PEM_KEY) /* never a value computed from the key */
+		hash = cas_hash64(c->pem, c->leaf_len) ^ (c->key ? 0x6b65792e70656dULL : 0);
+	*out = snap_of_bytes(c, data, len, hash);
+	cas_obj_unref(c);
+	return 0;
+}
 
-static int render_part(struct casfs *fs, const struct node *n, enum part part, struct snap **out, struct cas_error *e)
+static int render_part(struct casfs *fs, const struct node *n, enum cert_part part, struct snap **out,
+		       struct cas_error *e)
 {
 	char buf[24];
 	int rc;
@@ -51,47 +80,25 @@ static int render_part(struct casfs *fs, const struct node *n, enum part part, s
 		return rc;
 	if (!cid)
 		return cas_error_set(e, ENOENT, "Local.NotFound", "instance %s has no issued certificate", n->id);
-	struct cas_cert *c = NULL;
-	if ((rc = fs->api->ops->get_user_certificate_detail(fs->api, cid, &c, e)))
-		return rc;
-	const char *data = c->pem;
-	size_t len = c->pem_len;
-	switch (part) {
-	case LEAF: len = c->leaf_len; break;
-	case CHAIN:
-		data += c->leaf_len;
-		len -= c->leaf_len;
-		break;
-	case FULLCHAIN: break;
-	case KEY:
-		data = c->key ? c->key : "";
-		len = c->key ? c->key_len : 0;
-		break;
-	}
-	uint64_t hash = cas_hash64(data, len);
-	if (part == KEY) /* never a value computed from the key */
-		hash = cas_hash64(c->pem, c->leaf_len) ^ (c->key ? 0x6b65792e70656dULL : 0);
-	*out = snap_of_bytes(c, data, len, hash);
-	cas_obj_unref(c);
-	return 0;
+	return render_cert_pem(fs, cid, part, out, e);
 }
 
 int render_cert_leaf(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
-	return render_part(fs, n, LEAF, out, e);
+	return render_part(fs, n, PEM_LEAF, out, e);
 }
 
 int render_cert_chain(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
-	return render_part(fs, n, CHAIN, out, e);
+	return render_part(fs, n, PEM_CHAIN, out, e);
 }
 
 int render_cert_fullchain(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
-	return render_part(fs, n, FULLCHAIN, out, e);
+	return render_part(fs, n, PEM_FULLCHAIN, out, e);
 }
 
 int render_cert_key(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e)
 {
-	return render_part(fs, n, KEY, out, e);
+	return render_part(fs, n, PEM_KEY, out, e);
 }

@@ -23,6 +23,7 @@
 #include "nodes.h"
 
 struct handle;
+struct cas_buf;
 
 /* One metadata change (chmod, chown, utimens). */
 enum attr_what { ATTR_MODE, ATTR_OWNER, ATTR_TIMES };
@@ -77,6 +78,7 @@ int rename_target(struct casfs *fs, const struct node *n, const struct node *dir
 		  unsigned flags, struct node *dst);
 
 /* render.c */
+void add_iso8601(struct cas_buf *b, int64_t ms); /* UTC, "2024-01-31T12:00:00Z" */
 int render_detail(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_config(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_value(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
@@ -92,6 +94,11 @@ int same_tags(const struct snap *written, const struct snap *current);   /* the 
 int same_line(const struct snap *written, const struct snap *current);   /* equal up to trailing blanks */
 
 /* certfiles.c: the leaf, the chain, both, and the private key */
+enum cert_part { PEM_LEAF, PEM_CHAIN, PEM_FULLCHAIN, PEM_KEY };
+/* cert.pem, chain.pem, fullchain.pem or key.pem of certificate cid, from its
+ * cached GetUserCertificateDetail, zero-copy (key.pem's hash comes from the
+ * leaf, never from the key) */
+int render_cert_pem(struct casfs *fs, const char *cid, enum cert_part part, struct snap **out, struct cas_error *e);
 int render_cert_leaf(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_cert_chain(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);
 int render_cert_fullchain(struct casfs *fs, const struct node *n, struct snap **out, struct cas_error *e);

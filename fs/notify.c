@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "nodes.h"
 
@@ -36,13 +37,6 @@ struct notifier {
 	uint64_t last_gen;          /* its generation (cache.h): an older list never replaces it */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void append(struct notifier *n, struct item *it)
 {
 	it->next = NULL;
@@ -58,7 +52,7 @@ static void append(struct notifier *n, struct item *it)
  * (or 0). Under mu. */
 static int64_t promote(struct notifier *n)
 {
-	int64_t now = mono_ms(), next = 0;
+	int64_t now = cas_mono_ms(), next = 0;
 	for (struct item **pp = &n->later; *pp;) {
 		struct item *it = *pp;
 		if (it->due_ms <= now) {
@@ -172,12 +166,7 @@ static void queue_owned(struct notifier *n, char *path)
 		free(it);
 		return;
 	}
-	if (n->tail)
-		n->tail->next = it;
-	else
-		n->head = it;
-	n->tail = it;
-	n->queued++;
+	append(n, it);
 	pthread_cond_signal(&n->cv);
 	pthread_mutex_unlock(&n->mu);
 }

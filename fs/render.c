@@ -28,7 +28,7 @@ static int get_instance(struct casfs *fs, const char *id, struct cas_instances *
 	return 0;
 }
 
-static void iso8601(struct cas_buf *b, int64_t ms)
+void add_iso8601(struct cas_buf *b, int64_t ms)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -49,7 +49,7 @@ int render_value(struct casfs *fs, const struct node *n, struct snap **out, stru
 	const char *field = (const char *)it + v->off;
 	struct cas_buf b = CAS_BUF_INIT;
 	if (v->type == VAL_TIME)
-		iso8601(&b, *(const int64_t *)field);
+		add_iso8601(&b, *(const int64_t *)field);
 	else if (*(char *const *)field)
 		cas_buf_adds(&b, *(char *const *)field);
 	cas_buf_addc(&b, '\n');

@@ -48,6 +48,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "errlog.h"
 #include "handle.h"
 #include "journal.h"
@@ -83,13 +84,6 @@ struct stage_dir {
 	char *last_leaf;     /* PEM of the leaf last committed here (public) */
 	char last_fp[41];
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct store *store_new(void)
 {
@@ -298,7 +292,7 @@ static int staging_view(const struct stage_dir *d, int64_t now)
  * overlay of its stored directory: its certificate and key files go. */
 static void tidy(struct store *s)
 {
-	int64_t now = mono_ms();
+	int64_t now = cas_mono_ms();
 	for (size_t i = s->ndirs; i-- > 0;) {
 		struct stage_dir *d = &s->dirs[i];
 		if (d->explicit_dir && d->committed && now >= d->settle_ms) {
@@ -319,7 +313,7 @@ int64_t store_alias(struct casfs *fs, const char *dir)
 	pthread_mutex_lock(&s->mu);
 	tidy(s);
 	struct stage_dir *d = dir_find(s, dir);
-	int64_t id = d && !staging_view(d, mono_ms()) ? d->alias : 0;
+	int64_t id = d && !staging_view(d, cas_mono_ms()) ? d->alias : 0;
 	pthread_mutex_unlock(&s->mu);
 	return id;
 }
@@ -329,7 +323,7 @@ void store_aliases(struct casfs *fs, struct namelist *out)
 	struct store *s = fs->store;
 	pthread_mutex_lock(&s->mu);
 	tidy(s);
-	int64_t now = mono_ms();
+	int64_t now = cas_mono_ms();
 	for (size_t i = 0; i < s->ndirs; i++)
 		if (s->dirs[i].alias && !staging_view(&s->dirs[i], now))
 			namelist_add(out, s->dirs[i].name);
@@ -342,7 +336,7 @@ static int in_staging_view(struct store *s, const char *dir)
 	pthread_mutex_lock(&s->mu);
 	tidy(s);
 	struct stage_dir *d = dir_find(s, dir);
-	int v = d && staging_view(d, mono_ms());
+	int v = d && staging_view(d, cas_mono_ms());
 	pthread_mutex_unlock(&s->mu);
 	return v;
 }
@@ -363,7 +357,7 @@ int list_stage_dirs(struct casfs *fs, const struct node_kind *k, const struct no
 	struct store *s = fs->store;
 	pthread_mutex_lock(&s->mu);
 	tidy(s);
-	int64_t now = mono_ms();
+	int64_t now = cas_mono_ms();
 	for (size_t i = 0; i < s->ndirs; i++)
 		if (staging_view(&s->dirs[i], now))
 			namelist_add(out, s->dirs[i].name);
@@ -619,7 +613,7 @@ static void committed(struct casfs *fs, const char *dir, const char *fp, const c
 	struct stage_dir *d = dir_find(s, dir);
 	int64_t due = 0;
 	if (d) {
-		due = mono_ms() + STORE_SETTLE_MS;
+		due = cas_mono_ms() + STORE_SETTLE_MS;
 		if (!d->explicit_dir) {
 			drop_certs(d);
 			wipe_keys(d, due);
@@ -700,7 +694,7 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 			int64_t due = 0;
 			pthread_mutex_lock(&s->mu);
 			if ((d = dir_find(s, dir))) {
-				due = d->explicit_dir ? d->settle_ms : mono_ms() + STORE_SETTLE_MS;
+				due = d->explicit_dir ? d->settle_ms : cas_mono_ms() + STORE_SETTLE_MS;
 				wipe_keys(d, d->explicit_dir ? 0 : due);
 			}
 			pthread_mutex_unlock(&s->mu);
@@ -877,7 +871,7 @@ static ssize_t sf_write(struct casfs *fs, struct handle *h, const char *buf, siz
 		f->drop_ms = 0; /* written again: staged until the commit rule says otherwise */
 		clock_gettime(CLOCK_REALTIME, &f->mtime);
 		if (d->committed)
-			d->settle_ms = mono_ms() + STORE_SETTLE_MS;
+			d->settle_ms = cas_mono_ms() + STORE_SETTLE_MS;
 		rc = (ssize_t)size;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -1123,14 +1117,21 @@ static int sd_getattr(struct casfs *fs, const struct node *n, struct handle *h, 
 	return d ? 0 : -ENOENT;
 }
 
+/* Whether mkdir and rename take name for a certificate directory: it is its
+ * own lineage, or it starts with '.'. */
+static int is_lineage(const char *name)
+{
+	char lin[256];
+	store_lineage(name, lin, sizeof(lin));
+	return name[0] == '.' || strcmp(lin, name) == 0;
+}
+
 /* mkdir certificates/<name>: a staging directory. */
 static int sd_create(struct casfs *fs, const struct node *dir, const char *name, mode_t mode, uid_t uid, gid_t gid)
 {
 	char path[4400];
 	snprintf(path, sizeof(path), "%s/%s", dir->path, name);
-	char lin[256];
-	store_lineage(name, lin, sizeof(lin));
-	if (name[0] != '.' && strcmp(lin, name) != 0)
+	if (!is_lineage(name))
 		return fs_refuse(fs, path, EINVAL,
 				 "a certificate directory's name is its lineage: no '~' (which separates a lineage from a "
 				 "CertificateId), not starting with '.', not by-id, expired or by-expiry");
@@ -1138,7 +1139,7 @@ static int sd_create(struct casfs *fs, const struct node *dir, const char *name,
 	pthread_mutex_lock(&s->mu);
 	struct stage_dir *d = dir_find(s, name);
 	int rc = 0;
-	if (d && staging_view(d, mono_ms()))
+	if (d && staging_view(d, cas_mono_ms()))
 		rc = -EEXIST;
 	else if (!d && !(d = dir_add(s, name)))
 		rc = -ENOSPC;
@@ -1167,9 +1168,7 @@ static int sd_rename(struct casfs *fs, const struct node *n, const struct node *
 		return rc;
 	char path[4400];
 	snprintf(path, sizeof(path), "%s/%s", dir->path, name);
-	char lin[256];
-	store_lineage(name, lin, sizeof(lin));
-	if (name[0] != '.' && strcmp(lin, name) != 0)
+	if (!is_lineage(name))
 		return fs_refuse(fs, path, EINVAL, "a certificate directory's name is its lineage (see mkdir)");
 	if (rc && node_kind(&dst)->ops != &api_dir_ops && node_kind(&dst)->ops != &store_stage_dir_ops)
 		return fs_refuse(fs, path, EPERM, "a staging directory replaces only a certificate's directory");

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -490,14 +489,8 @@ int exists_store_window_link(struct casfs *fs, const struct node_kind *k, const 
 
 static void iso8601(struct cas_buf *b, int64_t ms)
 {
-	if (ms <= 0)
-		return;
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char s[40];
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	cas_buf_adds(b, s);
+	if (ms > 0) /* unset: an empty file */
+		add_iso8601(b, ms);
 }
 
 static void add_str(struct cas_buf *b, const char *s)
@@ -639,8 +632,6 @@ int render_store_link(struct casfs *fs, const struct node *n, struct snap **out,
 	return 0;
 }
 
-enum part { LEAF, CHAIN, FULLCHAIN, KEY };
-
 /* cert.pem, chain.pem, fullchain.pem, key.pem: from the cached
  * GetUserCertificateDetail of the CertificateId, zero-copy (the key lives
  * in that object only, wiped with it; key.pem's content hash comes from
@@ -656,31 +647,9 @@ int render_store_pem(struct casfs *fs, const struct node *n, struct snap **out, 
 	snprintf(cid, sizeof(cid), "%lld", (long long)sc->id);
 	cas_obj_unref(nm);
 	const char *f = node_kind(n)->name;
-	enum part part = strcmp(f, "cert.pem") == 0    ? LEAF
-			 : strcmp(f, "chain.pem") == 0 ? CHAIN
-			 : strcmp(f, "key.pem") == 0   ? KEY
-						       : FULLCHAIN;
-	struct cas_cert *c = NULL;
-	if ((rc = fs->api->ops->get_user_certificate_detail(fs->api, cid, &c, e)))
-		return rc;
-	const char *data = c->pem;
-	size_t len = c->pem_len;
-	switch (part) {
-	case LEAF: len = c->leaf_len; break;
-	case CHAIN:
-		data += c->leaf_len;
-		len -= c->leaf_len;
-		break;
-	case FULLCHAIN: break;
-	case KEY:
-		data = c->key ? c->key : "";
-		len = c->key ? c->key_len : 0;
-		break;
-	}
-	uint64_t hash = cas_hash64(data, len);
-	if (part == KEY)
-		hash = cas_hash64(c->pem, c->leaf_len) ^ (c->key ? 0x6b65792e70656dULL : 0);
-	*out = snap_of_bytes(c, data, len, hash);
-	cas_obj_unref(c);
-	return 0;
+	enum cert_part part = strcmp(f, "cert.pem") == 0    ? PEM_LEAF
+			      : strcmp(f, "chain.pem") == 0 ? PEM_CHAIN
+			      : strcmp(f, "key.pem") == 0   ? PEM_KEY
+							    : PEM_FULLCHAIN;
+	return render_cert_pem(fs, cid, part, out, e);
 }

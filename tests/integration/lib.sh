@@ -112,9 +112,15 @@ stop_emulator() {
 	EMU_PID=""
 }
 
+# at_cleanup CMD: run CMD (eval'd) in cleanup, before the unmount; the last
+# registered runs first
+CLEANUP_HOOKS=()
+at_cleanup() { CLEANUP_HOOKS=("$1" "${CLEANUP_HOOKS[@]}"); }
+
 cleanup() {
-	local rc=$?
+	local rc=$? h
 	set +e
+	for h in "${CLEANUP_HOOKS[@]}"; do eval "$h"; done
 	umount_casfs || rc=1
 	stop_emulator
 	sanitizer_check || rc=1
@@ -257,3 +263,40 @@ skip_test() {
 rename() { python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$1" "$2"; }
 
 errors_count() { wc -l <"$MNT/.cas/errors"; }
+# wait_errors N: until .cas/errors holds N records (at most 5 s)
+wait_errors() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(errors_count)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "expected $1 records in .cas/errors, have $(errors_count)"
+}
+# instance_tags ID: the emulator's tags of instance ID, "k=v" sorted, comma-joined
+instance_tags() { emu_instance "$1" | jq -r '[.Tags[] | "\(.TagKey)=\(.TagValue)"] | sort | join(",")'; }
+# db_calls DB: the calls a state database counted (its calls table's sum)
+db_calls() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(sum(n),0) from calls").fetchone()[0])' "$1"; }
+# lock_db DB SECONDS: another process takes DB's write lock (BEGIN IMMEDIATE)
+# and holds it SECONDS; returns once it holds it. LOCKER is its pid (wait
+# for it, then empty LOCKER); the cleanup kills it.
+LOCKER=""
+lock_db() {
+	python3 - "$1" "$2" 2>"$T/locker.err" <<'PY' &
+import sys, time, sqlite3
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)
+c.execute("BEGIN IMMEDIATE"); print("locked", flush=True, file=sys.stderr)
+time.sleep(float(sys.argv[2])); c.execute("COMMIT")
+PY
+	LOCKER=$!
+	at_cleanup '[ -z "$LOCKER" ] || kill "$LOCKER" 2>/dev/null'
+	local i
+	for i in $(seq 1 100); do grep -q locked "$T/locker.err" 2>/dev/null && break; sleep 0.02; done
+}
+# daemon_of MOUNTPOINT: the casfs daemon whose last argument is exactly MOUNTPOINT
+daemon_of() {
+	local p
+	for p in $(pgrep -x casfs || true); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$CASFS_BIN")" ] || continue
+		[ "$(tr '\0' '\n' <"/proc/$p/cmdline" | tail -n1)" = "$1" ] && { echo "$p"; return; }
+	done
+}

@@ -6,14 +6,7 @@
 # emulator's root for the instance's domain. Without -o keys nginx cannot
 # start (there is no key.pem), and says so.
 source "$(dirname "$0")/lib.sh"
-command -v nginx >/dev/null || fail "nginx is not installed (contrib/deps.sh installs it)"
-NGINX_PID=""
-stop_nginx() {
-	[ -n "$NGINX_PID" ] || return 0
-	stop_pid "$NGINX_PID"
-	NGINX_PID=""
-}
-trap 'r=$?; set +e; stop_nginx; (exit $r); cleanup' EXIT
+source "$(dirname "$0")/nginx_lib.sh"
 
 start_emulator --instances 12 --seed 11
 emu_get ca.pem >"$T/root.pem"
@@ -24,43 +17,9 @@ id=$(emu_get state | jq -r '[.instances[] | select(.CertificateId != null and .S
 [ -n "$id" ] && [ "$id" != null ] || fail "no suitable instance in the data set"
 name=$(cut -d, -f1 <"$MNT/instances/$id/domain")
 host=${name/#\*./www.} # a wildcard is served for www.<base>
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
-P=$T/nginx
-mkdir -p "$P/logs" "$P/html"
-echo "served by nginx from a casfs mount" >"$P/html/index.html"
-cat >"$P/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $P/nginx.pid;
-error_log $P/logs/error.log info;
-events { worker_connections 16; }
-http {
-	access_log $P/logs/access.log;
-	client_body_temp_path $P/tmp_body;
-	proxy_temp_path $P/tmp_proxy;
-	fastcgi_temp_path $P/tmp_fastcgi;
-	uwsgi_temp_path $P/tmp_uwsgi;
-	scgi_temp_path $P/tmp_scgi;
-	server {
-		listen 127.0.0.1:$PORT ssl;
-		server_name $host;
-		ssl_certificate $MNT/instances/$id/fullchain.pem;
-		ssl_certificate_key $MNT/instances/$id/key.pem;
-		root $P/html;
-	}
-}
-EOF
-nginx -t -p "$P" -c "$P/nginx.conf" >"$P/t.out" 2>&1 || fail "nginx -t rejected the mount's files: $(cat "$P/t.out")"
-nginx -p "$P" -c "$P/nginx.conf" >"$P/out" 2>&1 &
-NGINX_PID=$!
-body=""
-for i in $(seq 1 100); do
-	body=$(curl -sS --max-time 5 --cacert "$T/root.pem" --resolve "$host:$PORT:127.0.0.1" "https://$host:$PORT/" 2>"$T/curl.err") && break
-	kill -0 "$NGINX_PID" 2>/dev/null || fail "nginx exited: $(tail -5 "$P/logs/error.log")"
-	sleep 0.1
-done
+start_nginx "$host" "$MNT/instances/$id/fullchain.pem" "$MNT/instances/$id/key.pem" "served by nginx from a casfs mount"
+PORT=$NGINX_PORT P=$NGINX_P
+body=$(curl -sS --max-time 5 --cacert "$T/root.pem" --resolve "$host:$PORT:127.0.0.1" "https://$host:$PORT/" 2>"$T/curl.err") || true
 expect_eq "$body" "served by nginx from a casfs mount" "body over verified TLS ($(cat "$T/curl.err"))"
 # the chain curl saw is the instance's
 curl -sS -v --cacert "$T/root.pem" --resolve "$host:$PORT:127.0.0.1" "https://$host:$PORT/" -o /dev/null 2>"$T/curl.v"

@@ -16,14 +16,6 @@ start_emulator --instances 3 --seed 183 --tls-cert "$W/ca.pem" --tls-key "$W/key
 case "$EMU_URL" in https://*) ;; *) fail "the emulator does not serve HTTPS: $EMU_URL" ;; esac
 id=$(curl -sf --cacert "$W/ca.pem" "$EMU_URL/_emulator/state" | jq -r '.instances[0].InstanceId')
 
-# daemon_of MOUNTPOINT: the casfs daemon whose last argument is exactly MOUNTPOINT
-daemon_of() {
-	local p
-	for p in $(pgrep -x casfs || true); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$CASFS_BIN")" ] || continue
-		[ "$(tr '\0' '\n' <"/proc/$p/cmdline" | tail -n1)" = "$1" ] && { echo "$p"; return; }
-	done
-}
 rc=0
 (cd "$W" && ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/asan" timeout 60 "$CASFS_BIN" -o "endpoint=$EMU_URL,cafile=ca.pem,state_dir=state,log_file=d.log" "$MNT") \
 	>"$T/d.out" 2>"$T/d.err" || rc=$?

@@ -13,15 +13,6 @@ id=$(first_instance '(.Tags // []) | length > 0')
 [ -n "$id" ] && [ "$id" != null ] || fail "no instance with tags"
 d=$MNT/instances/$id
 upd() { audit_count UpdateInstance; }
-wait_errors() { # n: until .cas/errors holds n records (at most 5 s)
-	local i
-	for i in $(seq 1 50); do
-		[ "$(errors_count)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	fail ".cas/errors holds $(errors_count) records, expected $1"
-}
-remote_tags() { emu_instance "$id" | jq -r '[.Tags[] | "\(.TagKey)=\(.TagValue)"] | sort | join(",")'; }
 tags0=$(cat "$d/tags")
 E0=$(errors_count)
 
@@ -38,7 +29,7 @@ expect_eq "$(errors_count)" $((E0 + 2)) ".cas/errors after the failed writes"
 # ---- the single write commits once; the same again makes no call
 bash -c 'echo team=payments > "$1"' _ "$d/tags" || fail "echo > tags"
 expect_eq "$(applied UpdateInstance)" 1 "applied updates after echo > tags"
-expect_eq "$(remote_tags)" "team=payments" "remote tags after echo > tags"
+expect_eq "$(instance_tags "$id")" "team=payments" "remote tags after echo > tags"
 expect_eq "$(cat "$d/tags")" "team=payments" "tags after echo > tags"
 U=$(upd)
 bash -c 'echo team=payments > "$1"' _ "$d/tags" || fail "echo > tags again"
@@ -54,7 +45,7 @@ os.write(fd, b"b=2\nc=")
 os.write(fd, b"3\n")
 os.close(fd)
 PY
-expect_eq "$(remote_tags)" "a=1,b=2,c=3" "remote tags after three writes"
+expect_eq "$(instance_tags "$id")" "a=1,b=2,c=3" "remote tags after three writes"
 expect_eq "$(upd)" $((U + 2)) "UpdateInstance requests for three writes (the first line, then the whole at close)"
 # bash's builtin printf writes line by line: the same set again makes no call
 U=$(upd)
@@ -66,9 +57,9 @@ expect_eq "$(upd)" "$U" "UpdateInstance requests for the same set"
 U=$(upd)
 expect_fail "Invalid argument" bash -c 'for i in $(seq 1 21); do echo "k$i=v"; done > "$1"' _ "$d/tags"
 expect_eq "$(upd)" $((U + 1)) "UpdateInstance requests for a 21-line loop"
-expect_eq "$(remote_tags)" "k1=v" "remote tags after the 21-line loop (its first line)"
+expect_eq "$(instance_tags "$id")" "k1=v" "remote tags after the 21-line loop (its first line)"
 bash -c 'for t in a=1 b=2 c=3; do echo $t; done > "$1"' _ "$d/tags" || fail "a loop of three tags"
-expect_eq "$(remote_tags)" "a=1,b=2,c=3" "remote tags after a loop of three"
+expect_eq "$(instance_tags "$id")" "a=1,b=2,c=3" "remote tags after a loop of three"
 expect_eq "$(upd)" $((U + 3)) "UpdateInstance requests for the loop of three (first line, then the whole)"
 U=$(upd)
 
@@ -82,7 +73,7 @@ expect_fail "Invalid argument" python3 -c 'open(__import__("sys").argv[1], "w").
 wait_errors $((E0 + 2))
 expect_fail "Invalid argument" bash -c 'printf "\n\n" > "$1"' _ "$d/tags"
 expect_eq "$(upd)" "$U" "UpdateInstance requests after empty tag sets"
-expect_eq "$(remote_tags)" "a=1,b=2,c=3" "remote tags after empty tag sets"
+expect_eq "$(instance_tags "$id")" "a=1,b=2,c=3" "remote tags after empty tag sets"
 
 # ---- NUL in any string value: EINVAL before any call
 expect_fail "Invalid argument" bash -c 'printf "%s\n" "$2" > "$1"' _ "$d/config" '{"City": "a\u0000b"}'

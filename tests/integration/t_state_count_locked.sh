@@ -7,23 +7,14 @@
 # requests. While the count is owed, .cas/stats shows free_tier.uncounted.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 3 --seed 35
-LOCKER=""
-trap 'rc=$?; set +e; [ -z "$LOCKER" ] || kill "$LOCKER" 2>/dev/null; (exit $rc); cleanup' EXIT
 mount_casfs ttl=0
 ls "$MNT/instances" >/dev/null
 db=$(ls "$HOME"/.local/state/casfs/account-*.db)
-python3 - "$db" 2>"$T/locker.err" <<'PY' &
-import sys, time, sqlite3
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)
-c.execute("BEGIN IMMEDIATE"); print("locked", flush=True, file=sys.stderr)
-time.sleep(3); c.execute("COMMIT")
-PY
-LOCKER=$!
-for i in $(seq 1 100); do grep -q locked "$T/locker.err" 2>/dev/null && break; sleep 0.02; done
+lock_db "$db" 3
 for i in 1 2 3 4; do ls "$MNT/instances" >/dev/null || fail "ls while the database is locked"; done
 jq -e '.free_tier | has("uncounted")' "$MNT/.cas/stats" >/dev/null || fail ".cas/stats has no free_tier.uncounted"
 wait "$LOCKER"; LOCKER=""
 umount_casfs || fail "unclean unmount"
-counted=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(sum(n),0) from calls").fetchone()[0])' "$db")
+counted=$(db_calls "$db")
 expect_eq "$counted" "$(wc -l <"$AUDIT")" "calls counted in the database = requests in the audit log"
 echo "PASS: $counted calls counted, none lost to the lock"

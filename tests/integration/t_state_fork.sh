@@ -23,14 +23,6 @@ second_down() {
 }
 trap 'rc=$?; set +e; second_down; (exit $rc); cleanup' EXIT
 
-# daemon_of MOUNTPOINT: the casfs daemon whose last argument is exactly MOUNTPOINT
-daemon_of() {
-	local p
-	for p in $(pgrep -x casfs || true); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$CASFS_BIN")" ] || continue
-		[ "$(tr '\0' '\n' <"/proc/$p/cmdline" | tail -n1)" = "$1" ] && { echo "$p"; return; }
-	done
-}
 # daemon MOUNTPOINT LOG: mounts in daemon mode (no -f) and prints the daemon's pid
 daemon() {
 	ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/asan" timeout 60 "$CASFS_BIN" -o "endpoint=$EMU_URL,ttl=1,state_dir=$S,log_file=$2" "$1" 2>>"$T/casfs.log" ||

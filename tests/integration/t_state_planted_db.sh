@@ -14,11 +14,10 @@ mount_casfs "state_dir=$S"
 ls "$MNT/instances" >/dev/null
 umount_casfs || fail "unclean unmount"
 db=$(ls "$S"/account-*.db)
-count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(sum(n),0) from calls").fetchone()[0])' "$db"; }
 # the other user's file under the name the mount will open
 rm -f "$db-wal" "$db-shm"
 chown nobody "$db"
-before=$(count)
+before=$(db_calls "$db")
 sent_before=$(wc -l <"$AUDIT")
 : >"$T/casfs.log"
 mount_casfs "state_dir=$S"
@@ -28,6 +27,6 @@ jq -e '.state.database == null' "$MNT/.cas/stats" >/dev/null ||
 	fail "the mount uses the other user's database: $(jq -c .state "$MNT/.cas/stats")"
 grep -q "not a regular file owned by this user" "$T/casfs.log" || fail "no warning naming the refusal: $(grep -m2 'state' "$T/casfs.log")"
 umount_casfs || fail "unclean unmount"
-expect_eq "$(count)" "$before" "calls in the planted file (untouched)"
+expect_eq "$(db_calls "$db")" "$before" "calls in the planted file (untouched)"
 expect_eq "$(stat -c %U "$db")" nobody "the planted file's owner"
 echo "PASS: a database file of another user refused"

@@ -9,14 +9,7 @@
 # under the test's own prefix on a loopback ephemeral port.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/store_lib.sh"
-command -v nginx >/dev/null || fail "nginx is not installed (contrib/deps.sh installs it)"
-NGINX_PID=""
-stop_nginx() {
-	[ -n "$NGINX_PID" ] || return 0
-	stop_pid "$NGINX_PID"
-	NGINX_PID=""
-}
-trap 'r=$?; set +e; stop_nginx; (exit $r); cleanup' EXIT
+source "$(dirname "$0")/nginx_lib.sh"
 
 start_emulator --instances 3 --seed 21
 emu_get ca.pem >"$T/root.pem"
@@ -40,43 +33,9 @@ expect_eq "$(openssl pkey -in "$C/$host/key.pem" -pubout 2>&1)" "$(openssl pkey 
 	"key.pem is the uploaded key"
 expect_eq "$(audit_count GetUserCertificateDetail ".params.CertId == \"$id\" or .params.CertId == $id")" 1 \
 	"GetUserCertificateDetail calls for the uploaded certificate"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
-P=$T/nginx
-mkdir -p "$P/logs" "$P/html"
-echo "uploaded through casfs, served by nginx" >"$P/html/index.html"
-cat >"$P/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $P/nginx.pid;
-error_log $P/logs/error.log info;
-events { worker_connections 16; }
-http {
-	access_log $P/logs/access.log;
-	client_body_temp_path $P/tmp_body;
-	proxy_temp_path $P/tmp_proxy;
-	fastcgi_temp_path $P/tmp_fastcgi;
-	uwsgi_temp_path $P/tmp_uwsgi;
-	scgi_temp_path $P/tmp_scgi;
-	server {
-		listen 127.0.0.1:$PORT ssl;
-		server_name $host;
-		ssl_certificate $C/$host/fullchain.pem;
-		ssl_certificate_key $C/$host/key.pem;
-		root $P/html;
-	}
-}
-EOF
-nginx -t -p "$P" -c "$P/nginx.conf" >"$P/t.out" 2>&1 || fail "nginx -t rejected the mount's files: $(cat "$P/t.out")"
-nginx -p "$P" -c "$P/nginx.conf" >"$P/out" 2>&1 &
-NGINX_PID=$!
-body=""
-for i in $(seq 1 100); do
-	body=$(curl -sS --max-time 5 --cacert "$T/root.pem" --resolve "$host:$PORT:127.0.0.1" "https://$host:$PORT/" 2>"$T/curl.err") && break
-	kill -0 "$NGINX_PID" 2>/dev/null || fail "nginx exited: $(tail -5 "$P/logs/error.log")"
-	sleep 0.1
-done
+start_nginx "$host" "$C/$host/fullchain.pem" "$C/$host/key.pem" "uploaded through casfs, served by nginx"
+PORT=$NGINX_PORT
+body=$(curl -sS --max-time 5 --cacert "$T/root.pem" --resolve "$host:$PORT:127.0.0.1" "https://$host:$PORT/" 2>"$T/curl.err") || true
 expect_eq "$body" "uploaded through casfs, served by nginx" "body over verified TLS ($(cat "$T/curl.err"))"
 curl -sS -v --cacert "$T/root.pem" --resolve "$host:$PORT:127.0.0.1" "https://$host:$PORT/" -o /dev/null 2>"$T/curl.v"
 grep -q "SSL certificate verify ok" "$T/curl.v" || fail "curl did not verify the chain: $(grep -i ssl "$T/curl.v" | head -5)"

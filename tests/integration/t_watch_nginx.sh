@@ -6,9 +6,9 @@
 # openssl s_client sees the new serial within watch + 5 s, with no cron
 # loop and no reader of the instance's files.
 source "$(dirname "$0")/lib.sh"
-command -v nginx >/dev/null || fail "nginx is not installed (contrib/deps.sh installs it)"
-NGINX_PID="" LOOP_PID=""
-trap 'r=$?; set +e; [ -n "$LOOP_PID" ] && kill -- -"$LOOP_PID" 2>/dev/null; [ -n "$NGINX_PID" ] && stop_pid "$NGINX_PID"; (exit $r); cleanup' EXIT
+source "$(dirname "$0")/nginx_lib.sh"
+LOOP_PID=""
+at_cleanup '[ -z "$LOOP_PID" ] || kill -- -"$LOOP_PID" 2>/dev/null'
 WATCH=2
 start_emulator --instances 12 --seed 11
 mount_casfs keys,watch=$WATCH
@@ -17,33 +17,8 @@ id=$(emu_get state | jq -r '[.instances[] | select(.CertificateId != null and .S
 [ -n "$id" ] && [ "$id" != null ] || fail "no suitable instance in the data set"
 name=$(cut -d, -f1 <"$MNT/instances/$id/domain")
 host=${name/#\*./www.}
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-P=$T/nginx
-mkdir -p "$P/logs"
-cat >"$P/nginx.conf" <<EOC
-daemon off;
-worker_processes 1;
-pid $P/nginx.pid;
-error_log $P/logs/error.log info;
-events { worker_connections 16; }
-http {
-	access_log off;
-	client_body_temp_path $P/tmp_body;
-	proxy_temp_path $P/tmp_proxy;
-	fastcgi_temp_path $P/tmp_fastcgi;
-	uwsgi_temp_path $P/tmp_uwsgi;
-	scgi_temp_path $P/tmp_scgi;
-	server {
-		listen 127.0.0.1:$PORT ssl;
-		server_name $host;
-		ssl_certificate $MNT/instances/$id/fullchain.pem;
-		ssl_certificate_key $MNT/instances/$id/key.pem;
-		return 200 "ok\n";
-	}
-}
-EOC
-nginx -p "$P" -c "$P/nginx.conf" >"$P/out" 2>&1 &
-NGINX_PID=$!
+start_nginx --master "$host" "$MNT/instances/$id/fullchain.pem" "$MNT/instances/$id/key.pem" ok
+PORT=$NGINX_PORT P=$NGINX_P
 serial() {
 	openssl s_client -connect "127.0.0.1:$PORT" -servername "$host" </dev/null 2>/dev/null |
 		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'

@@ -14,17 +14,8 @@ id=$(first_instance '.Status == "normal" and (.Tags | length) >= 1')
 d="$MNT/instances/$id"
 rel=${d#"$MNT"}
 upd() { audit_count UpdateInstance ".params.InstanceId == \"$id\""; }
-remote_tags() { emu_instance "$id" | jq -r '[.Tags[] | "\(.TagKey)=\(.TagValue)"] | sort | join(",")'; }
-wait_errors() { # n: until .cas/errors holds n records (at most 5 s)
-	local i
-	for i in $(seq 1 50); do
-		[ "$(errors_count)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "expected $1 records in .cas/errors, have $(errors_count)"
-}
 last_error() { tail -n1 "$MNT/.cas/errors" | jq -r '.errno + " " + .path'; }
-tags0=$(remote_tags)
+tags0=$(instance_tags "$id")
 
 # ---- item 4: emptied and never written: close(2) says EINVAL, a record, no call
 for f in tags config; do
@@ -35,13 +26,13 @@ for f in tags config; do
 	expect_eq "$(last_error)" "EINVAL $rel/$f" "record of open('$f', 'w').close()"
 	expect_eq "$(upd)" "$U" "UpdateInstance calls after open('$f', 'w').close()"
 done
-expect_eq "$(remote_tags)" "$tags0" "remote tags after the emptied open"
+expect_eq "$(instance_tags "$id")" "$tags0" "remote tags after the emptied open"
 # the shell closes the descriptor it redirected before the command writes:
 # the write that follows still commits
 U=$(upd)
 E0=$(errors_count)
 echo f=6 >"$d/tags" || fail "echo f=6 > tags"
 expect_eq "$(upd)" $((U + 1)) "UpdateInstance calls for echo f=6 > tags"
-expect_eq "$(remote_tags)" "f=6" "remote tags after echo"
+expect_eq "$(instance_tags "$id")" "f=6" "remote tags after echo"
 sleep 0.3
 expect_eq "$(errors_count)" "$E0" ".cas/errors records after a successful echo > tags"

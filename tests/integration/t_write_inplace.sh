@@ -17,15 +17,6 @@ d="$MNT/instances/$id"
 rel=${d#"$MNT"}
 upd() { audit_count UpdateInstance ".params.InstanceId == \"$id\""; }
 last_params() { jq -c 'select(.action == "UpdateInstance") | .params | del(.InstanceId)' "$AUDIT" | tail -n1; }
-remote_tags() { emu_instance "$id" | jq -r '[.Tags[] | "\(.TagKey)=\(.TagValue)"] | sort | join(",")'; }
-wait_errors() { # n: until .cas/errors holds n records (at most 5 s)
-	local i
-	for i in $(seq 1 50); do
-		[ "$(errors_count)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "expected $1 records in .cas/errors, have $(errors_count)"
-}
 last_error() { tail -n1 "$MNT/.cas/errors" | jq -r '.errno + " " + .path'; }
 # rewrite FILE TEXT [truncate]: Python 'r+', write TEXT at offset 0, optionally truncate there
 rewrite() {
@@ -41,13 +32,13 @@ PY
 }
 
 /usr/bin/printf 'a=1\nb=2\nc=3\n' >"$d/tags" || fail "setting a=1 b=2 c=3"
-expect_eq "$(remote_tags)" "a=1,b=2,c=3" "remote tags before"
+expect_eq "$(instance_tags "$id")" "a=1,b=2,c=3" "remote tags before"
 U=$(upd)
 
 # ---- item 3: tags, in place + truncate: exactly the new set, one call
 rewrite "$d/tags" $'d=4\n' truncate || fail "r+ rewrite of tags with truncate"
 expect_eq "$(upd)" $((U + 1)) "UpdateInstance calls for an in-place rewrite of tags"
-expect_eq "$(remote_tags)" "d=4" "remote tags after the in-place rewrite (no old tail)"
+expect_eq "$(instance_tags "$id")" "d=4" "remote tags after the in-place rewrite (no old tail)"
 expect_eq "$(cat "$d/tags")" "d=4" "tags read back"
 
 # rsync --inplace of a shorter set (it writes, then truncates to the new size)
@@ -56,7 +47,7 @@ printf 'e=5\n' >"$T/tags.new"
 U=$(upd)
 rsync --inplace -I "$T/tags.new" "$d/tags" || fail "rsync --inplace of tags"
 expect_eq "$(upd)" $((U + 1)) "UpdateInstance calls for rsync --inplace"
-expect_eq "$(remote_tags)" "e=5" "remote tags after rsync --inplace"
+expect_eq "$(instance_tags "$id")" "e=5" "remote tags after rsync --inplace"
 
 # ---- config: in place + truncate works
 U=$(upd)
@@ -90,4 +81,4 @@ expect_eq "$(last_error)" "EINVAL $rel/config" "record of the shorter in-place c
 # a longer tags set in place needs no truncate: one call
 rewrite "$d/tags" $'a=1\nb=2\nc=3\n' || fail "r+ rewrite of tags with a longer set"
 expect_eq "$(upd)" $((U + 1)) "UpdateInstance calls for a longer in-place tags rewrite"
-expect_eq "$(remote_tags)" "a=1,b=2,c=3" "remote tags after the longer in-place rewrite"
+expect_eq "$(instance_tags "$id")" "a=1,b=2,c=3" "remote tags after the longer in-place rewrite"
