@@ -729,6 +729,17 @@ static int evaluate(struct casfs *fs, const char *dir, const char *path, int pub
 	}
 	struct cas_error e;
 	cas_error_clear(&e);
+	/* the duplicate check and the renewal's name decide what is sent: they
+	 * read a store list at most ttl old (as a commit's comparison state,
+	 * commit.c current_detail), never a stale copy of a changed store */
+	if (fs->cache && fs->api == cas_cache_api(fs->cache)) {
+		void *fresh = NULL;
+		if ((rc = cas_cache_get_fresh(fs->cache, CAS_CK_STORE, "", &fresh, &e))) {
+			fs_fail(fs, path, rc, &e);
+			goto done;
+		}
+		cas_obj_unref(fresh);
+	}
 	struct store_names *nm = NULL;
 	if ((rc = store_names_get(fs, &nm, &e))) {
 		fs_fail(fs, path, rc, &e);
