@@ -116,9 +116,12 @@ struct notifier *notifier_new(void)
 
 void notifier_start(struct notifier *n, struct fuse *f)
 {
+	/* under mu: the share subscriber and the watch thread, started before
+	 * the FUSE loop, may already queue (and read `started`) */
+	pthread_mutex_lock(&n->mu);
 	n->fuse = f;
-	if (pthread_create(&n->th, NULL, run, n) == 0)
-		n->started = 1;
+	n->started = pthread_create(&n->th, NULL, run, n) == 0;
+	pthread_mutex_unlock(&n->mu);
 }
 
 void notifier_stop(struct notifier *n)
