@@ -52,12 +52,11 @@ struct lentry {
 	mode_t type;
 };
 
-/* One node id. id, path, node, type, snap, h, target, st and volatile_ are
+/* One node id. id, path, type, snap, h, target, st and volatile_ are
  * set when it is made and never change; the rest is under the table's mu. */
 struct lnode {
 	fuse_ino_t id;
 	char *path;
-	struct node node;
 	mode_t type;            /* S_IFREG, S_IFDIR or S_IFLNK */
 	struct snap *snap;      /* a file's snapshot (rows with a rendering) */
 	struct handle *h;       /* a file's open handle (rows without one) */
@@ -88,7 +87,7 @@ struct llfront {
 
 int llfront_wanted(const struct casfs_opts *o)
 {
-	return o->ro && o->ttl > 0 && !o->keys && !(o->front && strcmp(o->front, "path") == 0);
+	return o->ro && o->ttl > 0 && !o->keys && !o->hl_options && !(o->front && strcmp(o->front, "path") == 0);
 }
 
 static struct llfront *FR(fuse_req_t req)
@@ -147,7 +146,6 @@ static int lnode_make(struct casfs *fs, const char *path, struct lnode **out)
 	const struct node_kind *k = node_kind(&n);
 	struct lnode *l = cas_xcalloc(1, sizeof(*l));
 	l->path = cas_xstrdup(path);
-	l->node = n;
 	l->type = k->mode & S_IFMT;
 	/* what no cached document backs changes without a notice (.cas's files) */
 	l->volatile_ = (k->flags & NF_DIRECT) && !k->deps;

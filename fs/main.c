@@ -242,17 +242,22 @@ static int check_fuse_number(const char *arg)
 /* The libfuse 3 mount, library and loop options casfs passes through
  * (flags, and "name=" prefixes), each checked to reach libfuse 3.14 without
  * its "unknown option" complaint; anything else gets casfs's own message. */
+/* 1: an option libfuse takes at mount or session level; 2: one only its
+ * high-level API takes (the path front's: such a mount stays on it, as the
+ * inode front's session would refuse it); 0: unknown. */
 static int fuse_option_known(const char *arg)
 {
 	static const char *const flags[] = {
-		"-s", "allow_other", "allow_root", "auto_unmount", "blkdev", "default_permissions", "kernel_cache",
-		"auto_cache", "noauto_cache", "no_rofd_flush", "noforget", "clone_fd", "rw", "suid", "nosuid", "dev",
-		"nodev", "exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
+		"-s", "allow_other", "allow_root", "auto_unmount", "blkdev", "default_permissions", "clone_fd", "rw",
+		"suid", "nosuid", "dev", "nodev", "exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
 	};
 	static const char *const valued[] = {
 		"fsname=", "subtype=", "max_read=", "blksize=", "context=", "fscontext=", "defcontext=",
-		"rootcontext=", "entry_timeout=", "negative_timeout=", "attr_timeout=",
-		"ac_attr_timeout=", "remember=", "modules=", "max_threads=", "max_idle_threads=", NULL,
+		"rootcontext=", "max_threads=", "max_idle_threads=", NULL,
+	};
+	static const char *const hl_flags[] = { "kernel_cache", "auto_cache", "noauto_cache", "no_rofd_flush", "noforget", NULL };
+	static const char *const hl_valued[] = {
+		"entry_timeout=", "negative_timeout=", "attr_timeout=", "ac_attr_timeout=", "remember=", "modules=", NULL,
 	};
 	for (size_t i = 0; flags[i]; i++)
 		if (strcmp(arg, flags[i]) == 0)
@@ -260,6 +265,12 @@ static int fuse_option_known(const char *arg)
 	for (size_t i = 0; valued[i]; i++)
 		if (strncmp(arg, valued[i], strlen(valued[i])) == 0)
 			return 1;
+	for (size_t i = 0; hl_flags[i]; i++)
+		if (strcmp(arg, hl_flags[i]) == 0)
+			return 2;
+	for (size_t i = 0; hl_valued[i]; i++)
+		if (strncmp(arg, hl_valued[i], strlen(hl_valued[i])) == 0)
+			return 2;
 	return 0;
 }
 
@@ -338,7 +349,10 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 			return -1;
 		if (strncmp(arg, "fsname=", 7) == 0)
 			ps->fsname_given = 1;
-		if (fuse_option_known(arg))
+		int known = fuse_option_known(arg);
+		if (known == 2)
+			ps->o->hl_options = 1;
+		if (known)
 			return 1;
 		fprintf(stderr, "casfs: unknown option \"%s\" (casfs --help lists the options)\n", arg);
 		return -1;
