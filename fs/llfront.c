@@ -269,11 +269,15 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	/* the attributes just taken: a directory keeps its id, but its nlink and
+	 * mtime follow its names, and the kernel drops a cached listing whose
+	 * directory's mtime moved (a file's same-version id has the same ones) */
+	struct stat now = fresh->st;
 	struct lnode *l = enter(fr, fresh);
 	struct fuse_entry_param e;
 	memset(&e, 0, sizeof(e));
 	e.ino = l->id;
-	e.attr = l->st;
+	e.attr = now;
 	e.attr_timeout = e.entry_timeout = timeout_of(fs, l);
 	if (fuse_reply_entry(req, &e) != 0)
 		forget_one(fr, l->id, 1); /* interrupted: the kernel took no reference */
