@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # bench.sh: casfs performance figures, side by side, in one run. Never a
 # pass/fail test: it prints numbers for the notes and the README.
-#   1. warm whole-tree tar of 1,000 instances: casfs vs memfs (a null FUSE
-#      filesystem serving the same bytes from memory) vs the same tree on tmpfs
+#   1. warm whole-tree tar of 1,000 instances: casfs (default rw mount) and
+#      casfs -o ro (its inode front) vs the null FUSE filesystems serving the
+#      same bytes from memory (memfs: high-level API; memfs_ll --open: the
+#      low-level API answering OPEN with everything kept; memfs_ll --no-open:
+#      declining OPEN/OPENDIR, so the kernel sends no open/release at all) vs
+#      the same tree on tmpfs; the FUSE requests of one warm tar, by kind
 #   2. cold `ls -l instances/` and `cat instances/*/status` for 10,000
 #      instances at --latency-ms 20: wall time and calls; RSS afterwards
 #   3. cold tar of 1,000 instances at --latency-ms 20: calls against
@@ -11,8 +15,10 @@
 #   4. the same backup the way a script user does it today: a shell loop
 #      calling the API once per instance with curl and a bearer token
 #   5. RSS of casfs with 10,000 instances cached (list only, then details too)
-#   7. (with 1) warm `find -type f | xargs cat` of the same tree against tmpfs
-#   8. warm `ls -l instances/` of 10,000 instances against 10,000 directories on tmpfs
+#   7. (with 1) warm `find -type f | xargs cat` of the same tree, casfs and
+#      casfs -o ro against tmpfs
+#   8. warm `ls -l instances/` of 10,000 instances, casfs and casfs -o ro
+#      against 10,000 directories on tmpfs
 #   6. what drift costs a listing of 10,000 instances at 20 ms: one deletion
 #      between pages 1 and 2, then a deletion before every page 2 (the union)
 #   9. the certificate store at 20 ms: cold `ls -l certificates/` and
@@ -23,13 +29,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-bench}
-if [ ! -x "$build/fs/casfs" ] || [ ! -x "$build/tests/bench/memfs" ]; then
+if [ ! -x "$build/fs/casfs" ] || [ ! -x "$build/tests/bench/memfs" ] || [ ! -x "$build/tests/bench/memfs_ll" ]; then
 	cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target casfs cas-emulator memfs >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target casfs cas-emulator memfs memfs_ll >/dev/null
 fi
 EMU=$build/contrib/cas-emulator/cas-emulator
 CASFS=$build/fs/casfs
 MEMFS=$build/tests/bench/memfs
+MEMFS_LL=$build/tests/bench/memfs_ll
 W=$(mktemp -d /tmp/casfs-bench.XXXXXX)
 mkdir -p "$W/tmpfs"
 mount -t tmpfs -o size=512m tmpfs "$W/tmpfs"
@@ -52,6 +59,7 @@ trap cleanup EXIT
 
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc -l | xargs printf '%.2f'; }
+elapsed_ms() { echo "$(now) - $1" | bc -l | xargs printf '%.3f'; } # for the warm, best-of rows
 
 start_emu() { # name args...: sets URL and AUDIT
 	local name=$1
@@ -79,6 +87,22 @@ mount_casfs() { # dir opts
 	exit 1
 }
 
+ro_opts() { # the options of the "casfs -o ro" mount beside a default one
+	echo "ro${BENCH_CASFS_OPTS:+,$BENCH_CASFS_OPTS}"
+}
+
+mount_null() { # dir command...: a null FUSE filesystem in the foreground
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	"$@" 2>"$W/null-$(basename "$dir").log" &
+	pids+=($!)
+	mounts+=("$dir")
+	for _ in $(seq 1 200); do mountpoint -q "$dir" && return; sleep 0.05; done
+	echo "mount of $* failed" >&2
+	exit 1
+}
+
 calls() { [ -f "$AUDIT" ] && wc -l <"$AUDIT" || echo 0; }
 count() { jq -c --arg a "$1" 'select(.action==$a)' "$AUDIT" | wc -l; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
@@ -87,7 +111,44 @@ tar_time() { # dir -> seconds of one full tar read
 	t0=$(now)
 	tar -cf - -C "$1" . 2>"$W/tar.err" | cat >/dev/null
 	[ -s "$W/tar.err" ] && { echo "tar warned:" >&2; head -3 "$W/tar.err" >&2; }
-	elapsed "$t0"
+	elapsed_ms "$t0"
+}
+
+# best_of N FN DIR...: runs FN DIR for every DIR in turn, N rounds, so drift
+# of the machine hits all alike; BEST[i] is the best time of the i-th DIR
+best_of() {
+	local n=$1 fn=$2 i d x
+	shift 2
+	BEST=()
+	for i in $(seq 0 $(($# - 1))); do BEST[i]=999; done
+	for _ in $(seq 1 "$n"); do
+		i=0
+		for d in "$@"; do
+			x=$("$fn" "$d")
+			BEST[i]=$(echo "if ($x < ${BEST[i]}) $x else ${BEST[i]}" | bc -l)
+			i=$((i + 1))
+		done
+	done
+}
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+
+# req_delta FILE0 FILE1 [changed]: the fuse_requests of .cas/stats read into
+# FILE1 less those of FILE0, by kind ("kind n, ..."). Kinds missing from either
+# count as 0 (a kind this casfs does not know yet); "other" and, with
+# "changed", every kind that did not change are left out.
+req_delta() {
+	jq -rn --slurpfile a "$1" --slurpfile b "$2" --arg changed "${3:-}" '
+		($a[0] // {}) as $x | ($b[0] // {}) as $y
+		| [($x + $y) | keys_unsorted[] | {key: ., value: (($y[.] // 0) - ($x[.] // 0))}]
+		| map(select(if $changed != "" or .key == "other" then .value != 0 else true end))
+		| map("\(.key) \(.value)") | join(", ")'
+}
+# requests DIR FN ARG [changed]: what one FN ARG sends to the casfs at DIR
+requests() {
+	jq -c .fuse_requests "$1/.cas/stats" >"$W/req0"
+	"$2" "$3" >/dev/null
+	jq -c .fuse_requests "$1/.cas/stats" >"$W/req1"
+	req_delta "$W/req0" "$W/req1" "${4:-}"
 }
 
 echo "casfs benchmarks ($(nproc) cores, $(date -u +%FT%TZ))"
@@ -99,86 +160,79 @@ step() { [[ "$steps" == *" $1 "* ]]; }
 if step 1; then
 start_emu warm --instances 1000 --seed 11
 mount_casfs "$W/warm" "${BENCH_CASFS_OPTS:-}"
-tar_time "$W/warm" >/dev/null # cold pass: fills the cache
-tar_time "$W/warm" >/dev/null # and the kernel's
-cp -a "$W/warm/." "$W/tmpfs/tree"
-"$MEMFS" "$W/tmpfs/tree" "$W/mem" -f 2>/dev/null &
-pids+=($!)
-mounts+=("$W/mem")
-mkdir -p "$W/mem"
-for _ in $(seq 1 200); do mountpoint -q "$W/mem" && break; sleep 0.05; done
-tar_time "$W/mem" >/dev/null
-files=$(find "$W/tmpfs/tree" | wc -l)
-# interleaved, best of 7 each, so drift of the machine hits all three alike
-c=999 m=999 t=999
-for _ in 1 2 3 4 5 6 7; do
-	c=$(echo "x=$(tar_time "$W/warm"); if (x < $c) x else $c" | bc -l)
-	m=$(echo "x=$(tar_time "$W/mem"); if (x < $m) x else $m" | bc -l)
-	t=$(echo "x=$(tar_time "$W/tmpfs/tree"); if (x < $t) x else $t" | bc -l)
+mount_casfs "$W/ro" "$(ro_opts)" # the same account, read-only: casfs's inode front
+for d in "$W/warm" "$W/ro"; do
+	tar_time "$d" >/dev/null # cold pass: fills the cache
+	tar_time "$d" >/dev/null # and the kernel's
 done
-c=$(printf '%.3f' "$c") m=$(printf '%.3f' "$m") t=$(printf '%.3f' "$t")
+cp -a "$W/warm/." "$W/tmpfs/tree"
+mount_null "$W/mem" "$MEMFS" "$W/tmpfs/tree" "$W/mem" -f
+mount_null "$W/llopen" "$MEMFS_LL" --open "$W/tmpfs/tree" "$W/llopen"
+mount_null "$W/llnoopen" "$MEMFS_LL" --no-open "$W/tmpfs/tree" "$W/llnoopen"
+for d in "$W/mem" "$W/llopen" "$W/llnoopen"; do tar_time "$d" >/dev/null; done
+files=$(find "$W/tmpfs/tree" | wc -l)
+labels=("casfs" "casfs -o ro" "memfs (null FUSE, high-level)" "memfs_ll --open (null, low-level)" "memfs_ll --no-open (declines OPEN)" "tmpfs")
+best_of 7 tar_time "$W/warm" "$W/ro" "$W/mem" "$W/llopen" "$W/llnoopen" "$W/tmpfs/tree"
 echo "1. warm whole-tree tar, 1,000 instances ($files entries), best of 7, interleaved"
-printf '   %-28s %8s s\n' "casfs" "$c" "memfs (null FUSE, same bytes)" "$m" "tmpfs" "$t"
-printf '   casfs / memfs = %.2f; casfs / tmpfs = %.2f (target <= 2)\n' "$(echo "$c / $m" | bc -l)" "$(echo "$c / $t" | bc -l)"
+printf '   %-36s %8s   %7s %7s\n' "" "time" "/ tmpfs" "/ memfs"
+for i in "${!labels[@]}"; do
+	printf '   %-36s %6.3f s   %7s %7s\n' "${labels[i]}" "${BEST[i]}" "$(ratio "${BEST[i]}" "${BEST[5]}")" "$(ratio "${BEST[i]}" "${BEST[2]}")"
+done
+printf '   casfs / memfs = %s, casfs / tmpfs = %s; casfs -o ro / memfs = %s, casfs -o ro / tmpfs = %s (target <= 2)\n' \
+	"$(ratio "${BEST[0]}" "${BEST[2]}")" "$(ratio "${BEST[0]}" "${BEST[5]}")" "$(ratio "${BEST[1]}" "${BEST[2]}")" "$(ratio "${BEST[1]}" "${BEST[5]}")"
 # the requests that reach casfs during one more warm tar, by kind (.cas/stats)
-jq -c .fuse_requests "$W/warm/.cas/stats" >"$W/req0"
-tar_time "$W/warm" >/dev/null
-jq -c .fuse_requests "$W/warm/.cas/stats" >"$W/req1"
-printf '   FUSE requests reaching casfs in one warm tar:'
-jq -rn --slurpfile a "$W/req0" --slurpfile b "$W/req1" \
-	'$b[0] | to_entries | map(select(.key != "other") | "\(.key) \(.value - $a[0][.key])") | join(", ")' | sed 's/^/ /'
-echo "   (the read of .cas/stats itself adds one getattr, open, read, release)"
+echo "   FUSE requests reaching casfs in one warm tar (.cas/stats fuse_requests):"
+printf '     %-12s %s\n' "casfs" "$(requests "$W/warm" tar_time "$W/warm")"
+printf '     %-12s %s\n' "casfs -o ro" "$(requests "$W/ro" tar_time "$W/ro")"
+echo "   (the reads of .cas/stats themselves add a few: a getattr, open, read, release)"
 echo
-fusermount3 -u "$W/mem"
+for d in "$W/mem" "$W/llopen" "$W/llnoopen"; do fusermount3 -u "$d"; done
 # 7: warm find | xargs cat against tmpfs, on the same trees
 if step 7; then
 	fc() { # dir -> seconds
 		local t0
 		t0=$(now)
 		(cd "$1" && find . -type f -print0 | xargs -0 cat >/dev/null)
-		elapsed "$t0"
+		elapsed_ms "$t0"
 	}
 	fc "$W/warm" >/dev/null
-	c=999 t=999
-	for _ in 1 2 3 4 5; do
-		c=$(echo "x=$(fc "$W/warm"); if (x < $c) x else $c" | bc -l)
-		t=$(echo "x=$(fc "$W/tmpfs/tree"); if (x < $t) x else $t" | bc -l)
-	done
+	fc "$W/ro" >/dev/null
+	best_of 5 fc "$W/warm" "$W/ro" "$W/tmpfs/tree"
 	echo "7. warm find -type f | xargs cat, 1,000 instances, best of 5, interleaved"
-	printf '   casfs %.3f s, tmpfs %.3f s, casfs / tmpfs = %.2f\n\n' "$c" "$t" "$(echo "$c / $t" | bc -l)"
+	printf '   casfs %.3f s, casfs -o ro %.3f s, tmpfs %.3f s; casfs / tmpfs = %s, casfs -o ro / tmpfs = %s\n\n' \
+		"${BEST[0]}" "${BEST[1]}" "${BEST[2]}" "$(ratio "${BEST[0]}" "${BEST[2]}")" "$(ratio "${BEST[1]}" "${BEST[2]}")"
 fi
 fusermount3 -u "$W/warm"
+fusermount3 -u "$W/ro"
 fi
 
 # 8 ----------------------------------------------------------------------------
 if step 8; then
 start_emu ls --instances 10000 --seed 18
 mount_casfs "$W/ls" "${BENCH_CASFS_OPTS:-}"
-ls -l "$W/ls/instances" >/dev/null # cold: fills the cache
-ls -l "$W/ls/instances" >/dev/null # and the kernel's
+mount_casfs "$W/lsro" "$(ro_opts)"
+for d in "$W/ls" "$W/lsro"; do
+	ls -l "$d/instances" >/dev/null # cold: fills the cache
+	ls -l "$d/instances" >/dev/null # and the kernel's
+done
 mkdir -p "$W/tmpfs/ls"
 (cd "$W/tmpfs/ls" && ls "$W/ls/instances" | xargs mkdir -p)
 lt() { # dir -> seconds of one ls -l
 	local t0
 	t0=$(now)
 	ls -l "$1" >/dev/null
-	elapsed "$t0"
+	elapsed_ms "$t0"
 }
-c=999 t=999
-for _ in 1 2 3 4 5; do
-	c=$(echo "x=$(lt "$W/ls/instances"); if (x < $c) x else $c" | bc -l)
-	t=$(echo "x=$(lt "$W/tmpfs/ls"); if (x < $t) x else $t" | bc -l)
-done
-jq -c .fuse_requests "$W/ls/.cas/stats" >"$W/req0"
-ls -l "$W/ls/instances" >/dev/null
-jq -c .fuse_requests "$W/ls/.cas/stats" >"$W/req1"
+best_of 5 lt "$W/ls/instances" "$W/lsro/instances" "$W/tmpfs/ls"
 echo "8. warm ls -l instances/ of 10,000 instances, best of 5, interleaved"
-printf '   casfs %.3f s, tmpfs %.3f s, casfs / tmpfs = %.2f\n' "$c" "$t" "$(echo "$c / $t" | bc -l)"
-printf '   FUSE requests reaching casfs in one warm ls -l:'
-jq -rn --slurpfile a "$W/req0" --slurpfile b "$W/req1" \
-	'$b[0] | to_entries | map(select(.value != $a[0][.key]) | "\(.key) \(.value - $a[0][.key])") | join(", ")' | sed 's/^/ /'
+printf '   casfs %.3f s, casfs -o ro %.3f s, tmpfs %.3f s; casfs / tmpfs = %s, casfs -o ro / tmpfs = %s\n' \
+	"${BEST[0]}" "${BEST[1]}" "${BEST[2]}" "$(ratio "${BEST[0]}" "${BEST[2]}")" "$(ratio "${BEST[1]}" "${BEST[2]}")"
+echo "   FUSE requests reaching casfs in one warm ls -l (kinds that changed):"
+printf '     %-12s %s\n' "casfs" "$(requests "$W/ls" lt "$W/ls/instances" changed)"
+printf '     %-12s %s\n' "casfs -o ro" "$(requests "$W/lsro" lt "$W/lsro/instances" changed)"
 echo
 fusermount3 -u "$W/ls"
+fusermount3 -u "$W/lsro"
 fi
 
 # 2 ----------------------------------------------------------------------------
