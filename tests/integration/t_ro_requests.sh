@@ -26,6 +26,9 @@ delta() { # kind: its growth between c0 and c1
 	b=$(tr ' ' '\n' <<<"$c0" | sed -n "s/^$1=//p") a=$(tr ' ' '\n' <<<"$c1" | sed -n "s/^$1=//p")
 	if [[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]]; then echo $((a - b)); else echo "$a"; fi
 }
+for k in lookup forget; do
+	[[ $(fuse_requests "$k") =~ ^[0-9]+$ ]] || check_fail ".cas/stats fuse_requests has no count of $k requests"
+done
 for k in open release opendir releasedir; do
 	check_eq "$(delta "$k")" 0 "FUSE $k requests during a warm tar of the ro mount"
 done

@@ -6,7 +6,8 @@
 #     the versions the service had (a reader loop over ~5 s of changes);
 # (b) a file held open keeps reading the document it opened, whole, with
 #     its own size (fstat), after the ttl has passed and another open reads
-#     the new one, for a document that grew and one that shrank;
+#     the new one, for a document that shrank and one that grew; st_ino
+#     stays the path's one number throughout;
 # (c) a value that gets longer, then shorter behind the mount: after the
 #     ttl `cat domain` shows the new value and st_size is its exact length.
 source "$(dirname "$0")/lib.sh"
@@ -94,6 +95,7 @@ def whole(fd):
 r = {}
 fd = os.open(path, os.O_RDONLY)
 old = whole(fd)
+ino0 = os.fstat(fd).st_ino
 r["old_city"] = json.loads(old)["City"][:20]
 post(new_city)
 time.sleep(wait)
@@ -104,6 +106,7 @@ again = whole(fd)
 r["held_same"] = again == old
 r["held_len"] = [len(again), len(old)]
 r["held_fstat"] = [os.fstat(fd).st_size, len(old)]
+r["ino"] = [ino0, os.fstat(fd).st_ino, os.stat(path).st_ino]
 os.close(fd)
 r["after_close"] = json.loads(subprocess.run(["cat", path], check=True, stdout=subprocess.PIPE).stdout)["City"][:20]
 print(json.dumps(r))
@@ -121,6 +124,7 @@ for pair in "$long:S" "S:$city0"; do # the document shrinks, then grows
 	check_eq "$(jq -r .new_stat <<<"$r")" true "$what: stat size of the path = bytes of the new document"
 	check_eq "$(jq -r .held_same <<<"$r")" true "$what: pread of the held fd returns the old document (lengths read/old $(jq -c .held_len <<<"$r"))"
 	check_eq "$(jq -r '.held_fstat | .[0] == .[1]' <<<"$r")" true "$what: fstat of the held fd = old document's size (fstat/old $(jq -c .held_fstat <<<"$r"))"
+	check_eq "$(jq -r '.ino | unique | length' <<<"$r")" 1 "$what: st_ino at open, of the held fd after the change, of the path after it, one number ($(jq -c .ino <<<"$r"))"
 	check_eq "$(jq -r .after_close <<<"$r")" "${to:0:20}" "$what: City after the held fd closed"
 done
 
