@@ -23,6 +23,7 @@ struct casfs_opts {
 	int ro, dry_run, debug, foreground, show_help, show_version;
 	int allow_delete, nonempty; /* consent to delete remotely; mount over a non-empty directory */
 	int keys;       /* -o keys: show key.pem (certificates' private keys) */
+	char *front;    /* -o front=path: a read-only mount on the path front (llfront.h) */
 	char *mountpoint;
 	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
 	int no_state, offline; /* -o no_state, -o offline */
@@ -41,9 +42,10 @@ struct casfs_opts {
 };
 
 /* Requests that reached casfs since the mount, by kind (.cas/stats
- * "fuse_requests", fuse_ops.c). A kernel LOOKUP arrives as getattr (high-level API). */
+ * "fuse_requests", front.c). On the path front a kernel LOOKUP arrives as
+ * getattr (high-level API); only the inode front sees lookup and forget. */
 enum fuse_req_kind {
-	FREQ_GETATTR, FREQ_READLINK, FREQ_OPENDIR, FREQ_READDIR, FREQ_RELEASEDIR, FREQ_OPEN, FREQ_CREATE,
+	FREQ_LOOKUP, FREQ_FORGET, FREQ_GETATTR, FREQ_READLINK, FREQ_OPENDIR, FREQ_READDIR, FREQ_RELEASEDIR, FREQ_OPEN, FREQ_CREATE,
 	FREQ_READ, FREQ_WRITE, FREQ_FLUSH, FREQ_RELEASE, FREQ_ACCESS, FREQ_OTHER, FREQ_N
 };
 

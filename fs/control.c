@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "errlog.h"
-#include "fuse_ops.h"
+#include "front.h"
 #include "kinds.h"
 #include "log.h"
 #include "memo.h"

@@ -17,6 +17,7 @@
 
 #include "deadline.h"
 #include "errlog.h"
+#include "front.h"
 #include "handle.h"
 #include "ilock.h"
 #include "kinds.h"
@@ -29,35 +30,13 @@
 #include "store.h"
 #include "watch.h"
 
-/* Requests that reached casfs, by kind, counted in the mount's own struct
- * casfs (fs->st.requests); the high-level API answers a kernel LOOKUP with
- * getattr, so lookups count there. Relaxed atomics: handlers run on many
- * threads and only .cas/stats reads them. */
-static const char *const req_names[FREQ_N] = {
-	[FREQ_GETATTR] = "getattr", [FREQ_READLINK] = "readlink",     [FREQ_OPENDIR] = "opendir",
-	[FREQ_READDIR] = "readdir", [FREQ_RELEASEDIR] = "releasedir", [FREQ_OPEN] = "open",
-	[FREQ_CREATE] = "create",   [FREQ_READ] = "read",             [FREQ_WRITE] = "write",
-	[FREQ_FLUSH] = "flush",     [FREQ_RELEASE] = "release",       [FREQ_ACCESS] = "access",
-	[FREQ_OTHER] = "other",
-};
-static void count(enum fuse_req_kind k)
-{
-	struct casfs *fs = fuse_get_context()->private_data;
-	atomic_fetch_add_explicit(&fs->st.requests[k], 1, memory_order_relaxed);
-}
-
-const char *fuse_req_name(enum fuse_req_kind k)
-{
-	return req_names[k];
-}
-
-unsigned long fuse_req_count(struct casfs *fs, enum fuse_req_kind k)
-{
-	return atomic_load_explicit(&fs->st.requests[k], memory_order_relaxed);
-}
-
 /* Every handler starts here: one deadline (-o timeout) for the whole
  * file-system operation, however many cache lookups and calls it makes. */
+static void count(enum fuse_req_kind k)
+{
+	fs_count(fuse_get_context()->private_data, k);
+}
+
 static struct casfs *op_begin(void)
 {
 	struct fuse_context *ctx = fuse_get_context();
@@ -76,16 +55,11 @@ static struct handle *handle_of(const struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/* Resolves path; API failures other than "not found" are recorded. */
 static int resolve(struct casfs *fs, const char *path, struct node *n)
 {
-	struct cas_error e;
-	cas_error_clear(&e);
-	int rc = node_resolve(fs, path, n, &e);
-	if (rc)
-		fs_fail_read(fs, path, rc, &e);
-	return rc;
+	return fs_resolve(fs, path, n);
 }
+
 static int casfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct casfs *fs = op_begin();
@@ -459,18 +433,8 @@ static int casfs_utimens(const char *path, const struct timespec tv[2], struct f
 static int casfs_statfs(const char *path, struct statvfs *sv)
 {
 	(void)path;
-	struct casfs *fs = op_begin();
-	memset(sv, 0, sizeof(*sv));
-	(void)fs;
-	/* as s3fs and rclone do: a remote account has no meaningful size, so
-	 * report effectively unlimited free space and inodes (1 PiB, 2^30 files,
-	 * none used), which df, editors and monitoring ("out of inodes" alerts)
-	 * take at face value; the scratch limits (SCRATCH_MAX_FILES, the size
-	 * limit) stay what they are: ENOSPC/EFBIG where a create or write hits them */
-	sv->f_bsize = sv->f_frsize = 4096;
-	sv->f_blocks = sv->f_bfree = sv->f_bavail = 1ULL << 38;
-	sv->f_files = sv->f_ffree = sv->f_favail = 1ULL << 30;
-	sv->f_namemax = 255;
+	(void)op_begin();
+	fs_statfs(sv);
 	return 0;
 }
 
@@ -518,22 +482,12 @@ static int casfs_mkdir(const char *path, mode_t mode)
 	return k->ops->create(fs, &dir, name, mode & ~ctx->umask, ctx->uid, ctx->gid);
 }
 
-void casfs_state_init(struct casfs *fs)
+/* The notifier's sink: libfuse finds the path's node and tells the kernel
+ * to forget its entry and its attributes and pages (-ENOENT: the kernel
+ * never saw it). */
+static void invalidate_path(void *fuse, const char *path)
 {
-	pthread_mutex_init(&fs->handles_mu, NULL);
-	fs->handles = NULL;
-	fs->locks = ilocks_new();
-	fs->store = store_new();
-}
-
-void casfs_state_free(struct casfs *fs)
-{
-	handle_release_all(fs);
-	ilocks_free(fs->locks);
-	fs->locks = NULL;
-	store_free(fs->store);
-	fs->store = NULL;
-	pthread_mutex_destroy(&fs->handles_mu);
+	fuse_invalidate_path(fuse, path);
 }
 
 static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
@@ -557,32 +511,13 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* symlink targets (by-status) never change for a path; invalidation drops them */
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
-	casfs_state_init(fs);
-	notifier_start(fs->notify, ctx->fuse);
-	/* with ttl=0 nothing read ahead would still be fresh when it is read */
-	fs->prefetch = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, CAS_CK_DETAIL, 16, 8) : NULL;
-	fs->prefetch_cert = fs->o.ttl > 0 ? cas_prefetch_new(fs->cache, CAS_CK_CERT, 16, 8) : NULL;
-	fs->progress = progress_start(fs);
+	casfs_start(fs, invalidate_path, ctx->fuse);
 	return fs;
-}
-
-void casfs_stop_workers(struct casfs *fs)
-{
-	watch_stop(fs->watch);
-	fs->watch = NULL;
-	progress_stop(fs->progress);
-	fs->progress = NULL;
-	cas_prefetch_free(fs->prefetch);
-	cas_prefetch_free(fs->prefetch_cert);
-	fs->prefetch = fs->prefetch_cert = NULL;
-	notifier_stop(fs->notify);
 }
 
 static void casfs_destroy(void *data)
 {
-	struct casfs *fs = data;
-	casfs_stop_workers(fs); /* already done by main after the loop; harmless twice */
-	casfs_state_free(fs);
+	casfs_finish(data);
 }
 
 /* The counted entry points: each counts its request, then runs the handler. */

@@ -38,7 +38,9 @@
 #include "log.h"
 #include "memo.h"
 #include "notify.h"
+#include "front.h"
 #include "fuse_ops.h"
+#include "llfront.h"
 #include "kinds.h"
 #include <fuse_lowlevel.h>
 #include "scratch.h"
@@ -70,6 +72,7 @@ static const struct fuse_opt option_table[] = {
 	OPT("share_password_file=%s", share_password_file),
 	OPT("insecure_http", insecure_http),
 	OPT("keys", keys),
+	OPT("front=%s", front),
 	OPT("ro", ro),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	/* casfs's own, not libfuse's (see owner_option) */
@@ -115,7 +118,9 @@ static const char usage[] =
 	"  -o timeout=SECONDS  longest a call may take, retries included (default 20)\n"
 	"  -o max_stale=SECONDS  serve cached data this long past expiry while the API fails (default 600)\n"
 	"  -o cafile=PATH      extra CA bundle for TLS (verification is always on)\n"
-	"  -o ro               read-only: every mutation fails with EROFS\n"
+	"  -o ro               read-only: every mutation fails with EROFS; served by the inode front, where\n"
+	"                      the kernel answers warm reads itself (unless ttl=0 or keys)\n"
+	"  -o front=path       keep a read-only mount on the path front (the read-write mounts' front)\n"
 	"  -o dry_run          validate and log mutations instead of sending them\n"
 	"  -o allow_delete     let rmdir instances/<id> and rm cloud-access/<id> delete (off by default)\n"
 	"  -o nonempty         mount over a directory that is not empty\n"
@@ -423,6 +428,8 @@ static int apply_source(struct casfs_opts *o, const char *source, char **fsname)
 
 static int check_account(const struct casfs_opts *o)
 {
+	if (o->front && strcmp(o->front, "path") != 0 && strcmp(o->front, "auto") != 0)
+		return bad("-o front=%s: path or auto (the default: read-only mounts on the inode front)", o->front);
 	if (!o->account || safe_name(o->account, 64))
 		return 0;
 	return bad("-o account=%s: the name must be 1 to 64 letters, digits, . _ - @ "
@@ -887,25 +894,66 @@ static void teardown(struct casfs *fs)
 	errlog_free(fs->errors);
 	struct casfs_opts *o = &fs->o;
 	char *strs[] = { o->endpoint, o->region, o->profile, o->cafile, o->config_path, o->mountpoint,
-			 o->log_file, o->log_level, o->state_dir, o->account, o->share, o->share_password_file };
+			 o->log_file, o->log_level, o->state_dir, o->account, o->share, o->share_password_file, o->front };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 }
 
-/* Parses the FUSE command line and creates the session: unknown options
- * fail here, before any credential or network work. */
-static struct fuse *make_fuse(struct casfs *fs, struct fuse_args *args, struct fuse_cmdline_opts *cmd)
+/* The session serving the mount: the path front's (f) or the inode
+ * front's (ll); se is the session of either. */
+struct front_session {
+	struct fuse *f;
+	struct llfront *ll;
+	struct fuse_session *se;
+};
+
+/* Parses the FUSE command line and creates the session of the front the
+ * options ask for (llfront.h): unknown options fail here, before any
+ * credential or network work. */
+static int make_session(struct casfs *fs, struct fuse_args *args, struct fuse_cmdline_opts *cmd,
+			struct front_session *fsn)
 {
 	memset(cmd, 0, sizeof(*cmd));
+	memset(fsn, 0, sizeof(*fsn));
 	if (fuse_parse_cmdline(args, cmd) != 0)
-		return NULL;
-	return fuse_new(args, &casfs_ops, sizeof(casfs_ops), fs);
+		return -1;
+	if (llfront_wanted(&fs->o)) {
+		if (!(fsn->ll = llfront_new(fs, args)))
+			return -1;
+		fsn->se = llfront_session(fsn->ll);
+	} else {
+		if (!(fsn->f = fuse_new(args, &casfs_ops, sizeof(casfs_ops), fs)))
+			return -1;
+		fsn->se = fuse_get_session(fsn->f);
+	}
+	return 0;
 }
 
-static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
+static void free_session(struct front_session *fsn)
+{
+	if (fsn->f)
+		fuse_destroy(fsn->f);
+	llfront_free(fsn->ll);
+}
+
+static int loop(struct front_session *fsn, struct fuse_cmdline_opts *cmd)
+{
+	if (cmd->singlethread)
+		return fsn->f ? fuse_loop(fsn->f) : fuse_session_loop(fsn->se);
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(lc, cmd->clone_fd);
+	fuse_loop_cfg_set_max_threads(lc, cmd->max_threads ? cmd->max_threads : 32);
+	fuse_loop_cfg_set_idle_threads(lc, 8);
+	int res = fsn->f ? fuse_loop_mt(fsn->f, lc) : fuse_session_loop_mt(fsn->se, lc);
+	fuse_loop_cfg_destroy(lc);
+	return res;
+}
+
+static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_opts *cmd)
 {
 	int rc = 1;
-	if (fuse_mount(f, cmd->mountpoint) != 0)
+	struct fuse_session *se = fsn->se;
+	if (fsn->f ? fuse_mount(fsn->f, cmd->mountpoint) : fuse_session_mount(se, cmd->mountpoint))
 		return 1;
 	if (!cmd->foreground && !fs->o.log_file && access("/dev/log", W_OK) != 0)
 		fprintf(stderr, "casfs: warning: no syslog socket (/dev/log), the daemon's log is lost; "
@@ -928,7 +976,6 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	cas_stamps_start(fs->stamps);
 	cas_snapshot_start(fs->snapshot);
 	fs->watch = watch_start(fs); /* -o watch (watch.c); stopped in casfs_stop_workers */
-	struct fuse_session *se = fuse_get_session(f);
 	if (fuse_set_signal_handlers(se) != 0)
 		goto unmount;
 	struct sigaction hup = { .sa_handler = on_sighup, .sa_flags = SA_RESTART };
@@ -937,18 +984,8 @@ static int run(struct casfs *fs, struct fuse *f, struct fuse_cmdline_opts *cmd)
 	/* systemd Type=notify: the mount is up and requests queue until the loop
 	 * below reads them (a no-op without NOTIFY_SOCKET) */
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
-	cas_info("mounted at %s", fs->o.mountpoint);
-	int res;
-	if (cmd->singlethread) {
-		res = fuse_loop(f);
-	} else {
-		struct fuse_loop_config *lc = fuse_loop_cfg_create();
-		fuse_loop_cfg_set_clone_fd(lc, cmd->clone_fd);
-		fuse_loop_cfg_set_max_threads(lc, cmd->max_threads ? cmd->max_threads : 32);
-		fuse_loop_cfg_set_idle_threads(lc, 8);
-		res = fuse_loop_mt(f, lc);
-		fuse_loop_cfg_destroy(lc);
-	}
+	cas_info("mounted at %s (%s front)", fs->o.mountpoint, fsn->ll ? "inode" : "path");
+	int res = loop(fsn, cmd);
 	/* the loop returns the signal that stopped it: a requested stop is success */
 	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
 	sd_notify(0, "STOPPING=1");
@@ -959,7 +996,10 @@ unmount:
 	 * what still calls the API is background work, which need not finish */
 	cas_client_shutdown(fs->client);
 	casfs_stop_workers(fs); /* nothing may touch the session once it is unmounted */
-	fuse_unmount(f);
+	if (fsn->f)
+		fuse_unmount(fsn->f);
+	else
+		fuse_session_unmount(se);
 	return rc;
 }
 
@@ -1010,11 +1050,10 @@ int main(int argc, char *argv[])
 	free(fo);
 	free(fsname);
 	struct fuse_cmdline_opts cmd;
-	struct fuse *f = make_fuse(&fs, &args, &cmd);
-	if (f && build(&fs) == 0)
-		rc = run(&fs, f, &cmd);
-	if (f)
-		fuse_destroy(f);
+	struct front_session fsn;
+	if (make_session(&fs, &args, &cmd, &fsn) == 0 && build(&fs) == 0)
+		rc = run(&fs, &fsn, &cmd);
+	free_session(&fsn);
 	free(cmd.mountpoint);
 out:
 	teardown(&fs);

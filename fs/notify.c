@@ -1,9 +1,7 @@
 /* notify: queued kernel cache invalidation (see notify.h). */
-#define FUSE_USE_VERSION 314
 #include "notify.h"
 
 #include <stdio.h>
-#include <fuse.h>
 #include <pthread.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -29,7 +27,8 @@ struct notifier {
 	unsigned long queued;  /* items ever queued; sent counts those handled */
 	struct item *head, *tail;
 	int stop, started;
-	struct fuse *fuse;
+	notify_sink sink;  /* the front's invalidation (NULL: stopped, items dropped) */
+	void *sink_ctx;
 	pthread_t th;
 	unsigned long sent;
 	struct item *later;         /* notify_path_at's items, unordered, one per path */
@@ -87,10 +86,11 @@ static void *run(void *arg)
 		n->head = it->next;
 		if (!n->head)
 			n->tail = NULL;
-		struct fuse *f = n->fuse;
+		notify_sink sink = n->sink;
+		void *ctx = n->sink_ctx;
 		pthread_mutex_unlock(&n->mu);
-		if (f)
-			fuse_invalidate_path(f, it->path); /* -ENOENT: the kernel never saw it */
+		if (sink)
+			sink(ctx, it->path);
 		free(it->path);
 		free(it);
 		pthread_mutex_lock(&n->mu);
@@ -114,12 +114,13 @@ struct notifier *notifier_new(void)
 	return n;
 }
 
-void notifier_start(struct notifier *n, struct fuse *f)
+void notifier_start(struct notifier *n, notify_sink sink, void *ctx)
 {
 	/* under mu: the share subscriber and the watch thread, started before
 	 * the FUSE loop, may already queue (and read `started`) */
 	pthread_mutex_lock(&n->mu);
-	n->fuse = f;
+	n->sink = sink;
+	n->sink_ctx = ctx;
 	n->started = pthread_create(&n->th, NULL, run, n) == 0;
 	pthread_mutex_unlock(&n->mu);
 }
@@ -130,7 +131,7 @@ void notifier_stop(struct notifier *n)
 		return;
 	pthread_mutex_lock(&n->mu);
 	n->stop = 1;
-	n->fuse = NULL; /* what is still queued is dropped, never sent to a session being torn down */
+	n->sink = NULL; /* what is still queued is dropped, never sent to a session being torn down */
 	pthread_cond_broadcast(&n->cv);
 	int started = n->started;
 	n->started = 0;

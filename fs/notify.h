@@ -9,9 +9,12 @@
 
 #include "casfs.h"
 
-struct fuse;
+/* How the front that serves the mount tells the kernel to forget one path
+ * (fuse_ops.c: the path front; llfront.c: the inode front). Called from the
+ * notifier's thread only, never from a request handler. */
+typedef void (*notify_sink)(void *ctx, const char *path);
 struct notifier *notifier_new(void);
-void notifier_start(struct notifier *n, struct fuse *f);
+void notifier_start(struct notifier *n, notify_sink sink, void *ctx);
 /* Joins the thread and drops what is queued; later notify_* calls are
  * no-ops. Called before the fuse session is unmounted and destroyed. */
 void notifier_stop(struct notifier *n);

@@ -17,7 +17,8 @@
 #include "accounting.h"
 #include "canon.h"
 #include "errlog.h"
-#include "fuse_ops.h"
+#include "front.h"
+#include "llfront.h"
 #include "notify.h"
 #include "scratch.h"
 #include "share.h"
@@ -166,6 +167,10 @@ static const char *t_mode(const struct view *v)
 {
 	return v->offline ? "offline (read-only from the snapshot; retrying)" : "live";
 }
+static const char *t_front(const struct view *v)
+{
+	return llfront_wanted(&v->fs->o) ? "inode" : "path";
+}
 static const char *t_endpoint(const struct view *v)
 {
 	return cas_client_endpoint(v->fs->client);
@@ -223,6 +228,7 @@ static const struct row rows[] = {
 	{ "state", "offline_since_ms", NULL, NULL, R_GAUGE, V(C_I64, offline_since), .shown = was_offline },
 	{ "state", "live_since_ms", NULL, NULL, R_GAUGE, V(C_I64, live_since), .shown = went_live },
 	{ NULL, "mode", NULL, NULL, R_TEXT, .text = t_mode },
+	{ NULL, "front", NULL, NULL, R_TEXT, .text = t_front },
 	{ NULL, NULL, "offline", NULL, R_GAUGE, .num = offline_num, .help = "1 while the mount serves the offline snapshot (read-only, retrying), 0 when live" },
 	{ NULL, NULL, "state_persistent", NULL, R_GAUGE, V(C_INT, persistent), .help = "1 when the state database is on disk, 0 when in memory only" },
 	/* the cache */

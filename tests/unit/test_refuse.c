@@ -18,7 +18,7 @@
 
 #include "errlog.h"
 #include "fsfix.h"
-#include "fuse_ops.h"
+#include "front.h"
 #include "log.h"
 
 static void ro_keeps_eacces(void **state)

@@ -1,0 +1,586 @@
+/* llfront: the inode front (see llfront.h). The kernel knows files by
+ * node id; this module keeps the table of the ids it handed out:
+ *
+ *   - a file's id is one snapshot: LOOKUP renders the file (render_node) and
+ *     the id keeps that rendering, its size and its mtime until the kernel
+ *     forgets the id. A later LOOKUP that renders the same bytes gets the
+ *     same id; different bytes get a new id, while a process that still
+ *     holds the file open goes on reading the old snapshot, whole. Rows
+ *     without a rendering (the live .cas/events) keep an open handle
+ *     instead, and their attributes are asked for every time.
+ *   - a directory or link has one id per path. A changed listing or link is
+ *     taken back with an inode invalidation (the kernel drops its cached
+ *     listing or target); the kernel also drops a cached listing whose
+ *     directory's mtime changed (casfs's directory mtime moves with the
+ *     names, apinode.c).
+ *   - the notifier's paths (notify.h) become entry invalidations, so the
+ *     next path walk asks for the file again and gets the new snapshot.
+ *
+ * What users see as st_ino stays casfs's stable number of the path
+ * (node.ino); only the kernel's node id changes. Volatile files (NF_DIRECT
+ * rows that no cached document backs, so no notice comes when they change:
+ * .cas/stats, errors, journal, metrics.prom, events) and rows without a
+ * rendering have entry and attribute timeouts 0, everything else the ttl. */
+#define FUSE_USE_VERSION 314
+#include "llfront.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "deadline.h"
+#include "errlog.h"
+#include "front.h"
+#include "handle.h"
+#include "kinds.h"
+#include "log.h"
+#include "namelist.h"
+#include "render.h"
+
+#define uthash_malloc(sz) cas_xmalloc(sz)
+#define uthash_free(ptr, sz) free(ptr)
+#include <uthash.h>
+
+/* One listed entry of a directory, as READDIR shows it. */
+struct lentry {
+	char *name;
+	uint64_t ino;
+	mode_t type;
+};
+
+/* One node id. id, path, node, type, snap, h, target, st and volatile_ are
+ * set when it is made and never change; the rest is under the table's mu. */
+struct lnode {
+	fuse_ino_t id;
+	char *path;
+	struct node node;
+	mode_t type;            /* S_IFREG, S_IFDIR or S_IFLNK */
+	struct snap *snap;      /* a file's snapshot (rows with a rendering) */
+	struct handle *h;       /* a file's open handle (rows without one) */
+	char *target;           /* a link's target */
+	struct stat st;         /* a snapshot's attributes */
+	int volatile_;          /* timeouts 0 */
+	/* under mu */
+	uint64_t nlookup;       /* the kernel's references (LOOKUP replies less FORGETs) */
+	int current;            /* in by_path: what the path's next LOOKUP compares with */
+	struct lentry *list;    /* a directory's listing, taken at READDIR offset 0 */
+	size_t nlist;
+	UT_hash_handle hid, hpath;
+};
+
+/* Lock rule: mu guards by_id, by_path, next_id and each node's nlookup,
+ * current and list. It is a leaf: no call to the cache, the API or the
+ * kernel is made under it. A node may be used outside mu by a request on
+ * its id: the kernel sends no FORGET for an id while a request on it is in
+ * flight, so the node outlives the request. */
+struct llfront {
+	struct casfs *fs;
+	struct fuse_session *se;
+	pthread_mutex_t mu;
+	struct lnode *by_id;
+	struct lnode *by_path;
+	fuse_ino_t next_id;
+};
+
+int llfront_wanted(const struct casfs_opts *o)
+{
+	return o->ro && o->ttl > 0 && !o->keys && !(o->front && strcmp(o->front, "path") == 0);
+}
+
+static struct llfront *FR(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* Every handler starts here (the path front's op_begin). */
+static struct casfs *begin(fuse_req_t req, enum fuse_req_kind k)
+{
+	struct llfront *fr = FR(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	fs_count(fr->fs, k);
+	cas_op_begin((int64_t)(fr->fs->o.timeout * 1000), (int64_t)ctx->uid, ctx->pid ? (int64_t)ctx->pid : -1);
+	return fr->fs;
+}
+
+static void lnode_free(struct casfs *fs, struct lnode *l)
+{
+	if (!l)
+		return;
+	cas_obj_unref(l->snap);
+	handle_release(fs, l->h);
+	for (size_t i = 0; i < l->nlist; i++)
+		free(l->list[i].name);
+	free(l->list);
+	free(l->target);
+	free(l->path);
+	free(l);
+}
+
+/* The node with id, or NULL (an id the kernel should not have). */
+static struct lnode *by_id(struct llfront *fr, fuse_ino_t id)
+{
+	struct lnode *l;
+	pthread_mutex_lock(&fr->mu);
+	HASH_FIND(hid, fr->by_id, &id, sizeof(id), l);
+	pthread_mutex_unlock(&fr->mu);
+	return l;
+}
+
+static double timeout_of(const struct casfs *fs, const struct lnode *l)
+{
+	return l->volatile_ ? 0.0 : fs->o.ttl;
+}
+
+/* Builds a node for path (not yet in the table): resolves it and takes
+ * what the kernel may keep of it. 0 or -errno (recorded). */
+static int lnode_make(struct casfs *fs, const char *path, struct lnode **out)
+{
+	*out = NULL;
+	struct node n;
+	int rc = fs_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	const struct node_kind *k = node_kind(&n);
+	struct lnode *l = cas_xcalloc(1, sizeof(*l));
+	l->path = cas_xstrdup(path);
+	l->node = n;
+	l->type = k->mode & S_IFMT;
+	/* what no cached document backs changes without a notice (.cas's files) */
+	l->volatile_ = (k->flags & NF_DIRECT) && !k->deps;
+	struct cas_error e;
+	cas_error_clear(&e);
+	if ((rc = k->ops->getattr(fs, &n, NULL, &l->st)))
+		goto fail;
+	if (S_ISLNK(l->type)) {
+		struct snap *s;
+		if ((rc = render_node(fs, &n, &s, &e)))
+			goto failrec;
+		l->target = cas_xstrndup(s->data, s->len);
+		cas_obj_unref(s);
+	} else if (S_ISREG(l->type) && k->render) {
+		if ((rc = render_node(fs, &n, &l->snap, &e)))
+			goto failrec;
+		/* the attributes are the snapshot's, whatever was rendered for
+		 * getattr a moment before */
+		l->st.st_size = (off_t)l->snap->len;
+		l->st.st_blocks = (blkcnt_t)((l->snap->len + 511) / 512);
+		l->st.st_mtim = cas_stamps_mtime(fs->stamps, n.ino, l->snap->hash);
+		l->st.st_atim = l->st.st_ctim = l->st.st_mtim;
+	} else if (S_ISREG(l->type)) {
+		l->h = handle_open(fs, &n, O_RDONLY, &rc);
+		if (!l->h)
+			goto fail;
+		l->volatile_ = 1;
+	}
+	*out = l;
+	return 0;
+failrec:
+	fs_fail_read(fs, path, rc, &e);
+fail:
+	lnode_free(fs, l);
+	return rc;
+}
+
+/* Would the kernel see the same thing in a and b? */
+static int same_version(const struct lnode *a, const struct lnode *b)
+{
+	if (a->type != b->type || a->h || b->h)
+		return 0;
+	if (a->snap || b->snap)
+		return a->snap && b->snap && a->snap->hash == b->snap->hash && a->snap->len == b->snap->len &&
+		       memcmp(a->snap->data, b->snap->data, a->snap->len) == 0 &&
+		       a->st.st_mode == b->st.st_mode;
+	if (a->target || b->target)
+		return a->target && b->target && strcmp(a->target, b->target) == 0;
+	return 1; /* directories: one id per path */
+}
+
+/* Enters fresh as the path's current node, or takes the current one when it
+ * is the same version (fresh is freed). Returns the node whose nlookup was
+ * raised by one. */
+static struct lnode *enter(struct llfront *fr, struct lnode *fresh)
+{
+	struct lnode *cur, *drop = NULL;
+	pthread_mutex_lock(&fr->mu);
+	HASH_FIND(hpath, fr->by_path, fresh->path, strlen(fresh->path), cur);
+	if (cur && same_version(cur, fresh)) {
+		drop = fresh;
+		fresh = cur;
+	} else {
+		if (cur) {
+			HASH_DELETE(hpath, fr->by_path, cur);
+			cur->current = 0;
+		}
+		fresh->id = fr->next_id++;
+		fresh->current = 1;
+		HASH_ADD(hid, fr->by_id, id, sizeof(fresh->id), fresh);
+		HASH_ADD_KEYPTR(hpath, fr->by_path, fresh->path, strlen(fresh->path), fresh);
+	}
+	fresh->nlookup++;
+	pthread_mutex_unlock(&fr->mu);
+	lnode_free(fr->fs, drop);
+	return fresh;
+}
+
+/* The kernel dropped n references to id. */
+static void forget_one(struct llfront *fr, fuse_ino_t id, uint64_t n)
+{
+	struct lnode *l, *gone = NULL;
+	pthread_mutex_lock(&fr->mu);
+	HASH_FIND(hid, fr->by_id, &id, sizeof(id), l);
+	if (l && id != FUSE_ROOT_ID) {
+		l->nlookup = n >= l->nlookup ? 0 : l->nlookup - n;
+		if (l->nlookup == 0) {
+			HASH_DELETE(hid, fr->by_id, l);
+			if (l->current)
+				HASH_DELETE(hpath, fr->by_path, l);
+			gone = l;
+		}
+	}
+	pthread_mutex_unlock(&fr->mu);
+	lnode_free(fr->fs, gone);
+}
+
+static char *child_path(const struct lnode *dir, const char *name)
+{
+	return cas_xasprintf("%s/%s", strcmp(dir->path, "/") ? dir->path : "", name);
+}
+
+static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct llfront *fr = FR(req);
+	struct casfs *fs = begin(req, FREQ_LOOKUP);
+	struct lnode *dir = by_id(fr, parent);
+	if (!dir || !S_ISDIR(dir->type)) {
+		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
+		return;
+	}
+	if (strlen(name) > NODE_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	char *path = child_path(dir, name);
+	struct lnode *fresh;
+	int rc = lnode_make(fs, path, &fresh);
+	free(path);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	struct lnode *l = enter(fr, fresh);
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof(e));
+	e.ino = l->id;
+	e.attr = l->st;
+	e.attr_timeout = e.entry_timeout = timeout_of(fs, l);
+	if (fuse_reply_entry(req, &e) != 0)
+		forget_one(fr, l->id, 1); /* interrupted: the kernel took no reference */
+}
+
+static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fs_count(FR(req)->fs, FREQ_FORGET);
+	forget_one(FR(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	fs_count(FR(req)->fs, FREQ_FORGET);
+	for (size_t i = 0; i < count; i++)
+		forget_one(FR(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct casfs *fs = begin(req, FREQ_GETATTR);
+	struct lnode *l = by_id(FR(req), ino);
+	if (!l) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	struct stat st = l->st;
+	int rc = 0;
+	if (l->h) { /* live: asked for every time */
+		rc = node_kind(&l->h->node)->ops->getattr(fs, &l->h->node, l->h, &st);
+	} else if (S_ISDIR(l->type)) { /* nlink and mtime follow the listing */
+		struct node n;
+		if (!(rc = fs_resolve(fs, l->path, &n)))
+			rc = node_kind(&n)->ops->getattr(fs, &n, NULL, &st);
+	}
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, timeout_of(fs, l));
+}
+
+static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	(void)begin(req, FREQ_READLINK);
+	struct lnode *l = by_id(FR(req), ino);
+	if (!l || !l->target)
+		fuse_reply_err(req, l ? EINVAL : ENOENT);
+	else
+		fuse_reply_readlink(req, l->target);
+}
+
+/* OPEN and OPENDIR are declined: ENOSYS tells the kernel to stop sending
+ * them (and RELEASE, RELEASEDIR) on this connection and to keep pages and
+ * listings. Permissions were checked by the kernel (default_permissions),
+ * and a read-only mount refuses every write before it gets here. */
+static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	(void)begin(req, FREQ_OPEN);
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	(void)begin(req, FREQ_OPENDIR);
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct casfs *fs = begin(req, FREQ_READ);
+	struct lnode *l = by_id(FR(req), ino);
+	if (!l || !S_ISREG(l->type)) {
+		fuse_reply_err(req, l ? EISDIR : ENOENT);
+		return;
+	}
+	if (l->snap) {
+		size_t len = l->snap->len, o = off < 0 ? len : (size_t)off;
+		fuse_reply_buf(req, o < len ? l->snap->data + o : NULL, o < len ? (size < len - o ? size : len - o) : 0);
+		return;
+	}
+	char *buf = cas_xmalloc(size ? size : 1);
+	ssize_t n = handle_read(fs, l->h, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+/* Takes the listing of dir: its children's names, numbers and types. */
+static int take_listing(struct casfs *fs, const struct lnode *dir, struct lentry **out, size_t *nout)
+{
+	struct node d;
+	int rc = fs_resolve(fs, dir->path, &d);
+	if (rc)
+		return rc;
+	struct namelist names = { 0 };
+	struct cas_error e;
+	cas_error_clear(&e);
+	if ((rc = node_children(fs, &d, &names, NULL, &e))) {
+		fs_fail(fs, dir->path, rc, &e);
+		namelist_free(&names);
+		return rc;
+	}
+	struct lentry *v = cas_xcalloc(names.n + 2, sizeof(*v));
+	size_t n = 0;
+	v[n++] = (struct lentry){ cas_xstrdup("."), d.ino, S_IFDIR };
+	v[n++] = (struct lentry){ cas_xstrdup(".."), d.ino, S_IFDIR };
+	for (size_t i = 0; i < names.n; i++) {
+		struct node c;
+		if (node_child(fs, &d, names.v[i], &c, &e) != 0)
+			continue;
+		v[n++] = (struct lentry){ cas_xstrdup(names.v[i]), c.ino, node_kind(&c)->mode & S_IFMT };
+	}
+	namelist_free(&names);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* A listing is taken at offset 0 and kept on the directory's node, so one
+ * pass over a directory reads one listing however many READDIRs it takes
+ * (the path front's per-open buffer); the kernel keeps what it got. */
+static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct llfront *fr = FR(req);
+	struct casfs *fs = begin(req, FREQ_READDIR);
+	struct lnode *l = by_id(fr, ino);
+	if (!l || !S_ISDIR(l->type)) {
+		fuse_reply_err(req, l ? ENOTDIR : ENOENT);
+		return;
+	}
+	struct lentry *fresh = NULL, *old = NULL;
+	size_t nfresh = 0, nold = 0;
+	pthread_mutex_lock(&fr->mu);
+	int need = off == 0 || !l->list;
+	pthread_mutex_unlock(&fr->mu);
+	if (need) {
+		int rc = take_listing(fs, l, &fresh, &nfresh);
+		if (rc) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+	}
+	char *buf = cas_xmalloc(size ? size : 1);
+	size_t used = 0;
+	pthread_mutex_lock(&fr->mu);
+	if (fresh) {
+		old = l->list;
+		nold = l->nlist;
+		l->list = fresh;
+		l->nlist = nfresh;
+	}
+	for (size_t i = off < 0 ? l->nlist : (size_t)off; i < l->nlist; i++) {
+		struct stat st = { .st_ino = l->list[i].ino, .st_mode = l->list[i].type };
+		size_t want = fuse_add_direntry(req, buf + used, size - used, l->list[i].name, &st, (off_t)(i + 1));
+		if (want > size - used)
+			break;
+		used += want;
+	}
+	pthread_mutex_unlock(&fr->mu);
+	for (size_t i = 0; i < nold; i++)
+		free(old[i].name);
+	free(old);
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	(void)ino;
+	(void)begin(req, FREQ_OTHER);
+	struct statvfs sv;
+	fs_statfs(&sv);
+	fuse_reply_statfs(req, &sv);
+}
+
+/* The notifier's sink (its thread): the kernel forgets the path's entry,
+ * so the next walk looks it up again and gets the new snapshot, and for a
+ * directory or link also its listing or target. -ENOENT: the kernel never
+ * saw it. */
+static void invalidate_path(void *ctx, const char *path)
+{
+	struct llfront *fr = ctx;
+	struct lnode *l, *dir = NULL;
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return;
+	char *parent = slash == path ? cas_xstrdup("/") : cas_xstrndup(path, (size_t)(slash - path));
+	fuse_ino_t id = 0, dir_id = 0;
+	int keeps_content = 0;
+	pthread_mutex_lock(&fr->mu);
+	HASH_FIND(hpath, fr->by_path, path, strlen(path), l);
+	if (l) {
+		id = l->id;
+		keeps_content = !S_ISREG(l->type);
+	}
+	HASH_FIND(hpath, fr->by_path, parent, strlen(parent), dir);
+	if (dir)
+		dir_id = dir->id;
+	pthread_mutex_unlock(&fr->mu);
+	free(parent);
+	if (id && keeps_content)
+		fuse_lowlevel_notify_inval_inode(fr->se, id, 0, 0);
+	if (dir_id && slash[1])
+		fuse_lowlevel_notify_inval_entry(fr->se, dir_id, slash + 1, strlen(slash + 1));
+}
+
+static void ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct llfront *fr = userdata;
+	/* the same kernel caching as the path front (fuse_ops.c, casfs_init),
+	 * and the kernel's own check of cached listings against the
+	 * directory's mtime */
+	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	casfs_start(fr->fs, invalidate_path, fr);
+}
+
+/* Before the per-mount state goes (casfs_finish releases every handle):
+ * the table's nodes, with their snapshots and handles. */
+static void ll_destroy(void *userdata)
+{
+	struct llfront *fr = userdata;
+	struct lnode *l, *tmp;
+	pthread_mutex_lock(&fr->mu);
+	HASH_ITER(hid, fr->by_id, l, tmp) {
+		HASH_DELETE(hid, fr->by_id, l);
+		if (l->current)
+			HASH_DELETE(hpath, fr->by_path, l);
+		lnode_free(fr->fs, l);
+	}
+	pthread_mutex_unlock(&fr->mu);
+	casfs_finish(fr->fs);
+}
+
+static const struct fuse_lowlevel_ops ll_ops = {
+	.init = ll_init,
+	.destroy = ll_destroy,
+	.lookup = ll_lookup,
+	.forget = ll_forget,
+	.forget_multi = ll_forget_multi,
+	.getattr = ll_getattr,
+	.readlink = ll_readlink,
+	.open = ll_open,
+	.read = ll_read,
+	.opendir = ll_opendir,
+	.readdir = ll_readdir,
+	.statfs = ll_statfs,
+};
+
+struct llfront *llfront_new(struct casfs *fs, struct fuse_args *args)
+{
+	struct llfront *fr = cas_xcalloc(1, sizeof(*fr));
+	fr->fs = fs;
+	pthread_mutex_init(&fr->mu, NULL);
+	fr->next_id = FUSE_ROOT_ID + 1;
+	/* the root: never forgotten */
+	struct lnode *root = cas_xcalloc(1, sizeof(*root));
+	root->id = FUSE_ROOT_ID;
+	root->path = cas_xstrdup("/");
+	root->type = S_IFDIR;
+	root->current = 1;
+	root->nlookup = 1;
+	HASH_ADD(hid, fr->by_id, id, sizeof(root->id), root);
+	HASH_ADD_KEYPTR(hpath, fr->by_path, root->path, strlen(root->path), root);
+	fr->se = fuse_session_new(args, &ll_ops, sizeof(ll_ops), fr);
+	if (!fr->se) {
+		llfront_free(fr);
+		return NULL;
+	}
+	return fr;
+}
+
+struct fuse_session *llfront_session(struct llfront *fr)
+{
+	return fr->se;
+}
+
+void llfront_free(struct llfront *fr)
+{
+	if (!fr)
+		return;
+	if (fr->se)
+		fuse_session_destroy(fr->se); /* its destroy callback empties the table */
+	struct lnode *l, *tmp;
+	HASH_ITER(hid, fr->by_id, l, tmp) { /* the root, or all of it when init never ran */
+		HASH_DELETE(hid, fr->by_id, l);
+		if (l->current)
+			HASH_DELETE(hpath, fr->by_path, l);
+		lnode_free(fr->fs, l);
+	}
+	pthread_mutex_destroy(&fr->mu);
+	free(fr);
+}
