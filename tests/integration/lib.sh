@@ -215,6 +215,20 @@ expect_eq() { # actual expected message
 	[ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"
 }
 
+# check_eq ACTUAL EXPECTED MESSAGE, check_fail MESSAGE: like expect_eq and
+# fail, but the test goes on and fails at checks_done, so one run names every
+# check that fails (for checks that do not make the later ones meaningless)
+CHECKS_FAILED=()
+check_fail() { echo "FAIL: $*" >&2; CHECKS_FAILED+=("$*"); }
+check_eq() { [ "$1" == "$2" ] || check_fail "$3: expected '$2', got '$1'"; }
+checks_done() {
+	[ ${#CHECKS_FAILED[@]} -eq 0 ] || fail "${#CHECKS_FAILED[@]} checks failed: $(printf '%s; ' "${CHECKS_FAILED[@]}")"
+}
+# fuse_requests KIND: FUSE requests of KIND that reached casfs (.cas/stats)
+fuse_requests() { jq -r --arg k "$1" '.fuse_requests[$k] // "missing"' "$MNT/.cas/stats"; }
+# front: which FUSE front the mount runs ("inode", "path"; .cas/stats)
+front() { jq -r '.front // "missing"' "$MNT/.cas/stats"; }
+
 # expect_fail ERRNO_TEXT command...: the command must fail and its output must
 # mention ERRNO_TEXT (pin it: "Invalid argument", "Read-only file system").
 # A dead mount's errors never count as the expected failure, even with "".
