@@ -32,6 +32,13 @@ done
 for k in open release opendir releasedir; do
 	check_eq "$(delta "$k")" 0 "FUSE $k requests during a warm tar of the ro mount"
 done
+# .cas/stats itself is read afresh at every open (an inode front that let the
+# kernel keep it for the ttl would make every delta above 0): names never
+# looked up before reach casfs as LOOKUPs, and the next read counts them
+l0=$(fuse_requests lookup)
+for i in 1 2 3; do stat "$MNT/instances/cas-cn-never-$i-$RANDOM" 2>/dev/null && fail "an absent instance resolves"; done
+l1=$(fuse_requests lookup)
+[[ $l0 =~ ^[0-9]+$ && $l1 =~ ^[0-9]+$ && $((l1 - l0)) -ge 3 ]] || check_fail ".cas/stats did not count 3 lookups of absent names (lookup $l0 then $l1): the kernel kept an old .cas/stats"
 check_eq "$((a1 - a0))" 0 "API calls during a warm tar of the ro mount (within the ttl)"
 cmp -s "$T/warm.tar" "$T/ro.tar" || check_fail "two warm tars of the ro mount differ"
 
