@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# A ro,ttl=2 mount as a daemon (no -f) with allow_other,umask=022, the way
-# a host serves certificates to its services: user nobody reads detail and
-# finds no key.pem (no -o keys); nobody writes; .cas/events followed by
+# A ro,ttl=2 mount as a daemon (no -f) with allow_other,umask=0227, the way
+# a host serves certificates to the services of one group: the umask clears
+# bits of every row's mode (a directory 0755 shows 0550, domain 0644 and
+# detail 0444 show 0440: no bit for others), and the kernel enforces them
+# (default_permissions): user nobody in the files' group reads detail and
+# finds no key.pem (no -o keys); nobody outside it is refused (EACCES) the
+# listing, the directory and the files; nobody writes; .cas/events followed by
 # `tail -f` through the ro mount grows when the service changes an instance
 # behind the mount and a read after the ttl fetches the listing; SIGTERM
 # while a reader loop runs unmounts cleanly: the mountpoint is gone and the
@@ -17,11 +21,13 @@ TAIL_PID="" READER="" REAPER=""
 trap 'r=$?; set +e; for p in $TAIL_PID $READER; do stop_pid "$p"; done; [ -z "$REAPER" ] || kill "$REAPER" 2>/dev/null; (exit $r); cleanup' EXIT
 chmod 0755 "$T" # the second user must reach the mount point
 as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+# as_group USER CMD...: USER with the files' group (the mounting user's, root's) as its group
+as_group() { local u=$1; shift; setpriv --reuid="$u" --regid="$(id -g)" --clear-groups "$@"; }
 start_emulator --instances 4 --seed 235
 
 # the daemon, under a subreaper that records how it ends
 ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/asan" python3 - "$T/daemon.status" timeout 60 "$CASFS_BIN" \
-	-o "endpoint=$EMU_URL,ro,ttl=$TTL,allow_other,umask=022,log_file=$T/casfs.log" "$MNT" <<'PY' 2>>"$T/casfs.log" &
+	-o "endpoint=$EMU_URL,ro,ttl=$TTL,allow_other,umask=0227,log_file=$T/casfs.log" "$MNT" <<'PY' 2>>"$T/casfs.log" &
 import ctypes, json, os, subprocess, sys
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
@@ -49,20 +55,31 @@ CASFS_PID=$(daemon_of "$MNT")
 check_eq "$(front)" inode "front of a ro,ttl=$TTL daemon mount"
 grep -F " $MNT " /proc/mounts | grep -qE ' ro[, ]' || check_fail "the kernel mount is not read-only: $(grep -F " $MNT " /proc/mounts)"
 
-# ---- another user: reads detail, finds no key.pem, writes nothing
+# ---- the modes umask=0227 leaves (rows: directory 0755, domain 0644, detail and cert.pem 0444)
 I=$MNT/instances
 id=$(first_instance '.CertificateId != null')
 d=$I/$id
-as "$NOBODY" cat "$d/detail" >"$T/detail.nobody" || fail "nobody cannot read detail through allow_other"
+check_eq "$(stat -c '%a %u:%g' "$I")" "550 $(id -u):$(id -g)" "mode and owner of instances/ with umask=0227"
+check_eq "$(stat -c %a "$d")" 550 "mode of an instance directory with umask=0227"
+check_eq "$(stat -c %a "$d/domain")" 440 "mode of domain with umask=0227"
+check_eq "$(stat -c %a "$d/detail")" 440 "mode of detail with umask=0227"
+check_eq "$(stat -c %a "$d/cert.pem")" 440 "mode of cert.pem with umask=0227"
+
+# ---- another user in the files' group: reads detail, finds no key.pem, writes nothing
+as_group "$NOBODY" cat "$d/detail" >"$T/detail.nobody" || fail "nobody in the files' group cannot read detail through allow_other"
 cmp -s "$T/detail.nobody" "$d/detail" || fail "nobody reads other bytes of detail than root"
 jq -e .InstanceId "$T/detail.nobody" >/dev/null || fail "detail read by nobody is not JSON"
-as "$NOBODY" cat "$d/cert.pem" | grep -q 'BEGIN CERTIFICATE' || fail "nobody cannot read cert.pem"
-expect_eq "$(stat -c %a "$d/detail")" 444 "mode of detail with umask=022"
-expect_eq "$(stat -c %a "$d")" 755 "mode of an instance directory with umask=022"
-expect_fail "No such file" as "$NOBODY" cat "$d/key.pem"
+as_group "$NOBODY" cat "$d/cert.pem" | grep -q 'BEGIN CERTIFICATE' || fail "nobody in the files' group cannot read cert.pem"
+as_group "$NOBODY" ls "$I" | grep -qxF "$id" || fail "nobody in the files' group cannot list instances/"
+expect_fail "No such file" as_group "$NOBODY" cat "$d/key.pem"
 expect_fail "No such file" cat "$d/key.pem"
 expect_absent "$d" key.pem
-expect_fail "" as "$NOBODY" sh -c 'echo x.example.com > "$1"' _ "$d/domain"
+expect_fail "" as_group "$NOBODY" sh -c 'echo x.example.com > "$1"' _ "$d/domain"
+# ---- and outside it: the modes give others nothing, the kernel refuses
+expect_fail "Permission denied" as "$NOBODY" ls "$I"
+expect_fail "Permission denied" as "$NOBODY" ls "$d"
+expect_fail "Permission denied" as "$NOBODY" cat "$d/detail"
+expect_fail "Permission denied" as "$NOBODY" stat "$d/domain"
 expect_fail "Read-only file system" sh -c 'echo x.example.com > "$1"' _ "$d/domain"
 expect_eq "$(audit_count UpdateInstance)" 0 "UpdateInstance calls after writes to a ro mount"
 
