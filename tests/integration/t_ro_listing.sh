@@ -4,7 +4,8 @@
 # added or deleted behind the mount (a ro mount cannot write .cas/refresh,
 # so the ttl is the only way a change arrives; before it, the old listing is
 # allowed). A warm `ls` repeated within the ttl sends no READDIR to casfs
-# (.cas/stats fuse_requests), and a deleted instance's directory no longer
+# (.cas/stats fuse_requests, read afresh: 3 lookups of absent names
+# count), and a deleted instance's directory no longer
 # resolves, nor do its files.
 source "$(dirname "$0")/lib.sh"
 TTL=2
@@ -32,6 +33,13 @@ done
 [ -n "$warm" ] || fail "5 listings never ran within the ttl ($TTL s) in 3 tries"
 log "5 warm listings within the ttl: $warm"
 check_eq "$warm" "readdir 0 opendir 0" "FUSE requests of 5 warm listings of instances/ within the ttl"
+# the zeros above count only if .cas/stats is read afresh (a kernel that
+# kept an old .cas/stats would show 0 for anything): names never looked up
+# before reach casfs as LOOKUPs, and the next read must count them
+l0=$(fuse_requests lookup)
+for i in 1 2 3; do stat "$I/cas-cn-never-$i-$RANDOM" 2>/dev/null && fail "an absent instance resolves"; done
+l1=$(fuse_requests lookup)
+[[ $l0 =~ ^[0-9]+$ && $l1 =~ ^[0-9]+$ && $((l1 - l0)) -ge 3 ]] || check_fail ".cas/stats did not count 3 lookups of absent names (lookup $l0 then $l1): the kernel kept an old .cas/stats, the readdir 0 proves nothing"
 
 # ---- an instance added behind the mount: listed once the ttl has passed
 ls -l "$I" >/dev/null
