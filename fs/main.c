@@ -47,6 +47,7 @@
 #include "sign.h"
 #include "snapshot.h"
 #include "statedb.h"
+#include "stopper.h"
 #include "watch.h"
 #include "wipe.h"
 
@@ -935,10 +936,12 @@ static int make_session(struct casfs *fs, struct fuse_args *args, struct fuse_cm
 		if (!(fsn->ll = llfront_new(fs, args)))
 			return -1;
 		fsn->se = llfront_session(fsn->ll);
+		fs->front = "inode";
 	} else {
 		if (!(fsn->f = fuse_new(args, &casfs_ops, sizeof(casfs_ops), fs)))
 			return -1;
 		fsn->se = fuse_get_session(fsn->f);
+		fs->front = "path";
 	}
 	return 0;
 }
@@ -995,11 +998,13 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 	struct sigaction hup = { .sa_handler = on_sighup, .sa_flags = SA_RESTART };
 	sigemptyset(&hup.sa_mask);
 	sigaction(SIGHUP, &hup, NULL);
+	struct stopper *stop = stopper_start(se, fs->notify); /* SIGINT/SIGTERM: the notifier first */
 	/* systemd Type=notify: the mount is up and requests queue until the loop
 	 * below reads them (a no-op without NOTIFY_SOCKET) */
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
 	cas_info("mounted at %s (%s front)", fs->o.mountpoint, fsn->ll ? "inode" : "path");
 	int res = loop(fsn, cmd);
+	stopper_stop(stop);
 	/* the loop returns the signal that stopped it: a requested stop is success */
 	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
 	sd_notify(0, "STOPPING=1");
@@ -1062,6 +1067,8 @@ int main(int argc, char *argv[])
 				    : cas_xasprintf("-ofsname=%s,subtype=casfs,default_permissions", fsname);
 	fuse_opt_add_arg(&args, fo);
 	free(fo);
+	if (fs.o.ro) /* last: a later rw (-o ro,rw, an fstab's defaults) must not make the kernel mount writable */
+		fuse_opt_add_arg(&args, "-oro");
 	free(fsname);
 	struct fuse_cmdline_opts cmd;
 	struct front_session fsn;
