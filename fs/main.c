@@ -888,7 +888,22 @@ static int build(struct casfs *fs)
  * cache, which waits for its background refreshes; 3. only then free the
  * snapshot, the notifier, the client and the accounting it gates through;
  * 4. the stamps (their writer's last flush) before the database; 5. what
- * only FUSE operations used, and the error log last. */
+ * only FUSE operations used, and the error log last.
+ * The wait in 2 is bounded (cas_cache_free: a few seconds, then the cache is
+ * logged and left allocated): a refresh stuck in a call that ignores the
+ * client's shutdown would otherwise hold the unmount forever. Such a refresh
+ * may still wake during 3-5 and use what they free; the process exits right
+ * after, and a hang is the worse failure.
+ * casfs_destroy (front.c casfs_state_free) has already freed the open
+ * handles, the instance lock table and the store before 1, while the share
+ * subscriber and the snapshot's retry thread may still run. That is safe
+ * today because neither reaches them: the subscriber's hook (fleet.c
+ * on_remote_change) touches only the cache and the notifier's queue, and the
+ * retry thread only the client (its probe) and, going live,
+ * control_refresh_all (the cache, the memos, the notifier, the change feed);
+ * the cache's change hook (events.c) reaches only the feed and the notifier.
+ * A hook that ever takes an instance lock or reads the store must move
+ * fleet_stop and cas_snapshot_stop before casfs_destroy. */
 static void teardown(struct casfs *fs)
 {
 	fleet_stop(fs);                   /* 1: no more invalidations from the fleet */
