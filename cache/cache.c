@@ -1020,7 +1020,7 @@ int cas_cache_free_within(struct cas_cache *c, int64_t wait_ms)
 	return 0;
 }
 
-void cas_cache_free(struct cas_cache *c)
+int cas_cache_free(struct cas_cache *c)
 {
-	cas_cache_free_within(c, FREE_WAIT_MS);
+	return cas_cache_free_within(c, FREE_WAIT_MS);
 }

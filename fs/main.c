@@ -891,9 +891,10 @@ static int build(struct casfs *fs)
  * only FUSE operations used, and the error log last.
  * The wait in 2 is bounded (cas_cache_free: a few seconds, then the cache is
  * logged and left allocated): a refresh stuck in a call that ignores the
- * client's shutdown would otherwise hold the unmount forever. Such a refresh
- * may still wake during 3-5 and use what they free; the process exits right
- * after, and a hang is the worse failure.
+ * client's shutdown would otherwise hold the unmount forever. What such a
+ * refresh uses (3-5) is then left allocated too, as the cache is: the
+ * process exits right after, and neither a hang nor a use after free is
+ * better than that leak.
  * casfs_destroy (front.c casfs_state_free) has already freed the open
  * handles, the instance lock table and the store before 1, while the share
  * subscriber and the snapshot's retry thread may still run. That is safe
@@ -910,7 +911,10 @@ static void teardown(struct casfs *fs)
 	cas_snapshot_stop(fs->snapshot);
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
-	cas_cache_free(fs->cache);        /* 2: waits for the background refreshes */
+	if (cas_cache_free(fs->cache)) {  /* 2: waits for the background refreshes */
+		cas_warn("background refreshes still running at exit: their client, database and notices are left allocated");
+		return;
+	}
 	cas_snapshot_free(fs->snapshot);  /* 3 */
 	notifier_free(fs->notify);
 	events_free(fs->events); /* after the cache, whose last refreshes may still add lines */
