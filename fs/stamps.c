@@ -24,8 +24,13 @@ struct slot {
 	int64_t mtime_ns;
 	uint64_t attr_hash;  /* content of the attributes last answered (getattr) */
 	int64_t attr_until;  /* CLOCK_MONOTONIC ms until which the kernel may hold them */
-	int64_t mixed_until; /* ... may hold those of other content, answered before them */
+	int64_t attr_at;     /* CLOCK_MONOTONIC ms when they were answered */
+	int64_t mixed_until; /* ... may hold those of other content, answered just before them */
 };
+
+/* Two answers of different content this close together may both have been
+ * on their way to the kernel, and either be the one it keeps. */
+#define ATTRS_IN_FLIGHT_MS 1000
 
 #define FLUSH_EVERY_MS 200
 
@@ -207,9 +212,11 @@ void cas_stamps_attrs_given(struct cas_stamps *s, uint64_t ino, uint64_t hash, i
 	int64_t now = cas_mono_ms();
 	pthread_mutex_lock(&s->mu);
 	struct slot *sl = slot_for(s, ino);
-	if (sl->attr_hash != hash && sl->attr_until > now && sl->attr_until > sl->mixed_until)
+	if (sl->attr_hash != hash && sl->attr_until > now && now - sl->attr_at < ATTRS_IN_FLIGHT_MS &&
+	    sl->attr_until > sl->mixed_until)
 		sl->mixed_until = sl->attr_until; /* two answers in flight: either may be the kernel's */
 	sl->attr_hash = hash;
+	sl->attr_at = now;
 	if (until_ms > sl->attr_until || sl->attr_until <= now)
 		sl->attr_until = until_ms;
 	pthread_mutex_unlock(&s->mu);

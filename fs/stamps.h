@@ -48,8 +48,9 @@ int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash);
  * page-cache reads to its own (a cut document) or pads a short one with
  * NULs. Records that a getattr answered content `hash`, which the kernel
  * may hold until until_ms (CLOCK_MONOTONIC); an answer of other content
- * while the previous one may still be held leaves either possible until the
- * previous one expires. */
+ * while the previous one may still be held, and was answered less than a second
+ * before (both may have been on their way), leaves either possible until
+ * the previous one expires. */
 void cas_stamps_attrs_given(struct cas_stamps *s, uint64_t ino, uint64_t hash, int64_t until_ms);
 enum stamps_open {
 	STAMPS_KEEP,   /* page-cached, the kernel's pages kept: they are this content */
