@@ -69,12 +69,7 @@ static int casfs_getattr(const char *path, struct stat *st, struct fuse_file_inf
 	}
 	struct node n;
 	int rc = resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	/* fstat(2) comes without a handle: the caller's own open snapshot first */
-	if (!node_is_dir(&n) && handle_getattr_held(fs, n.ino, fuse_get_context()->pid, st, &rc))
-		return rc;
-	return ops_of(&n)->getattr(fs, &n, NULL, st);
+	return rc ? rc : ops_of(&n)->getattr(fs, &n, NULL, st);
 }
 
 static int casfs_readlink(const char *path, char *buf, size_t size)
@@ -212,7 +207,6 @@ static int open_node(struct casfs *fs, const struct node *n, struct fuse_file_in
 					 "service; write config or a writable value file)");
 		return rc;
 	}
-	handle_set_opener(fs, h, fuse_get_context()->pid);
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = h->direct_io;
 	/* ttl=0: the kernel caches nothing, pages included */

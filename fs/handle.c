@@ -21,28 +21,6 @@ struct handle *handle_new(struct casfs *fs, const struct node *n)
 	return h;
 }
 
-void handle_set_opener(struct casfs *fs, struct handle *h, pid_t tid)
-{
-	pthread_mutex_lock(&fs->handles_mu);
-	h->opener = tid;
-	pthread_mutex_unlock(&fs->handles_mu);
-}
-
-int handle_getattr_held(struct casfs *fs, uint64_t ino, pid_t tid, struct stat *st, int *rc)
-{
-	int found = 0;
-	pthread_mutex_lock(&fs->handles_mu);
-	for (struct handle *h = fs->handles; h && !found; h = h->next) /* newest first */
-		if (h->snapshot && h->opener == tid && h->node.ino == ino) {
-			/* under handles_mu, so that a close by another thread cannot free
-			 * it meanwhile: a snapshot handle's getattr never blocks */
-			*rc = node_kind(&h->node)->ops->getattr(fs, &h->node, h, st);
-			found = 1;
-		}
-	pthread_mutex_unlock(&fs->handles_mu);
-	return found;
-}
-
 void handle_free(struct casfs *fs, struct handle *h)
 {
 	pthread_mutex_lock(&fs->handles_mu);

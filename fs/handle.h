@@ -16,8 +16,6 @@ struct handle {
 	int direct_io, keep_cache;  /* set by the kind's open, read by the FUSE layer */
 	int snapshot;               /* set by the kind's open: reads one snapshot, and a getattr
 				     * through the handle answers it without blocking */
-	pid_t opener;               /* the thread that opened it (handle_set_opener), 0: unknown; under
-				     * fs->handles_mu */
 	void *priv;                 /* the kind's per-open state, freed by its release */
 };
 
@@ -31,12 +29,6 @@ ssize_t handle_read(struct casfs *fs, struct handle *h, char *buf, size_t size, 
 ssize_t handle_write(struct casfs *fs, struct handle *h, const char *buf, size_t size, off_t off, pid_t pid);
 int handle_truncate(struct casfs *fs, struct handle *h, off_t size);
 int handle_flush(struct casfs *fs, struct handle *h, pid_t pid);
-void handle_set_opener(struct casfs *fs, struct handle *h, pid_t tid);
-/* The attributes of the newest snapshot handle of ino that thread `tid`
- * opened (1, *rc its getattr's result), or 0: none. A stat by path (the
- * kernel sends fstat(2) without a handle) from the thread holding the file
- * open sees the snapshot it reads, whatever changed since its open. */
-int handle_getattr_held(struct casfs *fs, uint64_t ino, pid_t tid, struct stat *st, int *rc);
 /* Takes h off the list and frees it (the kind freed priv). */
 void handle_free(struct casfs *fs, struct handle *h);
 /* Releases h through its kind (NULL-safe). */
