@@ -977,19 +977,36 @@ struct cas_api *cas_cache_api(struct cas_cache *c)
 	return &c->api;
 }
 
-void cas_cache_free(struct cas_cache *c)
+/* How long an unmount waits for the background refreshes (see below). */
+#define FREE_WAIT_MS 5000
+
+/* The background refreshes are detached threads that use c. Each is bounded
+ * by its call's timeout, and the client's shutdown (before teardown frees
+ * the cache) aborts its transfers, so they end at once; but one stuck in a
+ * call that ignores the shutdown would hold the unmount forever. So the wait
+ * is bounded: past it, the cache is logged and left allocated (a leak in a
+ * process about to exit) rather than freed under a thread that still uses
+ * it. 0 when freed, else the refreshes still running (c is left valid and
+ * may be freed again later). */
+int cas_cache_free_within(struct cas_cache *c, int64_t wait_ms)
 {
 	if (!c)
-		return;
-	/* wait for background refreshes to finish */
+		return 0;
+	int64_t until = cas_now_ns() + wait_ms * 1000000;
 	pthread_mutex_lock(&c->mu);
-	while (c->background) {
+	while (c->background && cas_now_ns() < until) {
 		pthread_mutex_unlock(&c->mu);
 		struct timespec ts = { 0, 10000000 };
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&c->mu);
 	}
+	int left = c->background;
 	pthread_mutex_unlock(&c->mu);
+	if (left) {
+		cas_warn("cache: %d background refresh%s still running after %lld ms: the cache is not freed "
+			 "(it exits with the process)", left, left == 1 ? "" : "es", (long long)wait_ms);
+		return left;
+	}
 	for (int k = 0; k < CAS_CK_N; k++) {
 		struct centry *e, *tmp;
 		HASH_ITER(hh, c->table[k], e, tmp) {
@@ -1000,4 +1017,10 @@ void cas_cache_free(struct cas_cache *c)
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c);
+	return 0;
+}
+
+int cas_cache_free(struct cas_cache *c)
+{
+	return cas_cache_free_within(c, FREE_WAIT_MS);
 }

@@ -129,7 +129,10 @@ typedef void (*cas_cache_change_fn)(void *ctx, enum cas_ck kind, const char *key
 
 struct cas_cache;
 struct cas_cache *cas_cache_new(struct cas_api *inner, const struct cas_cache_opts *o);
-void cas_cache_free(struct cas_cache *c);
+/* Waits a few seconds at most for the background refreshes, then frees c.
+ * Returns how many refreshes were still running: then c is left allocated
+ * (logged), and so must be everything those refreshes use. */
+int cas_cache_free(struct cas_cache *c);
 struct cas_api *cas_cache_api(struct cas_cache *c);
 void cas_cache_set_change_hook(struct cas_cache *c, cas_cache_change_fn fn, void *ctx);
 /* Drops every cached value and negative entry. */

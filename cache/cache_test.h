@@ -7,5 +7,8 @@
 
 /* Frees values too old to serve even as stale, now. */
 void cas_cache_sweep(struct cas_cache *c);
+/* cas_cache_free with its wait for the background refreshes bounded by
+ * wait_ms: 0 when freed, else how many still run (c was not freed). */
+int cas_cache_free_within(struct cas_cache *c, int64_t wait_ms);
 
 #endif

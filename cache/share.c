@@ -115,10 +115,17 @@ struct share {
 	atomic_int stopping;  /* share_stop: the subscriber ends */
 	atomic_int closing;   /* the client shuts down: no lookup waits any more */
 	/* changes whose publish failed: replayed (INCR + PUBLISH) before any
-	 * lookup may take a shared answer; none is taken while one is pending */
+	 * lookup may take a shared answer; none is taken while one is pending.
+	 * pend_mu is a leaf held for a few instructions, never across a Redis
+	 * command: the replaying thread takes the list out (replaying = 1),
+	 * publishes without it and puts back, in front, what did not go out;
+	 * meanwhile the others count the changes as pending (a lookup takes no
+	 * shared answer, a new change queues behind them) and never wait. */
 	pthread_mutex_t pend_mu;
-	char **pending;       /* messages, under pend_mu */
+	char **pending;       /* messages, oldest first; under pend_mu */
 	size_t npending;      /* under pend_mu */
+	int replaying;        /* a thread publishes the list it took out; under pend_mu */
+	size_t inflight;      /* how many of its messages are still unsent; under pend_mu */
 	atomic_llong fresh_after_ms; /* .cas/refresh: shared answers stored before this are not taken */
 	share_inval_fn inval;
 	void *inval_ctx;
@@ -688,25 +695,69 @@ static int publish_one(struct share *s, int64_t deadline_ns, const char *msg)
 	return 0;
 }
 
-/* Publishes the pending changes in order: 0 when none is left, -1 when
- * one still is (Redis did not answer). */
+/* The pending figure (st_mu inside pend_mu: the documented order). pend_mu held. */
+static void pending_stat_locked(struct share *s)
+{
+	pthread_mutex_lock(&s->st_mu);
+	s->st.pending = s->npending + s->inflight;
+	pthread_mutex_unlock(&s->st_mu);
+}
+
+/* Adds msgs[0..n) (oldest first) in front of the list, dropping the oldest
+ * beyond SHARE_PENDING_MAX. pend_mu held. */
+static void pending_put_front_locked(struct share *s, char **msgs, size_t n)
+{
+	size_t total = n + s->npending, drop = total > SHARE_PENDING_MAX ? total - SHARE_PENDING_MAX : 0;
+	char **all = cas_xmalloc((total ? total : 1) * sizeof(*all));
+	memcpy(all, msgs, n * sizeof(*all));
+	if (s->npending)
+		memcpy(all + n, s->pending, s->npending * sizeof(*all));
+	for (size_t i = 0; i < drop; i++)
+		free(all[i]);
+	memmove(all, all + drop, (total - drop) * sizeof(*all));
+	free(s->pending);
+	s->pending = all;
+	s->npending = total - drop;
+}
+
+/* Publishes the pending changes in order: 0 when none is left, -1 when one
+ * still is (Redis did not answer, or another thread is publishing them: this
+ * one does not wait for it). No mutex is held across a command. */
 static int replay_pending(struct share *s, int64_t deadline_ns)
 {
-	pthread_mutex_lock(&s->pend_mu);
-	while (s->npending) {
-		if (publish_one(s, deadline_ns, s->pending[0]) != 0) {
+	for (;;) {
+		pthread_mutex_lock(&s->pend_mu);
+		if (s->replaying || !s->npending) {
+			int busy = s->replaying;
 			pthread_mutex_unlock(&s->pend_mu);
-			return -1;
+			return busy ? -1 : 0;
 		}
-		free(s->pending[0]);
-		memmove(s->pending, s->pending + 1, (s->npending - 1) * sizeof(*s->pending));
-		s->npending--;
-		pthread_mutex_lock(&s->st_mu);
-		s->st.pending = s->npending;
-		pthread_mutex_unlock(&s->st_mu);
+		char **batch = s->pending;
+		size_t n = s->npending, sent = 0;
+		s->pending = NULL;
+		s->npending = 0;
+		s->replaying = 1;
+		s->inflight = n;
+		pthread_mutex_unlock(&s->pend_mu);
+		while (sent < n && publish_one(s, deadline_ns, batch[sent]) == 0) {
+			free(batch[sent++]);
+			pthread_mutex_lock(&s->pend_mu);
+			s->inflight = n - sent;
+			pending_stat_locked(s);
+			pthread_mutex_unlock(&s->pend_mu);
+		}
+		pthread_mutex_lock(&s->pend_mu);
+		if (sent < n) /* before the changes queued meanwhile: the order is kept */
+			pending_put_front_locked(s, batch + sent, n - sent);
+		s->replaying = 0;
+		s->inflight = 0;
+		pending_stat_locked(s);
+		pthread_mutex_unlock(&s->pend_mu);
+		free(batch);
+		if (sent < n)
+			return -1;
+		/* the changes queued while these went out: next */
 	}
-	pthread_mutex_unlock(&s->pend_mu);
-	return 0;
 }
 
 void share_changed(struct share *s, int kind, const char *key)
@@ -728,9 +779,7 @@ void share_changed(struct share *s, int kind, const char *key)
 	}
 	s->pending = cas_xrealloc(s->pending, (s->npending + 1) * sizeof(*s->pending));
 	s->pending[s->npending++] = msg;
-	pthread_mutex_lock(&s->st_mu);
-	s->st.pending = s->npending;
-	pthread_mutex_unlock(&s->st_mu);
+	pending_stat_locked(s);
 	pthread_mutex_unlock(&s->pend_mu);
 }
 

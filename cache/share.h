@@ -25,8 +25,10 @@
  * fuse_daemonize. Lock rule: cmd_mu guards the command connection and is
  * taken with a timed lock (never past the operation's deadline); st_mu
  * guards the health fields and counters; pend_mu guards the changes whose
- * publish failed (held while they are replayed, each command bounded as
- * above). Order: pend_mu, then cmd_mu, then st_mu; never the reverse. */
+ * publish failed and is never held across a command: one thread at a time
+ * takes them out and replays them without it, the others count them as
+ * pending and go on. Order: pend_mu, then st_mu; cmd_mu is taken with
+ * neither held. */
 #ifndef CAS_SHARE_H
 #define CAS_SHARE_H
 

@@ -147,6 +147,7 @@ struct apifile {
 	int rc;                /* the result of the commit (or of the failure): 0 or -errno */
 	struct wbuf w;
 	struct writers writers;
+	struct timespec mtime; /* the snapshot's (stamps), what a stat through the handle shows */
 };
 
 /* What an event carries to its action. */
@@ -415,6 +416,33 @@ static enum wevent flush_event(struct handle *h, struct wctx *c)
 	}
 }
 
+/* How the kernel gets a page-cached kind's snapshot (stamps.h): its pages
+ * kept when they are these bytes; dropped when they are not; and direct_io
+ * when the kernel may still hold the size of other content (the attributes
+ * of a getattr that outlive the document they came from), so that read()
+ * returns the snapshot whole, neither cut at the old size nor padded with
+ * NULs. A read-only open then also waits (bounded) until the kernel was
+ * told to forget this path's attributes, so that an fstat right after it
+ * asks casfs again; an open that creates or writes never waits (the kernel
+ * may hold the directory's lock or the file's while it opens). */
+#define OPEN_INVAL_WAIT_MS 500
+
+static void serve_snapshot(struct casfs *fs, struct handle *h, int flags)
+{
+	switch (cas_stamps_open(fs->stamps, h->node.ino, A(h)->snap->hash)) {
+	case STAMPS_KEEP: h->keep_cache = 1; break;
+	case STAMPS_DROP: break;
+	case STAMPS_DIRECT:
+		h->direct_io = 1;
+		if ((flags & O_ACCMODE) == O_RDONLY && !(flags & (O_CREAT | O_TRUNC))) {
+			notify_path(fs->notify, h->node.path);
+			if (notify_wait(fs->notify, OPEN_INVAL_WAIT_MS))
+				cas_debug("%s: opened before the kernel forgot its attributes", h->node.path);
+		}
+		break;
+	}
+}
+
 struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, int *rc)
 {
 	const struct node_kind *k = node_kind(n);
@@ -450,9 +478,12 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 			apifile_release(fs, h, 0);
 			return NULL;
 		}
-		h->keep_cache = !h->direct_io && cas_stamps_keep_cache(fs->stamps, n->ino, a->snap->hash);
+		a->mtime = cas_stamps_mtime(fs->stamps, n->ino, a->snap->hash);
+		if (!h->direct_io)
+			serve_snapshot(fs, h, flags);
 	}
 	struct wctx c = {0};
+	h->snapshot = !wr && a->snap; /* a stat through it: apifile_snapshot_attrs */
 	step(fs, h, !wr ? E_OPEN_READ
 		   : flags & O_TRUNC ? E_OPEN_TRUNC
 		   : !(flags & O_APPEND) && a->snap && a->snap->len > 0 ? E_OPEN_INPLACE
@@ -529,6 +560,20 @@ off_t apifile_pending_size(struct handle *h)
 	off_t s = SHOWS_BUFFER & (1u << a->state) ? (off_t)a->w.b.len : -1;
 	pthread_mutex_unlock(&a->mu);
 	return s;
+}
+
+int apifile_snapshot_attrs(struct handle *h, size_t *len, uint64_t *hash, struct timespec *mtime)
+{
+	struct apifile *a = A(h);
+	pthread_mutex_lock(&a->mu);
+	int is = a->state == WS_READ && a->snap;
+	if (is) {
+		*len = a->snap->len;
+		*hash = a->snap->hash;
+		*mtime = a->mtime;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return is;
 }
 
 void apifile_release(struct casfs *fs, struct handle *h, int final)

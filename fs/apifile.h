@@ -48,6 +48,11 @@ int apifile_truncate(struct casfs *fs, struct handle *h, off_t size);
 int apifile_flush(struct casfs *fs, struct handle *h, pid_t pid);
 /* Size a stat through this handle should report (pending bytes), or -1. */
 off_t apifile_pending_size(struct handle *h);
+/* A read-only handle's snapshot: its size, hash and mtime (1), or 0 (a
+ * writer's handle: a stat through it shows the file's current content). A
+ * stat the kernel sends through an open file (before a read past the size
+ * it holds) must see the bytes that handle reads. */
+int apifile_snapshot_attrs(struct handle *h, size_t *len, uint64_t *hash, struct timespec *mtime);
 /* final: the kernel's RELEASE; 0 at unmount (nothing is committed then). */
 void apifile_release(struct casfs *fs, struct handle *h, int final);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "apifile.h"
+#include "clock.h"
 #include "errlog.h"
 #include "kinds.h"
 #include "render.h"
@@ -62,22 +63,38 @@ static int dir_getattr(struct casfs *fs, const struct node *n, struct handle *h,
 	return 0;
 }
 
+/* Through a read-only handle (the kernel asks so before a read past the
+ * size it holds), the handle's snapshot: the bytes that handle reads. Every
+ * answer is recorded (stamps.h): an open of other content than the kernel
+ * may hold is served direct_io. */
 static int file_getattr(struct casfs *fs, const struct node *n, struct handle *h, struct stat *st)
 {
 	base_stat(fs, n, st);
-	struct cas_error e;
-	cas_error_clear(&e);
-	struct snap *s = NULL;
-	int rc = render_node(fs, n, &s, &e);
-	if (rc) {
-		fs_fail_read(fs, n->path, rc, &e);
-		return rc;
-	}
 	st->st_nlink = 1;
-	st->st_size = (off_t)s->len;
-	st->st_blocks = (blkcnt_t)((s->len + 511) / 512);
-	set_times(fs, n, s->hash, st);
-	cas_obj_unref(s);
+	size_t len;
+	uint64_t hash;
+	if (h && apifile_snapshot_attrs(h, &len, &hash, &st->st_mtim)) {
+		st->st_atim = st->st_ctim = st->st_mtim;
+	} else {
+		struct cas_error e;
+		cas_error_clear(&e);
+		struct snap *s = NULL;
+		int rc = render_node(fs, n, &s, &e);
+		if (rc) {
+			fs_fail_read(fs, n->path, rc, &e);
+			return rc;
+		}
+		len = s->len;
+		hash = s->hash;
+		set_times(fs, n, s->hash, st);
+		cas_obj_unref(s);
+	}
+	st->st_size = (off_t)len;
+	st->st_blocks = (blkcnt_t)((len + 511) / 512);
+	/* the kernel holds them for the ttl from about now (a second's margin
+	 * for the reply's way); under ttl=0 not at all */
+	cas_stamps_attrs_given(fs->stamps, n->ino, hash,
+			       fs->o.ttl > 0 ? cas_mono_ms() + (int64_t)(fs->o.ttl * 1000) + 1000 : 0);
 	off_t pending = h ? apifile_pending_size(h) : -1;
 	if (pending >= 0)
 		st->st_size = pending;

@@ -109,6 +109,7 @@ struct casfs {
 	struct events *events;         /* .cas/events, the change feed (NULL: none, e.g. unit tests) */
 	struct watch *watch;           /* -o watch: the re-listing thread (started after the fork) */
 	struct share *share;           /* -o share=: the fleet's Redis (fleet.h); NULL: alone */
+	const char *front;             /* "path" or "inode": the front serving the mount (main.c); NULL: none */
 	uid_t uid;
 	gid_t gid;
 	/* each of these objects has its own lock inside */

@@ -5,6 +5,7 @@
 #ifndef CASFS_HANDLE_H
 #define CASFS_HANDLE_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "nodes.h"
@@ -13,6 +14,8 @@ struct handle {
 	struct handle *prev, *next; /* fs->handles, under fs->handles_mu */
 	struct node node;           /* immutable after handle_new */
 	int direct_io, keep_cache;  /* set by the kind's open, read by the FUSE layer */
+	int snapshot;               /* set by the kind's open: reads one snapshot, and a getattr
+				     * through the handle answers it without blocking */
 	void *priv;                 /* the kind's per-open state, freed by its release */
 };
 

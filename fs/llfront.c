@@ -52,6 +52,18 @@ struct lentry {
 	mode_t type;
 };
 
+/* One pass's listing of a directory, immutable once made. READDIR offsets
+ * name it: (gen << 32) | entries already given, so a pass goes on in the
+ * listing it started with however many other passes start meanwhile. */
+struct listing {
+	uint32_t gen;
+	size_t n;
+	struct lentry *v;
+};
+#define LISTINGS_KEPT 8 /* per directory: the passes that may be under way at once */
+#define OFF_GEN(off) ((uint32_t)((uint64_t)(off) >> 32))
+#define OFF_IDX(off) ((size_t)((uint64_t)(off) & 0xffffffffu))
+
 /* One node id. id, path, type, snap, h, target, st and volatile_ are
  * set when it is made and never change; the rest is under the table's mu. */
 struct lnode {
@@ -66,13 +78,13 @@ struct lnode {
 	/* under mu */
 	uint64_t nlookup;       /* the kernel's references (LOOKUP replies less FORGETs) */
 	int current;            /* in by_path: what the path's next LOOKUP compares with */
-	struct lentry *list;    /* a directory's listing, taken at READDIR offset 0 */
-	size_t nlist;
+	struct listing *lists[LISTINGS_KEPT]; /* a directory's latest listings, one per pass (ring) */
+	unsigned next_list;
 	UT_hash_handle hid, hpath;
 };
 
-/* Lock rule: mu guards by_id, by_path, next_id and each node's nlookup,
- * current and list. It is a leaf: no call to the cache, the API or the
+/* Lock rule: mu guards by_id, by_path, next_id, next_gen, epoch and each
+ * node's nlookup, current and listings. It is a leaf: no call to the cache, the API or the
  * kernel is made under it. A node may be used outside mu by a request on
  * its id: the kernel sends no FORGET for an id while a request on it is in
  * flight, so the node outlives the request. */
@@ -83,11 +95,13 @@ struct llfront {
 	struct lnode *by_id;
 	struct lnode *by_path;
 	fuse_ino_t next_id;
+	uint32_t next_gen;      /* the next listing's generation (1..2^31-1) */
+	uint64_t epoch;         /* invalidations sent so far: a LOOKUP that saw it move answers uncached */
 };
 
 int llfront_wanted(const struct casfs_opts *o)
 {
-	return o->ro && o->ttl > 0 && !o->keys && !o->hl_options && !(o->front && strcmp(o->front, "path") == 0);
+	return o->ro && (int64_t)(o->ttl * 1000) > 0 /* the cache's own test of ttl=0 */ && !o->keys && !o->hl_options && !(o->front && strcmp(o->front, "path") == 0);
 }
 
 static struct llfront *FR(fuse_req_t req)
@@ -105,15 +119,24 @@ static struct casfs *begin(fuse_req_t req, enum fuse_req_kind k)
 	return fr->fs;
 }
 
+static void listing_free(struct listing *ls)
+{
+	if (!ls)
+		return;
+	for (size_t i = 0; i < ls->n; i++)
+		free(ls->v[i].name);
+	free(ls->v);
+	free(ls);
+}
+
 static void lnode_free(struct casfs *fs, struct lnode *l)
 {
 	if (!l)
 		return;
 	cas_obj_unref(l->snap);
 	handle_release(fs, l->h);
-	for (size_t i = 0; i < l->nlist; i++)
-		free(l->list[i].name);
-	free(l->list);
+	for (size_t i = 0; i < LISTINGS_KEPT; i++)
+		listing_free(l->lists[i]);
 	free(l->target);
 	free(l->path);
 	free(l);
@@ -262,6 +285,9 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	char *path = child_path(dir, name);
+	pthread_mutex_lock(&fr->mu);
+	uint64_t epoch = fr->epoch;
+	pthread_mutex_unlock(&fr->mu);
 	struct lnode *fresh;
 	int rc = lnode_make(fs, path, &fresh);
 	free(path);
@@ -279,6 +305,12 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	e.ino = l->id;
 	e.attr = now;
 	e.attr_timeout = e.entry_timeout = timeout_of(fs, l);
+	/* an invalidation sent while this was rendered may have been meant for
+	 * it, and the kernel had nothing to drop yet: let it ask again next time */
+	pthread_mutex_lock(&fr->mu);
+	if (fr->epoch != epoch)
+		e.attr_timeout = e.entry_timeout = 0;
+	pthread_mutex_unlock(&fr->mu);
 	if (fuse_reply_entry(req, &e) != 0)
 		forget_one(fr, l->id, 1); /* interrupted: the kernel took no reference */
 }
@@ -335,7 +367,8 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 /* OPEN and OPENDIR are declined: ENOSYS tells the kernel to stop sending
  * them (and RELEASE, RELEASEDIR) on this connection and to keep pages and
  * listings. Permissions were checked by the kernel (default_permissions),
- * and a read-only mount refuses every write before it gets here. */
+ * and a read-only mount refuses every write before it gets here (below,
+ * refuse_at, for a mount made writable again). */
 static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
@@ -376,7 +409,7 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 }
 
 /* Takes the listing of dir: its children's names, numbers and types. */
-static int take_listing(struct casfs *fs, const struct lnode *dir, struct lentry **out, size_t *nout)
+static int take_listing(struct casfs *fs, const struct lnode *dir, struct listing **out)
 {
 	struct node d;
 	int rc = fs_resolve(fs, dir->path, &d);
@@ -401,14 +434,27 @@ static int take_listing(struct casfs *fs, const struct lnode *dir, struct lentry
 		v[n++] = (struct lentry){ cas_xstrdup(names.v[i]), c.ino, node_kind(&c)->mode & S_IFMT };
 	}
 	namelist_free(&names);
-	*out = v;
-	*nout = n;
+	struct listing *ls = cas_xcalloc(1, sizeof(*ls));
+	ls->v = v;
+	ls->n = n;
+	*out = ls;
 	return 0;
 }
 
-/* A listing is taken at offset 0 and kept on the directory's node, so one
- * pass over a directory reads one listing however many READDIRs it takes
- * (the path front's per-open buffer); the kernel keeps what it got. */
+/* A pass over a directory starts at offset 0 with a listing of its own,
+ * kept on the directory's node with the last few others; its offsets name
+ * it, so one pass reads one listing (the path front's per-open buffer)
+ * while other passes start beside it. A pass whose listing was pushed out
+ * of the ring by LISTINGS_KEPT newer ones goes on in a new listing. The
+ * kernel keeps what it got. */
+static struct listing *find_listing(struct lnode *l, uint32_t gen)
+{
+	for (size_t i = 0; i < LISTINGS_KEPT; i++)
+		if (l->lists[i] && l->lists[i]->gen == gen)
+			return l->lists[i];
+	return NULL;
+}
+
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)fi;
@@ -419,13 +465,16 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 		fuse_reply_err(req, l ? ENOTDIR : ENOENT);
 		return;
 	}
-	struct lentry *fresh = NULL, *old = NULL;
-	size_t nfresh = 0, nold = 0;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
 	pthread_mutex_lock(&fr->mu);
-	int need = off == 0 || !l->list;
+	int have = off > 0 && find_listing(l, OFF_GEN(off)) != NULL;
 	pthread_mutex_unlock(&fr->mu);
-	if (need) {
-		int rc = take_listing(fs, l, &fresh, &nfresh);
+	struct listing *fresh = NULL, *evicted = NULL;
+	if (!have) {
+		int rc = take_listing(fs, l, &fresh);
 		if (rc) {
 			fuse_reply_err(req, -rc);
 			return;
@@ -434,23 +483,31 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	char *buf = cas_xmalloc(size ? size : 1);
 	size_t used = 0;
 	pthread_mutex_lock(&fr->mu);
-	if (fresh) {
-		old = l->list;
-		nold = l->nlist;
-		l->list = fresh;
-		l->nlist = nfresh;
+	struct listing *ls = fresh ? NULL : find_listing(l, OFF_GEN(off));
+	if (!ls) { /* a new pass, or one whose listing was pushed out meanwhile */
+		if (!fresh) { /* pushed out between the two looks: the latest will do */
+			for (size_t i = 0; i < LISTINGS_KEPT; i++)
+				if (l->lists[i] && (!ls || l->lists[i]->gen > ls->gen))
+					ls = l->lists[i];
+		} else {
+			fresh->gen = fr->next_gen;
+			fr->next_gen = fr->next_gen >= 0x7fffffffu ? 1 : fr->next_gen + 1;
+			unsigned slot = l->next_list++ % LISTINGS_KEPT;
+			evicted = l->lists[slot];
+			l->lists[slot] = fresh;
+			ls = fresh;
+		}
 	}
-	for (size_t i = off < 0 ? l->nlist : (size_t)off; i < l->nlist; i++) {
-		struct stat st = { .st_ino = l->list[i].ino, .st_mode = l->list[i].type };
-		size_t want = fuse_add_direntry(req, buf + used, size - used, l->list[i].name, &st, (off_t)(i + 1));
+	for (size_t i = ls ? OFF_IDX(off) : 0; ls && i < ls->n; i++) {
+		struct stat st = { .st_ino = ls->v[i].ino, .st_mode = ls->v[i].type };
+		off_t next = (off_t)(((uint64_t)ls->gen << 32) | (uint64_t)(i + 1));
+		size_t want = fuse_add_direntry(req, buf + used, size - used, ls->v[i].name, &st, next);
 		if (want > size - used)
 			break;
 		used += want;
 	}
 	pthread_mutex_unlock(&fr->mu);
-	for (size_t i = 0; i < nold; i++)
-		free(old[i].name);
-	free(old);
+	listing_free(evicted);
 	fuse_reply_buf(req, buf, used);
 	free(buf);
 }
@@ -462,6 +519,83 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv;
 	fs_statfs(&sv);
 	fuse_reply_statfs(req, &sv);
+}
+
+/* Every change is refused: the kernel mount is read-only (main.c passes
+ * ro last), so these come only after a `mount -o remount,rw`; each gets
+ * EROFS and a record, as on the path front. */
+static void refuse_at(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct llfront *fr = FR(req);
+	struct casfs *fs = begin(req, FREQ_OTHER);
+	struct lnode *l = by_id(fr, ino);
+	char *path = l && name ? child_path(l, name) : cas_xstrdup(l ? l->path : "/");
+	fuse_reply_err(req, -fs_refuse(fs, path, EROFS, "mounted with -o ro"));
+	free(path);
+}
+
+static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
+{
+	(void)attr;
+	(void)to_set;
+	(void)fi;
+	refuse_at(req, ino, NULL);
+}
+
+static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	(void)buf;
+	(void)size;
+	(void)off;
+	(void)fi;
+	refuse_at(req, ino, NULL);
+}
+
+static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)mode;
+	(void)rdev;
+	refuse_at(req, parent, name);
+}
+
+static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)mode;
+	refuse_at(req, parent, name);
+}
+
+static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)mode;
+	(void)fi;
+	refuse_at(req, parent, name);
+}
+
+static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	refuse_at(req, parent, name);
+}
+
+static void ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	refuse_at(req, newparent, newname);
+}
+
+static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	refuse_at(req, parent, name);
+}
+
+static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	refuse_at(req, parent, name);
 }
 
 /* The notifier's sink (its thread): the kernel forgets the path's entry,
@@ -487,6 +621,7 @@ static void invalidate_path(void *ctx, const char *path)
 	HASH_FIND(hpath, fr->by_path, parent, strlen(parent), dir);
 	if (dir)
 		dir_id = dir->id;
+	fr->epoch++; /* before the kernel hears it: see ll_lookup */
 	pthread_mutex_unlock(&fr->mu);
 	free(parent);
 	if (id && keeps_content)
@@ -510,20 +645,38 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	casfs_start(fr->fs, invalidate_path, fr);
 }
 
-/* Before the per-mount state goes (casfs_finish releases every handle):
- * the table's nodes, with their snapshots and handles. */
-static void ll_destroy(void *userdata)
+/* Empties the table under mu; the nodes are freed after (free_all), with
+ * no lock held while the kinds release their handles. */
+static struct lnode *take_all(struct llfront *fr)
 {
-	struct llfront *fr = userdata;
-	struct lnode *l, *tmp;
+	struct lnode *l, *tmp, *all = NULL;
 	pthread_mutex_lock(&fr->mu);
 	HASH_ITER(hid, fr->by_id, l, tmp) {
 		HASH_DELETE(hid, fr->by_id, l);
 		if (l->current)
 			HASH_DELETE(hpath, fr->by_path, l);
-		lnode_free(fr->fs, l);
+		HASH_ADD(hid, all, id, sizeof(l->id), l);
 	}
 	pthread_mutex_unlock(&fr->mu);
+	return all;
+}
+
+static void free_all(struct llfront *fr, struct lnode *all)
+{
+	struct lnode *l, *tmp;
+	HASH_ITER(hid, all, l, tmp) {
+		HASH_DELETE(hid, all, l);
+		lnode_free(fr->fs, l);
+	}
+}
+
+/* Before the per-mount state goes (casfs_finish releases every handle):
+ * the table's nodes, with their snapshots and handles. */
+static void ll_destroy(void *userdata)
+{
+	struct llfront *fr = userdata;
+	struct lnode *all = take_all(fr);
+	free_all(fr, all);
 	casfs_finish(fr->fs);
 }
 
@@ -540,6 +693,16 @@ static const struct fuse_lowlevel_ops ll_ops = {
 	.opendir = ll_opendir,
 	.readdir = ll_readdir,
 	.statfs = ll_statfs,
+	.setattr = ll_setattr,
+	.write = ll_write,
+	.mknod = ll_mknod,
+	.mkdir = ll_mkdir,
+	.create = ll_create,
+	.symlink = ll_symlink,
+	.link = ll_link,
+	.unlink = ll_unlink,
+	.rmdir = ll_unlink,
+	.rename = ll_rename,
 };
 
 struct llfront *llfront_new(struct casfs *fs, struct fuse_args *args)
@@ -548,6 +711,7 @@ struct llfront *llfront_new(struct casfs *fs, struct fuse_args *args)
 	fr->fs = fs;
 	pthread_mutex_init(&fr->mu, NULL);
 	fr->next_id = FUSE_ROOT_ID + 1;
+	fr->next_gen = 1;
 	/* the root: never forgotten */
 	struct lnode *root = cas_xcalloc(1, sizeof(*root));
 	root->id = FUSE_ROOT_ID;
@@ -576,13 +740,7 @@ void llfront_free(struct llfront *fr)
 		return;
 	if (fr->se)
 		fuse_session_destroy(fr->se); /* its destroy callback empties the table */
-	struct lnode *l, *tmp;
-	HASH_ITER(hid, fr->by_id, l, tmp) { /* the root, or all of it when init never ran */
-		HASH_DELETE(hid, fr->by_id, l);
-		if (l->current)
-			HASH_DELETE(hpath, fr->by_path, l);
-		lnode_free(fr->fs, l);
-	}
+	free_all(fr, take_all(fr)); /* the root, or all of it when init never ran */
 	pthread_mutex_destroy(&fr->mu);
 	free(fr);
 }

@@ -47,6 +47,7 @@
 #include "sign.h"
 #include "snapshot.h"
 #include "statedb.h"
+#include "stopper.h"
 #include "watch.h"
 #include "wipe.h"
 
@@ -887,14 +888,33 @@ static int build(struct casfs *fs)
  * cache, which waits for its background refreshes; 3. only then free the
  * snapshot, the notifier, the client and the accounting it gates through;
  * 4. the stamps (their writer's last flush) before the database; 5. what
- * only FUSE operations used, and the error log last. */
+ * only FUSE operations used, and the error log last.
+ * The wait in 2 is bounded (cas_cache_free: a few seconds, then the cache is
+ * logged and left allocated): a refresh stuck in a call that ignores the
+ * client's shutdown would otherwise hold the unmount forever. What such a
+ * refresh uses (3-5) is then left allocated too, as the cache is: the
+ * process exits right after, and neither a hang nor a use after free is
+ * better than that leak.
+ * casfs_destroy (front.c casfs_state_free) has already freed the open
+ * handles, the instance lock table and the store before 1, while the share
+ * subscriber and the snapshot's retry thread may still run. That is safe
+ * today because neither reaches them: the subscriber's hook (fleet.c
+ * on_remote_change) touches only the cache and the notifier's queue, and the
+ * retry thread only the client (its probe) and, going live,
+ * control_refresh_all (the cache, the memos, the notifier, the change feed);
+ * the cache's change hook (events.c) reaches only the feed and the notifier.
+ * A hook that ever takes an instance lock or reads the store must move
+ * fleet_stop and cas_snapshot_stop before casfs_destroy. */
 static void teardown(struct casfs *fs)
 {
 	fleet_stop(fs);                   /* 1: no more invalidations from the fleet */
 	cas_snapshot_stop(fs->snapshot);
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
-	cas_cache_free(fs->cache);        /* 2: waits for the background refreshes */
+	if (cas_cache_free(fs->cache)) {  /* 2: waits for the background refreshes */
+		cas_warn("background refreshes still running at exit: their client, database and notices are left allocated");
+		return;
+	}
 	cas_snapshot_free(fs->snapshot);  /* 3 */
 	notifier_free(fs->notify);
 	events_free(fs->events); /* after the cache, whose last refreshes may still add lines */
@@ -935,10 +955,12 @@ static int make_session(struct casfs *fs, struct fuse_args *args, struct fuse_cm
 		if (!(fsn->ll = llfront_new(fs, args)))
 			return -1;
 		fsn->se = llfront_session(fsn->ll);
+		fs->front = "inode";
 	} else {
 		if (!(fsn->f = fuse_new(args, &casfs_ops, sizeof(casfs_ops), fs)))
 			return -1;
 		fsn->se = fuse_get_session(fsn->f);
+		fs->front = "path";
 	}
 	return 0;
 }
@@ -995,11 +1017,13 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 	struct sigaction hup = { .sa_handler = on_sighup, .sa_flags = SA_RESTART };
 	sigemptyset(&hup.sa_mask);
 	sigaction(SIGHUP, &hup, NULL);
+	struct stopper *stop = stopper_start(se, fs->notify); /* SIGINT/SIGTERM: the notifier first */
 	/* systemd Type=notify: the mount is up and requests queue until the loop
 	 * below reads them (a no-op without NOTIFY_SOCKET) */
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
 	cas_info("mounted at %s (%s front)", fs->o.mountpoint, fsn->ll ? "inode" : "path");
 	int res = loop(fsn, cmd);
+	stopper_stop(stop);
 	/* the loop returns the signal that stopped it: a requested stop is success */
 	rc = res == 0 || res == SIGTERM || res == SIGINT || res == SIGHUP ? 0 : 1;
 	sd_notify(0, "STOPPING=1");
@@ -1062,6 +1086,8 @@ int main(int argc, char *argv[])
 				    : cas_xasprintf("-ofsname=%s,subtype=casfs,default_permissions", fsname);
 	fuse_opt_add_arg(&args, fo);
 	free(fo);
+	if (fs.o.ro) /* last: a later rw (-o ro,rw, an fstab's defaults) must not make the kernel mount writable */
+		fuse_opt_add_arg(&args, "-oro");
 	free(fsname);
 	struct fuse_cmdline_opts cmd;
 	struct front_session fsn;

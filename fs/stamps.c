@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "ratelimit.h"
 #include "statedb.h"
 
@@ -21,7 +22,15 @@ struct slot {
 	int served_set;      /* the kernel was given something */
 	int touched;         /* shown by this mount: its row's seen_ms is refreshed once (pruning) */
 	int64_t mtime_ns;
+	uint64_t attr_hash;  /* content of the attributes last answered (getattr) */
+	int64_t attr_until;  /* CLOCK_MONOTONIC ms until which the kernel may hold them */
+	int64_t attr_at;     /* CLOCK_MONOTONIC ms when they were answered */
+	int64_t mixed_until; /* ... may hold those of other content, answered just before them */
 };
+
+/* Two answers of different content this close together may both have been
+ * on their way to the kernel, and either be the one it keeps. */
+#define ATTRS_IN_FLIGHT_MS 1000
 
 #define FLUSH_EVERY_MS 200
 
@@ -196,6 +205,38 @@ int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash)
 	sl->served_set = 1;
 	pthread_mutex_unlock(&s->mu);
 	return keep;
+}
+
+void cas_stamps_attrs_given(struct cas_stamps *s, uint64_t ino, uint64_t hash, int64_t until_ms)
+{
+	int64_t now = cas_mono_ms();
+	pthread_mutex_lock(&s->mu);
+	struct slot *sl = slot_for(s, ino);
+	if (sl->attr_hash != hash && sl->attr_until > now && now - sl->attr_at < ATTRS_IN_FLIGHT_MS &&
+	    sl->attr_until > sl->mixed_until)
+		sl->mixed_until = sl->attr_until; /* two answers in flight: either may be the kernel's */
+	sl->attr_hash = hash;
+	sl->attr_at = now;
+	if (until_ms > sl->attr_until || sl->attr_until <= now)
+		sl->attr_until = until_ms;
+	pthread_mutex_unlock(&s->mu);
+}
+
+enum stamps_open cas_stamps_open(struct cas_stamps *s, uint64_t ino, uint64_t hash)
+{
+	int64_t now = cas_mono_ms();
+	pthread_mutex_lock(&s->mu);
+	struct slot *sl = slot_for(s, ino);
+	enum stamps_open r;
+	if (sl->mixed_until > now || (sl->attr_hash != hash && sl->attr_until > now)) {
+		r = STAMPS_DIRECT; /* the pages the kernel holds stay what they were */
+	} else {
+		r = sl->served_set && sl->served == hash ? STAMPS_KEEP : STAMPS_DROP;
+		sl->served = hash;
+		sl->served_set = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }
 
 size_t cas_stamps_count(struct cas_stamps *s)

@@ -40,6 +40,27 @@ struct timespec cas_stamps_mtime(struct cas_stamps *s, uint64_t ino, uint64_t ha
 /* Records that the kernel now caches content `hash` for ino; returns 1 when
  * that is what it cached before (so the page cache may be kept). */
 int cas_stamps_keep_cache(struct cas_stamps *s, uint64_t ino, uint64_t hash);
+/* What the kernel may hold of a file's attributes (its size above all),
+ * for an open to choose how it is served. The path front's kernel keeps
+ * the attributes a getattr answered for the ttl, while the document they
+ * came from may change sooner (its cache entry expired, a refresh): an open
+ * then hands out content of another size than the kernel's, which clamps
+ * page-cache reads to its own (a cut document) or pads a short one with
+ * NULs. Records that a getattr answered content `hash`, which the kernel
+ * may hold until until_ms (CLOCK_MONOTONIC); an answer of other content
+ * while the previous one may still be held, and was answered less than a second
+ * before (both may have been on their way), leaves either possible until
+ * the previous one expires. */
+void cas_stamps_attrs_given(struct cas_stamps *s, uint64_t ino, uint64_t hash, int64_t until_ms);
+enum stamps_open {
+	STAMPS_KEEP,   /* page-cached, the kernel's pages kept: they are this content */
+	STAMPS_DROP,   /* page-cached, pages dropped: the kernel's size is this content's */
+	STAMPS_DIRECT, /* the kernel may hold another content's size: direct_io (reads are not
+			* clamped to it), and the pages it holds are left as they were recorded */
+};
+/* How an open of content `hash` is served; KEEP and DROP record that the
+ * kernel caches `hash` from now on (cas_stamps_keep_cache). */
+enum stamps_open cas_stamps_open(struct cas_stamps *s, uint64_t ino, uint64_t hash);
 size_t cas_stamps_count(struct cas_stamps *s);
 
 /* Stable inode number of a path (never 0 or 1). */

@@ -18,7 +18,6 @@
 #include "canon.h"
 #include "errlog.h"
 #include "front.h"
-#include "llfront.h"
 #include "notify.h"
 #include "scratch.h"
 #include "share.h"
@@ -169,7 +168,7 @@ static const char *t_mode(const struct view *v)
 }
 static const char *t_front(const struct view *v)
 {
-	return llfront_wanted(&v->fs->o) ? "inode" : "path";
+	return v->fs->front ? v->fs->front : "none";
 }
 static const char *t_endpoint(const struct view *v)
 {

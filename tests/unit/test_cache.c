@@ -608,6 +608,52 @@ static void soft_deadline_serves_stale(void **state)
 	free_env(v);
 }
 
+/* The unmount's free waits for the background refreshes, but not forever:
+ * a refresh stuck in a call (here the fake holds it, as a call that ignores
+ * the client's shutdown would) leaves the cache allocated after the bound
+ * instead of hanging; freed once the refresh has ended. */
+struct freer {
+	struct cas_cache *c;
+	int rc;
+	atomic_int done;
+};
+
+static void *free_cache(void *arg)
+{
+	struct freer *f = arg;
+	f->rc = cas_cache_free_within(f->c, 200);
+	atomic_store(&f->done, 1);
+	return NULL;
+}
+
+static void free_bounded_by_a_stuck_refresh(void **state)
+{
+	(void)state;
+	struct cas_cache_opts o = opts();
+	o.soft_deadline_ms = 1;
+	struct env *v = new_env(&o);
+	expect_detail(v, "a", 1);
+	fake_bump_version(&v->f);
+	fake_hold(&v->f, 1);
+	set_now(v, T0 + 1500);
+	expect_detail(v, "a", 1); /* stale; the refresh is held in the fake */
+	fake_wait_held(&v->f, 1);
+	struct freer f = { .c = v->c };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, free_cache, &f), 0);
+	for (int i = 0; i < 1000 && !atomic_load(&f.done); i++) /* up to 10 s for a 200 ms bound */
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	int returned = atomic_load(&f.done);
+	fake_release(&v->f);
+	pthread_join(th, NULL);
+	assert_true(returned);              /* it did not wait for the stuck refresh */
+	assert_int_equal(f.rc, 1);          /* and left the cache to it */
+	while (cas_cache_free_within(v->c, 100) != 0) /* the refresh ended: freed now */
+		;
+	v->c = NULL;
+	free_env(v);
+}
+
 static void soft_deadline_without_stale_waits(void **state)
 {
 	(void)state;
@@ -1768,6 +1814,7 @@ int main(void)
 		cmocka_unit_test(stale_on_error_within_max_stale),
 		cmocka_unit_test(error_past_max_stale),
 		cmocka_unit_test(soft_deadline_serves_stale),
+		cmocka_unit_test(free_bounded_by_a_stuck_refresh),
 		cmocka_unit_test(soft_deadline_without_stale_waits),
 		cmocka_unit_test(mutation_invalidates),
 		cmocka_unit_test(get_fresh_never_stale),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "clock.h"
 #include "stamps.h"
 
 static int64_t ns_of(struct timespec ts)
@@ -111,6 +112,31 @@ static void keep_cache(void **state)
 	cas_stamps_free(s);
 }
 
+/* An open of other content than the attributes the kernel may hold is
+ * served direct_io and leaves the record of the kernel's pages alone. */
+static void open_vs_attrs(void **state)
+{
+	(void)state;
+	struct cas_stamps *s = cas_stamps_new();
+	uint64_t ino = cas_path_ino("/instances/cas-1/detail");
+	int64_t later = cas_mono_ms() + 60000;
+	assert_int_equal(cas_stamps_open(s, ino, 0xAAAA), STAMPS_DROP); /* nothing answered yet */
+	cas_stamps_attrs_given(s, ino, 0xAAAA, later);
+	assert_int_equal(cas_stamps_open(s, ino, 0xAAAA), STAMPS_KEEP);
+	assert_int_equal(cas_stamps_open(s, ino, 0xBBBB), STAMPS_DIRECT); /* the kernel's size is AAAA's */
+	assert_int_equal(cas_stamps_open(s, ino, 0xAAAA), STAMPS_KEEP);   /* pages still AAAA's */
+	cas_stamps_attrs_given(s, ino, 0xBBBB, later); /* AAAA's answer may still be the kernel's */
+	assert_int_equal(cas_stamps_open(s, ino, 0xBBBB), STAMPS_DIRECT);
+	/* expired answers hold nothing */
+	uint64_t other = cas_path_ino("/instances/cas-2/detail");
+	cas_stamps_attrs_given(s, other, 0xAAAA, cas_mono_ms() - 1);
+	assert_int_equal(cas_stamps_open(s, other, 0xBBBB), STAMPS_DROP);
+	cas_stamps_attrs_given(s, other, 0xBBBB, 0); /* ttl=0 */
+	assert_int_equal(cas_stamps_open(s, other, 0xCCCC), STAMPS_DROP);
+	assert_int_equal(cas_stamps_open(s, other, 0xCCCC), STAMPS_KEEP);
+	cas_stamps_free(s);
+}
+
 static void path_inodes(void **state)
 {
 	(void)state;
@@ -193,6 +219,7 @@ int main(void)
 		cmocka_unit_test(mtime_moves_forward_on_change),
 		cmocka_unit_test(files_are_independent),
 		cmocka_unit_test(keep_cache),
+		cmocka_unit_test(open_vs_attrs),
 		cmocka_unit_test(path_inodes),
 		cmocka_unit_test(hash_matches_doc_hash),
 		cmocka_unit_test(many_entries),

@@ -1,0 +1,92 @@
+/* stopper: an ordered stop on SIGINT and SIGTERM (see stopper.h). */
+#define FUSE_USE_VERSION 314
+#include "stopper.h"
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "notify.h"
+
+/* The self-pipe the handler writes the signal's number to (a zero byte:
+ * the loop ended by itself). Process-wide, as signal handlers are; one
+ * mount per process runs a loop. */
+static int pipe_fd[2] = { -1, -1 };
+
+struct stopper {
+	pthread_t th, loop;
+	struct fuse_session *se;
+	struct notifier *notify;
+	struct sigaction old_int, old_term;
+};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+	if (write(pipe_fd[1], &c, 1) < 0) { /* full: a stop is on its way anyway */
+	}
+	errno = saved;
+}
+
+static void *run(void *arg)
+{
+	struct stopper *s = arg;
+	char c = 0;
+	while (read(pipe_fd[0], &c, 1) < 0 && errno == EINTR) {
+	}
+	if (c == 0)
+		return NULL; /* the loop ended first (an unmount): nothing to order */
+	cas_info("signal %d: stopping the kernel notices, then the FUSE loop", c);
+	notifier_stop(s->notify); /* the loop still answers whatever a notice waits for */
+	fuse_session_exit(s->se);
+	pthread_kill(s->loop, SIGTERM); /* wakes the loop's thread out of its wait; the handler's byte is not read */
+	return NULL;
+}
+
+struct stopper *stopper_start(struct fuse_session *se, struct notifier *n)
+{
+	if (pipe_fd[0] < 0 && pipe(pipe_fd) != 0)
+		return NULL;
+	struct stopper *s = cas_xcalloc(1, sizeof(*s));
+	s->se = se;
+	s->notify = n;
+	s->loop = pthread_self();
+	/* the thread blocks the signals, so they reach the loop's thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&s->th, NULL, run, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		free(s);
+		return NULL;
+	}
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: the loop's wait returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &s->old_int);
+	sigaction(SIGTERM, &sa, &s->old_term);
+	return s;
+}
+
+void stopper_stop(struct stopper *s)
+{
+	if (!s)
+		return;
+	sigaction(SIGINT, &s->old_int, NULL);
+	sigaction(SIGTERM, &s->old_term, NULL);
+	char zero = 0;
+	if (write(pipe_fd[1], &zero, 1) < 0) { /* the thread has its byte already */
+	}
+	pthread_join(s->th, NULL);
+	/* the handlers are back to libfuse's: nobody writes to the pipe any more */
+	close(pipe_fd[0]);
+	close(pipe_fd[1]);
+	pipe_fd[0] = pipe_fd[1] = -1;
+	free(s);
+}
