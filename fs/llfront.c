@@ -57,10 +57,14 @@ struct lentry {
  * listing it started with however many other passes start meanwhile. */
 struct listing {
 	uint32_t gen;
+	uint64_t used;          /* the front's tick when a READDIR last read it (under mu) */
 	size_t n;
 	struct lentry *v;
 };
-#define LISTINGS_KEPT 8 /* per directory: the passes that may be under way at once */
+/* Per directory: a new pass pushes out the listing read least recently, so
+ * a pass is lost only after this many others were read since its last
+ * READDIR. */
+#define LISTINGS_KEPT 16
 #define OFF_GEN(off) ((uint32_t)((uint64_t)(off) >> 32))
 #define OFF_IDX(off) ((size_t)((uint64_t)(off) & 0xffffffffu))
 
@@ -78,8 +82,7 @@ struct lnode {
 	/* under mu */
 	uint64_t nlookup;       /* the kernel's references (LOOKUP replies less FORGETs) */
 	int current;            /* in by_path: what the path's next LOOKUP compares with */
-	struct listing *lists[LISTINGS_KEPT]; /* a directory's latest listings, one per pass (ring) */
-	unsigned next_list;
+	struct listing *lists[LISTINGS_KEPT]; /* a directory's listings, one per pass under way */
 	UT_hash_handle hid, hpath;
 };
 
@@ -96,6 +99,7 @@ struct llfront {
 	struct lnode *by_path;
 	fuse_ino_t next_id;
 	uint32_t next_gen;      /* the next listing's generation (1..2^31-1) */
+	uint64_t tick;          /* READDIRs served: the listings' recency */
 	uint64_t epoch;         /* invalidations sent so far: a LOOKUP that saw it move answers uncached */
 };
 
@@ -442,11 +446,11 @@ static int take_listing(struct casfs *fs, const struct lnode *dir, struct listin
 }
 
 /* A pass over a directory starts at offset 0 with a listing of its own,
- * kept on the directory's node with the last few others; its offsets name
+ * kept on the directory's node with the others under way; its offsets name
  * it, so one pass reads one listing (the path front's per-open buffer)
  * while other passes start beside it. A pass whose listing was pushed out
- * of the ring by LISTINGS_KEPT newer ones goes on in a new listing. The
- * kernel keeps what it got. */
+ * (LISTINGS_KEPT others read since its last READDIR) goes on in a new
+ * listing. The kernel keeps what it got. */
 static struct listing *find_listing(struct lnode *l, uint32_t gen)
 {
 	for (size_t i = 0; i < LISTINGS_KEPT; i++)
@@ -492,12 +496,22 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 		} else {
 			fresh->gen = fr->next_gen;
 			fr->next_gen = fr->next_gen >= 0x7fffffffu ? 1 : fr->next_gen + 1;
-			unsigned slot = l->next_list++ % LISTINGS_KEPT;
+			size_t slot = 0;
+			for (size_t i = 0; i < LISTINGS_KEPT; i++) {
+				if (!l->lists[i]) {
+					slot = i;
+					break;
+				}
+				if (l->lists[i]->used < l->lists[slot]->used)
+					slot = i;
+			}
 			evicted = l->lists[slot];
 			l->lists[slot] = fresh;
 			ls = fresh;
 		}
 	}
+	if (ls)
+		ls->used = ++fr->tick;
 	for (size_t i = ls ? OFF_IDX(off) : 0; ls && i < ls->n; i++) {
 		struct stat st = { .st_ino = ls->v[i].ino, .st_mode = ls->v[i].type };
 		off_t next = (off_t)(((uint64_t)ls->gen << 32) | (uint64_t)(i + 1));
