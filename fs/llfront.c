@@ -448,14 +448,32 @@ static int take_listing(struct casfs *fs, const struct lnode *dir, struct listin
 /* A pass over a directory starts at offset 0 with a listing of its own,
  * kept on the directory's node with the others under way; its offsets name
  * it, so one pass reads one listing (the path front's per-open buffer)
- * while other passes start beside it. A pass whose listing was pushed out
- * (LISTINGS_KEPT others read since its last READDIR) goes on in a new
- * listing. The kernel keeps what it got. */
+ * while other passes start beside it; a pass that finds the same entries
+ * as a kept listing shares it, so only a changed directory makes new ones.
+ * A pass whose listing was pushed out (LISTINGS_KEPT others read since its
+ * last READDIR) goes on in a new listing. The kernel keeps what it got. */
 static struct listing *find_listing(struct lnode *l, uint32_t gen)
 {
 	for (size_t i = 0; i < LISTINGS_KEPT; i++)
 		if (l->lists[i] && l->lists[i]->gen == gen)
 			return l->lists[i];
+	return NULL;
+}
+
+/* A kept listing with the same entries as ls, or NULL. Under mu. */
+static struct listing *same_listing(struct lnode *l, const struct listing *ls)
+{
+	for (size_t i = 0; i < LISTINGS_KEPT; i++) {
+		struct listing *k = l->lists[i];
+		if (!k || k->n != ls->n)
+			continue;
+		size_t j = 0;
+		while (j < k->n && k->v[j].ino == ls->v[j].ino && k->v[j].type == ls->v[j].type &&
+		       strcmp(k->v[j].name, ls->v[j].name) == 0)
+			j++;
+		if (j == k->n)
+			return k;
+	}
 	return NULL;
 }
 
@@ -493,6 +511,8 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 			for (size_t i = 0; i < LISTINGS_KEPT; i++)
 				if (l->lists[i] && (!ls || l->lists[i]->gen > ls->gen))
 					ls = l->lists[i];
+		} else if ((ls = same_listing(l, fresh)) != NULL) {
+			evicted = fresh; /* the same names as one kept: its passes and this one share it */
 		} else {
 			fresh->gen = fr->next_gen;
 			fr->next_gen = fr->next_gen >= 0x7fffffffu ? 1 : fr->next_gen + 1;
