@@ -483,7 +483,6 @@ struct handle *apifile_open(struct casfs *fs, const struct node *n, int flags, i
 			serve_snapshot(fs, h, flags);
 	}
 	struct wctx c = {0};
-	h->snapshot = !wr && a->snap; /* a stat through it: apifile_snapshot_attrs */
 	step(fs, h, !wr ? E_OPEN_READ
 		   : flags & O_TRUNC ? E_OPEN_TRUNC
 		   : !(flags & O_APPEND) && a->snap && a->snap->len > 0 ? E_OPEN_INPLACE

@@ -91,13 +91,16 @@ static int file_getattr(struct casfs *fs, const struct node *n, struct handle *h
 	}
 	st->st_size = (off_t)len;
 	st->st_blocks = (blkcnt_t)((len + 511) / 512);
-	/* the kernel holds them for the ttl from about now (a second's margin
-	 * for the reply's way); under ttl=0 not at all */
-	cas_stamps_attrs_given(fs->stamps, n->ino, hash,
-			       fs->o.ttl > 0 ? cas_mono_ms() + (int64_t)(fs->o.ttl * 1000) + 1000 : 0);
 	off_t pending = h ? apifile_pending_size(h) : -1;
 	if (pending >= 0)
 		st->st_size = pending;
+	/* the kernel holds them for the ttl from about now (a second's margin
+	 * for the reply's way); under ttl=0 not at all. A writer's pending size
+	 * is no rendering's: recorded as content no snapshot has (hash 0), so
+	 * the next open of the file is served direct (a truncate whose commit
+	 * was refused leaves the kernel with size 0 and the old content) */
+	cas_stamps_attrs_given(fs->stamps, n->ino, pending >= 0 ? 0 : hash,
+			       fs->o.ttl > 0 ? cas_mono_ms() + (int64_t)(fs->o.ttl * 1000) + 1000 : 0);
 	return 0;
 }
 

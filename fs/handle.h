@@ -14,8 +14,6 @@ struct handle {
 	struct handle *prev, *next; /* fs->handles, under fs->handles_mu */
 	struct node node;           /* immutable after handle_new */
 	int direct_io, keep_cache;  /* set by the kind's open, read by the FUSE layer */
-	int snapshot;               /* set by the kind's open: reads one snapshot, and a getattr
-				     * through the handle answers it without blocking */
 	void *priv;                 /* the kind's per-open state, freed by its release */
 };
 

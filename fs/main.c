@@ -905,15 +905,17 @@ static int build(struct casfs *fs)
  * the cache's change hook (events.c) reaches only the feed and the notifier.
  * A hook that ever takes an instance lock or reads the store must move
  * fleet_stop and cas_snapshot_stop before casfs_destroy. */
-static void teardown(struct casfs *fs)
+static int teardown(struct casfs *fs)
 {
 	fleet_stop(fs);                   /* 1: no more invalidations from the fleet */
 	cas_snapshot_stop(fs->snapshot);
 	cas_prefetch_free(fs->prefetch);
 	cas_prefetch_free(fs->prefetch_cert);
 	if (cas_cache_free(fs->cache)) {  /* 2: waits for the background refreshes */
-		cas_warn("background refreshes still running at exit: their client, database and notices are left allocated");
-		return;
+		cas_warn("background refreshes still running at exit: their client, database and notices are left "
+			 "allocated, and the process ends without its exit handlers");
+		cas_stamps_free(fs->stamps); /* the writer's last flush (the database stays open) */
+		return -1;
 	}
 	cas_snapshot_free(fs->snapshot);  /* 3 */
 	notifier_free(fs->notify);
@@ -931,6 +933,7 @@ static void teardown(struct casfs *fs)
 			 o->log_file, o->log_level, o->state_dir, o->account, o->share, o->share_password_file, o->front };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
+	return 0;
 }
 
 /* The session serving the mount: the path front's (f) or the inode
@@ -1096,7 +1099,8 @@ int main(int argc, char *argv[])
 	free_session(&fsn);
 	free(cmd.mountpoint);
 out:
-	teardown(&fs);
+	if (teardown(&fs) != 0)
+		_exit(rc); /* a thread still runs in the client: libcurl's and OpenSSL's exit handlers must not */
 	for (int i = 0; i < ps->npositional; i++)
 		free(ps->positional[i]);
 	fuse_opt_free_args(&args);

@@ -229,7 +229,10 @@ enum stamps_open cas_stamps_open(struct cas_stamps *s, uint64_t ino, uint64_t ha
 	struct slot *sl = slot_for(s, ino);
 	enum stamps_open r;
 	if (sl->mixed_until > now || (sl->attr_hash != hash && sl->attr_until > now)) {
-		r = STAMPS_DIRECT; /* the pages the kernel holds stay what they were */
+		r = STAMPS_DIRECT;
+		/* what the kernel's pages hold is no longer known (a direct handle may
+		 * still fill them, e.g. a private mmap): the next page-cached open drops them */
+		sl->served_set = 0;
 	} else {
 		r = sl->served_set && sl->served == hash ? STAMPS_KEEP : STAMPS_DROP;
 		sl->served = hash;

@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "notify.h"
 
@@ -45,8 +47,19 @@ static void *run(void *arg)
 	cas_info("signal %d: stopping the kernel notices, then the FUSE loop", c);
 	notifier_stop(s->notify); /* the loop still answers whatever a notice waits for */
 	fuse_session_exit(s->se);
-	pthread_kill(s->loop, SIGTERM); /* wakes the loop's thread out of its wait; the handler's byte is not read */
-	return NULL;
+	/* wake the loop's thread out of its wait (the handler's byte is read
+	 * below), again every 200 ms until stopper_stop's zero byte says the
+	 * loop returned: a kill landing between the loop's check and its wait
+	 * would be lost */
+	for (;;) {
+		pthread_kill(s->loop, SIGTERM);
+		int64_t until = cas_mono_ms() + 200;
+		for (int64_t left = 200; left > 0; left = until - cas_mono_ms()) {
+			struct pollfd p = { .fd = pipe_fd[0], .events = POLLIN };
+			if (poll(&p, 1, (int)left) > 0 && read(pipe_fd[0], &c, 1) == 1 && c == 0)
+				return NULL; /* the loop returned */
+		}
+	}
 }
 
 struct stopper *stopper_start(struct fuse_session *se, struct notifier *n)
