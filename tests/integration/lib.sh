@@ -314,3 +314,14 @@ daemon_of() {
 		[ "$(tr '\0' '\n' <"/proc/$p/cmdline" | tail -n1)" = "$1" ] && { echo "$p"; return; }
 	done
 }
+
+# wait_line JQ-FILTER SECONDS: waits for a line of $T/tail.out (a `tail -f` of
+# .cas/events) matching the filter; 1 when none came in time
+wait_line() {
+	local i
+	for i in $(seq 1 $(($2 * 20))); do
+		[ -n "$(jq -c "select($1)" "$T/tail.out" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}

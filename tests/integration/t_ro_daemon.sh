@@ -89,14 +89,6 @@ s0=$(stat -c %s "$MNT/.cas/events")
 tail -n 0 -f "$MNT/.cas/events" >"$T/tail.out" 2>"$T/tail.err" &
 TAIL_PID=$!
 sleep 1.2 # tail has opened the feed and read its end
-wait_line() { # jq-filter seconds
-	local i
-	for i in $(seq 1 $(($2 * 20))); do
-		[ -n "$(jq -c "select($1)" "$T/tail.out" 2>/dev/null)" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 for n in 1 2; do
 	emu_post "instances/$id" "{\"CertificateName\":\"ro-daemon-$n\"}"
 	sleep "$WAIT"

@@ -38,42 +38,8 @@ expect_eq "$(jq -r .City "$T/detail.0")" "$city0" "City before the reader loop"
 	done
 ) &
 writer=$!
-python3 - "$d/detail" "$T/detail.0" "$writer" "$T/reads.json" "${cities[@]}" <<'PY' || fail "the reader loop: $(cat "$T/reads.json" 2>/dev/null)"
-import json, os, sys
-path, first, writer, out, cities = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
-def rest(doc):
-    doc = dict(doc); doc.pop("City", None); return doc
-base = rest(json.load(open(first)))
-seen, reads, bad = {}, 0, []
-def alive():
-    try: os.kill(writer, 0); return True
-    except ProcessLookupError: return False
-while alive() and len(bad) < 5:
-    fd = os.open(path, os.O_RDONLY)
-    size = os.fstat(fd).st_size
-    data = b""
-    while True:
-        b = os.read(fd, 65536)
-        if not b: break
-        data += b
-    os.close(fd)
-    reads += 1
-    try:
-        doc = json.loads(data)
-    except ValueError as e:
-        bad.append("read %d is not one JSON document (%s): %r ... %r" % (reads, e, data[:80], data[-80:])); continue
-    c = doc.get("City")
-    if c not in cities:
-        bad.append("read %d: City of no version: %r" % (reads, str(c)[:40])); continue
-    if rest(doc) != base:
-        bad.append("read %d: fields other than City differ from the first document" % reads); continue
-    if c in seen and seen[c] != data:
-        bad.append("read %d: City %r, but other bytes than an earlier read of that version" % (reads, c[:20])); continue
-    seen.setdefault(c, data)
-    if size != len(data):
-        bad.append("read %d: fstat size %d after open, %d bytes read" % (reads, size, len(data)))
-json.dump({"reads": reads, "versions_seen": len(seen), "bad": bad}, open(out, "w"))
-PY
+python3 "$(dirname "$0")/whole_reads.py" "$d/detail" "$T/detail.0" "$writer" "$T/reads.json" "${cities[@]}" ||
+	fail "the reader loop: $(cat "$T/reads.json" 2>/dev/null)"
 wait "$writer"
 log "reader loop: $(cat "$T/reads.json")"
 [ "$(jq '.bad | length' "$T/reads.json")" = 0 ] || check_fail "reads of detail while the service changed it: $(jq -c .bad "$T/reads.json")"

@@ -18,14 +18,6 @@ tail -n 0 -f "$MNT/.cas/events" >"$T/tail.out" 2>"$T/tail.err" &
 TAIL_PID=$!
 sleep 1.2 # tail has opened the file and read its (empty) end
 
-wait_line() { # jq-filter seconds: waits for a line of tail's output matching
-	local i
-	for i in $(seq 1 $(($2 * 20))); do
-		[ -n "$(jq -c "select($1)" "$T/tail.out" 2>/dev/null)" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # 1. a change behind the mount
 ids=($(ls "$MNT/instances"))

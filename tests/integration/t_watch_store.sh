@@ -40,14 +40,6 @@ fi
 tail -n 0 -f "$MNT/.cas/events" >"$T/tail.out" 2>"$T/tail.err" &
 TAIL_PID=$!
 sleep 1.2
-wait_line() { # jq-filter seconds
-	local i
-	for i in $(seq 1 $(($2 * 20))); do
-		[ -n "$(jq -c "select($1)" "$T/tail.out" 2>/dev/null)" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # ---- an upload through the mount: a mutation line when cp returns
 make_live "$T/live/up.example" up.example
