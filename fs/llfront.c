@@ -82,7 +82,8 @@ struct lnode {
 	/* under mu */
 	uint64_t nlookup;       /* the kernel's references (LOOKUP replies less FORGETs) */
 	int current;            /* in by_path: what the path's next LOOKUP compares with */
-	struct listing *lists[LISTINGS_KEPT]; /* a directory's listings, one per pass under way */
+	struct listing **lists; /* a directory's listings, one per pass under way (LISTINGS_KEPT
+				 * slots, made at its first READDIR: files never need them) */
 	UT_hash_handle hid, hpath;
 };
 
@@ -139,8 +140,9 @@ static void lnode_free(struct casfs *fs, struct lnode *l)
 		return;
 	cas_obj_unref(l->snap);
 	handle_release(fs, l->h);
-	for (size_t i = 0; i < LISTINGS_KEPT; i++)
+	for (size_t i = 0; l->lists && i < LISTINGS_KEPT; i++)
 		listing_free(l->lists[i]);
+	free(l->lists);
 	free(l->target);
 	free(l->path);
 	free(l);
@@ -454,7 +456,7 @@ static int take_listing(struct casfs *fs, const struct lnode *dir, struct listin
  * last READDIR) goes on in a new listing. The kernel keeps what it got. */
 static struct listing *find_listing(struct lnode *l, uint32_t gen)
 {
-	for (size_t i = 0; i < LISTINGS_KEPT; i++)
+	for (size_t i = 0; l->lists && i < LISTINGS_KEPT; i++)
 		if (l->lists[i] && l->lists[i]->gen == gen)
 			return l->lists[i];
 	return NULL;
@@ -463,7 +465,7 @@ static struct listing *find_listing(struct lnode *l, uint32_t gen)
 /* A kept listing with the same entries as ls, or NULL. Under mu. */
 static struct listing *same_listing(struct lnode *l, const struct listing *ls)
 {
-	for (size_t i = 0; i < LISTINGS_KEPT; i++) {
+	for (size_t i = 0; l->lists && i < LISTINGS_KEPT; i++) {
 		struct listing *k = l->lists[i];
 		if (!k || k->n != ls->n)
 			continue;
@@ -508,7 +510,7 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	struct listing *ls = fresh ? NULL : find_listing(l, OFF_GEN(off));
 	if (!ls) { /* a new pass, or one whose listing was pushed out meanwhile */
 		if (!fresh) { /* pushed out between the two looks: the latest will do */
-			for (size_t i = 0; i < LISTINGS_KEPT; i++)
+			for (size_t i = 0; l->lists && i < LISTINGS_KEPT; i++)
 				if (l->lists[i] && (!ls || l->lists[i]->gen > ls->gen))
 					ls = l->lists[i];
 		} else if ((ls = same_listing(l, fresh)) != NULL) {
@@ -516,6 +518,8 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 		} else {
 			fresh->gen = fr->next_gen;
 			fr->next_gen = fr->next_gen >= 0x7fffffffu ? 1 : fr->next_gen + 1;
+			if (!l->lists)
+				l->lists = cas_xcalloc(LISTINGS_KEPT, sizeof(*l->lists));
 			size_t slot = 0;
 			for (size_t i = 0; i < LISTINGS_KEPT; i++) {
 				if (!l->lists[i]) {
