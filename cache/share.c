@@ -721,8 +721,9 @@ static void pending_put_front_locked(struct share *s, char **msgs, size_t n)
 }
 
 /* Publishes the pending changes in order: 0 when none is left, -1 when one
- * still is (Redis did not answer, or another thread is publishing them: this
- * one does not wait for it). No mutex is held across a command. */
+ * still is because Redis did not answer, 1 when another thread is
+ * publishing them (this one does not wait for it; that thread goes on until
+ * the list is empty). No mutex is held across a command. */
 static int replay_pending(struct share *s, int64_t deadline_ns)
 {
 	for (;;) {
@@ -730,7 +731,7 @@ static int replay_pending(struct share *s, int64_t deadline_ns)
 		if (s->replaying || !s->npending) {
 			int busy = s->replaying;
 			pthread_mutex_unlock(&s->pend_mu);
-			return busy ? -1 : 0;
+			return busy ? 1 : 0;
 		}
 		char **batch = s->pending;
 		size_t n = s->npending, sent = 0;
@@ -767,7 +768,8 @@ void share_changed(struct share *s, int kind, const char *key)
 	int64_t deadline = cas_op_current().deadline_ns;
 	char *msg = cas_xasprintf("%s %d %s", s->id, kind, key ? key : "");
 	/* after the pending ones (their order kept); a failure is kept pending */
-	if (replay_pending(s, deadline) == 0 && publish_one(s, deadline, msg) == 0) {
+	int replay = replay_pending(s, deadline);
+	if (replay == 0 && publish_one(s, deadline, msg) == 0) {
 		free(msg);
 		return;
 	}
@@ -781,6 +783,11 @@ void share_changed(struct share *s, int kind, const char *key)
 	s->pending[s->npending++] = msg;
 	pending_stat_locked(s);
 	pthread_mutex_unlock(&s->pend_mu);
+	/* queued behind another thread's replay: that thread may have made its
+	 * last check of the list just before the append; if it has finished,
+	 * this call sends it (if not, it returns at once and that thread does) */
+	if (replay == 1)
+		(void)replay_pending(s, deadline);
 }
 
 void share_refreshed(struct share *s)

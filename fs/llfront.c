@@ -148,7 +148,11 @@ static void lnode_free(struct casfs *fs, struct lnode *l)
 	free(l);
 }
 
-/* The node with id, or NULL (an id the kernel should not have). */
+/* The node with id, or NULL (an id the kernel should not have). No
+ * reference is taken: the kernel sends no FORGET for an id while a request
+ * on it is in flight, and the only FORGET casfs makes itself is ll_lookup's
+ * for a reply the kernel never took. Code that forgets a node on its own
+ * must first give nodes a reference count. */
 static struct lnode *by_id(struct llfront *fr, fuse_ino_t id)
 {
 	struct lnode *l;

@@ -3,6 +3,7 @@
 #include "stopper.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <poll.h>
 #include <pthread.h>
@@ -97,9 +98,14 @@ void stopper_stop(struct stopper *s)
 	if (write(pipe_fd[1], &zero, 1) < 0) { /* the thread has its byte already */
 	}
 	pthread_join(s->th, NULL);
-	/* the handlers are back to libfuse's: nobody writes to the pipe any more */
-	close(pipe_fd[0]);
-	close(pipe_fd[1]);
-	pipe_fd[0] = pipe_fd[1] = -1;
+	/* the pipe stays open for the process's life: a handler already running
+	 * on another thread may still write to it, and a closed descriptor's
+	 * number could by then be another file's. Drain what it holds. */
+	int fl = fcntl(pipe_fd[0], F_GETFL);
+	fcntl(pipe_fd[0], F_SETFL, fl | O_NONBLOCK);
+	char c;
+	while (read(pipe_fd[0], &c, 1) == 1) {
+	}
+	fcntl(pipe_fd[0], F_SETFL, fl);
 	free(s);
 }
