@@ -33,6 +33,7 @@
 #include "share.h"
 #include "buf.h"
 #include "creds.h"
+#include "daemon.h"
 #include "errlog.h"
 #include "events.h"
 #include "log.h"
@@ -599,7 +600,7 @@ static int check_readable(const char *opt, const char *path)
 }
 
 /* Every path option is made absolute at parse time: the daemon runs in /
- * (fuse_daemonize chdirs there), and opens the CA bundle for each new
+ * (daemon_start chdirs there), and opens the CA bundle for each new
  * connection, the log file on SIGHUP, the state database after the fork. */
 static int absolute_paths(struct casfs_opts *o)
 {
@@ -998,12 +999,12 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 		fprintf(stderr, "casfs: warning: no syslog socket (/dev/log), the daemon's log is lost; "
 				"use -o log_file=PATH or -f\n");
 	/* what belongs to a process is made in the daemon, after fork(2) in
-	 * fuse_daemonize: the database connection (SQLite's locks are the
+	 * daemon_start: the database connection (SQLite's locks are the
 	 * process's; statedb.h), the pid in journal records, and the threads
 	 * (fork keeps none of them). -f forks nothing. */
 	if (!cmd->foreground)
 		statedb_suspend(fs->state);
-	int daemonized = fuse_daemonize(cmd->foreground);
+	int daemonized = daemon_start(cmd->foreground);
 	if (!cmd->foreground && daemonized == 0)
 		cas_log_init("casfs", 1, log_max); /* syslog, unless -o log_file */
 	if (!cmd->foreground)
@@ -1025,6 +1026,7 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 	 * below reads them (a no-op without NOTIFY_SOCKET) */
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
 	cas_info("mounted at %s (%s front)", fs->o.mountpoint, fsn->ll ? "inode" : "path");
+	daemon_ready(0); /* the shell's `casfs ...` returns now: serving, logged */
 	int res = loop(fsn, cmd);
 	stopper_stop(stop);
 	/* the loop returns the signal that stopped it: a requested stop is success */
@@ -1033,6 +1035,7 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 	cas_info("unmounting %s", fs->o.mountpoint);
 	fuse_remove_signal_handlers(se);
 unmount:
+	daemon_ready(1); /* a start that failed in the daemon (a no-op once serving) */
 	/* the FUSE workers are done (the loop joined them, mutations included):
 	 * what still calls the API is background work, which need not finish */
 	cas_client_shutdown(fs->client);

@@ -3,7 +3,7 @@
  * list .cas/metrics.prom serves), so changes made elsewhere reach the feed
  * and the metrics while nobody reads. Each period costs ⌈N/100⌉
  * ListInstances calls and nothing else (every field an event shows is in
- * the list entries). Started after fuse_daemonize (threads do not survive
+ * the list entries). Started after daemon_start (threads do not survive
  * the fork), stopped with the other workers. */
 #ifndef CASFS_WATCH_H
 #define CASFS_WATCH_H
