@@ -25,6 +25,7 @@ struct casfs_opts {
 	int keys;       /* -o keys: show key.pem (certificates' private keys) */
 	char *front;    /* -o front=path: a read-only mount on the path front (llfront.h) */
 	int hl_options; /* an option of libfuse's high-level API was given (kernel_cache, attr_timeout=, ...) */
+	unsigned max_read; /* libfuse's -o max_read=N, also told to the kernel at INIT (0: none) */
 	char *mountpoint;
 	char *state_dir;       /* -o state_dir= (default $XDG_STATE_HOME/casfs) */
 	int no_state, offline; /* -o no_state, -o offline */

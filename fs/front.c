@@ -1,8 +1,11 @@
 /* front: what the two FUSE fronts share (see front.h). */
+#define FUSE_USE_VERSION 314
 #include "front.h"
 
 #include <stdatomic.h>
 #include <string.h>
+
+#include <fuse_lowlevel.h>
 
 #include "errlog.h"
 #include "handle.h"
@@ -61,6 +64,23 @@ void fs_statfs(struct statvfs *sv)
 	sv->f_blocks = sv->f_bfree = sv->f_bavail = 1ULL << 38;
 	sv->f_files = sv->f_ffree = sv->f_favail = 1ULL << 30;
 	sv->f_namemax = 255;
+}
+
+void fs_conn_want(struct casfs *fs, struct fuse_conn_info *conn)
+{
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* readdirplus makes libfuse look every listed entry up again (a second
+	 * stat of each), while the kernel keeps entries and attributes for the
+	 * ttl anyway: plain readdir plus lookups on demand costs less */
+	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* symlink targets (by-status) never change for a path; invalidation drops them */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* the mount option is the kernel's; libfuse compares init()'s value
+	 * with it and refuses the session when they differ (libfuse #91) */
+	conn->max_read = fs->o.max_read;
 }
 
 void casfs_state_init(struct casfs *fs)

@@ -14,6 +14,12 @@
 #include "nodes.h"
 #include "notify.h"
 
+struct fuse_conn_info;
+/* What both fronts ask of the kernel at INIT: no readdirplus (a listing
+ * is read, entries are looked up on demand), no writeback cache, cached
+ * symlink targets, atomic O_TRUNC, and -o max_read= repeated (libfuse 3
+ * aborts INIT unless init() sets the value the mount option gave). */
+void fs_conn_want(struct casfs *fs, struct fuse_conn_info *conn);
 /* Called from the front's init, inside the FUSE loop's start: the
  * per-mount state (casfs_state_init), the notifier's thread sending its
  * invalidations to sink, read-ahead and progress. */

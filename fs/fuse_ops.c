@@ -501,16 +501,7 @@ static void *casfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
 	cfg->auto_cache = 0;
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	/* readdirplus makes libfuse look every listed entry up again (a second
-	 * stat of each), while the kernel keeps entries and attributes for the
-	 * ttl anyway: plain readdir plus lookups on demand costs less */
-	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
-	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	/* symlink targets (by-status) never change for a path; invalidation drops them */
-	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
-		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	fs_conn_want(fs, conn);
 	casfs_start(fs, invalidate_path, ctx->fuse);
 	return fs;
 }

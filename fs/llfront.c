@@ -675,13 +675,9 @@ static void invalidate_path(void *ctx, const char *path)
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct llfront *fr = userdata;
-	/* the same kernel caching as the path front (fuse_ops.c, casfs_init),
-	 * and the kernel's own check of cached listings against the
-	 * directory's mtime */
-	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
-	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
-		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* the same kernel caching as the path front (front.c), and the
+	 * kernel's own check of cached pages against a file's mtime */
+	fs_conn_want(fr->fs, conn);
 	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 	casfs_start(fr->fs, invalidate_path, fr);

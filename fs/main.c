@@ -215,7 +215,7 @@ static int parse_numeric(struct casfs_opts *o, const char *arg)
 static int check_fuse_number(const char *arg)
 {
 	static const struct { const char *prefix; int base; } nums[] = {
-		{ "max_read=", 10 }, { "blksize=", 10 },
+		{ "max_read=", 10 },
 		{ "max_threads=", 10 }, { "max_idle_threads=", 10 }, { "remember=", 10 },
 	};
 	static const char *const secs[] = { "entry_timeout=", "negative_timeout=", "attr_timeout=", "ac_attr_timeout=" };
@@ -241,6 +241,25 @@ static int check_fuse_number(const char *arg)
 	return -1;
 }
 
+/* libfuse options that can never work on a casfs mount, and why: refused
+ * with casfs's one line rather than a bare "mount failed" from the kernel
+ * or a module's complaint after the daemon started. NULL: not one. */
+static const char *fuse_option_refused(const char *arg)
+{
+	static const struct { const char *name; const char *why; } refused[] = { /* NAME or NAME=... */
+		{ "blkdev", "casfs is not a block-device file system (fuseblk needs a device as SOURCE)" },
+		{ "blksize", "casfs is not a block-device file system (blksize= is fuseblk's)" },
+		{ "modules", "libfuse's stacking modules (subdir, iconv) rewrite paths behind casfs's back; "
+			     "mount the account and use the subdirectory instead" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		size_t n = strlen(refused[i].name);
+		if (strncmp(arg, refused[i].name, n) == 0 && (arg[n] == '\0' || arg[n] == '='))
+			return refused[i].why;
+	}
+	return NULL;
+}
+
 /* The libfuse 3 mount, library and loop options casfs passes through
  * (flags, and "name=" prefixes), each checked to reach libfuse 3.14 without
  * its "unknown option" complaint; anything else gets casfs's own message. */
@@ -250,16 +269,16 @@ static int check_fuse_number(const char *arg)
 static int fuse_option_known(const char *arg)
 {
 	static const char *const flags[] = {
-		"-s", "allow_other", "allow_root", "auto_unmount", "blkdev", "default_permissions", "clone_fd", "rw",
+		"-s", "allow_other", "allow_root", "auto_unmount", "default_permissions", "clone_fd", "rw",
 		"suid", "nosuid", "dev", "nodev", "exec", "noexec", "async", "sync", "dirsync", "atime", "noatime", NULL,
 	};
 	static const char *const valued[] = {
-		"fsname=", "subtype=", "max_read=", "blksize=", "context=", "fscontext=", "defcontext=",
+		"fsname=", "subtype=", "max_read=", "context=", "fscontext=", "defcontext=",
 		"rootcontext=", "max_threads=", "max_idle_threads=", NULL,
 	};
 	static const char *const hl_flags[] = { "kernel_cache", "auto_cache", "noauto_cache", "no_rofd_flush", "noforget", NULL };
 	static const char *const hl_valued[] = {
-		"entry_timeout=", "negative_timeout=", "attr_timeout=", "ac_attr_timeout=", "remember=", "modules=", NULL,
+		"entry_timeout=", "negative_timeout=", "attr_timeout=", "ac_attr_timeout=", "remember=", NULL,
 	};
 	for (size_t i = 0; flags[i]; i++)
 		if (strcmp(arg, flags[i]) == 0)
@@ -351,6 +370,13 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 			return -1;
 		if (strncmp(arg, "fsname=", 7) == 0)
 			ps->fsname_given = 1;
+		if (strncmp(arg, "max_read=", 9) == 0) /* checked above; libfuse also wants it at INIT */
+			ps->o->max_read = (unsigned)strtoul(arg + 9, NULL, 10);
+		const char *why = fuse_option_refused(arg);
+		if (why) {
+			fprintf(stderr, "casfs: -o %s: %s\n", arg, why);
+			return -1;
+		}
 		int known = fuse_option_known(arg);
 		if (known == 2)
 			ps->o->hl_options = 1;

@@ -86,7 +86,14 @@ for o in umask=999 uid=no-such-user-x gid=no-such-group-x; do
 	want="casfs: -o $o:" try -o "endpoint=$EMU_URL,$o" "$MNT"
 done
 want="-o account=a/b" try -o "endpoint=$EMU_URL,account=a/b" "$MNT"
+# libfuse options that cannot work on casfs: casfs's reason, not the
+# kernel's bare "mount failed" (blkdev, blksize=) or a module's complaint
+# after the daemon started (modules=subdir without subdir=)
+for o in blkdev blksize=4096 modules=subdir; do
+	want="casfs: -o $o: " try -o "endpoint=$EMU_URL,$o" "$MNT"
+done
 for o in state_dir= profile= cafile= region=; do
 	want="casfs: -o $o needs a value" try -o "endpoint=$EMU_URL,$o" "$MNT"
 done
+
 echo PASS
