@@ -160,6 +160,7 @@ static const char usage[] =
 	"  -o max_threads=N    at most N threads serving requests (default 32)\n"
 	"  -o clone_fd         one /dev/fuse descriptor per thread\n"
 	"  -o fsname=NAME      the source shown in /proc/mounts (default casfs, or casfs:SOURCE)\n"
+	"  -o max_read=BYTES   the largest READ request the kernel sends\n"
 	"\n"
 	"Signals: SIGTERM/SIGINT unmount and exit 0; SIGHUP reopens the log file.\n"
 	"Manual: man casfs\n";
