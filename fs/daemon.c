@@ -3,6 +3,7 @@
  * "forked" to "serving". */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +14,50 @@
 /* the write end of the pipe the parent reads, -1 once the word was sent (or
  * in the foreground); the main thread's only */
 static int word_fd = -1;
+
+/* the waiting parent's: the daemon, and the stop it was asked for */
+static pid_t daemon_pid;
+static volatile sig_atomic_t forwarded;
+
+/* SIGINT/SIGTERM to the waiting parent (Ctrl-C, timeout(1)) are the
+ * daemon's: it is in its own session, so the terminal no longer reaches it */
+static void forward(int sig)
+{
+	kill(daemon_pid, sig);
+	forwarded = sig;
+}
+
+/* The parent: waits for the word, forwarding a stop; exits with the
+ * daemon's status, or 128+signal once an interrupted daemon has gone. */
+__attribute__((noreturn)) static void wait_for_word(pid_t pid, int fd)
+{
+	daemon_pid = pid;
+	struct sigaction sa = { .sa_handler = forward }; /* no SA_RESTART: the read returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* run() blocked them across the fork; the daemon keeps them blocked
+	 * (pending) until its own handlers are in place */
+	sigset_t stops;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
+	unsigned char status = 1;
+	ssize_t n;
+	while ((n = read(fd, &status, 1)) < 0 && errno == EINTR)
+		;
+	int ws = 0;
+	if (forwarded || n != 1) {
+		/* interrupted: the daemon unmounts and exits; a dead one: its status */
+		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+			;
+		if (forwarded)
+			_exit(128 + forwarded);
+		_exit(WIFEXITED(ws) && WEXITSTATUS(ws) ? WEXITSTATUS(ws) : 1);
+	}
+	_exit(status);
+}
 
 int daemon_start(int foreground)
 {
@@ -34,17 +79,7 @@ int daemon_start(int foreground)
 	}
 	if (pid > 0) {
 		close(p[1]);
-		unsigned char status;
-		ssize_t n;
-		while ((n = read(p[0], &status, 1)) < 0 && errno == EINTR)
-			;
-		if (n == 1)
-			_exit(status);
-		/* no word: the daemon died; its status is the best answer */
-		int ws;
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		_exit(WIFEXITED(ws) && WEXITSTATUS(ws) ? WEXITSTATUS(ws) : 1);
+		wait_for_word(pid, p[0]);
 	}
 	close(p[0]);
 	word_fd = p[1];

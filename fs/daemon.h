@@ -3,7 +3,11 @@
  * daemon has started a thread or written a line, so a script that reads the
  * log, or a start that fails in the daemon, raced the prompt. Here the parent
  * waits for the daemon's word: it exits 0 once the daemon serves, or with the
- * daemon's status if the start failed (or 1 if it died without a word). */
+ * daemon's status if the start failed (or 1 if it died without a word).
+ * A SIGINT or SIGTERM the parent gets meanwhile (Ctrl-C, timeout(1)) is
+ * passed on: the daemon stops cleanly and the parent exits 128+signal once
+ * it has gone. The caller blocks SIGINT, SIGTERM and SIGHUP before the fork
+ * and unblocks them once its handlers are in place. */
 #ifndef CASFS_DAEMON_H
 #define CASFS_DAEMON_H
 

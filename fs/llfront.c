@@ -640,6 +640,22 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	refuse_at(req, parent, name);
 }
 
+/* extended attributes: casfs keeps none, so a change is a change to refuse */
+static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags)
+{
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	refuse_at(req, ino, NULL);
+}
+
+static void ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)name;
+	refuse_at(req, ino, NULL);
+}
+
 /* The notifier's sink (its thread): the kernel forgets the path's entry,
  * so the next walk looks it up again and gets the new snapshot, and for a
  * directory or link also its listing or target. -ENOENT: the kernel never
@@ -678,6 +694,10 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	/* the same kernel caching as the path front (front.c), and the
 	 * kernel's own check of cached pages against a file's mtime */
 	fs_conn_want(fr->fs, conn);
+	/* no atomic O_TRUNC: this front answers no OPEN, so the kernel would
+	 * take `: > file` after a `mount -o remount,rw` as done, with no
+	 * SETATTR to refuse (EROFS and a record, refuse_at) */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 	casfs_start(fr->fs, invalidate_path, fr);
@@ -741,6 +761,8 @@ static const struct fuse_lowlevel_ops ll_ops = {
 	.unlink = ll_unlink,
 	.rmdir = ll_unlink,
 	.rename = ll_rename,
+	.setxattr = ll_setxattr,
+	.removexattr = ll_removexattr,
 };
 
 struct llfront *llfront_new(struct casfs *fs, struct fuse_args *args)

@@ -10,7 +10,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -215,19 +217,20 @@ static int parse_numeric(struct casfs_opts *o, const char *arg)
  * line instead of libfuse's. 0 fine (or not numeric), -1 refused (printed). */
 static int check_fuse_number(const char *arg)
 {
-	static const struct { const char *prefix; int base; } nums[] = {
-		{ "max_read=", 10 },
-		{ "max_threads=", 10 }, { "max_idle_threads=", 10 }, { "remember=", 10 },
+	static const struct { const char *prefix; unsigned long max; } nums[] = { /* libfuse keeps them as unsigned or int */
+		{ "max_read=", UINT_MAX }, { "max_threads=", INT_MAX }, { "max_idle_threads=", INT_MAX }, { "remember=", INT_MAX },
 	};
 	static const char *const secs[] = { "entry_timeout=", "negative_timeout=", "attr_timeout=", "ac_attr_timeout=" };
 	const char *v = NULL;
 	char *end = NULL;
+	unsigned long max = 0;
 	errno = 0;
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]) && !v; i++)
 		if (strncmp(arg, nums[i].prefix, strlen(nums[i].prefix)) == 0) {
 			v = arg + strlen(nums[i].prefix);
-			if (*v && *v != '-')
-				strtoul(v, &end, nums[i].base);
+			max = nums[i].max;
+			if (*v && *v != '-' && strtoul(v, &end, 10) > max)
+				errno = ERANGE;
 		}
 	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]) && !v; i++)
 		if (strncmp(arg, secs[i], strlen(secs[i])) == 0) {
@@ -238,7 +241,11 @@ static int check_fuse_number(const char *arg)
 		}
 	if (!v || (end && !*end && *v && !errno))
 		return 0;
-	fprintf(stderr, "casfs: -o %.*s needs a non-negative number (got \"%s\")\n", (int)(v - arg - 1), arg, v);
+	if (errno == ERANGE && max)
+		fprintf(stderr, "casfs: -o %.*s needs a number no larger than %lu (got \"%s\")\n", (int)(v - arg - 1), arg,
+			max, v);
+	else
+		fprintf(stderr, "casfs: -o %.*s needs a non-negative number (got \"%s\")\n", (int)(v - arg - 1), arg, v);
 	return -1;
 }
 
@@ -1020,8 +1027,20 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 {
 	int rc = 1;
 	struct fuse_session *se = fsn->se;
-	if (fsn->f ? fuse_mount(fsn->f, cmd->mountpoint) : fuse_session_mount(se, cmd->mountpoint))
+	/* SIGINT, SIGTERM and SIGHUP wait (blocked, pending) from before the
+	 * mount until their handlers below are in place: until then their
+	 * default action would kill casfs and leave a dead mount. Threads made
+	 * meanwhile keep them blocked, so they reach the loop's thread. */
+	sigset_t stops, old_mask;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stops, &old_mask);
+	if (fsn->f ? fuse_mount(fsn->f, cmd->mountpoint) : fuse_session_mount(se, cmd->mountpoint)) {
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 		return 1;
+	}
 	if (!cmd->foreground && !fs->o.log_file && access("/dev/log", W_OK) != 0)
 		fprintf(stderr, "casfs: warning: no syslog socket (/dev/log), the daemon's log is lost; "
 				"use -o log_file=PATH or -f\n");
@@ -1049,6 +1068,7 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 	sigemptyset(&hup.sa_mask);
 	sigaction(SIGHUP, &hup, NULL);
 	struct stopper *stop = stopper_start(se, fs->notify); /* SIGINT/SIGTERM: the notifier first */
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* a stop that came meanwhile is handled now */
 	/* systemd Type=notify: the mount is up and requests queue until the loop
 	 * below reads them (a no-op without NOTIFY_SOCKET) */
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
@@ -1062,7 +1082,6 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 	cas_info("unmounting %s", fs->o.mountpoint);
 	fuse_remove_signal_handlers(se);
 unmount:
-	daemon_ready(1); /* a start that failed in the daemon (a no-op once serving) */
 	/* the FUSE workers are done (the loop joined them, mutations included):
 	 * what still calls the API is background work, which need not finish */
 	cas_client_shutdown(fs->client);
@@ -1071,6 +1090,9 @@ unmount:
 		fuse_unmount(fsn->f);
 	else
 		fuse_session_unmount(se);
+	/* a start that failed in the daemon (a no-op once serving): the parent
+	 * exits 1 only now, when the mountpoint is free again */
+	daemon_ready(1);
 	return rc;
 }
 

@@ -78,7 +78,7 @@ expect_eq "$(audit_count ListInstances)" "$((n0 + 3))" "API calls (only the thre
 for o in ttl=abc qps= timeout=1x max_stale=-1 call_budget=1e400 ttl; do
 	want="casfs: -o ${o%%=*}" try -o "endpoint=$EMU_URL,$o" "$MNT"
 done
-for o in max_threads=abc entry_timeout=soon; do
+for o in max_threads=abc entry_timeout=soon max_read=4294967296; do
 	want="casfs: -o ${o%%=*} needs" try -o "endpoint=$EMU_URL,$o" "$MNT"
 done
 # umask=, uid=, gid= are casfs's own (names allowed for uid/gid)

@@ -5,7 +5,8 @@
 # read-only too (/proc/mounts shows ro), and every write fails with EROFS,
 # not ENOSYS ("Function not implemented", what the kernel answers when it
 # sends a write operation the front does not have), and reaches no API
-# call (the audit log holds only reads). -o rw,ro, the control, the same.
+# call (the audit log holds only reads). -o rw,ro, the control, the same;
+# and so after `mount -o remount,rw`, which makes the kernel mount writable.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 3 --seed 733
 I=$MNT/instances
@@ -21,6 +22,7 @@ writes() {
 	for w in \
 		"write domain:sh -c 'echo x.example.com > \"\$1\"' _ $d/domain" \
 		"truncate name:truncate -s 0 $d/name" \
+		"truncate by open:sh -c ': > \"\$1\"' _ $d/name" \
 		"create:touch $d/new-file" \
 		"mkdir:mkdir $I/cas-cn-new-dir" \
 		"rmdir an instance:rmdir $d" \
@@ -47,5 +49,18 @@ for opts in "ro,rw" "rw,ro"; do
 	check_eq "$(calls '.applied == true')" 0 "-o $opts: calls that changed the account"
 	umount_casfs || fail "-o $opts: unclean unmount"
 done
+# a read-only mount made read-write behind casfs's back (mount -o
+# remount,rw): the kernel now sends every change, and the inode front
+# refuses each with EROFS and a record; `: > file` too (no atomic O_TRUNC:
+# the front answers no OPEN, so the kernel would take it as done)
+mount_casfs ro
+mount -i -o remount,rw "$MNT" || fail "mount -o remount,rw"
+grep -F " $MNT " /proc/mounts | grep -qE ' rw[, ]' || fail "the remount did not make the kernel mount read-write"
+e0=$(wc -l <"$MNT/.cas/errors")
+writes "remount,rw"
+[ "$(wc -l <"$MNT/.cas/errors")" -gt "$e0" ] || check_fail "remount,rw: the refusals left no record in .cas/errors"
+grep -q "/instances/$id/name" "$MNT/.cas/errors" || check_fail "remount,rw: no record for /instances/$id/name"
+check_eq "$(calls '(.action | test("^(List|Get|Describe)") | not)')" 0 "remount,rw: API calls other than reads after the writes"
+umount_casfs || fail "remount,rw: unclean unmount"
 checks_done
 echo PASS
