@@ -39,7 +39,7 @@ struct cas_accounting;
 /* db may be NULL; budget 0 = no budget. */
 struct cas_accounting *cas_accounting_new(struct statedb *db, uint64_t budget);
 void cas_accounting_free(struct cas_accounting *a);
-/* The process is final (called after fuse_daemonize's fork, also with -f):
+/* The process is final (called after the daemon's fork (fs/daemon.c), also with -f):
  * only now may the counter thread start. Before, a call is decided from the
  * figures in memory and its ticket waits here; every call sent is counted
  * (at the latest at cas_accounting_free). */

@@ -38,7 +38,7 @@ struct statedb *statedb_open(const char *dir, const char *account);
 /* A database of this mount only (-o no_state, or when the file cannot be used):
  * the journal and the counts then cover this mount and vanish at unmount. */
 struct statedb *statedb_open_memory(void);
-/* Around fork(2) (fuse_daemonize): suspend closes the file's connection
+/* Around fork(2) (fs/daemon.c's daemon_start): suspend closes the file's connection
  * in the parent (an in-memory database stays), resume opens the daemon's
  * own and records its pid as the mount's. Nothing may use db in between;
  * if the file cannot be reopened, the mount goes on with an in-memory one. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A daemonized mount (no -f) whose state database another process holds
-# locked while the mount's first call (the probe, before fuse_daemonize's
+# locked while the mount's first call (the probe, before the daemon's
 # fork) goes through the call accounting. No accounting thread may exist
 # before the fork: one that backs off a locked database inside a condition
 # variable wait leaves the daemon a copy with a phantom waiter, and the
