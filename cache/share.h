@@ -22,7 +22,7 @@
  * private key, never a request signature.
  *
  * Threads and connections are made by share_start, after the fork of
- * the daemon's fork (fs/daemon.c). Lock rule: cmd_mu guards the command connection and is
+ * the daemon (fs/daemon.c). Lock rule: cmd_mu guards the command connection and is
  * taken with a timed lock (never past the operation's deadline); st_mu
  * guards the health fields and counters; pend_mu guards the changes whose
  * publish failed and is never held across a command: one thread at a time
