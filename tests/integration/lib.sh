@@ -167,6 +167,15 @@ mount_casfs() {
 	fail "casfs did not mount"
 }
 
+# state_db: mounts once, so the account's state database exists, and sets
+# DB to its path (not in a $(...): a failure must reach the test's cleanup)
+state_db() {
+	mount_casfs
+	ls "$MNT/instances" >/dev/null
+	umount_casfs || fail "unclean unmount"
+	DB=$(ls "$HOME"/.local/state/casfs/account-*.db)
+}
+
 remount_casfs() {
 	umount_casfs || fail "unclean unmount before the remount"
 	mount_casfs "$@"

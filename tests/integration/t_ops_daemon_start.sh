@@ -14,10 +14,8 @@ source "$(dirname "$0")/lib.sh"
 start_emulator --instances 3 --seed 57
 LOCKER=""
 trap 'rc=$?; set +e; [ -z "$LOCKER" ] || kill "$LOCKER" 2>/dev/null; (exit $rc); cleanup' EXIT
-mount_casfs
-ls "$MNT/instances" >/dev/null
-umount_casfs || fail "unclean unmount"
-db=$(ls "$HOME"/.local/state/casfs/account-*.db)
+state_db
+db=$DB
 touch "$T/d.log"
 
 # stretch: the next start's probe is throttled once; the locker takes the

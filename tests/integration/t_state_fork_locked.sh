@@ -13,10 +13,8 @@ start_emulator --instances 3 --seed 31
 command -v python3 >/dev/null || skip_test "no python3"
 LOCKER=""
 trap 'rc=$?; set +e; [ -z "$LOCKER" ] || kill "$LOCKER" 2>/dev/null; (exit $rc); cleanup' EXIT
-mount_casfs
-ls "$MNT/instances" >/dev/null
-umount_casfs || fail "unclean unmount"
-db=$(ls "$HOME"/.local/state/casfs/account-*.db)
+state_db
+db=$DB
 
 emu_post faults "throttle:1200=1@ListInstances#1"
 # the locker takes the database's write lock once the probe is being retried
