@@ -286,10 +286,12 @@ skip_test() {
 rename() { python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$1" "$2"; }
 
 errors_count() { wc -l <"$MNT/.cas/errors"; }
-# wait_errors N: until .cas/errors holds N records (at most 5 s)
+# wait_errors N: until .cas/errors holds N records (at most 20 s: a record
+# committed at release comes after close returned, and an ASan build on a
+# loaded machine took most of the former 5 s cap)
 wait_errors() {
 	local i
-	for i in $(seq 1 50); do
+	for i in $(seq 1 200); do
 		[ "$(errors_count)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
@@ -325,7 +327,9 @@ daemon_of() {
 }
 
 # wait_line JQ-FILTER SECONDS: waits for a line of $T/tail.out (a `tail -f` of
-# .cas/events) matching the filter; 1 when none came in time
+# .cas/events) matching the filter; 1 when none came in time. SECONDS is a
+# cap, not a promise under test: pass a generous one (tail polls once a second
+# on FUSE, and a loaded machine delays both the mount's threads and tail).
 wait_line() {
 	local i
 	for i in $(seq 1 $(($2 * 20))); do
@@ -333,4 +337,43 @@ wait_line() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# wait_following PID FILE: waits (at most 20 s) until process PID, a
+# `tail -n 0 -f FILE` started in the background, holds FILE open at its
+# current end, so every line appended from now on reaches it. A fixed sleep
+# after starting tail raced its start on a loaded machine: a line appended
+# before tail had opened and positioned itself is skipped by -n 0. (FILE's
+# size must not change while this waits: nothing may be appended yet.)
+wait_following() {
+	local pid=$1 file i fd size
+	file=$(readlink -f "$2")
+	for i in $(seq 1 200); do
+		size=$(stat -c %s "$file")
+		for fd in /proc/"$pid"/fd/*; do
+			[ "$(readlink "$fd" 2>/dev/null)" = "$file" ] || continue
+			[ "$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$pid/fdinfo/${fd##*/}" 2>/dev/null)" = "$size" ] && return 0
+		done
+		sleep 0.1
+	done
+	fail "tail (pid $pid) did not open $file at its end (size $size) within 20 s"
+}
+
+# wait_log_reopened PID OLD: after `mv LOG OLD; kill -HUP PID`, waits (at most
+# 20 s) until PID holds OLD open no more: its SIGHUP handler has reopened the
+# log by its path, so every record from now on goes to the new file. A fixed
+# sleep raced the signal's delivery under load: a record written before the
+# reopen went to OLD, which the tests check stays untouched.
+wait_log_reopened() {
+	local pid=$1 old i fd held
+	old=$(readlink -f "$2")
+	for i in $(seq 1 200); do
+		held=""
+		for fd in /proc/"$pid"/fd/*; do
+			[ "$(readlink "$fd" 2>/dev/null)" = "$old" ] && held=1
+		done
+		[ -z "$held" ] && return 0
+		sleep 0.1
+	done
+	fail "casfs (pid $pid) still writes its log to the renamed $old 20 s after SIGHUP"
 }

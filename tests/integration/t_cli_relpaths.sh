@@ -34,9 +34,9 @@ ls "$W/state"/account-*.db >/dev/null || fail "no database in $W/state"
 grep -q ' info: mounted at ' "$W/d.log" || fail "no log in $W/d.log"
 mv "$W/d.log" "$W/d.log.1"
 kill -HUP "$CASFS_PID"
-sleep 0.2
+wait_log_reopened "$CASFS_PID" "$W/d.log.1"
 echo 1 >"$MNT/.cas/refresh"
-for i in $(seq 1 50); do grep -qs 'every cache dropped' "$W/d.log" && break; sleep 0.1; done
+for i in $(seq 1 200); do grep -qs 'every cache dropped' "$W/d.log" && break; sleep 0.1; done
 grep -q 'every cache dropped' "$W/d.log" || fail "no record in the reopened $W/d.log"
 umount_casfs || fail "unclean unmount"
 # a daemon's stderr is /dev/null: sanitizer builds write their reports to files

@@ -61,9 +61,9 @@ expect_eq "$bad" 0 "lines of a.log not in the line format ($(grep -vE "$LINE_RE"
 rotated() {
 	mv "$1" "$1.1"
 	kill -HUP "$CASFS_PID"
-	sleep 0.2
+	wait_log_reopened "$CASFS_PID" "$1.1"
 	echo 1 >"$MNT/.cas/refresh"
-	for i in $(seq 1 50); do grep -qs 'every cache dropped' "$1" && break; sleep 0.1; done
+	for i in $(seq 1 200); do grep -qs 'every cache dropped' "$1" && break; sleep 0.1; done
 	grep -q 'info: .cas/refresh: every cache dropped' "$1" || fail "no record in the reopened $1"
 	grep -q 'every cache dropped' "$1.1" && fail "the rotated $1.1 got a record after SIGHUP"
 	return 0
