@@ -88,14 +88,14 @@ ls -l "$I" >/dev/null # the first listing is the feed's baseline
 s0=$(stat -c %s "$MNT/.cas/events")
 tail -n 0 -f "$MNT/.cas/events" >"$T/tail.out" 2>"$T/tail.err" &
 TAIL_PID=$!
-sleep 1.2 # tail has opened the feed and read its end
+wait_following "$TAIL_PID" "$MNT/.cas/events"
 for n in 1 2; do
 	emu_post "instances/$id" "{\"CertificateName\":\"ro-daemon-$n\"}"
 	sleep "$WAIT"
 	ls -l "$I" >/dev/null
 	check_eq "$(cat "$d/name")" "ro-daemon-$n" "name $WAIT s after the service changed it ($n)"
-	wait_line ".kind == \"changed\" and .changes.CertificateName.new == \"ro-daemon-$n\"" 4 ||
-		check_fail "tail -f of .cas/events shows no changed line for ro-daemon-$n within 4 s (events: $(tail -c 600 "$MNT/.cas/events"); tail: $(tail -c 300 "$T/tail.out") $(cat "$T/tail.err"))"
+	wait_line ".kind == \"changed\" and .changes.CertificateName.new == \"ro-daemon-$n\"" 20 ||
+		check_fail "tail -f of .cas/events shows no changed line for ro-daemon-$n within 20 s (events: $(tail -c 600 "$MNT/.cas/events"); tail: $(tail -c 300 "$T/tail.out") $(cat "$T/tail.err"))"
 done
 s1=$(stat -c %s "$MNT/.cas/events")
 [ "$s1" -gt "$s0" ] || check_fail "the size of .cas/events did not grow ($s0 -> $s1)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # .cas/events, the change feed, followed by a real `tail -f` (which polls on
 # FUSE): with -o watch=2 a change made behind the mount (the emulator's
-# control API) reaches the tail within watch + 2 s with the right old and
+# control API) reaches the tail (at the next round and tail's next poll:
+# about watch + 2 s, logged; the cap is watch + 20 s, a loaded machine
+# stretches both and neither is a promise of its own) with the right old and
 # new fields; a write through the mount is in the file at once, with its
 # outcome; a reissued certificate gives a "renewed" line; the size only
 # grows and `tail -n +1` shows the whole history in sequence. Without
@@ -16,7 +18,7 @@ ls "$MNT/instances" >/dev/null # the first listing is the feed's baseline: no li
 expect_eq "$(stat -c %s "$MNT/.cas/events")" 0 "size of the feed before any change"
 tail -n 0 -f "$MNT/.cas/events" >"$T/tail.out" 2>"$T/tail.err" &
 TAIL_PID=$!
-sleep 1.2 # tail has opened the file and read its (empty) end
+wait_following "$TAIL_PID" "$MNT/.cas/events"
 
 
 # 1. a change behind the mount
@@ -25,8 +27,8 @@ id=${ids[0]}
 old=$(cat "$MNT/instances/$id/name")
 t0=$(date +%s.%N)
 emu_post "instances/$id" '{"CertificateName":"changed-behind"}'
-wait_line ".kind == \"changed\" and .path == \"/instances/$id\"" $((WATCH + 2)) ||
-	fail "no changed line within watch + 2 s: $(cat "$T/tail.out" "$T/tail.err")"
+wait_line ".kind == \"changed\" and .path == \"/instances/$id\"" $((WATCH + 20)) ||
+	fail "no changed line within watch + 20 s: $(cat "$T/tail.out" "$T/tail.err")"
 log "a change behind the mount reached tail -f after $(python3 -c "import time; print(round(time.time() - $t0, 2))") s (watch $WATCH s)"
 line=$(jq -c "select(.kind == \"changed\" and .path == \"/instances/$id\")" "$T/tail.out")
 expect_eq "$(jq -r '.changes.CertificateName.old' <<<"$line")" "$old" "old value in the changed line"
@@ -41,14 +43,14 @@ m=$(jq -c "select(.kind == \"mutation\" and .path == \"/instances/$id2/domain\")
 [ -n "$m" ] || fail "the write is not in .cas/events right after it: $(cat "$MNT/.cas/events")"
 expect_eq "$(jq -r '.action + " " + .outcome' <<<"$m")" "UpdateInstance ok" "mutation line: action and outcome"
 expect_eq "$(jq -r '.fields.Domain.old + " -> " + .fields.Domain.new' <<<"$m")" "$old2 -> feed.example.com" "mutation line fields"
-wait_line ".kind == \"mutation\" and .path == \"/instances/$id2/domain\"" 2 || fail "tail -f did not see the write"
+wait_line ".kind == \"mutation\" and .path == \"/instances/$id2/domain\"" 20 || fail "tail -f did not see the write within 20 s"
 
 # 3. a reissued certificate: another CertificateId and validity
 id3=$(emu_get state | jq -r '[.instances[] | select(.CertificateId != null)][2].InstanceId')
 cid=$(emu_instance "$id3" | jq '.CertificateId')
 emu_post "instances/$id3" "{\"CertificateId\": $((cid + 1000)), \"CertificateNotAfter\": 1900000000000}"
-wait_line ".kind == \"renewed\" and .path == \"/instances/$id3\"" $((WATCH + 2)) ||
-	fail "no renewed line within watch + 2 s: $(cat "$T/tail.out")"
+wait_line ".kind == \"renewed\" and .path == \"/instances/$id3\"" $((WATCH + 20)) ||
+	fail "no renewed line within watch + 20 s: $(cat "$T/tail.out")"
 r=$(jq -c "select(.kind == \"renewed\" and .path == \"/instances/$id3\")" "$T/tail.out")
 expect_eq "$(jq -c '[.changes.CertificateId.old, .changes.CertificateId.new]' <<<"$r")" "[$cid,$((cid + 1000))]" "CertificateId old/new"
 

@@ -39,7 +39,11 @@ set -m
 ) &
 LOOP_PID=$!
 set +m
-sleep 1.2 # tail has opened the feed
+# the loop's tail (a child of its subshell) has opened the feed at its end
+tp=""
+for i in $(seq 1 200); do tp=$(pgrep -P "$LOOP_PID" -x tail || true); [ -n "$tp" ] && break; sleep 0.1; done
+[ -n "$tp" ] || fail "the reaction loop's tail did not start"
+wait_following "$tp" "$MNT/.cas/events"
 
 new=$((cid + 4242))
 now=$(date +%s)
