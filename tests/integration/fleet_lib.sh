@@ -13,7 +13,7 @@ start_redis() {
 		--dir "$T" >"$T/redis.log" 2>&1 &
 	REDIS_PID=$!
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 400); do # up to 20 s
 		redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0
 		sleep 0.05
 	done
@@ -37,7 +37,7 @@ mount_fleet() {
 	"$CASFS_BIN" -f -o "$opts" "$mnt" >>"$T/casfs$i.log" 2>&1 &
 	FLEET_PIDS[$i]=$!
 	FLEET_MNTS[$i]=$mnt
-	for o in $(seq 1 200); do
+	for o in $(seq 1 600); do # up to 30 s (an ASan build on a loaded machine starts slowly)
 		mountpoint -q "$mnt" && return 0
 		kill -0 "${FLEET_PIDS[$i]}" 2>/dev/null || fail "casfs $i exited at mount time: $(tail -5 "$T/casfs$i.log")"
 		sleep 0.05

@@ -140,7 +140,7 @@ start_emulator() {
 	"$EMU_BIN" --access-key "$AK:$SK" --audit "$AUDIT" "$@" >"$T/emu.out" 2>"$T/emu.err" &
 	EMU_PID=$!
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do # up to 30 s (an ASan build on a loaded machine starts slowly)
 		EMU_URL=$(sed -n 's/^listening on //p' "$T/emu.out" 2>/dev/null | head -n1 || true) # (pipefail: emu.out may not exist yet)
 		[ -n "$EMU_URL" ] && return 0
 		kill -0 "$EMU_PID" 2>/dev/null || fail "emulator exited: $(cat "$T/emu.err")"
@@ -159,7 +159,7 @@ mount_casfs() {
 	"$CASFS_BIN" -f ${CASFS_FLAGS:-} -o "$opts" "$MNT" >>"$T/casfs.log" 2>&1 &
 	CASFS_PID=$!
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do # up to 30 s (an ASan build on a loaded machine starts slowly)
 		mountpoint -q "$MNT" && return 0
 		kill -0 "$CASFS_PID" 2>/dev/null || fail "casfs exited at mount time: $(tail -5 "$T/casfs.log")"
 		sleep 0.05

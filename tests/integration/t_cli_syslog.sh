@@ -31,7 +31,7 @@ except socket.timeout:
     pass
 ' "$T/syslog" </dev/null >/dev/null 2>&1 &
 LOG_PID=$!
-for i in $(seq 1 100); do grep -q ready "$T/syslog" 2>/dev/null && break; sleep 0.05; done
+for i in $(seq 1 400); do grep -q ready "$T/syslog" 2>/dev/null && break; sleep 0.05; done # up to 20 s
 grep -q ready "$T/syslog" || fail "syslog socket did not start"
 
 start_emulator --instances 3 --seed 71
@@ -45,7 +45,7 @@ id=$(ls "$MNT/instances" | head -1)
 emu_post faults "403=1@GetInstanceDetail"
 expect_fail "Permission denied" cat "$MNT/instances/$id/detail"
 emu_post faults ""
-for i in $(seq 1 50); do grep -q Forbidden.RAM "$T/syslog" && break; sleep 0.1; done
+for i in $(seq 1 200); do grep -q Forbidden.RAM "$T/syslog" && break; sleep 0.1; done # up to 20 s
 grep -E "casfs\[$CASFS_PID\]: .*$id/detail.*Forbidden.RAM.*RequestId" "$T/syslog" >/dev/null ||
 	fail "the failure is not in syslog: $(cat "$T/syslog")"
 # once detached, nothing more goes to the terminal (the start-up lines before

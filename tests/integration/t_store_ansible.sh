@@ -53,7 +53,7 @@ for pb in "$SRC/contrib/ansible-upload-certificate.yml" "$T/plain.yml"; do
 	expect_eq "$(($(calls) - n0 - d))" 0 "$name run again at once: calls but the stored chain's read"
 	# settled (2 s after the play's last write): the directory shows the stored
 	# certificate; a loaded machine may end the play's writes late, so wait for it
-	for _ in $(seq 1 30); do
+	for _ in $(seq 1 100); do # up to 20 s
 		ls -a "$C/$name" | grep -qxF privkey.pem || break
 		sleep 0.2
 	done

@@ -50,8 +50,9 @@ echo "renamed-by-test" >"$MNT/instances/$iid/name"
 expect_eq "$(applied UpdateInstance)" "$((u0 + 1))" "the name write: UpdateInstance applied"
 ls "$C" >/dev/null
 # kernel invalidations are queued and sent by the notifier's thread: allow it
-# a moment (an ASan build is slow), then the link must have changed
-for _ in $(seq 1 30); do
+# up to 20 s (an ASan build on a loaded machine is slow; 3 s of polls was
+# tight), well below the 60 s ttl that would also refresh the link
+for _ in $(seq 1 200); do
 	[ "$(readlink "$C/by-id/$cid")" = "../renamed-by-test" ] && break
 	sleep 0.1
 done

@@ -51,7 +51,7 @@ expect_eq "$(cat "$d/config")" '{"City": "Trunc City"}' "config after the O_TRUN
 # release (after close returned), so the EINVAL is a record, and no call
 snapshot
 : >"$d/config" || fail ": > config"
-for i in $(seq 1 50); do
+for i in $(seq 1 200); do # up to 20 s
 	[ "$(wc -l <"$MNT/.cas/errors")" -gt "$E0" ] && break
 	sleep 0.1
 done
