@@ -346,17 +346,21 @@ wait_line() {
 # before tail had opened and positioned itself is skipped by -n 0. (FILE's
 # size must not change while this waits: nothing may be appended yet.)
 wait_following() {
-	local pid=$1 file i fd size
+	local pid=$1 file i fd size link
 	file=$(readlink -f "$2")
 	for i in $(seq 1 200); do
 		size=$(stat -c %s "$file")
 		for fd in /proc/"$pid"/fd/*; do
-			[ "$(readlink "$fd" 2>/dev/null)" = "$file" ] || continue
+			# " (deleted)": the mount invalidated the entry meanwhile (the
+			# inode front does on every change of a volatile file); tail
+			# keeps its open file
+			link=$(readlink "$fd" 2>/dev/null)
+			[ "${link% (deleted)}" = "$file" ] || continue
 			[ "$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$pid/fdinfo/${fd##*/}" 2>/dev/null)" = "$size" ] && return 0
 		done
 		sleep 0.1
 	done
-	fail "tail (pid $pid) did not open $file at its end (size $size) within 20 s"
+	fail "tail (pid $pid) did not open $file at its end (size $size) within 20 s: $(for fd in /proc/"$pid"/fd/*; do echo "$(readlink "$fd") $(head -1 "/proc/$pid/fdinfo/${fd##*/}")"; done)"
 }
 
 # wait_log_reopened PID OLD: after `mv LOG OLD; kill -HUP PID`, waits (at most
