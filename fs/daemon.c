@@ -23,6 +23,8 @@ static volatile sig_atomic_t forwarded;
  * daemon's: it is in its own session, so the terminal no longer reaches it */
 static void forward(int sig)
 {
+	if (forwarded) /* a second stop: the shell back now, the daemon stops on its own */
+		_exit(128 + sig);
 	kill(daemon_pid, sig);
 	forwarded = sig;
 }
@@ -32,17 +34,21 @@ static void forward(int sig)
 __attribute__((noreturn)) static void wait_for_word(pid_t pid, int fd)
 {
 	daemon_pid = pid;
-	struct sigaction sa = { .sa_handler = forward }; /* no SA_RESTART: the read returns */
+	struct sigaction sa = { .sa_handler = forward }, old; /* no SA_RESTART: the read returns */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* an ignored signal stays ignored (a background job of a script, nohup):
+	 * the caller chose that Ctrl-C does not stop this command */
+	static const int stops[] = { SIGINT, SIGTERM };
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		if (sigaction(stops[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(stops[i], &sa, NULL);
 	/* run() blocked them across the fork; the daemon keeps them blocked
 	 * (pending) until its own handlers are in place */
-	sigset_t stops;
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGTERM);
-	sigprocmask(SIG_UNBLOCK, &stops, NULL);
+	sigset_t unblock;
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGINT);
+	sigaddset(&unblock, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 	unsigned char status = 1;
 	ssize_t n;
 	while ((n = read(fd, &status, 1)) < 0 && errno == EINTR)

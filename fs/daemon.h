@@ -5,8 +5,9 @@
  * waits for the daemon's word: it exits 0 once the daemon serves, or with the
  * daemon's status if the start failed (or 1 if it died without a word).
  * A SIGINT or SIGTERM the parent gets meanwhile (Ctrl-C, timeout(1)) is
- * passed on: the daemon stops cleanly and the parent exits 128+signal once
- * it has gone. The caller blocks SIGINT, SIGTERM and SIGHUP before the fork
+ * passed on, unless the caller ignores it: the daemon stops cleanly and the
+ * parent exits 128+signal once it has gone; a second one returns at once.
+ * A daemon stopped before it served sends 1 after its unmount. The caller blocks SIGINT, SIGTERM and SIGHUP before the fork
  * and unblocks them once its handlers are in place. */
 #ifndef CASFS_DAEMON_H
 #define CASFS_DAEMON_H

@@ -1073,7 +1073,11 @@ static int run(struct casfs *fs, struct front_session *fsn, struct fuse_cmdline_
 	 * below reads them (a no-op without NOTIFY_SOCKET) */
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s", fs->o.mountpoint);
 	cas_info("mounted at %s (%s front)", fs->o.mountpoint, fsn->ll ? "inode" : "path");
-	daemon_ready(0); /* the shell's `casfs ...` returns now: serving, logged */
+	/* the shell's `casfs ...` returns now: serving, logged; unless a stop
+	 * that waited for the handlers is on its way (the word is then sent
+	 * after the unmount, below) */
+	if (!stopper_requested())
+		daemon_ready(0);
 	int res = loop(fsn, cmd);
 	stopper_stop(stop);
 	/* the loop returns the signal that stopped it: a requested stop is success */
@@ -1090,8 +1094,9 @@ unmount:
 		fuse_unmount(fsn->f);
 	else
 		fuse_session_unmount(se);
-	/* a start that failed in the daemon (a no-op once serving): the parent
-	 * exits 1 only now, when the mountpoint is free again */
+	/* a start that failed in the daemon, or was stopped before it served
+	 * (a no-op once serving): the parent exits 1 only now, when the
+	 * mountpoint is free again */
 	daemon_ready(1);
 	return rc;
 }
@@ -1125,6 +1130,10 @@ int main(int argc, char *argv[])
 	 * SecretKey being written out of this process; -d keeps it debuggable */
 	if (!fs.o.debug && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		cas_warn("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	/* a peer that closed its socket (Redis, a proxy) is an error to handle,
+	 * not a reason to die: hiredis writes without MSG_NOSIGNAL, and the probe
+	 * and the fleet's first PING come before libfuse's handlers ignore it */
+	signal(SIGPIPE, SIG_IGN);
 	cas_wipe_cjson_hooks(); /* parsed documents (a SecretKey, a profile file) are wiped when freed */
 	const char *mp = ps->npositional ? ps->positional[ps->npositional - 1] : NULL;
 	char *fsname = NULL;

@@ -28,9 +28,13 @@ struct stopper {
 	struct sigaction old_int, old_term;
 };
 
+/* a stop was asked (set by the handler, read by the main thread) */
+static volatile sig_atomic_t requested;
+
 static void on_signal(int sig)
 {
 	int saved = errno;
+	requested = 1;
 	char c = (char)sig;
 	if (write(pipe_fd[1], &c, 1) < 0) { /* full: a stop is on its way anyway */
 	}
@@ -86,6 +90,11 @@ struct stopper *stopper_start(struct fuse_session *se, struct notifier *n)
 	sigaction(SIGINT, &sa, &s->old_int);
 	sigaction(SIGTERM, &sa, &s->old_term);
 	return s;
+}
+
+int stopper_requested(void)
+{
+	return requested;
 }
 
 void stopper_stop(struct stopper *s)

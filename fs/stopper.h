@@ -15,6 +15,9 @@ struct stopper;
  * the thread that runs the loop. NULL if no thread could be made (libfuse's
  * handlers then stay). */
 struct stopper *stopper_start(struct fuse_session *se, struct notifier *n);
+/* Has a SIGINT or SIGTERM asked for a stop (one that waited, blocked,
+ * before stopper_start is delivered when the caller unblocks it)? */
+int stopper_requested(void);
 /* After the loop returned, whatever ended it: joins the thread and gives
  * SIGINT and SIGTERM back to libfuse's handling (NULL-safe). */
 void stopper_stop(struct stopper *s);

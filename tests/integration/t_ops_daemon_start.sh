@@ -9,7 +9,10 @@
 #   with 128+15, and nothing stays mounted;
 # - SIGTERM to the daemon itself in that window stops it cleanly (no dead
 #   "Transport endpoint is not connected" mount), and SIGHUP (a logrotate
-#   postrotate) only reopens its log: the mount serves.
+#   postrotate) only reopens its log: the mount serves. A daemon stopped
+#   before it served makes the command return 1, after the unmount;
+# - a caller that ignores SIGINT (a script's background job) keeps it
+#   ignored: the mount comes up.
 source "$(dirname "$0")/lib.sh"
 start_emulator --instances 3 --seed 57
 LOCKER=""
@@ -79,9 +82,14 @@ stretch
 PARENT=$! # casfs itself, the parent of the daemon
 D=$(daemon_of "$PARENT")
 kill -TERM "$D"
-wait "$PARENT" || true
+rc=0
+wait "$PARENT" || rc=$?
+mounted=$(mountpoint -q "$MNT" && echo yes || echo no)
 gone "$D" "SIGTERM in the start"
 mountpoint -q "$MNT" && fail "a dead mount after SIGTERM in the start: $(ls "$MNT" 2>&1 | head -1)"
+# it never served: the command says so, once the mountpoint is free
+expect_eq "$rc" 1 "status of a start whose daemon was stopped before it served"
+expect_eq "$mounted" no "mounted when that command returned"
 locked
 expect_eq "$(grep -c "signal 15: stopping" "$T/d.log")" 2 "stops by the daemon's handler"
 
@@ -97,6 +105,24 @@ expect_eq "$rc" 0 "status of a start that got SIGHUP"
 CASFS_PID=$D
 kill -0 "$D" 2>/dev/null || fail "the daemon died of SIGHUP in its start"
 ls "$MNT/instances" >/dev/null || fail "the mount does not serve after SIGHUP in the start"
+locked
+umount_casfs || fail "unclean unmount"
+
+# 4. a caller that ignores SIGINT (a script's background job, as here)
+# keeps it ignored: SIGINT to the waiting command is not passed on
+stretch
+"$CASFS_BIN" -o "$OPTS" "$MNT" 2>>"$T/casfs.log" &
+PARENT=$!
+D=$(daemon_of "$PARENT")
+grep -qE "^SigIgn:.*[2367aAbBeEfF]$" "/proc/$PARENT/status" ||
+	fail "the waiting command stopped ignoring the SIGINT its caller ignores: $(grep SigIgn "/proc/$PARENT/status")"
+kill -INT "$PARENT"
+rc=0
+wait "$PARENT" || rc=$?
+expect_eq "$rc" 0 "status of a start whose caller ignores SIGINT, after a SIGINT"
+CASFS_PID=$D
+ls "$MNT/instances" >/dev/null || fail "the mount does not serve after an ignored SIGINT"
+expect_eq "$(grep -c "signal 2: stopping" "$T/d.log")" 0 "stops by SIGINT"
 locked
 umount_casfs || fail "unclean unmount"
 echo PASS
