@@ -76,50 +76,44 @@ expect_eq "$left" "" "casfs processes after the stopped start returned"
 locked
 grep -q "signal 15: stopping" "$T/d.log" || fail "the daemon was not stopped by its handler: $(tail -3 "$T/d.log")"
 
+# signal_in_start WHO SIG: a stretched start; once it has forked, SIG goes
+# to the daemon (WHO=daemon) or to the waiting command (WHO=command); sets
+# D (the daemon) and RC (the command's status)
+signal_in_start() {
+	stretch
+	"$CASFS_BIN" -o "$OPTS" "$MNT" 2>>"$T/casfs.log" &
+	local parent=$! # casfs itself, the parent of the daemon
+	D=$(daemon_of "$parent")
+	if [ "$1" = daemon ]; then kill "-$2" "$D"; else kill "-$2" "$parent"; fi
+	RC=0
+	wait "$parent" || RC=$?
+}
+
 # 2. SIGTERM to the daemon before its handlers: a clean stop, no dead mount
-stretch
-"$CASFS_BIN" -o "$OPTS" "$MNT" 2>>"$T/casfs.log" &
-PARENT=$! # casfs itself, the parent of the daemon
-D=$(daemon_of "$PARENT")
-kill -TERM "$D"
-rc=0
-wait "$PARENT" || rc=$?
+signal_in_start daemon TERM
 mounted=$(mountpoint -q "$MNT" && echo yes || echo no)
 gone "$D" "SIGTERM in the start"
 mountpoint -q "$MNT" && fail "a dead mount after SIGTERM in the start: $(ls "$MNT" 2>&1 | head -1)"
 # it never served: the command says so, once the mountpoint is free
-expect_eq "$rc" 1 "status of a start whose daemon was stopped before it served"
+expect_eq "$RC" 1 "status of a start whose daemon was stopped before it served"
 expect_eq "$mounted" no "mounted when that command returned"
 locked
 expect_eq "$(grep -c "signal 15: stopping" "$T/d.log")" 2 "stops by the daemon's handler"
 
 # 3. SIGHUP to the daemon before its handlers: it only reopens its log
-stretch
-"$CASFS_BIN" -o "$OPTS" "$MNT" 2>>"$T/casfs.log" &
-PARENT=$! # casfs itself, the parent of the daemon
-D=$(daemon_of "$PARENT")
-kill -HUP "$D"
-rc=0
-wait "$PARENT" || rc=$?
-expect_eq "$rc" 0 "status of a start that got SIGHUP"
+signal_in_start daemon HUP
+expect_eq "$RC" 0 "status of a start that got SIGHUP"
 CASFS_PID=$D
 kill -0 "$D" 2>/dev/null || fail "the daemon died of SIGHUP in its start"
 ls "$MNT/instances" >/dev/null || fail "the mount does not serve after SIGHUP in the start"
 locked
 umount_casfs || fail "unclean unmount"
 
-# 4. a caller that ignores SIGINT (a script's background job, as here)
-# keeps it ignored: SIGINT to the waiting command is not passed on
-stretch
-"$CASFS_BIN" -o "$OPTS" "$MNT" 2>>"$T/casfs.log" &
-PARENT=$!
-D=$(daemon_of "$PARENT")
-grep -qE "^SigIgn:.*[2367aAbBeEfF]$" "/proc/$PARENT/status" ||
-	fail "the waiting command stopped ignoring the SIGINT its caller ignores: $(grep SigIgn "/proc/$PARENT/status")"
-kill -INT "$PARENT"
-rc=0
-wait "$PARENT" || rc=$?
-expect_eq "$rc" 0 "status of a start whose caller ignores SIGINT, after a SIGINT"
+# 4. a caller that ignores SIGINT (a script's background job, as here:
+# bash starts it with SIGINT ignored) keeps it ignored: SIGINT to the
+# waiting command is not passed on, and the mount comes up
+signal_in_start command INT
+expect_eq "$RC" 0 "status of a start whose caller ignores SIGINT, after a SIGINT"
 CASFS_PID=$D
 ls "$MNT/instances" >/dev/null || fail "the mount does not serve after an ignored SIGINT"
 expect_eq "$(grep -c "signal 2: stopping" "$T/d.log")" 0 "stops by SIGINT"
