@@ -424,7 +424,7 @@ static int64_t lock_px(int64_t deadline_ns)
 	return left < 500 ? 500 : left > SHARE_LOCK_MS ? SHARE_LOCK_MS : left;
 }
 
-static int replay_pending(struct share *s, int64_t deadline_ns);
+static int pending_any(struct share *s);
 
 static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t deadline_ns, int must_reach,
 		    int64_t max_age_ms, cJSON **out, void **ticket)
@@ -435,7 +435,7 @@ static int h_lookup(void *ctx, enum cas_action a, const char *request, int64_t d
 		return 0;
 	/* a change of this mount's not yet published: the fleet's copies may be
 	 * from before it; neither taken nor stored until it is */
-	if (replay_pending(s, deadline_ns))
+	if (pending_any(s))
 		return 0;
 	if (max_age_ms <= 0 || max_age_ms > s->ttl_ms)
 		max_age_ms = s->ttl_ms;
@@ -720,10 +720,22 @@ static void pending_put_front_locked(struct share *s, char **msgs, size_t n)
 	s->npending = total - drop;
 }
 
-/* Publishes the pending changes in order: 0 when none is left, -1 when one
- * still is because Redis did not answer, 1 when another thread is
- * publishing them (this one does not wait for it; that thread goes on until
- * the list is empty). No mutex is held across a command. */
+/* Changes of this mount not yet published (queued, or going out)? */
+static int pending_any(struct share *s)
+{
+	pthread_mutex_lock(&s->pend_mu);
+	int any = s->replaying || s->npending;
+	pthread_mutex_unlock(&s->pend_mu);
+	return any;
+}
+
+/* Publishes the pending changes in order, until deadline_ns: 0 when none
+ * is left, -1 when one still is (Redis did not answer, or no time was
+ * left), 1 when another call is publishing them. No mutex is held across a
+ * command. Only the subscriber's thread calls it (subscriber): an
+ * operation that replayed a backlog on a slow Redis (64 changes at 180 ms)
+ * spent its whole deadline on it (a mutation took 6.7 s under -o
+ * timeout=5), so operations only queue behind a backlog. */
 static int replay_pending(struct share *s, int64_t deadline_ns)
 {
 	for (;;) {
@@ -767,9 +779,9 @@ void share_changed(struct share *s, int kind, const char *key)
 		return;
 	int64_t deadline = cas_op_current().deadline_ns;
 	char *msg = cas_xasprintf("%s %d %s", s->id, kind, key ? key : "");
-	/* after the pending ones (their order kept); a failure is kept pending */
-	int replay = replay_pending(s, deadline);
-	if (replay == 0 && publish_one(s, deadline, msg) == 0) {
+	/* after the pending ones (their order kept: the subscriber's thread
+	 * sends them); a failure is kept pending */
+	if (!pending_any(s) && publish_one(s, deadline, msg) == 0) {
 		free(msg);
 		return;
 	}
@@ -783,11 +795,6 @@ void share_changed(struct share *s, int kind, const char *key)
 	s->pending[s->npending++] = msg;
 	pending_stat_locked(s);
 	pthread_mutex_unlock(&s->pend_mu);
-	/* queued behind another thread's replay: that thread may have made its
-	 * last check of the list just before the append; if it has finished,
-	 * this call sends it (if not, it returns at once and that thread does) */
-	if (replay == 1)
-		(void)replay_pending(s, deadline);
 }
 
 void share_refreshed(struct share *s)
@@ -831,8 +838,13 @@ static void *subscriber(void *arg)
 		while (r && !atomic_load(&s->stopping) && !c->err) {
 			struct pollfd p = { .fd = c->fd, .events = POLLIN };
 			int pr = poll(&p, 1, 250);
-			if (pr == 0)
+			if (pr == 0) {
+				/* quiet: the pending changes go out, for a second at most
+				 * (share_stop waits for this thread) */
+				if (pending_any(s))
+					(void)replay_pending(s, cas_now_ns() + (int64_t)SHARE_OP_MS * 5 * 1000000);
 				continue;
+			}
 			if (pr < 0 && errno == EINTR)
 				continue;
 			redisReply *m = NULL;

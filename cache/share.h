@@ -25,9 +25,9 @@
  * the daemon (fs/daemon.c). Lock rule: cmd_mu guards the command connection and is
  * taken with a timed lock (never past the operation's deadline); st_mu
  * guards the health fields and counters; pend_mu guards the changes whose
- * publish failed and is never held across a command: one thread at a time
- * takes them out and replays them without it, the others count them as
- * pending and go on. Order: pend_mu, then st_mu; cmd_mu is taken with
+ * publish failed and is never held across a command: the subscriber's
+ * thread takes them out and replays them without it; operations only queue
+ * behind them. Order: pend_mu, then st_mu; cmd_mu is taken with
  * neither held. */
 #ifndef CAS_SHARE_H
 #define CAS_SHARE_H

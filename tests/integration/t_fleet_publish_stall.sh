@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # -o share=: changes whose publish failed (Redis stopped) are replayed by
-# whichever thread next reaches Redis, and a thread with no operation
-# deadline (a background refresh) may replay many of them one slow round
-# trip after another. No other thread waits behind that: a mutation made
-# meanwhile (its read, its publish) returns within -o timeout, every change
+# the mount's subscriber thread once Redis answers, one slow round trip
+# after another. No operation waits behind that or spends its deadline on
+# the backlog (a mutation that took the replay over once spent 6.7 s under
+# -o timeout=5): a mutation made meanwhile (its read, its publish, queued
+# behind the backlog) returns within -o timeout, every change
 # is published at least once when Redis answers again, and the mount
 # unmounts cleanly.
 source "$(dirname "$0")/lib.sh"
@@ -33,8 +34,8 @@ redis-cli -p "$REDIS_PORT" -r -1 DEBUG SLEEP 0.09 >/dev/null 2>&1 &
 slow=$!
 at_cleanup "kill $slow 2>/dev/null; wait $slow 2>/dev/null"
 sleep 1.2 # the cached details are stale; Redis's rest after the failure is over
-# a stale detail: served at once, refreshed on a background thread (no deadline)
-# that replays the pending changes
+# a stale detail: served at once, refreshed on a background thread, while
+# the subscriber replays the pending changes
 cat "$T/m1/instances/${ids[18]}/detail" >/dev/null &
 reader=$!
 sleep 0.3
