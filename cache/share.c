@@ -729,21 +729,19 @@ static int pending_any(struct share *s)
 	return any;
 }
 
-/* Publishes the pending changes in order, until deadline_ns: 0 when none
- * is left, -1 when one still is (Redis did not answer, or no time was
- * left), 1 when another call is publishing them. No mutex is held across a
- * command. Only the subscriber's thread calls it (subscriber): an
+/* Publishes the pending changes in order, until deadline_ns or until Redis
+ * does not answer (the rest stays pending, in order). No mutex is held
+ * across a command. Only the subscriber's thread calls it (subscriber): an
  * operation that replayed a backlog on a slow Redis (64 changes at 180 ms)
  * spent its whole deadline on it (a mutation took 6.7 s under -o
  * timeout=5), so operations only queue behind a backlog. */
-static int replay_pending(struct share *s, int64_t deadline_ns)
+static void replay_pending(struct share *s, int64_t deadline_ns)
 {
 	for (;;) {
 		pthread_mutex_lock(&s->pend_mu);
-		if (s->replaying || !s->npending) {
-			int busy = s->replaying;
+		if (!s->npending) {
 			pthread_mutex_unlock(&s->pend_mu);
-			return busy ? 1 : 0;
+			return;
 		}
 		char **batch = s->pending;
 		size_t n = s->npending, sent = 0;
@@ -768,7 +766,7 @@ static int replay_pending(struct share *s, int64_t deadline_ns)
 		pthread_mutex_unlock(&s->pend_mu);
 		free(batch);
 		if (sent < n)
-			return -1;
+			return;
 		/* the changes queued while these went out: next */
 	}
 }
@@ -841,8 +839,7 @@ static void *subscriber(void *arg)
 			if (pr == 0) {
 				/* quiet: the pending changes go out, for a second at most
 				 * (share_stop waits for this thread) */
-				if (pending_any(s))
-					(void)replay_pending(s, cas_now_ns() + (int64_t)SHARE_OP_MS * 5 * 1000000);
+				replay_pending(s, cas_now_ns() + (int64_t)SHARE_OP_MS * 5 * 1000000);
 				continue;
 			}
 			if (pr < 0 && errno == EINTR)
